@@ -1,0 +1,131 @@
+//! Authentication extractors: a bearer credential, looked up by its hash in
+//! the database on every request (no cache), compared in constant time, with
+//! failures rate-limited per client IP.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sealcam_wire::token_prefix;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::{CameraPrincipal, ViewerPrincipal};
+use crate::tokens;
+
+/// The client address used for rate limiting.
+pub fn client_ip(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(addr)| addr.ip())
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Refuses early when the client is rate-limited.
+pub fn check_rate(state: &AppState, ip: IpAddr) -> Result<(), AppError> {
+    state
+        .limiter
+        .check(ip)
+        .map_err(|retry_after| AppError::RateLimited { retry_after })
+}
+
+/// Records a failed authentication and returns the error to answer.
+pub fn fail(state: &AppState, ip: IpAddr) -> AppError {
+    state.limiter.record_failure(ip);
+    AppError::Unauthorized
+}
+
+/// A viewer device (`scv_…` credential).
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer(pub ViewerPrincipal);
+
+/// A camera (`scc_…` credential), pending or active.
+#[derive(Debug, Clone, Copy)]
+pub struct Camera(pub CameraPrincipal);
+
+/// Either kind of caller (routes that cameras and viewers both read).
+#[derive(Debug, Clone, Copy)]
+pub enum Caller {
+    /// A viewer device.
+    Viewer(ViewerPrincipal),
+    /// A camera.
+    Camera(CameraPrincipal),
+}
+
+async fn viewer(state: &AppState, ip: IpAddr, token: &str) -> Result<ViewerPrincipal, AppError> {
+    if !tokens::well_formed(token, token_prefix::VIEWER) {
+        return Err(fail(state, ip));
+    }
+    let hash = tokens::hash(token);
+    match state.db.viewer_by_token(&hash).await? {
+        Some(p) if tokens::hashes_equal(&p.token_hash, &hash) => Ok(p),
+        _ => Err(fail(state, ip)),
+    }
+}
+
+async fn camera(state: &AppState, ip: IpAddr, token: &str) -> Result<CameraPrincipal, AppError> {
+    if !tokens::well_formed(token, token_prefix::CAMERA) {
+        return Err(fail(state, ip));
+    }
+    let hash = tokens::hash(token);
+    match state.db.camera_by_token(&hash).await? {
+        Some(p) if tokens::hashes_equal(&p.token_hash, &hash) => Ok(p),
+        _ => Err(fail(state, ip)),
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ip = client_ip(parts);
+        check_rate(state, ip)?;
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        Ok(Viewer(viewer(state, ip, token).await?))
+    }
+}
+
+impl FromRequestParts<AppState> for Camera {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ip = client_ip(parts);
+        check_rate(state, ip)?;
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        Ok(Camera(camera(state, ip, token).await?))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ip = client_ip(parts);
+        check_rate(state, ip)?;
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        if token.starts_with(token_prefix::CAMERA) {
+            Ok(Caller::Camera(camera(state, ip, token).await?))
+        } else {
+            Ok(Caller::Viewer(viewer(state, ip, token).await?))
+        }
+    }
+}
+
+/// The client's IP address (for rate limiting unauthenticated routes).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts)))
+    }
+}

@@ -1,0 +1,458 @@
+//! The blob layer: sealed headers and payloads, through `object_store`.
+//!
+//! Every blob gets a fresh, never-reused key (`blobs/<2 hex>/<uuid>`), so a
+//! write never races another write and "never overwrite" is structural; the
+//! write itself is a create-if-absent. The store publishes an object only when
+//! it is complete: the local filesystem writes a staging file, `fsync`s it
+//! and hard-links it into place, then `fsync`s the directory
+//! (`LocalFileSystem::with_fsync`); S3 completes a multipart upload. The
+//! database row that names the key is the commit point: a blob no row names is
+//! invisible and the orphan sweep removes it after a grace period (as it
+//! removes a crash's staging files).
+//!
+//! Reads of the local filesystem bypass `object_store`'s generic stream (a
+//! measured 2.5× slower for small objects) and read the file directly: small
+//! ranges in one blocking call, large ones as a bounded-buffer stream.
+
+use std::ops::Range;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{self, BoxStream};
+use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{
+    GetOptions, GetRange, ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, PutPayload,
+    WriteMultipart,
+};
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+use uuid::Uuid;
+
+use crate::store::Database;
+
+/// A blob store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlobError {
+    /// The object store failed.
+    #[error(transparent)]
+    Store(#[from] object_store::Error),
+    /// Direct file I/O failed.
+    #[error("blob file I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The body is larger than the limit (in bytes).
+    #[error("larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    /// Reading the request body failed.
+    #[error("{0}")]
+    Body(String),
+    /// A blocking task panicked or was cancelled.
+    #[error("blocking task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Result of a blob operation.
+pub type BlobResult<T> = Result<T, BlobError>;
+
+/// Size and digest of a written blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Bytes written.
+    pub size: u64,
+    /// SHA-256 of the bytes.
+    pub sha256: [u8; 32],
+}
+
+/// One piece of a download: a byte range of one blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// Blob key.
+    pub key: String,
+    /// Byte range inside the blob.
+    pub range: Range<u64>,
+}
+
+/// Reads of at most this many bytes are served from one buffer.
+const SMALL_READ: u64 = 256 * 1024;
+/// Buffer size of streamed reads.
+const STREAM_CHUNK: usize = 256 * 1024;
+/// Writes of at most this many bytes go up in a single put.
+const SINGLE_PUT: usize = 1024 * 1024;
+
+/// The blob store used by the server.
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    /// Set for the local filesystem: direct reads and staging-file sweeps.
+    local: Option<Arc<LocalFileSystem>>,
+    root: Option<PathBuf>,
+    /// Multipart chunk size (S3 needs at least 5 MiB).
+    chunk_size: usize,
+}
+
+impl BlobStore {
+    /// A blob store in a local directory (created if missing), writing durably.
+    pub fn local(root: &FsPath) -> BlobResult<Self> {
+        std::fs::create_dir_all(root)?;
+        let fs = Arc::new(LocalFileSystem::new_with_prefix(root)?.with_fsync(true));
+        Ok(Self {
+            store: fs.clone(),
+            local: Some(fs),
+            root: Some(root.canonicalize()?),
+            chunk_size: 1024 * 1024,
+        })
+    }
+
+    /// A fresh key for a new blob.
+    pub fn new_key() -> String {
+        let id = Uuid::new_v4().simple().to_string();
+        format!("blobs/{}/{id}", &id[..2])
+    }
+
+    /// Checks that the store accepts a small durable write (for `/healthz`).
+    pub async fn health(&self) -> BlobResult<()> {
+        let key = Path::from("health/probe");
+        self.store.put(&key, PutPayload::from_static(b"ok")).await?;
+        Ok(())
+    }
+
+    /// Writes `bytes` under a new `key` (create-if-absent, durable on return).
+    pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> BlobResult<Written> {
+        let written = Written {
+            size: bytes.len() as u64,
+            sha256: Sha256::digest(&bytes).into(),
+        };
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        self.store
+            .put_opts(&Path::from(key), PutPayload::from_bytes(bytes), opts)
+            .await?;
+        Ok(written)
+    }
+
+    /// Streams `body` to a new `key`, refusing more than `limit` bytes.
+    ///
+    /// Memory stays bounded: small bodies go up in one put, larger ones as a
+    /// multipart upload with a bounded number of chunks in flight. Nothing is
+    /// visible under `key` unless the whole body arrived.
+    pub async fn put_stream<S, E>(&self, key: &str, body: S, limit: u64) -> BlobResult<Written>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let mut body = body;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut buffer = BytesMut::new();
+        // Phase 1: buffer up to SINGLE_PUT bytes.
+        loop {
+            match body.next().await {
+                None => {
+                    let bytes = buffer.freeze();
+                    hasher.update(&bytes);
+                    let opts = PutOptions {
+                        mode: PutMode::Create,
+                        ..Default::default()
+                    };
+                    self.store
+                        .put_opts(&Path::from(key), PutPayload::from_bytes(bytes), opts)
+                        .await?;
+                    return Ok(Written {
+                        size,
+                        sha256: hasher.finalize().into(),
+                    });
+                }
+                Some(Err(e)) => return Err(BlobError::Body(e.to_string())),
+                Some(Ok(chunk)) => {
+                    size += chunk.len() as u64;
+                    if size > limit {
+                        return Err(BlobError::TooLarge(limit));
+                    }
+                    buffer.extend_from_slice(&chunk);
+                    if buffer.len() > SINGLE_PUT {
+                        break;
+                    }
+                }
+            }
+        }
+        // Phase 2: multipart upload.
+        let upload = self.store.put_multipart(&Path::from(key)).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.chunk_size);
+        hasher.update(&buffer);
+        writer.put(buffer.freeze());
+        let outcome: BlobResult<()> = async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| BlobError::Body(e.to_string()))?;
+                size += chunk.len() as u64;
+                if size > limit {
+                    return Err(BlobError::TooLarge(limit));
+                }
+                hasher.update(&chunk);
+                writer.wait_for_capacity(4).await?;
+                writer.put(chunk);
+            }
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                writer.finish().await?;
+                Ok(Written {
+                    size,
+                    sha256: hasher.finalize().into(),
+                })
+            }
+            Err(e) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(%abort, key, "aborting a failed multipart upload");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads a whole small blob into memory.
+    pub async fn read_all(&self, key: &str) -> BlobResult<Bytes> {
+        Ok(self.store.get(&Path::from(key)).await?.bytes().await?)
+    }
+
+    /// Opens the concatenation of `segments` as a response body.
+    ///
+    /// Every blob is opened before this returns, so a missing blob is an error
+    /// here and not a truncated response.
+    pub async fn read(&self, segments: Vec<Segment>) -> BlobResult<Body> {
+        let segments: Vec<Segment> = segments
+            .into_iter()
+            .filter(|s| s.range.start < s.range.end)
+            .collect();
+        let total: u64 = segments.iter().map(|s| s.range.end - s.range.start).sum();
+        match &self.local {
+            Some(fs) => {
+                let paths = segments
+                    .iter()
+                    .map(|s| {
+                        Ok((
+                            fs.path_to_filesystem(&Path::from(s.key.as_str()))?,
+                            s.range.clone(),
+                        ))
+                    })
+                    .collect::<BlobResult<Vec<_>>>()?;
+                if total <= SMALL_READ {
+                    let bytes =
+                        tokio::task::spawn_blocking(move || read_small(&paths, total)).await??;
+                    Ok(Body::from(bytes))
+                } else {
+                    let mut streams = Vec::with_capacity(paths.len());
+                    for (path, range) in paths {
+                        let mut file = tokio::fs::File::open(&path).await?;
+                        file.seek(std::io::SeekFrom::Start(range.start)).await?;
+                        let reader = file.take(range.end - range.start);
+                        streams.push(tokio_util::io::ReaderStream::with_capacity(
+                            reader,
+                            STREAM_CHUNK,
+                        ));
+                    }
+                    Ok(Body::from_stream(stream::iter(streams).flatten()))
+                }
+            }
+            None => {
+                let mut streams: Vec<BoxStream<'static, object_store::Result<Bytes>>> =
+                    Vec::with_capacity(segments.len());
+                for s in segments {
+                    let opts = GetOptions {
+                        range: Some(GetRange::Bounded(s.range.clone())),
+                        ..Default::default()
+                    };
+                    let got = self
+                        .store
+                        .get_opts(&Path::from(s.key.as_str()), opts)
+                        .await?;
+                    streams.push(got.into_stream());
+                }
+                Ok(Body::from_stream(stream::iter(streams).flatten()))
+            }
+        }
+    }
+
+    /// Deletes blobs, best effort: a failure is logged and left to the orphan sweep.
+    pub async fn delete_all(&self, keys: Vec<String>) {
+        for key in keys {
+            if let Err(e) = self.store.delete(&Path::from(key.as_str())).await {
+                if !matches!(e, object_store::Error::NotFound { .. }) {
+                    tracing::warn!(error = %e, key, "could not delete a blob; the sweep will retry");
+                }
+            }
+        }
+    }
+
+    /// Removes blobs older than `grace` that no database row names, and
+    /// staging files of interrupted writes. Returns how many it removed.
+    pub async fn sweep(&self, db: &dyn Database, grace: Duration) -> BlobResult<u64> {
+        let cutoff = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_sub(grace)
+            .as_secs() as i64;
+        let mut removed = 0u64;
+        let mut listing = self.store.list(Some(&Path::from("blobs")));
+        let mut candidates = Vec::new();
+        while let Some(meta) = listing.try_next().await? {
+            if meta.last_modified.timestamp() < cutoff {
+                candidates.push(meta.location.to_string());
+            }
+        }
+        for key in candidates {
+            match db.blob_referenced(&key).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(key, "orphan sweep: removing an unreferenced blob");
+                    self.delete_all(vec![key]).await;
+                    removed += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "orphan sweep: database unavailable, stopping");
+                    return Ok(removed);
+                }
+            }
+        }
+        if let Some(root) = self.root.clone() {
+            let cutoff = SystemTime::now()
+                .checked_sub(grace)
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            removed += tokio::task::spawn_blocking(move || sweep_staging(&root, cutoff)).await??;
+        }
+        Ok(removed)
+    }
+}
+
+fn read_small(paths: &[(PathBuf, Range<u64>)], total: u64) -> std::io::Result<Bytes> {
+    use std::os::unix::fs::FileExt as _;
+    let mut out = BytesMut::zeroed(usize::try_from(total).unwrap_or(usize::MAX));
+    let mut at = 0usize;
+    for (path, range) in paths {
+        let file = std::fs::File::open(path)?;
+        let len = (range.end - range.start) as usize;
+        file.read_exact_at(&mut out[at..at + len], range.start)?;
+        at += len;
+    }
+    Ok(out.freeze())
+}
+
+/// Removes `…#<digits>` staging files older than `cutoff` under `root/blobs`.
+fn sweep_staging(root: &FsPath, cutoff: SystemTime) -> std::io::Result<u64> {
+    let mut removed = 0;
+    let blobs = root.join("blobs");
+    let Ok(dirs) = std::fs::read_dir(&blobs) else {
+        return Ok(0);
+    };
+    for dir in dirs {
+        let dir = dir?;
+        if !dir.file_type()?.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(dir.path())? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let staging = name
+                .rsplit_once('#')
+                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if staging && entry.metadata()?.modified()? < cutoff {
+                tracing::info!(file = %entry.path().display(), "orphan sweep: removing a staging file");
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Hashes a stream without storing it (an upload of a part that exists already).
+pub async fn hash_stream<S, E>(body: S, limit: u64) -> BlobResult<Written>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut body = body;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| BlobError::Body(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(BlobError::TooLarge(limit));
+        }
+        hasher.update(&chunk);
+    }
+    Ok(Written {
+        size,
+        sha256: hasher.finalize().into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn write_then_read_ranges_locally() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::local(dir.path()).unwrap();
+        let small = BlobStore::new_key();
+        blobs
+            .put_bytes(&small, Bytes::from_static(b"hello"))
+            .await
+            .unwrap();
+        // Create-if-absent: a second write to the same key fails.
+        assert!(blobs
+            .put_bytes(&small, Bytes::from_static(b"other"))
+            .await
+            .is_err());
+
+        let big_key = BlobStore::new_key();
+        let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let chunks: Vec<Result<Bytes, std::io::Error>> = big
+            .chunks(65536)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let written = blobs
+            .put_stream(&big_key, stream::iter(chunks), 10_000_000)
+            .await
+            .unwrap();
+        assert_eq!(written.size, big.len() as u64);
+        assert_eq!(written.sha256, <[u8; 32]>::from(Sha256::digest(&big)));
+
+        let body = blobs
+            .read(vec![
+                Segment {
+                    key: small.clone(),
+                    range: 1..5,
+                },
+                Segment {
+                    key: big_key.clone(),
+                    range: 10..2_000_010,
+                },
+            ])
+            .await
+            .unwrap();
+        let got = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        assert_eq!(&got[..4], b"ello");
+        assert_eq!(&got[4..], &big[10..2_000_010]);
+
+        let too_big: Vec<Result<Bytes, std::io::Error>> = big
+            .chunks(65536)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let refused = blobs
+            .put_stream(&BlobStore::new_key(), stream::iter(too_big), 2_000_000)
+            .await;
+        assert!(matches!(refused, Err(BlobError::TooLarge(2_000_000))));
+    }
+}

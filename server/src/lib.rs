@@ -1,0 +1,351 @@
+//! `sealcam-server`: the blind blob server of sealcam.
+//!
+//! Cameras seal every thumbnail, clip and event record to their owner's
+//! viewer keys before upload; this server stores the sealed bytes, decides
+//! from its database on every request who may fetch them, and can open
+//! none of them. It depends on no cryptography of the media format: it never
+//! parses an age header or payload.
+//!
+//! The server is a library with a thin binary, so tests start it in-process:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sealcam_server::ServerError> {
+//! let dir = std::env::temp_dir().join("sealcam-demo");
+//! let server = sealcam_server::Server::bind(sealcam_server::Config::ephemeral(&dir)).await?;
+//! let running = server.spawn();
+//! println!("listening on http://{}", running.addr());
+//! let account = running.create_account("household").await?;
+//! println!("enroll with {}", account.enrollment_token);
+//! running.shutdown().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The HTTP contract is written down in `docs/API.md`.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod range;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod tasks;
+pub mod tokens;
+
+use std::future::{Future, IntoFuture as _};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt as _;
+use sealcam_wire::token_prefix;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::blobs::{BlobError, BlobStore};
+pub use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::state::{now, AppState};
+use crate::store::{Database, OneTimeKind, StoreError};
+
+/// A failure to start or run the server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The blob store could not be opened.
+    #[error("blob store: {0}")]
+    Blobs(#[from] BlobError),
+    /// Binding a listener or serving failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A server task panicked.
+    #[error("server task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// An account just created by the operator.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewAccount {
+    /// The account (= owner) id.
+    pub account_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// The one-time enrollment token (`sce_…`) for its first device.
+    pub enrollment_token: String,
+    /// When the token expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// Creates the data directory with mode 0700 if it is missing.
+fn ensure_dir(path: &Path) -> Result<(), ServerError> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| ServerError::Io {
+            what: format!("creating {}", path.display()),
+            source,
+        })
+}
+
+/// Opens the configured database (creating the data directory first).
+pub async fn open_database(config: &Config) -> Result<Arc<dyn Database>, ServerError> {
+    if config.database.url.is_none() {
+        ensure_dir(&config.data_dir())?;
+    }
+    Ok(store::open(&config.database_url(), config.database.max_connections).await?)
+}
+
+/// Creates an account and its one-time enrollment token (`accounts create`).
+pub async fn create_account(
+    db: &dyn Database,
+    config: &Config,
+    name: &str,
+) -> Result<NewAccount, ServerError> {
+    let account_id = Uuid::new_v4();
+    let now = now();
+    db.create_account(account_id, name, now).await?;
+    let token = tokens::generate(token_prefix::ENROLLMENT);
+    let expires_at = now + config.auth.enrollment_ttl_secs as i64;
+    db.create_one_time(
+        OneTimeKind::Enrollment,
+        &token.hash,
+        account_id,
+        expires_at,
+        now,
+    )
+    .await?;
+    Ok(NewAccount {
+        account_id,
+        name: name.to_owned(),
+        enrollment_token: token.token,
+        expires_at,
+    })
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    state: AppState,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+}
+
+impl Server {
+    /// Opens storage, runs migrations and binds the listeners.
+    pub async fn bind(config: Config) -> Result<Self, ServerError> {
+        let db = open_database(&config).await?;
+        if config.storage.path.is_none() {
+            ensure_dir(&config.data_dir())?;
+        }
+        let blobs = BlobStore::local(&config.blob_dir())?;
+        let listener = TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|source| ServerError::Io {
+                what: format!("binding {}", config.server.listen),
+                source,
+            })?;
+        let metrics_listener = if config.server.metrics_enabled {
+            Some(
+                TcpListener::bind(config.server.metrics_listen)
+                    .await
+                    .map_err(|source| ServerError::Io {
+                        what: format!("binding metrics {}", config.server.metrics_listen),
+                        source,
+                    })?,
+            )
+        } else {
+            None
+        };
+        let state = AppState::new(db, blobs, config, Arc::new(Metrics::new()));
+        Ok(Self {
+            state,
+            listener,
+            metrics_listener,
+        })
+    }
+
+    /// The bound API address.
+    pub fn addr(&self) -> SocketAddr {
+        local_addr(&self.listener)
+    }
+
+    /// The bound metrics address, if enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(local_addr)
+    }
+
+    /// The shared state (database, blobs, configuration).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish
+    /// for at most `server.shutdown_grace_secs`.
+    pub async fn run<F>(self, shutdown: F) -> Result<(), ServerError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Server {
+            state,
+            listener,
+            metrics_listener,
+        } = self;
+        let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+        let (stop_tx, stop_rx) = watch::channel(false);
+
+        let background = tasks::spawn(state.clone(), stop_rx.clone());
+
+        let metrics_task = metrics_listener.map(|listener| {
+            let app = axum::Router::new()
+                .route("/metrics", axum::routing::get(metrics::serve_metrics))
+                .with_state(Arc::clone(&state.metrics));
+            let mut stop = stop_rx.clone();
+            tokio::spawn(
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .into_future(),
+            )
+        });
+
+        let app = routes::router(state.clone());
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        let mut stop = stop_rx.clone();
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
+        let mut serve_task = tokio::spawn(serve.into_future());
+
+        tokio::select! {
+            result = &mut serve_task => {
+                let _ = stop_tx.send(true);
+                result?.map_err(|source| ServerError::Io { what: "serving".into(), source })?;
+            }
+            () = shutdown => {
+                tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
+                let _ = stop_tx.send(true);
+                match tokio::time::timeout(grace, &mut serve_task).await {
+                    Ok(result) => {
+                        result?.map_err(|source| ServerError::Io { what: "serving".into(), source })?;
+                    }
+                    Err(_) => {
+                        tracing::warn!("shutdown grace elapsed; dropping the remaining connections");
+                        serve_task.abort();
+                    }
+                }
+            }
+        }
+        if let Some(task) = metrics_task {
+            task.abort();
+        }
+        for task in background {
+            let _ = task.await;
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    /// Runs the server in the background (for tests and embedding).
+    pub fn spawn(self) -> RunningServer {
+        let addr = self.addr();
+        let metrics_addr = self.metrics_addr();
+        let state = self.state.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(self.run(async move {
+            let _ = rx.await;
+        }));
+        RunningServer {
+            addr,
+            metrics_addr,
+            state,
+            stop: Some(tx),
+            handle,
+        }
+    }
+}
+
+fn local_addr(listener: &TcpListener) -> SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+}
+
+/// A server running in the background.
+pub struct RunningServer {
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningServer {
+    /// The API address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The metrics address, if enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Creates an account, as `sealcam-server accounts create` does.
+    pub async fn create_account(&self, name: &str) -> Result<NewAccount, ServerError> {
+        create_account(self.state.db.as_ref(), &self.state.config, name).await
+    }
+
+    /// Runs one retention pass now; returns the number of events deleted.
+    pub async fn run_retention(&self) -> Result<u64, ServerError> {
+        tasks::retention_once(&self.state).await
+    }
+
+    /// Runs one orphan sweep now with the given grace; returns blobs removed.
+    pub async fn run_sweep(&self, grace: Duration) -> Result<u64, ServerError> {
+        Ok(self
+            .state
+            .blobs
+            .sweep(self.state.db.as_ref(), grace)
+            .await?)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.handle).await?
+    }
+}

@@ -1,0 +1,262 @@
+//! Enrollment, devices and the account's opaque records.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use axum::Json;
+use sealcam_wire::{
+    token_prefix, AccountInfo, Device, DeviceList, EnrollRequest, EnrollResponse, ErrorBody,
+    LinkResponse,
+};
+use sha2::{Digest as _, Sha256};
+use uuid::Uuid;
+
+use super::{created, no_content, octets, parse_id, read_body, JsonBody};
+use crate::auth::{check_rate, fail, ClientIp, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::state::{now, AppState};
+use crate::store::{OneTimeKind, RecordKind, Written};
+use crate::tokens;
+
+/// Longest device name, in bytes.
+const MAX_DEVICE_NAME: usize = 200;
+
+/// Enroll a viewer device with an enrollment or link token.
+#[utoipa::path(post, path = "/v1/enroll", tag = "accounts", request_body = EnrollRequest,
+    responses(
+        (status = 201, body = EnrollResponse, description = "device enrolled; the credential is shown once"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "unknown, used or expired token"),
+        (status = 429, body = ErrorBody, description = "too many failed attempts from this address")))]
+pub async fn enroll(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    JsonBody(req): JsonBody<EnrollRequest>,
+) -> AppResult<Response> {
+    check_rate(&state, ip)?;
+    let name = req.device_name.trim();
+    if name.is_empty() || name.len() > MAX_DEVICE_NAME {
+        return Err(AppError::BadRequest(format!(
+            "device_name must be 1 to {MAX_DEVICE_NAME} bytes"
+        )));
+    }
+    let plausible = tokens::well_formed(&req.token, token_prefix::ENROLLMENT)
+        || tokens::well_formed(&req.token, token_prefix::LINK);
+    if !plausible {
+        return Err(fail(&state, ip));
+    }
+    let device_id = Uuid::new_v4();
+    let credential = tokens::generate(token_prefix::VIEWER);
+    let account_id = state
+        .db
+        .enroll(
+            &tokens::hash(&req.token),
+            device_id,
+            name,
+            &credential.hash,
+            now(),
+        )
+        .await?
+        .ok_or_else(|| fail(&state, ip))?;
+    tracing::info!(%account_id, %device_id, "device enrolled");
+    Ok(created(EnrollResponse {
+        account_id,
+        device_id,
+        credential: credential.token,
+    }))
+}
+
+/// The caller's account.
+#[utoipa::path(get, path = "/v1/account", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = AccountInfo), (status = 401, body = ErrorBody)))]
+pub async fn account(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+) -> AppResult<Json<AccountInfo>> {
+    let name = state
+        .db
+        .account_name(v.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(AccountInfo {
+        account_id: v.account_id,
+        name,
+    }))
+}
+
+/// The account's devices.
+#[utoipa::path(get, path = "/v1/devices", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = DeviceList), (status = 401, body = ErrorBody)))]
+pub async fn list_devices(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+) -> AppResult<Json<DeviceList>> {
+    let devices = state
+        .db
+        .list_devices(v.account_id)
+        .await?
+        .into_iter()
+        .map(|d| Device {
+            current: d.id == v.device_id,
+            device_id: d.id,
+            name: d.name,
+            created_at: d.created_at,
+        })
+        .collect();
+    Ok(Json(DeviceList { devices }))
+}
+
+/// A one-time token to enroll one more device of this account.
+#[utoipa::path(post, path = "/v1/devices/link", tag = "accounts", security(("bearer" = [])),
+    responses((status = 201, body = LinkResponse), (status = 401, body = ErrorBody)))]
+pub async fn link_device(State(state): State<AppState>, Viewer(v): Viewer) -> AppResult<Response> {
+    let token = tokens::generate(token_prefix::LINK);
+    let now = now();
+    let expires_at = now + state.config.auth.link_ttl_secs as i64;
+    state
+        .db
+        .create_one_time(
+            OneTimeKind::Link,
+            &token.hash,
+            v.account_id,
+            expires_at,
+            now,
+        )
+        .await?;
+    Ok(created(LinkResponse {
+        link_token: token.token,
+        expires_at,
+    }))
+}
+
+/// Remove a device of this account (its credential stops working at once).
+#[utoipa::path(delete, path = "/v1/devices/{device_id}", tag = "accounts", security(("bearer" = [])),
+    params(("device_id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_device(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    Path(device_id): Path<String>,
+) -> AppResult<Response> {
+    let device_id = parse_id(&device_id)?;
+    if state.db.delete_device(v.account_id, device_id).await? {
+        Ok(no_content())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+async fn get_record(
+    state: &AppState,
+    v: &crate::store::ViewerPrincipal,
+    kind: RecordKind,
+) -> AppResult<Response> {
+    let data = state
+        .db
+        .get_record(v.account_id, kind)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let etag = hex::encode(Sha256::digest(&data));
+    Ok(octets(data, &etag))
+}
+
+/// Parses `If-Match: "<sha256 hex>"` / `If-None-Match: *`.
+fn precondition(headers: &HeaderMap) -> AppResult<Option<Option<[u8; 32]>>> {
+    if let Some(value) = headers.get(header::IF_MATCH) {
+        let text = value
+            .to_str()
+            .map_err(|_| AppError::BadRequest("If-Match is not text".into()))?;
+        let hex_text = text.trim().trim_matches('"');
+        let mut sha = [0u8; 32];
+        hex::decode_to_slice(hex_text, &mut sha)
+            .map_err(|_| AppError::BadRequest("If-Match must be an ETag from a GET".into()))?;
+        return Ok(Some(Some(sha)));
+    }
+    if let Some(value) = headers.get(header::IF_NONE_MATCH) {
+        if value.as_bytes() == b"*" {
+            return Ok(Some(None));
+        }
+        return Err(AppError::BadRequest(
+            "only If-None-Match: * is supported".into(),
+        ));
+    }
+    Ok(None)
+}
+
+async fn put_record(
+    state: &AppState,
+    v: &crate::store::ViewerPrincipal,
+    kind: RecordKind,
+    headers: &HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    let if_match = precondition(headers)?;
+    let data = read_body(body, state.config.limits.max_account_record_bytes).await?;
+    if data.is_empty() {
+        return Err(AppError::BadRequest("the record is empty".into()));
+    }
+    match state
+        .db
+        .put_record(v.account_id, kind, &data, if_match)
+        .await?
+    {
+        Written::Stored => {
+            state.metrics.bytes_in.inc_by(data.len() as u64);
+            let mut response = no_content();
+            let etag = format!("\"{}\"", hex::encode(Sha256::digest(&data)));
+            if let Ok(value) = etag.parse() {
+                response.headers_mut().insert(header::ETAG, value);
+            }
+            Ok(response)
+        }
+        Written::Refused => Err(AppError::PreconditionFailed),
+        Written::NotFound => Err(AppError::NotFound),
+    }
+}
+
+/// The owner key bundle (opaque; sealed to the owner's viewers and recovery key).
+#[utoipa::path(get, path = "/v1/account/key-bundle", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream", description = "the bundle; ETag = \"<sha256 hex>\""),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody, description = "none stored yet")))]
+pub async fn get_key_bundle(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+) -> AppResult<Response> {
+    get_record(&state, &v, RecordKind::KeyBundle).await
+}
+
+/// Replace the owner key bundle (`If-Match: <ETag>` or `If-None-Match: *` make it conditional).
+#[utoipa::path(put, path = "/v1/account/key-bundle", tag = "accounts", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 412, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
+pub async fn put_key_bundle(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    put_record(&state, &v, RecordKind::KeyBundle, &headers, body).await
+}
+
+/// The owner's list of viewers (opaque).
+#[utoipa::path(get, path = "/v1/account/viewers", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream", description = "the list; ETag = \"<sha256 hex>\""),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody, description = "none stored yet")))]
+pub async fn get_viewers(State(state): State<AppState>, Viewer(v): Viewer) -> AppResult<Response> {
+    get_record(&state, &v, RecordKind::Viewers).await
+}
+
+/// Replace the owner's list of viewers (conditional like the key bundle).
+#[utoipa::path(put, path = "/v1/account/viewers", tag = "accounts", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 412, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
+pub async fn put_viewers(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    put_record(&state, &v, RecordKind::Viewers, &headers, body).await
+}

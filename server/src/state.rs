@@ -1,0 +1,74 @@
+//! The state shared by every handler.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::blobs::BlobStore;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::ratelimit::FailedAuthLimiter;
+use crate::store::Database;
+
+/// Cheaply cloneable handle on the server's shared state.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// What [`AppState`] holds.
+pub struct Inner {
+    /// Metadata database.
+    pub db: Arc<dyn Database>,
+    /// Blob store.
+    pub blobs: BlobStore,
+    /// Configuration in force.
+    pub config: Config,
+    /// Failed-authentication limiter.
+    pub limiter: FailedAuthLimiter,
+    /// Upload slots; `try_acquire` failing means 503.
+    pub uploads: Arc<Semaphore>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(
+        db: Arc<dyn Database>,
+        blobs: BlobStore,
+        config: Config,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let limiter = FailedAuthLimiter::new(
+            config.auth.failed_auth_limit,
+            Duration::from_secs(config.auth.failed_auth_window_secs),
+        );
+        let uploads = Arc::new(Semaphore::new(
+            config.limits.max_concurrent_uploads as usize,
+        ));
+        Self(Arc::new(Inner {
+            db,
+            blobs,
+            config,
+            limiter,
+            uploads,
+            metrics,
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The current time in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

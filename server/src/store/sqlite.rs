@@ -1,0 +1,913 @@
+//! The SQLite implementation of [`Database`] (the embedded default).
+//!
+//! WAL journal, `synchronous = FULL` (a committed transaction survives power
+//! loss, so an acknowledged upload is never lost), foreign keys on, a busy
+//! timeout for the single writer. Write transactions start with
+//! `BEGIN IMMEDIATE` so a reader never has to upgrade its lock mid-way.
+//! Queries use sqlx's runtime API: no database is needed to build.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sealcam_wire::{CameraRole, CameraStatus, PartKind};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row as _, SqlSafeStr as _};
+use uuid::Uuid;
+
+use super::{
+    CameraPrincipal, CameraRow, Database, DeviceRow, EventFilter, EventRow, InsertPart, NewCamera,
+    NewPart, OneTimeKind, PartRow, PartSizes, RecordKind, ShareRow, StoreError, StoreResult,
+    ViewerPrincipal, Written,
+};
+use crate::tokens::TokenHash;
+
+/// The append-only migrations, embedded in the binary.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)];
+
+/// SQLite-backed metadata store.
+#[derive(Debug, Clone)]
+pub struct SqliteDatabase {
+    pool: SqlitePool,
+}
+
+impl SqliteDatabase {
+    /// Opens (creating if missing) the database at `url` (`sqlite://PATH`) and migrates it.
+    pub async fn open(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options)
+            .await?;
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(version, description, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations).run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+fn uuid_col(row: &SqliteRow, col: &str) -> StoreResult<Uuid> {
+    let text: String = row.try_get(col)?;
+    Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+fn hash_col(row: &SqliteRow, col: &str) -> StoreResult<TokenHash> {
+    let bytes: Vec<u8> = row.try_get(col)?;
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{col}: not 32 bytes")))
+}
+
+fn u64_col(row: &SqliteRow, col: &str) -> StoreResult<u64> {
+    let v: i64 = row.try_get(col)?;
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col}: negative")))
+}
+
+fn kind_col(row: &SqliteRow, col: &str) -> StoreResult<PartKind> {
+    let text: String = row.try_get(col)?;
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{col}: unknown kind {text:?}")))
+}
+
+fn status_col(row: &SqliteRow) -> StoreResult<CameraStatus> {
+    let text: String = row.try_get("status")?;
+    match text.as_str() {
+        "pending" => Ok(CameraStatus::Pending),
+        "active" => Ok(CameraStatus::Active),
+        _ => Err(StoreError::Corrupt(format!("status {text:?}"))),
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    // Sizes and epochs are checked against i64::MAX at the HTTP edge; saturate defensively.
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn part_row(row: &SqliteRow) -> StoreResult<PartRow> {
+    Ok(PartRow {
+        event_id: uuid_col(row, "event_id")?,
+        camera_id: uuid_col(row, "camera_id")?,
+        owner_id: uuid_col(row, "owner_id")?,
+        kind: kind_col(row, "kind")?,
+        header_key: row.try_get("header_key")?,
+        header_size: u64_col(row, "header_size")?,
+        header_sha256: row.try_get("header_sha256")?,
+        payload_key: row.try_get("payload_key")?,
+        payload_size: u64_col(row, "payload_size")?,
+        payload_sha256: row.try_get("payload_sha256")?,
+    })
+}
+
+/// Whether account `?` (bound twice) may see camera `c`.
+macro_rules! visible {
+    () => {
+        "(c.owner_id = ?1 OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = ?1))"
+    };
+}
+
+fn group_events(rows: &[SqliteRow]) -> StoreResult<Vec<EventRow>> {
+    let mut events: Vec<EventRow> = Vec::new();
+    for row in rows {
+        let id = uuid_col(row, "id")?;
+        let part = PartSizes {
+            kind: kind_col(row, "kind")?,
+            header_size: u64_col(row, "header_size")?,
+            payload_size: u64_col(row, "payload_size")?,
+        };
+        match events.last_mut() {
+            Some(last) if last.id == id => last.parts.push(part),
+            _ => events.push(EventRow {
+                id,
+                camera_id: uuid_col(row, "camera_id")?,
+                owner_id: uuid_col(row, "owner_id")?,
+                captured_at: row.try_get("captured_at")?,
+                parts: vec![part],
+            }),
+        }
+    }
+    for event in &mut events {
+        event.parts.sort_by_key(|p| p.kind);
+    }
+    Ok(events)
+}
+
+#[async_trait]
+impl Database for SqliteDatabase {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_account(&self, id: Uuid, name: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)")
+            .bind(id.to_string())
+            .bind(name)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn account_name(&self, account_id: Uuid) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM accounts WHERE id = ?")
+            .bind(account_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn create_one_time(
+        &self,
+        kind: OneTimeKind,
+        hash: &TokenHash,
+        account_id: Uuid,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO one_time_tokens (token_hash, kind, account_id, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&hash[..])
+        .bind(kind.as_str())
+        .bind(account_id.to_string())
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn enroll(
+        &self,
+        token: &TokenHash,
+        device_id: Uuid,
+        device_name: &str,
+        device_token: &TokenHash,
+        now: i64,
+    ) -> StoreResult<Option<Uuid>> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "DELETE FROM one_time_tokens WHERE token_hash = ? AND kind IN ('enroll', 'link') \
+             AND expires_at > ? RETURNING account_id",
+        )
+        .bind(&token[..])
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let account_id = uuid_col(&row, "account_id")?;
+        sqlx::query(
+            "INSERT INTO devices (id, account_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(device_id.to_string())
+        .bind(account_id.to_string())
+        .bind(device_name)
+        .bind(&device_token[..])
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(account_id))
+    }
+
+    async fn viewer_by_token(&self, hash: &TokenHash) -> StoreResult<Option<ViewerPrincipal>> {
+        let row =
+            sqlx::query("SELECT id, account_id, token_hash FROM devices WHERE token_hash = ?")
+                .bind(&hash[..])
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            Ok(ViewerPrincipal {
+                account_id: uuid_col(&row, "account_id")?,
+                device_id: uuid_col(&row, "id")?,
+                token_hash: hash_col(&row, "token_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn list_devices(&self, account_id: Uuid) -> StoreResult<Vec<DeviceRow>> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at FROM devices WHERE account_id = ? ORDER BY created_at, id",
+        )
+        .bind(account_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DeviceRow {
+                    id: uuid_col(row, "id")?,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_device(&self, account_id: Uuid, device_id: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM devices WHERE id = ? AND account_id = ?")
+            .bind(device_id.to_string())
+            .bind(account_id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn get_record(&self, account_id: Uuid, kind: RecordKind) -> StoreResult<Option<Vec<u8>>> {
+        let sql = match kind {
+            RecordKind::KeyBundle => "SELECT key_bundle FROM accounts WHERE id = ?",
+            RecordKind::Viewers => "SELECT viewers FROM accounts WHERE id = ?",
+        };
+        let value: Option<Option<Vec<u8>>> = sqlx::query_scalar(sql)
+            .bind(account_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(value.flatten())
+    }
+
+    async fn put_record(
+        &self,
+        account_id: Uuid,
+        kind: RecordKind,
+        data: &[u8],
+        if_match: Option<Option<[u8; 32]>>,
+    ) -> StoreResult<Written> {
+        use sha2::Digest as _;
+        let sha: [u8; 32] = sha2::Sha256::digest(data).into();
+        let (unconditional, conditional) = match kind {
+            RecordKind::KeyBundle => (
+                "UPDATE accounts SET key_bundle = ?, key_bundle_sha = ? WHERE id = ?",
+                "UPDATE accounts SET key_bundle = ?, key_bundle_sha = ? WHERE id = ? \
+                 AND key_bundle_sha IS ?",
+            ),
+            RecordKind::Viewers => (
+                "UPDATE accounts SET viewers = ?, viewers_sha = ? WHERE id = ?",
+                "UPDATE accounts SET viewers = ?, viewers_sha = ? WHERE id = ? AND viewers_sha IS ?",
+            ),
+        };
+        let done = match if_match {
+            None => {
+                sqlx::query(unconditional)
+                    .bind(data)
+                    .bind(&sha[..])
+                    .bind(account_id.to_string())
+                    .execute(&self.pool)
+                    .await?
+            }
+            Some(expected) => {
+                sqlx::query(conditional)
+                    .bind(data)
+                    .bind(&sha[..])
+                    .bind(account_id.to_string())
+                    .bind(expected.map(|e| e.to_vec()))
+                    .execute(&self.pool)
+                    .await?
+            }
+        };
+        Ok(if done.rows_affected() > 0 {
+            Written::Stored
+        } else if if_match.is_some() {
+            Written::Refused
+        } else {
+            Written::NotFound
+        })
+    }
+
+    async fn register_camera(
+        &self,
+        claim: &TokenHash,
+        camera: &NewCamera,
+        now: i64,
+    ) -> StoreResult<Option<Uuid>> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "DELETE FROM one_time_tokens WHERE token_hash = ? AND kind = 'claim' \
+             AND expires_at > ? RETURNING account_id",
+        )
+        .bind(&claim[..])
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let owner_id = uuid_col(&row, "account_id")?;
+        sqlx::query(
+            "INSERT INTO cameras (id, owner_id, token_hash, status, device_public_key, \
+             pairing_proof, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+        )
+        .bind(camera.id.to_string())
+        .bind(owner_id.to_string())
+        .bind(&camera.token_hash[..])
+        .bind(&camera.device_public_key)
+        .bind(&camera.pairing_proof)
+        .bind(camera.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(owner_id))
+    }
+
+    async fn camera_by_token(&self, hash: &TokenHash) -> StoreResult<Option<CameraPrincipal>> {
+        let row = sqlx::query(
+            "SELECT id, owner_id, status, token_hash FROM cameras WHERE token_hash = ?",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(CameraPrincipal {
+                camera_id: uuid_col(&row, "id")?,
+                owner_id: uuid_col(&row, "owner_id")?,
+                status: status_col(&row)?,
+                token_hash: hash_col(&row, "token_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn list_cameras(&self, account_id: Uuid) -> StoreResult<Vec<CameraRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT c.id, c.owner_id, c.status, c.device_public_key, c.pairing_proof, \
+             c.created_at, c.retention_days FROM cameras c WHERE ",
+            visible!(),
+            " ORDER BY c.created_at, c.id"
+        ))
+        .bind(account_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let owner_id = uuid_col(row, "owner_id")?;
+                let retention: Option<i64> = row.try_get("retention_days")?;
+                Ok(CameraRow {
+                    id: uuid_col(row, "id")?,
+                    owner_id,
+                    status: status_col(row)?,
+                    device_public_key: row.try_get("device_public_key")?,
+                    pairing_proof: row.try_get("pairing_proof")?,
+                    created_at: row.try_get("created_at")?,
+                    retention_days: retention.and_then(|d| u32::try_from(d).ok()),
+                    role: if owner_id == account_id {
+                        CameraRole::Owner
+                    } else {
+                        CameraRole::Shared
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn camera_role(
+        &self,
+        account_id: Uuid,
+        camera_id: Uuid,
+    ) -> StoreResult<Option<CameraRole>> {
+        let owner: Option<String> = sqlx::query_scalar(concat!(
+            "SELECT c.owner_id FROM cameras c WHERE c.id = ?2 AND ",
+            visible!()
+        ))
+        .bind(account_id.to_string())
+        .bind(camera_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(owner.map(|owner| {
+            if owner == account_id.to_string() {
+                CameraRole::Owner
+            } else {
+                CameraRole::Shared
+            }
+        }))
+    }
+
+    async fn confirm_camera(&self, owner_id: Uuid, camera_id: Uuid) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE cameras SET status = 'active' WHERE id = ? AND owner_id = ?")
+                .bind(camera_id.to_string())
+                .bind(owner_id.to_string())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_camera(
+        &self,
+        owner_id: Uuid,
+        camera_id: Uuid,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let mut tx = self.write_tx().await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = ? AND owner_id = ?")
+                .bind(camera_id.to_string())
+                .bind(owner_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if found.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "DELETE FROM parts WHERE event_id IN (SELECT id FROM events WHERE camera_id = ?) \
+             RETURNING header_key, payload_key",
+        )
+        .bind(camera_id.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut keys = Vec::with_capacity(rows.len() * 2);
+        for row in &rows {
+            keys.push(row.try_get("header_key")?);
+            keys.push(row.try_get("payload_key")?);
+        }
+        for sql in [
+            "DELETE FROM events WHERE camera_id = ?",
+            "DELETE FROM shares WHERE camera_id = ?",
+            "DELETE FROM cameras WHERE id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(camera_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(keys))
+    }
+
+    async fn recipient_set(&self, camera_id: Uuid) -> StoreResult<Option<(u64, Vec<u8>)>> {
+        let row = sqlx::query(
+            "SELECT set_epoch, set_data FROM cameras WHERE id = ? AND set_epoch IS NOT NULL",
+        )
+        .bind(camera_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((u64_col(&row, "set_epoch")?, row.try_get("set_data")?)))
+            .transpose()
+    }
+
+    async fn put_recipient_set(
+        &self,
+        owner_id: Uuid,
+        camera_id: Uuid,
+        epoch: u64,
+        set: &[u8],
+    ) -> StoreResult<Written> {
+        let mut tx = self.write_tx().await?;
+        let current: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT set_epoch FROM cameras WHERE id = ? AND owner_id = ?")
+                .bind(camera_id.to_string())
+                .bind(owner_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(current) = current else {
+            return Ok(Written::NotFound);
+        };
+        if current.is_some_and(|c| c >= to_i64(epoch)) {
+            return Ok(Written::Refused);
+        }
+        sqlx::query("UPDATE cameras SET set_epoch = ?, set_data = ? WHERE id = ?")
+            .bind(to_i64(epoch))
+            .bind(set)
+            .bind(camera_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Written::Stored)
+    }
+
+    async fn set_retention(
+        &self,
+        owner_id: Uuid,
+        camera_id: Uuid,
+        days: Option<u32>,
+    ) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE cameras SET retention_days = ? WHERE id = ? AND owner_id = ?")
+                .bind(days.map(i64::from))
+                .bind(camera_id.to_string())
+                .bind(owner_id.to_string())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_shares(
+        &self,
+        owner_id: Uuid,
+        camera_id: Uuid,
+    ) -> StoreResult<Option<Vec<ShareRow>>> {
+        let mut tx = self.pool.begin().await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = ? AND owner_id = ?")
+                .bind(camera_id.to_string())
+                .bind(owner_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if found.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT account_id, created_at FROM shares WHERE camera_id = ? ORDER BY created_at, account_id",
+        )
+        .bind(camera_id.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ShareRow {
+                    account_id: uuid_col(row, "account_id")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn put_share(
+        &self,
+        owner_id: Uuid,
+        camera_id: Uuid,
+        account_id: Uuid,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO shares (camera_id, account_id, created_at) \
+             SELECT c.id, a.id, ? FROM cameras c, accounts a \
+             WHERE c.id = ? AND c.owner_id = ? AND a.id = ? AND a.id <> c.owner_id \
+             ON CONFLICT (camera_id, account_id) DO NOTHING",
+        )
+        .bind(now)
+        .bind(camera_id.to_string())
+        .bind(owner_id.to_string())
+        .bind(account_id.to_string())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            return Ok(true);
+        }
+        // Already shared (idempotent) or nothing to share: tell them apart.
+        let exists: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM shares s JOIN cameras c ON c.id = s.camera_id \
+             WHERE s.camera_id = ? AND c.owner_id = ? AND s.account_id = ?",
+        )
+        .bind(camera_id.to_string())
+        .bind(owner_id.to_string())
+        .bind(account_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(exists.is_some())
+    }
+
+    async fn delete_share(
+        &self,
+        owner_id: Uuid,
+        camera_id: Uuid,
+        account_id: Uuid,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM shares WHERE camera_id = ? AND account_id = ? \
+             AND camera_id IN (SELECT id FROM cameras WHERE owner_id = ?)",
+        )
+        .bind(camera_id.to_string())
+        .bind(account_id.to_string())
+        .bind(owner_id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_part(&self, part: &NewPart) -> StoreResult<InsertPart> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO events (id, camera_id, captured_at, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(part.event_id.to_string())
+        .bind(part.camera_id.to_string())
+        .bind(part.captured_at)
+        .bind(part.created_at)
+        .execute(&mut *tx)
+        .await?;
+        let owner: Option<String> = sqlx::query_scalar("SELECT camera_id FROM events WHERE id = ?")
+            .bind(part.event_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if owner.as_deref() != Some(part.camera_id.to_string().as_str()) {
+            return Ok(InsertPart::ForeignEvent);
+        }
+        let done = sqlx::query(
+            "INSERT INTO parts (event_id, kind, header_key, header_size, header_sha256, \
+             payload_key, payload_size, payload_sha256, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, kind) DO NOTHING",
+        )
+        .bind(part.event_id.to_string())
+        .bind(part.kind.as_str())
+        .bind(&part.header_key)
+        .bind(to_i64(part.header_size))
+        .bind(&part.header_sha256)
+        .bind(&part.payload_key)
+        .bind(to_i64(part.payload_size))
+        .bind(&part.payload_sha256)
+        .bind(part.created_at)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() > 0 {
+            tx.commit().await?;
+            return Ok(InsertPart::Inserted);
+        }
+        let row = sqlx::query(CAMERA_PART_SQL)
+            .bind(part.event_id.to_string())
+            .bind(part.kind.as_str())
+            .bind(part.camera_id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(InsertPart::Exists(part_row(&row)?))
+    }
+
+    async fn camera_part(
+        &self,
+        camera_id: Uuid,
+        event_id: Uuid,
+        kind: PartKind,
+    ) -> StoreResult<Option<PartRow>> {
+        let row = sqlx::query(CAMERA_PART_SQL)
+            .bind(event_id.to_string())
+            .bind(kind.as_str())
+            .bind(camera_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(part_row).transpose()
+    }
+
+    async fn viewer_part(
+        &self,
+        account_id: Uuid,
+        event_id: Uuid,
+        kind: PartKind,
+    ) -> StoreResult<Option<PartRow>> {
+        let row = sqlx::query(VIEWER_PART_SQL)
+            .bind(account_id.to_string())
+            .bind(event_id.to_string())
+            .bind(kind.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(part_row).transpose()
+    }
+
+    async fn viewer_event(
+        &self,
+        account_id: Uuid,
+        event_id: Uuid,
+    ) -> StoreResult<Option<EventRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
+             p.payload_size FROM events e JOIN cameras c ON c.id = e.camera_id \
+             JOIN parts p ON p.event_id = e.id WHERE e.id = ?2 AND ",
+            visible!()
+        ))
+        .bind(account_id.to_string())
+        .bind(event_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(group_events(&rows)?.into_iter().next())
+    }
+
+    async fn list_events(
+        &self,
+        camera_id: Uuid,
+        filter: EventFilter,
+    ) -> StoreResult<Vec<EventRow>> {
+        let (before_time, before_id) = match filter.before {
+            Some((t, id)) => (Some(t), Some(id.to_string())),
+            None => (None, None),
+        };
+        let rows = sqlx::query(
+            "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
+             p.payload_size \
+             FROM (SELECT id, camera_id, captured_at FROM events \
+                   WHERE camera_id = ?1 \
+                     AND (?2 IS NULL OR captured_at >= ?2) \
+                     AND (?3 IS NULL OR captured_at < ?3) \
+                     AND (?4 IS NULL OR (captured_at, id) < (?4, ?5)) \
+                   ORDER BY captured_at DESC, id DESC LIMIT ?6) e \
+             JOIN cameras c ON c.id = e.camera_id \
+             JOIN parts p ON p.event_id = e.id \
+             ORDER BY e.captured_at DESC, e.id DESC",
+        )
+        .bind(camera_id.to_string())
+        .bind(filter.since)
+        .bind(filter.until)
+        .bind(before_time)
+        .bind(before_id)
+        .bind(i64::from(filter.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        group_events(&rows)
+    }
+
+    async fn replace_header(
+        &self,
+        owner_id: Uuid,
+        event_id: Uuid,
+        kind: PartKind,
+        header_key: &str,
+        header_size: u64,
+        header_sha256: &[u8],
+    ) -> StoreResult<Option<String>> {
+        let mut tx = self.write_tx().await?;
+        let old: Option<String> = sqlx::query_scalar(
+            "SELECT p.header_key FROM parts p JOIN events e ON e.id = p.event_id \
+             JOIN cameras c ON c.id = e.camera_id \
+             WHERE p.event_id = ? AND p.kind = ? AND c.owner_id = ?",
+        )
+        .bind(event_id.to_string())
+        .bind(kind.as_str())
+        .bind(owner_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(old) = old else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE parts SET header_key = ?, header_size = ?, header_sha256 = ? \
+             WHERE event_id = ? AND kind = ?",
+        )
+        .bind(header_key)
+        .bind(to_i64(header_size))
+        .bind(header_sha256)
+        .bind(event_id.to_string())
+        .bind(kind.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(old))
+    }
+
+    async fn delete_event(
+        &self,
+        owner_id: Uuid,
+        event_id: Uuid,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let mut tx = self.write_tx().await?;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM events e JOIN cameras c ON c.id = e.camera_id \
+             WHERE e.id = ? AND c.owner_id = ?",
+        )
+        .bind(event_id.to_string())
+        .bind(owner_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if found.is_none() {
+            return Ok(None);
+        }
+        let rows =
+            sqlx::query("DELETE FROM parts WHERE event_id = ? RETURNING header_key, payload_key")
+                .bind(event_id.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM events WHERE id = ?")
+            .bind(event_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut keys = Vec::with_capacity(rows.len() * 2);
+        for row in &rows {
+            keys.push(row.try_get("header_key")?);
+            keys.push(row.try_get("payload_key")?);
+        }
+        Ok(Some(keys))
+    }
+
+    async fn delete_expired(&self, now: i64, limit: u32) -> StoreResult<(u64, Vec<String>)> {
+        let mut tx = self.write_tx().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT e.id FROM events e JOIN cameras c ON c.id = e.camera_id \
+             WHERE c.retention_days IS NOT NULL AND e.captured_at < ? - c.retention_days * 86400 \
+             LIMIT ?",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut keys = Vec::new();
+        for id in &ids {
+            let rows = sqlx::query(
+                "DELETE FROM parts WHERE event_id = ? RETURNING header_key, payload_key",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                keys.push(row.try_get("header_key")?);
+                keys.push(row.try_get("payload_key")?);
+            }
+            sqlx::query("DELETE FROM events WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok((ids.len() as u64, keys))
+    }
+
+    async fn delete_expired_tokens(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM one_time_tokens WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn blob_referenced(&self, key: &str) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM parts WHERE header_key = ?1 UNION ALL \
+             SELECT 1 FROM parts WHERE payload_key = ?1 LIMIT 1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+}
+
+const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
+     WHERE p.event_id = ? AND p.kind = ? AND e.camera_id = ?";
+
+const VIEWER_PART_SQL: &str = concat!(
+    "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
+     WHERE p.event_id = ?2 AND p.kind = ?3 AND ",
+    visible!()
+);
