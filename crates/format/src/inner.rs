@@ -1,0 +1,198 @@
+//! The inner header: the first bytes of every payload, binding the object to
+//! what it is (S2) under the device signature (S3).
+//!
+//! ```text
+//! magic        8  "sealcam\0"
+//! version      1  = 1
+//! length       2  u16, total inner header length H = 81 + c
+//! owner       16
+//! camera      16
+//! event       16
+//! kind         1  1 thumbnail, 2 clip, 3 event record, 4 live segment
+//! sequence     4  u32, part number within the event (0 for single parts)
+//! captured_at  8  i64 unix milliseconds
+//! epoch        8  u64 recipient-set epoch the object was sealed to
+//! c            1  content type length
+//! content type c  printable ASCII (e.g. image/jpeg, video/mp4, application/json)
+//! ```
+
+use std::fmt;
+
+use sealcam_keys::codec::Reader;
+use sealcam_keys::{CameraId, EventId, OwnerId};
+
+use crate::OpenError;
+
+pub(crate) const MAGIC: &[u8; 8] = b"sealcam\x00";
+/// The inner format version this build writes and reads.
+pub const VERSION: u8 = 1;
+pub(crate) const FIXED_LEN: usize = 81;
+/// The largest inner header (255 bytes of content type).
+pub const MAX_INNER_HEADER_LEN: usize = FIXED_LEN + 255;
+
+/// What part of an event an object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum PartKind {
+    /// A still image shown in the timeline.
+    Thumbnail,
+    /// The video clip of the event.
+    Clip,
+    /// The event record: type, labels, duration… as a small document.
+    Record,
+    /// A segment of a live view session.
+    LiveSegment,
+}
+
+impl PartKind {
+    /// The byte in the inner header.
+    pub fn to_byte(self) -> u8 {
+        match self {
+            Self::Thumbnail => 1,
+            Self::Clip => 2,
+            Self::Record => 3,
+            Self::LiveSegment => 4,
+        }
+    }
+
+    /// Parses the byte of the inner header.
+    pub fn from_byte(b: u8) -> Option<Self> {
+        Some(match b {
+            1 => Self::Thumbnail,
+            2 => Self::Clip,
+            3 => Self::Record,
+            4 => Self::LiveSegment,
+            _ => return None,
+        })
+    }
+
+    /// The name used on the wire and in the CLI (`thumbnail`, `clip`, `record`, `live`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Thumbnail => "thumbnail",
+            Self::Clip => "clip",
+            Self::Record => "record",
+            Self::LiveSegment => "live",
+        }
+    }
+}
+
+impl fmt::Display for PartKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PartKind {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "thumbnail" => Self::Thumbnail,
+            "clip" => Self::Clip,
+            "record" => Self::Record,
+            "live" => Self::LiveSegment,
+            _ => return Err("expected thumbnail, clip, record or live"),
+        })
+    }
+}
+
+/// Which object this is: what a viewer asks for and checks before it shows
+/// anything (S2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Binding {
+    /// The owner.
+    pub owner: OwnerId,
+    /// The camera that recorded it.
+    pub camera: CameraId,
+    /// The event it belongs to.
+    pub event: EventId,
+    /// Which part of the event.
+    pub kind: PartKind,
+    /// The part number within the event (0 for single parts).
+    pub sequence: u32,
+}
+
+impl fmt::Display for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} #{} of event {} (camera {}, owner {})",
+            self.kind, self.sequence, self.event, self.camera, self.owner
+        )
+    }
+}
+
+/// Everything the inner header says about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// What the object is.
+    pub binding: Binding,
+    /// When it was captured, unix milliseconds.
+    pub captured_at_ms: i64,
+    /// The recipient-set epoch it was sealed to.
+    pub epoch: u64,
+    /// The media type of the body.
+    pub content_type: String,
+}
+
+impl ObjectMeta {
+    pub(crate) fn check(&self) -> Result<(), crate::SealError> {
+        let ct = self.content_type.as_bytes();
+        if ct.len() > 255 || !ct.iter().all(|c| (0x20..=0x7e).contains(c)) {
+            return Err(crate::SealError::ContentType);
+        }
+        Ok(())
+    }
+
+    /// The encoded inner header. `check` must have passed.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let ct = self.content_type.as_bytes();
+        let len = FIXED_LEN + ct.len();
+        let mut out = Vec::with_capacity(len);
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        out.extend_from_slice(&(len as u16).to_le_bytes());
+        out.extend_from_slice(&self.binding.owner.to_bytes());
+        out.extend_from_slice(&self.binding.camera.to_bytes());
+        out.extend_from_slice(&self.binding.event.to_bytes());
+        out.push(self.binding.kind.to_byte());
+        out.extend_from_slice(&self.binding.sequence.to_le_bytes());
+        out.extend_from_slice(&self.captured_at_ms.to_le_bytes());
+        out.extend_from_slice(&self.epoch.to_le_bytes());
+        out.push(ct.len() as u8);
+        out.extend_from_slice(ct);
+        out
+    }
+
+    /// Parses an inner header at the start of `plain`; returns it and its
+    /// length. Untrusted input.
+    pub fn parse(plain: &[u8]) -> Result<(Self, usize), OpenError> {
+        let trunc = |_| OpenError::Truncated("the payload ends inside the inner header");
+        let mut r = Reader::new(plain);
+        if r.take(8).map_err(trunc)? != MAGIC {
+            return Err(OpenError::Corrupt("not a sealcam object (bad inner magic)"));
+        }
+        let version = r.u8().map_err(trunc)?;
+        if version != VERSION {
+            return Err(OpenError::UnsupportedVersion(version));
+        }
+        let len = r.u16().map_err(trunc)? as usize;
+        let owner = OwnerId::from_bytes(r.array().map_err(trunc)?);
+        let camera = CameraId::from_bytes(r.array().map_err(trunc)?);
+        let event = EventId::from_bytes(r.array().map_err(trunc)?);
+        let kind = PartKind::from_byte(r.u8().map_err(trunc)?).ok_or(OpenError::Corrupt("unknown part kind"))?;
+        let sequence = r.u32().map_err(trunc)?;
+        let captured_at_ms = r.i64().map_err(trunc)?;
+        let epoch = r.u64().map_err(trunc)?;
+        let ct = r.bytes8().map_err(trunc)?;
+        if len != r.position() {
+            return Err(OpenError::Corrupt("inner header length mismatch"));
+        }
+        if !ct.iter().all(|c| (0x20..=0x7e).contains(c)) {
+            return Err(OpenError::Corrupt("content type is not printable ASCII"));
+        }
+        let content_type = String::from_utf8_lossy(ct).into_owned();
+        let binding = Binding { owner, camera, event, kind, sequence };
+        Ok((Self { binding, captured_at_ms, epoch, content_type }, len))
+    }
+}

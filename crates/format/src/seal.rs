@@ -1,0 +1,308 @@
+//! Sealing: a camera turns a thumbnail, clip or event record into a header and
+//! a payload, with constant memory whatever the length.
+
+use std::io::{self, Read, Write};
+
+use sealcam_keys::{DeviceKey, VerifiedRecipientSet, ViewerRecipient};
+
+use crate::age_header::{new_file_key, payload_key, write_header};
+use crate::stream::{ChunkCipher, CHUNK, ENC_CHUNK, NONCE, TAG};
+use crate::{trailer, ObjectMeta, SealError};
+
+/// Starts sealing one object: wraps a fresh file key to the recipients and
+/// writes the age header (small, in memory). Then
+/// [`payload`](Self::payload) streams the payload.
+///
+/// ```
+/// # use sealcam_keys::*;
+/// # use sealcam_format::*;
+/// # let owner_key = OwnerSigningKey::generate();
+/// # let (owner, camera) = (OwnerId::random(), CameraId::random());
+/// # let viewer = ViewerIdentity::generate();
+/// # let pin = RecipientSetPin { owner, camera, owner_key: owner_key.public() };
+/// # let set = RecipientSet::new(owner, camera, 1, vec![viewer.to_public()])?.sign(&owner_key).verify(&pin)?;
+/// let device = DeviceKey::generate();
+/// let binding = Binding { owner, camera, event: EventId::now_v7(), kind: PartKind::Thumbnail, sequence: 0 };
+/// let meta = ObjectMeta { binding, captured_at_ms: 1_764_000_000_000, epoch: 0, content_type: "image/jpeg".into() };
+/// let sealer = Sealer::new(&set, &device, meta)?;
+/// let header = sealer.header().to_vec();
+/// let mut payload = Vec::new();
+/// let mut w = sealer.payload(&mut payload)?;
+/// w.write_all(b"\xff\xd8 a jpeg")?;
+/// w.finish()?;
+///
+/// let opened = open_to_vec(&header, &payload, &[&viewer], &binding, &device.public())?;
+/// assert_eq!(opened.body, b"\xff\xd8 a jpeg");
+/// # use std::io::Write;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Sealer<'k> {
+    header: Vec<u8>,
+    nonce: [u8; NONCE],
+    cipher: ChunkCipher,
+    inner: Vec<u8>,
+    key: &'k DeviceKey,
+}
+
+impl<'k> Sealer<'k> {
+    /// Seals to a verified recipient set. `meta.epoch` is replaced by the set's
+    /// epoch; the binding must name the set's owner and camera.
+    pub fn new(set: &VerifiedRecipientSet, key: &'k DeviceKey, mut meta: ObjectMeta) -> Result<Self, SealError> {
+        if set.set().owner() != meta.binding.owner || set.set().camera() != meta.binding.camera {
+            return Err(SealError::WrongCamera);
+        }
+        meta.epoch = set.epoch();
+        Self::with_recipients(set.recipients(), key, meta)
+    }
+
+    /// Seals to an explicit list of recipients (owner tooling and tests;
+    /// cameras use [`new`](Self::new)).
+    pub fn with_recipients(recipients: &[ViewerRecipient], key: &'k DeviceKey, meta: ObjectMeta) -> Result<Self, SealError> {
+        meta.check()?;
+        let file_key = new_file_key();
+        let mut nonce = [0u8; NONCE];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+        let header = write_header(&file_key, recipients.iter().map(|r| r.as_age() as &dyn age::Recipient), Some(&nonce))?;
+        let cipher = ChunkCipher::new(&payload_key(&file_key, &nonce));
+        Ok(Self { header, nonce, cipher, inner: meta.encode(), key })
+    }
+
+    /// The age header (store it as the object's `header` blob).
+    pub fn header(&self) -> &[u8] {
+        &self.header
+    }
+
+    /// The sans-I/O payload engine (for async callers).
+    pub fn into_engine(self) -> PayloadSealer<'k> {
+        PayloadSealer::new(self)
+    }
+
+    /// A writer of the payload into `out`: write the body, then `finish`.
+    pub fn payload<W: Write>(self, mut out: W) -> io::Result<PayloadWriter<'k, W>> {
+        let engine = self.into_engine();
+        out.write_all(&engine.nonce)?;
+        Ok(PayloadWriter { engine, out })
+    }
+}
+
+/// The payload engine: fill its chunk buffer, write what it hands back.
+///
+/// Memory is one chunk buffer (64 KiB) plus 32 bytes per 64 KiB of body for
+/// the hash list.
+pub struct PayloadSealer<'k> {
+    nonce: [u8; NONCE],
+    cipher: ChunkCipher,
+    inner_len: usize,
+    inner: Vec<u8>,
+    key: &'k DeviceKey,
+    buf: Vec<u8>,
+    fill: usize,
+    index: u64,
+    /// The buffer holds a sealed chunk that was handed out.
+    emitted: bool,
+    signed_len: u64,
+    hashes: Vec<[u8; 32]>,
+}
+
+impl<'k> PayloadSealer<'k> {
+    fn new(s: Sealer<'k>) -> Self {
+        let mut buf = vec![0u8; ENC_CHUNK];
+        let inner_len = s.inner.len();
+        buf[..inner_len].copy_from_slice(&s.inner);
+        Self {
+            nonce: s.nonce,
+            cipher: s.cipher,
+            inner_len,
+            inner: s.inner,
+            key: s.key,
+            buf,
+            fill: inner_len,
+            index: 0,
+            emitted: false,
+            signed_len: inner_len as u64,
+            hashes: Vec::new(),
+        }
+    }
+
+    /// The 16-byte nonce that starts the payload (write it first).
+    pub fn nonce(&self) -> &[u8; NONCE] {
+        &self.nonce
+    }
+
+    /// Free space in the current chunk to fill with body bytes; call
+    /// [`advance`](Self::advance) with what was filled. When the chunk is
+    /// full this returns an empty slice: call [`seal_full`](Self::seal_full).
+    pub fn spare(&mut self) -> &mut [u8] {
+        if self.emitted {
+            self.emitted = false;
+            self.fill = 0;
+        }
+        &mut self.buf[self.fill..CHUNK]
+    }
+
+    /// Records that `n` bytes of [`spare`](Self::spare) were filled.
+    pub fn advance(&mut self, n: usize) {
+        self.fill += n;
+        self.signed_len += n as u64;
+        debug_assert!(self.fill <= CHUNK);
+    }
+
+    /// When the chunk is full, seals it as a middle chunk (more follows) and
+    /// returns the ciphertext to write; `None` if it is not full.
+    pub fn seal_full(&mut self) -> Option<&[u8]> {
+        if self.emitted || self.fill < CHUNK {
+            return None;
+        }
+        self.hashes.push(trailer::piece_hash(&self.buf[..CHUNK]));
+        Some(self.seal_current(false))
+    }
+
+    fn seal_current(&mut self, last: bool) -> &[u8] {
+        let n = self.fill;
+        let tag = self.cipher.seal(self.index, last, &mut self.buf[..n]);
+        self.buf[n..n + TAG].copy_from_slice(&tag);
+        self.index += 1;
+        self.emitted = true;
+        &self.buf[..n + TAG]
+    }
+
+    /// Appends `data` (the body) and hands every completed chunk to `emit`.
+    pub fn write_with(&mut self, mut data: &[u8], emit: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        while !data.is_empty() {
+            if let Some(ct) = self.seal_full() {
+                emit(ct)?;
+            }
+            let spare = self.spare();
+            let n = spare.len().min(data.len());
+            spare[..n].copy_from_slice(&data[..n]);
+            self.advance(n);
+            data = &data[n..];
+        }
+        Ok(())
+    }
+
+    /// Ends the body: hashes the last piece, appends the signed trailer and
+    /// returns the remaining ciphertext (the final chunks).
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.emitted {
+            self.emitted = false;
+            self.fill = 0;
+        }
+        // The last piece of the signed region (a full piece if it ended on a
+        // chunk boundary and was not sealed yet).
+        if self.fill > 0 {
+            self.hashes.push(trailer::piece_hash(&self.buf[..self.fill]));
+        }
+        let body_len = self.signed_len - self.inner_len as u64;
+        let trailer = trailer::build(&self.inner, body_len, &self.hashes, self.key);
+        let mut out = Vec::with_capacity(trailer.len() + 2 * ENC_CHUNK);
+        let mut rest = &trailer[..];
+        while !rest.is_empty() {
+            if self.fill == CHUNK {
+                out.extend_from_slice(self.seal_current(false));
+                self.emitted = false;
+                self.fill = 0;
+            }
+            let n = (CHUNK - self.fill).min(rest.len());
+            self.buf[self.fill..self.fill + n].copy_from_slice(&rest[..n]);
+            self.fill += n;
+            rest = &rest[n..];
+        }
+        out.extend_from_slice(self.seal_current(true));
+        out
+    }
+}
+
+/// Writes a payload through [`PayloadSealer`] into `W`.
+pub struct PayloadWriter<'k, W: Write> {
+    engine: PayloadSealer<'k>,
+    out: W,
+}
+
+impl<W: Write> PayloadWriter<'_, W> {
+    /// Reads the whole body from `r` straight into the chunk buffer (no
+    /// intermediate copy) and returns the number of body bytes read.
+    pub fn copy_from<R: Read>(&mut self, r: &mut R) -> io::Result<u64> {
+        let mut total = 0u64;
+        loop {
+            if let Some(ct) = self.engine.seal_full() {
+                self.out.write_all(ct)?;
+            }
+            let spare = self.engine.spare();
+            let n = match r.read(spare) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.engine.advance(n);
+            total += n as u64;
+        }
+    }
+
+    /// Writes the final chunks and returns the output.
+    pub fn finish(self) -> io::Result<W> {
+        let mut out = self.out;
+        out.write_all(&self.engine.finish())?;
+        out.flush()?;
+        Ok(out)
+    }
+}
+
+impl<W: Write> Write for PayloadWriter<'_, W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let out = &mut self.out;
+        self.engine.write_with(data, &mut |ct| out.write_all(ct))?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Seals `body` from a reader into `payload_out`; returns the header.
+pub fn seal<R: Read, W: Write>(sealer: Sealer<'_>, body: &mut R, payload_out: W) -> io::Result<(Vec<u8>, W)> {
+    let header = sealer.header().to_vec();
+    let mut w = sealer.payload(payload_out)?;
+    w.copy_from(body)?;
+    Ok((header, w.finish()?))
+}
+
+#[cfg(feature = "tokio")]
+mod async_io {
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+    use super::*;
+
+    /// Seals `body` from an async reader into an async writer with constant
+    /// memory; returns the header and the number of payload bytes written.
+    pub async fn seal_async<R, W>(sealer: Sealer<'_>, body: &mut R, out: &mut W) -> io::Result<(Vec<u8>, u64)>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let header = sealer.header().to_vec();
+        let mut engine = sealer.into_engine();
+        out.write_all(engine.nonce()).await?;
+        let mut written = NONCE as u64;
+        loop {
+            if let Some(ct) = engine.seal_full() {
+                out.write_all(ct).await?;
+                written += ct.len() as u64;
+            }
+            let n = body.read(engine.spare()).await?;
+            if n == 0 {
+                break;
+            }
+            engine.advance(n);
+        }
+        let rest = engine.finish();
+        out.write_all(&rest).await?;
+        out.flush().await?;
+        Ok((header, written + rest.len() as u64))
+    }
+}
+
+#[cfg(feature = "tokio")]
+pub use async_io::seal_async;

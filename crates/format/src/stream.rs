@@ -1,0 +1,199 @@
+//! age's STREAM payload: ChaCha20-Poly1305 over 64 KiB chunks, nonce =
+//! 11-byte big-endian chunk counter ‖ last-chunk flag.
+//!
+//! The chunks are sealed and opened in place with `chacha20poly1305`
+//! directly, which is byte-for-byte what any age implementation reads, without
+//! the copy and per-chunk allocation of a generic writer.
+
+use std::io::Read;
+
+use chacha20poly1305::aead::AeadInPlace;
+use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
+
+use crate::OpenError;
+
+/// Plaintext bytes per chunk.
+pub const CHUNK: usize = 64 * 1024;
+/// The Poly1305 tag length.
+pub const TAG: usize = 16;
+/// Ciphertext bytes per full chunk.
+pub const ENC_CHUNK: usize = CHUNK + TAG;
+/// Bytes of the payload nonce that starts the payload.
+pub const NONCE: usize = 16;
+
+/// The ChaCha20-Poly1305 cipher of one payload.
+pub struct ChunkCipher {
+    aead: ChaCha20Poly1305,
+}
+
+fn nonce(index: u64, last: bool) -> Nonce {
+    let mut n = [0u8; 12];
+    // A u64 counter in the low bytes of the 11-byte big-endian counter.
+    n[3..11].copy_from_slice(&index.to_be_bytes());
+    n[11] = u8::from(last);
+    Nonce::from(n)
+}
+
+impl ChunkCipher {
+    /// The cipher for a payload key.
+    pub fn new(payload_key: &[u8; 32]) -> Self {
+        Self { aead: ChaCha20Poly1305::new(payload_key.into()) }
+    }
+
+    /// Encrypts `buf` in place as chunk `index` and returns its tag.
+    pub fn seal(&self, index: u64, last: bool, buf: &mut [u8]) -> [u8; TAG] {
+        // Encryption only fails for inputs beyond ChaCha20's 256 GiB limit; a
+        // chunk is 64 KiB.
+        self.aead
+            .encrypt_in_place_detached(&nonce(index, last), &[], buf)
+            .unwrap_or_else(|_| unreachable!("a 64 KiB chunk is within ChaCha20's limit"))
+            .into()
+    }
+
+    /// Decrypts ciphertext-with-tag `buf` in place as chunk `index`; returns the
+    /// plaintext length. `false` when it does not authenticate.
+    pub fn open(&self, index: u64, last: bool, buf: &mut [u8]) -> Option<usize> {
+        let n = buf.len().checked_sub(TAG)?;
+        let (data, tag) = buf.split_at_mut(n);
+        let tag = Tag::clone_from_slice(tag);
+        self.aead.decrypt_in_place_detached(&nonce(index, last), &[], data, &tag).ok()?;
+        Some(n)
+    }
+
+    /// Opens the final chunk, telling a chunk cut at a boundary (it
+    /// authenticates as a middle chunk) from a damaged one.
+    pub fn open_last(&self, index: u64, buf: &mut [u8]) -> Result<usize, OpenError> {
+        if buf.len() < TAG {
+            return Err(OpenError::Truncated("the last chunk is shorter than its tag"));
+        }
+        if let Some(n) = self.open(index, true, buf) {
+            if n == 0 && index > 0 {
+                return Err(OpenError::Corrupt("empty final chunk after other chunks"));
+            }
+            return Ok(n);
+        }
+        if buf.len() == ENC_CHUNK {
+            let mut copy = buf.to_vec();
+            if self.open(index, false, &mut copy).is_some() {
+                return Err(OpenError::Truncated("the payload ends at a chunk boundary before its final chunk"));
+            }
+        }
+        Err(OpenError::Corrupt("a chunk does not authenticate"))
+    }
+}
+
+/// Where chunk `index` of a payload of `payload_len` bytes lies, and whether it
+/// is the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Number of chunks.
+    pub chunks: u64,
+    /// Total payload length (nonce included).
+    pub payload_len: u64,
+}
+
+impl Geometry {
+    /// The chunk layout of a payload of `payload_len` bytes (nonce included).
+    pub fn new(payload_len: u64) -> Result<Self, OpenError> {
+        let body = payload_len
+            .checked_sub(NONCE as u64)
+            .ok_or(OpenError::Truncated("the payload is shorter than its nonce"))?;
+        if body == 0 {
+            return Err(OpenError::Truncated("the payload has no chunks"));
+        }
+        let chunks = body.div_ceil(ENC_CHUNK as u64);
+        let last_len = body - (chunks - 1) * ENC_CHUNK as u64;
+        if last_len < TAG as u64 {
+            return Err(OpenError::Truncated("the last chunk is shorter than its tag"));
+        }
+        Ok(Self { chunks, payload_len })
+    }
+
+    /// Byte range of chunk `index` in the payload.
+    pub fn chunk_range(&self, index: u64) -> std::ops::Range<u64> {
+        let start = NONCE as u64 + index * ENC_CHUNK as u64;
+        start..(start + ENC_CHUNK as u64).min(self.payload_len)
+    }
+
+    /// Plaintext length of the whole payload.
+    pub fn plaintext_len(&self) -> u64 {
+        self.payload_len - NONCE as u64 - self.chunks * TAG as u64
+    }
+
+    /// Whether `index` is the last chunk.
+    pub fn is_last(&self, index: u64) -> bool {
+        index + 1 == self.chunks
+    }
+}
+
+/// Decrypts an age STREAM payload read sequentially, releasing each chunk's
+/// plaintext only after it authenticates (the generic age reader; sealcam
+/// objects are opened by [`crate::open`], which also verifies the signature).
+pub struct StreamDecryptor<R> {
+    inner: R,
+    cipher: ChunkCipher,
+    index: u64,
+    buf: Vec<u8>,
+    /// A byte read ahead to learn whether the current chunk is the last.
+    peeked: Option<u8>,
+    done: bool,
+}
+
+impl<R: Read> StreamDecryptor<R> {
+    /// A decryptor of the payload that follows the nonce in `inner`.
+    pub fn new(payload_key: &[u8; 32], inner: R) -> Self {
+        Self {
+            inner,
+            cipher: ChunkCipher::new(payload_key),
+            index: 0,
+            buf: Vec::with_capacity(ENC_CHUNK),
+            peeked: None,
+            done: false,
+        }
+    }
+
+    /// The next chunk's plaintext, `None` at the authenticated end.
+    pub fn next_chunk(&mut self) -> Result<Option<&[u8]>, OpenError> {
+        if self.done {
+            return Ok(None);
+        }
+        self.buf.clear();
+        if let Some(b) = self.peeked.take() {
+            self.buf.push(b);
+        }
+        let want = ENC_CHUNK - self.buf.len();
+        (&mut self.inner).take(want as u64).read_to_end(&mut self.buf)?;
+        let mut last = self.buf.len() < ENC_CHUNK;
+        if !last {
+            let mut one = [0u8; 1];
+            let n = read_some(&mut self.inner, &mut one)?;
+            if n == 0 {
+                last = true;
+            } else {
+                self.peeked = Some(one[0]);
+            }
+        }
+        if self.index == 0 && self.buf.is_empty() {
+            return Err(OpenError::Truncated("the payload has no chunks"));
+        }
+        let n = if last {
+            self.done = true;
+            self.cipher.open_last(self.index, &mut self.buf)?
+        } else {
+            self.cipher
+                .open(self.index, false, &mut self.buf)
+                .ok_or(OpenError::Corrupt("a chunk does not authenticate"))?
+        };
+        self.index += 1;
+        Ok(Some(&self.buf[..n]))
+    }
+}
+
+fn read_some<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Sealing and opening: round trips, and each refusal with its named error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Read;
+
+use common::{bytes, World};
+use sealcam_format::{open, open_to_vec, Misdelivery, OpenError, PartKind, StreamOpener};
+use sealcam_keys::{DeviceKey, EventId, ViewerIdentity};
+
+#[test]
+fn round_trip_three_ways() {
+    let w = World::new(2);
+    let body = bytes(200_000, 1);
+    let (h, p) = w.seal(&body);
+    let dev = w.device.public();
+
+    let o = open_to_vec(&h, &p, &[&w.viewers[1]], &w.binding, &dev).unwrap();
+    assert_eq!(o.body, body);
+    assert_eq!(o.meta.epoch, 3);
+    assert_eq!(o.meta.content_type, "video/mp4");
+
+    let mut r = StreamOpener::new(&h, &p[..], p.len() as u64, &[&w.viewers[0]], &w.binding, &dev).unwrap();
+    let mut got = Vec::new();
+    r.read_to_end(&mut got).unwrap();
+    assert_eq!(got, body);
+
+    let mut v = open(&h, &p[..], &[&w.viewers[0]], &w.binding, &dev).unwrap();
+    assert_eq!(v.read_range(70_000..140_001).unwrap(), body[70_000..140_001]);
+}
+
+#[test]
+fn not_addressed_to_a_stranger() {
+    let w = World::new(1);
+    let (h, p) = w.seal(b"thumb");
+    let stranger = ViewerIdentity::generate();
+    let e = open_to_vec(&h, &p, &[&stranger], &w.binding, &w.device.public()).unwrap_err();
+    assert!(matches!(e, OpenError::NotAddressedToViewer), "{e:?}");
+    assert!(e.is_misdelivery());
+}
+
+#[test]
+fn misdelivered_other_event_and_kind() {
+    let w = World::new(1);
+    let (h, p) = w.seal(b"thumb");
+    let mut asked = w.binding;
+    asked.event = EventId::now_v7();
+    let e = open_to_vec(&h, &p, &w.ids(), &asked, &w.device.public()).unwrap_err();
+    match e {
+        OpenError::Misdelivered(m) => assert_eq!(*m, Misdelivery::Binding { expected: asked, found: w.binding }),
+        other => panic!("{other:?}"),
+    }
+    let mut asked = w.binding;
+    asked.kind = PartKind::Thumbnail;
+    assert!(open_to_vec(&h, &p, &w.ids(), &asked, &w.device.public()).unwrap_err().is_misdelivery());
+}
+
+#[test]
+fn header_of_another_object_is_misdelivery() {
+    let w = World::new(1);
+    let (h1, _) = w.seal(b"one");
+    let (_, p2) = w.seal(b"two");
+    let e = open_to_vec(&h1, &p2, &w.ids(), &w.binding, &w.device.public()).unwrap_err();
+    assert!(matches!(&e, OpenError::Misdelivered(m) if **m == Misdelivery::HeaderOfAnotherObject), "{e:?}");
+}
+
+#[test]
+fn other_camera_key_is_bad_signature() {
+    let w = World::new(1);
+    let (h, p) = w.seal(b"thumb");
+    let e = open_to_vec(&h, &p, &w.ids(), &w.binding, &DeviceKey::generate().public()).unwrap_err();
+    assert!(matches!(e, OpenError::BadSignature), "{e:?}");
+}
+
+#[test]
+fn flipped_bytes_and_truncation_are_refused_and_nothing_released() {
+    let w = World::new(1);
+    let body = bytes(150_000, 2);
+    let (h, p) = w.seal(&body);
+    let dev = w.device.public();
+    for at in [0usize, 15, 16, 100, 65_551, 65_552 + 16, p.len() - 1] {
+        let mut bad = p.clone();
+        bad[at] ^= 1;
+        let e = open_to_vec(&h, &bad, &w.ids(), &w.binding, &dev).unwrap_err();
+        assert!(e.is_verification_failure() || e.is_misdelivery(), "flip at {at}: {e:?}");
+    }
+    // Cut at the chunk boundary: detected as truncation.
+    let cut = &p[..16 + 65_552];
+    let e = open_to_vec(&h, cut, &w.ids(), &w.binding, &dev).unwrap_err();
+    assert!(matches!(e, OpenError::Truncated(_)), "{e:?}");
+}
+
+#[test]
+fn streaming_reader_fails_at_the_end_on_a_forged_body() {
+    // A recipient who knows the file key re-encrypts a modified body: the
+    // AEAD passes, the signature does not.
+    let w = World::new(1);
+    let body = bytes(100_000, 3);
+    let (h, p) = w.seal(&body);
+    let forged = common_forge(&w, &h, &p, |plain| plain[200] ^= 0x55);
+    let mut r = StreamOpener::new(&h, &forged[..], forged.len() as u64, &w.ids(), &w.binding, &w.device.public()).unwrap();
+    let mut sink = Vec::new();
+    let e = r.read_to_end(&mut sink).unwrap_err();
+    assert!(matches!(OpenError::from_io(e), OpenError::BadSignature));
+    // The random-access opener releases nothing at all.
+    let e = open_to_vec(&h, &forged, &w.ids(), &w.binding, &w.device.public()).unwrap_err();
+    assert!(matches!(e, OpenError::BadSignature), "{e:?}");
+}
+
+/// Decrypts the payload with the file key, lets `f` edit the plaintext and
+/// re-encrypts it (what a malicious co-recipient can do).
+fn common_forge(w: &World, header: &[u8], payload: &[u8], f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    use sealcam_format::stream::{ChunkCipher, CHUNK, ENC_CHUNK};
+    let opening = sealcam_format::Opening::new(header, &w.ids()).unwrap();
+    let key = sealcam_format::age_header::payload_key(opening.file_key(), payload[..16].try_into().unwrap());
+    let c = ChunkCipher::new(&key);
+    let mut plain = Vec::new();
+    let chunks: Vec<_> = payload[16..].chunks(ENC_CHUNK).collect();
+    for (i, ch) in chunks.iter().enumerate() {
+        let mut b = ch.to_vec();
+        let n = c.open(i as u64, i + 1 == chunks.len(), &mut b).unwrap();
+        plain.extend_from_slice(&b[..n]);
+    }
+    f(&mut plain);
+    let mut out = payload[..16].to_vec();
+    let pieces: Vec<_> = plain.chunks(CHUNK).collect();
+    for (i, pc) in pieces.iter().enumerate() {
+        let mut b = pc.to_vec();
+        let tag = c.seal(i as u64, i + 1 == pieces.len(), &mut b);
+        out.extend_from_slice(&b);
+        out.extend_from_slice(&tag);
+    }
+    out
+}
