@@ -129,66 +129,69 @@ impl Geometry {
 /// Decrypts an age STREAM payload read sequentially, releasing each chunk's
 /// plaintext only after it authenticates (the generic age reader; sealcam
 /// objects are opened by [`crate::open`], which also verifies the signature).
+///
+/// It releases exactly what the reference implementation releases before a
+/// failure: a full chunk that authenticates as a middle chunk is released
+/// even if the payload then ends without a final chunk, and a final chunk is
+/// released before trailing bytes after it are detected.
 pub struct StreamDecryptor<R> {
     inner: R,
     cipher: ChunkCipher,
     index: u64,
     buf: Vec<u8>,
-    /// A byte read ahead to learn whether the current chunk is the last.
-    peeked: Option<u8>,
     done: bool,
 }
 
 impl<R: Read> StreamDecryptor<R> {
     /// A decryptor of the payload that follows the nonce in `inner`.
     pub fn new(payload_key: &[u8; 32], inner: R) -> Self {
-        Self {
-            inner,
-            cipher: ChunkCipher::new(payload_key),
-            index: 0,
-            buf: Vec::with_capacity(ENC_CHUNK),
-            peeked: None,
-            done: false,
-        }
+        Self { inner, cipher: ChunkCipher::new(payload_key), index: 0, buf: Vec::with_capacity(ENC_CHUNK), done: false }
     }
 
     /// The next chunk's plaintext, `None` at the authenticated end.
     pub fn next_chunk(&mut self) -> Result<Option<&[u8]>, OpenError> {
         if self.done {
+            let mut one = [0u8; 1];
+            if read_some(&mut self.inner, &mut one)? != 0 {
+                return Err(OpenError::Corrupt("bytes after the final chunk"));
+            }
             return Ok(None);
         }
         self.buf.clear();
-        if let Some(b) = self.peeked.take() {
-            self.buf.push(b);
-        }
-        let want = ENC_CHUNK - self.buf.len();
-        (&mut self.inner).take(want as u64).read_to_end(&mut self.buf)?;
-        let mut last = self.buf.len() < ENC_CHUNK;
-        if !last {
-            let mut one = [0u8; 1];
-            let n = read_some(&mut self.inner, &mut one)?;
-            if n == 0 {
-                last = true;
+        (&mut self.inner).take(ENC_CHUNK as u64).read_to_end(&mut self.buf)?;
+        if self.buf.is_empty() {
+            return Err(if self.index == 0 {
+                OpenError::Truncated("the payload has no chunks")
             } else {
-                self.peeked = Some(one[0]);
-            }
+                OpenError::Truncated("the payload ends without a final chunk")
+            });
         }
-        if self.index == 0 && self.buf.is_empty() {
-            return Err(OpenError::Truncated("the payload has no chunks"));
-        }
-        let n = if last {
-            self.done = true;
-            self.cipher.open_last(self.index, &mut self.buf)?
+        let mut last = self.buf.len() < ENC_CHUNK;
+        let opened = if last {
+            self.cipher.open(self.index, true, &mut self.buf)
         } else {
-            self.cipher
-                .open(self.index, false, &mut self.buf)
-                .ok_or(OpenError::Corrupt("a chunk does not authenticate"))?
+            // A full chunk is a middle chunk unless it only opens as the last.
+            let mut copy = self.buf.clone();
+            match self.cipher.open(self.index, false, &mut copy) {
+                Some(n) => {
+                    std::mem::swap(&mut self.buf, &mut copy);
+                    Some(n)
+                }
+                None => {
+                    last = true;
+                    self.cipher.open(self.index, true, &mut self.buf)
+                }
+            }
         };
+        let n = opened.ok_or(OpenError::Corrupt("a chunk does not authenticate"))?;
+        if last && n == 0 && self.index > 0 {
+            return Err(OpenError::Corrupt("empty final chunk after other chunks"));
+        }
+        self.done = last;
         self.index += 1;
         Ok(Some(&self.buf[..n]))
     }
 }
-
 fn read_some<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
     loop {
         match r.read(buf) {
