@@ -1,0 +1,234 @@
+//! Test harness: the real server in-process on 127.0.0.1:0 with a temporary
+//! data directory, driven over real HTTP with reqwest.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use reqwest::{Client, Method, Response, StatusCode};
+use sealcam_server::{Config, RunningServer, Server};
+use sealcam_wire::{
+    EnrollResponse, PairingResponse, PartKind, RegisterCameraResponse, UploadResponse,
+};
+use uuid::Uuid;
+
+/// A running server and a client for it.
+pub struct TestServer {
+    pub server: RunningServer,
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    pub http: Client,
+}
+
+/// A viewer device credential.
+#[derive(Debug, Clone)]
+pub struct ViewerCred {
+    pub account_id: Uuid,
+    pub device_id: Uuid,
+    pub token: String,
+}
+
+/// A camera credential.
+#[derive(Debug, Clone)]
+pub struct CameraCred {
+    pub camera_id: Uuid,
+    pub owner_id: Uuid,
+    pub token: String,
+}
+
+pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral(dir.path());
+    tweak(&mut config);
+    let server = Server::bind(config).await.unwrap().spawn();
+    let base = format!("http://{}", server.addr());
+    TestServer {
+        server,
+        dir,
+        base,
+        http: Client::new(),
+    }
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request with an optional bearer token and body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Response {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.body(body);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn json<T: serde::Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        value: &T,
+    ) -> Response {
+        self.send(
+            method,
+            path,
+            token,
+            Some(serde_json::to_vec(value).unwrap()),
+        )
+        .await
+    }
+
+    /// A new account with one enrolled viewer device.
+    pub async fn new_viewer(&self, name: &str) -> ViewerCred {
+        let account = self.server.create_account(name).await.unwrap();
+        let resp = self
+            .json(
+                Method::POST,
+                "/v1/enroll",
+                None,
+                &serde_json::json!({"token": account.enrollment_token, "device_name": "phone"}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let e: EnrollResponse = resp.json().await.unwrap();
+        assert_eq!(e.account_id, account.account_id);
+        ViewerCred {
+            account_id: e.account_id,
+            device_id: e.device_id,
+            token: e.credential,
+        }
+    }
+
+    /// Pairs a camera to `owner` and confirms it.
+    pub async fn pair_camera(&self, owner: &ViewerCred) -> CameraCred {
+        let cam = self.register_camera(owner).await;
+        let resp = self
+            .send(
+                Method::POST,
+                &format!("/v1/cameras/{}/confirm", cam.camera_id),
+                Some(&owner.token),
+                None,
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        cam
+    }
+
+    /// Registers a camera with a fresh claim token (it stays pending).
+    pub async fn register_camera(&self, owner: &ViewerCred) -> CameraCred {
+        let resp = self
+            .send(Method::POST, "/v1/pairings", Some(&owner.token), None)
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let pairing: PairingResponse = resp.json().await.unwrap();
+        let resp = self
+            .json(
+                Method::POST,
+                "/v1/cameras/register",
+                None,
+                &serde_json::json!({
+                    "claim_token": pairing.claim_token,
+                    "device_public_key": STANDARD.encode([7u8; 32]),
+                    "pairing_proof": STANDARD.encode([9u8; 64]),
+                }),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let r: RegisterCameraResponse = resp.json().await.unwrap();
+        assert_eq!(r.owner_id, owner.account_id);
+        CameraCred {
+            camera_id: r.camera_id,
+            owner_id: r.owner_id,
+            token: r.credential,
+        }
+    }
+
+    /// Uploads one part (header ‖ payload).
+    pub async fn upload(
+        &self,
+        camera: &CameraCred,
+        event_id: Uuid,
+        kind: PartKind,
+        header: &[u8],
+        payload: &[u8],
+        captured_at: i64,
+    ) -> Response {
+        let mut body = header.to_vec();
+        body.extend_from_slice(payload);
+        self.send(
+            Method::PUT,
+            &format!(
+                "/v1/events/{event_id}/parts/{kind}?captured_at={captured_at}&header_len={}",
+                header.len()
+            ),
+            Some(&camera.token),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Uploads and expects 201.
+    pub async fn upload_ok(
+        &self,
+        camera: &CameraCred,
+        event_id: Uuid,
+        kind: PartKind,
+        header: &[u8],
+        payload: &[u8],
+        captured_at: i64,
+    ) -> UploadResponse {
+        let resp = self
+            .upload(camera, event_id, kind, header, payload, captured_at)
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.json().await.unwrap()
+    }
+
+    pub async fn get_bytes(&self, path: &str, token: &str, range: Option<&str>) -> Response {
+        let mut req = self.http.get(self.url(path)).bearer_auth(token);
+        if let Some(range) = range {
+            req = req.header("Range", range);
+        }
+        req.send().await.unwrap()
+    }
+}
+
+/// The error code of an error answer.
+pub async fn error_code(resp: Response) -> String {
+    let body: serde_json::Value = resp.json().await.unwrap();
+    body["error"]["code"].as_str().unwrap().to_owned()
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
