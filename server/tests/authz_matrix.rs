@@ -1,0 +1,353 @@
+//! The authorisation matrix: for every route that takes an id, a second
+//! account's credentials (viewer and camera) with every foreign id answer 404
+//! — byte for byte the same answer as an id that does not exist — and change
+//! nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use common::{bytes, now, start};
+use reqwest::{Method, StatusCode};
+use sealcam_wire::{CameraList, DeviceList, EventPage, PartKind, RecipientSet, ShareList};
+use uuid::Uuid;
+
+struct Probe {
+    method: Method,
+    /// The path with `{}` standing for the id under test (filled with a
+    /// foreign id, then with a random one).
+    path: String,
+    token: String,
+    body: Option<Vec<u8>>,
+}
+
+#[tokio::test]
+async fn foreign_ids_answer_404_on_every_route() {
+    let t = start().await;
+
+    // Account A: two devices, a confirmed camera with a recipient set and
+    // retention, an event with every part, a share with account C.
+    let a = t.new_viewer("a").await;
+    let link: sealcam_wire::LinkResponse = t
+        .send(Method::POST, "/v1/devices/link", Some(&a.token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let a2: sealcam_wire::EnrollResponse = t
+        .json(
+            Method::POST,
+            "/v1/enroll",
+            None,
+            &serde_json::json!({"token": link.link_token, "device_name": "a2"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cam_a = t.pair_camera(&a).await;
+    let pending_a = t.register_camera(&a).await;
+    let c = t.new_viewer("c").await;
+    let resp = t
+        .send(
+            Method::PUT,
+            &format!("/v1/cameras/{}/shares/{}", cam_a.camera_id, c.account_id),
+            Some(&a.token),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = t
+        .json(
+            Method::PUT,
+            &format!("/v1/cameras/{}/recipient-set", cam_a.camera_id),
+            Some(&a.token),
+            &RecipientSet {
+                epoch: 5,
+                set: STANDARD.encode(b"set-a"),
+            },
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let event_a = Uuid::now_v7();
+    let payload = bytes(7, 30_000);
+    for kind in PartKind::ALL {
+        t.upload_ok(&cam_a, event_a, kind, b"header-a", &payload, now())
+            .await;
+    }
+
+    // Account B: its own device and camera — valid credentials, wrong account.
+    let b = t.new_viewer("b").await;
+    let cam_b = t.pair_camera(&b).await;
+    let b_event = Uuid::now_v7();
+    t.upload_ok(
+        &cam_b,
+        b_event,
+        PartKind::Thumbnail,
+        b"header-b",
+        b"b",
+        now(),
+    )
+    .await;
+
+    let cam = cam_a.camera_id;
+    let ev = event_a;
+    let mut probes: Vec<(Probe, String)> = Vec::new();
+    let viewer = |method: Method, path: String, body: Option<Vec<u8>>| Probe {
+        method,
+        path,
+        token: b.token.clone(),
+        body,
+    };
+    let camera = |method: Method, path: String, body: Option<Vec<u8>>| Probe {
+        method,
+        path,
+        token: cam_b.token.clone(),
+        body,
+    };
+    let json = |v: serde_json::Value| Some(serde_json::to_vec(&v).unwrap());
+    for device in [a.device_id, a2.device_id] {
+        probes.push((
+            viewer(Method::DELETE, "/v1/devices/{}".into(), None),
+            device.to_string(),
+        ));
+    }
+    for id in [cam, pending_a.camera_id] {
+        let id = id.to_string();
+        probes.push((
+            viewer(Method::POST, "/v1/cameras/{}/confirm".into(), None),
+            id.clone(),
+        ));
+        probes.push((
+            viewer(Method::DELETE, "/v1/cameras/{}".into(), None),
+            id.clone(),
+        ));
+        probes.push((
+            viewer(Method::GET, "/v1/cameras/{}/recipient-set".into(), None),
+            id.clone(),
+        ));
+        probes.push((
+            viewer(
+                Method::PUT,
+                "/v1/cameras/{}/recipient-set".into(),
+                json(serde_json::json!({"epoch": 99, "set": STANDARD.encode(b"evil")})),
+            ),
+            id.clone(),
+        ));
+        probes.push((
+            viewer(
+                Method::PUT,
+                "/v1/cameras/{}/retention".into(),
+                json(serde_json::json!({"days": 1})),
+            ),
+            id.clone(),
+        ));
+        probes.push((
+            viewer(Method::GET, "/v1/cameras/{}/shares".into(), None),
+            id.clone(),
+        ));
+        probes.push((
+            viewer(Method::GET, "/v1/cameras/{}/events".into(), None),
+            id.clone(),
+        ));
+        for target in [c.account_id, b.account_id, a.account_id] {
+            probes.push((
+                viewer(
+                    Method::PUT,
+                    format!("/v1/cameras/{{}}/shares/{target}"),
+                    None,
+                ),
+                id.clone(),
+            ));
+            probes.push((
+                viewer(
+                    Method::DELETE,
+                    format!("/v1/cameras/{{}}/shares/{target}"),
+                    None,
+                ),
+                id.clone(),
+            ));
+        }
+        probes.push((
+            camera(Method::GET, "/v1/cameras/{}/recipient-set".into(), None),
+            id.clone(),
+        ));
+    }
+    // The share target itself as the foreign id, on B's own camera: deleting a
+    // share that does not exist is a 404 too.
+    probes.push((
+        viewer(
+            Method::DELETE,
+            format!("/v1/cameras/{}/shares/{{}}", cam_b.camera_id),
+            None,
+        ),
+        c.account_id.to_string(),
+    ));
+    let ev_s = ev.to_string();
+    probes.push((
+        viewer(Method::GET, "/v1/events/{}".into(), None),
+        ev_s.clone(),
+    ));
+    probes.push((
+        viewer(Method::DELETE, "/v1/events/{}".into(), None),
+        ev_s.clone(),
+    ));
+    for kind in PartKind::ALL {
+        for suffix in ["", "/header", "/payload"] {
+            probes.push((
+                viewer(
+                    Method::GET,
+                    format!("/v1/events/{{}}/parts/{kind}{suffix}"),
+                    None,
+                ),
+                ev_s.clone(),
+            ));
+        }
+        probes.push((
+            viewer(
+                Method::PUT,
+                format!("/v1/events/{{}}/parts/{kind}/header"),
+                Some(b"evil-header".to_vec()),
+            ),
+            ev_s.clone(),
+        ));
+        // B's camera uploading into A's event.
+        probes.push((
+            camera(
+                Method::PUT,
+                format!("/v1/events/{{}}/parts/{kind}?captured_at=0&header_len=4"),
+                Some(b"evilpayload".to_vec()),
+            ),
+            ev_s.clone(),
+        ));
+    }
+
+    let mut requests = 0;
+    let mut answered_404 = 0;
+    let mut reference_body: Option<Vec<u8>> = None;
+    for (probe, foreign) in &probes {
+        // An upload to a fresh event id is a legitimate new event, so uploads
+        // are probed with the foreign id only.
+        let is_upload = probe.method == Method::PUT && probe.path.contains("header_len");
+        let mut ids = vec![foreign.clone()];
+        if !is_upload {
+            ids.push(Uuid::new_v4().to_string());
+        }
+        for id in ids {
+            let path = probe.path.replacen("{}", &id, 1);
+            let resp = t
+                .send(
+                    probe.method.clone(),
+                    &path,
+                    Some(&probe.token),
+                    probe.body.clone(),
+                )
+                .await;
+            requests += 1;
+            let status = resp.status();
+            let body = resp.bytes().await.unwrap().to_vec();
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "{} {path}: {}",
+                probe.method,
+                String::from_utf8_lossy(&body)
+            );
+            answered_404 += 1;
+            match &reference_body {
+                None => reference_body = Some(body),
+                Some(reference) => assert_eq!(&body, reference, "{} {path}", probe.method),
+            }
+        }
+    }
+    println!("authz matrix: {requests} requests, {answered_404} answered 404");
+    assert_eq!(requests, answered_404);
+    assert!(requests >= 90, "the matrix shrank: {requests}");
+
+    // Lists never show another account's things.
+    let cams: CameraList = t
+        .send(Method::GET, "/v1/cameras", Some(&b.token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cams.cameras.len(), 1);
+    assert_eq!(cams.cameras[0].camera_id, cam_b.camera_id);
+    let devices: DeviceList = t
+        .send(Method::GET, "/v1/devices", Some(&b.token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(devices.devices.len(), 1);
+
+    // And nothing of A's changed.
+    let page: EventPage = t
+        .send(
+            Method::GET,
+            &format!("/v1/cameras/{cam}/events"),
+            Some(&a.token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events[0].parts.len(), 3);
+    for kind in PartKind::ALL {
+        let whole = t
+            .get_bytes(&format!("/v1/events/{ev}/parts/{kind}"), &a.token, None)
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&whole[..8], b"header-a");
+        assert_eq!(&whole[8..], &payload[..]);
+    }
+    let set: RecipientSet = t
+        .send(
+            Method::GET,
+            &format!("/v1/cameras/{cam}/recipient-set"),
+            Some(&a.token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set.epoch, 5);
+    let shares: ShareList = t
+        .send(
+            Method::GET,
+            &format!("/v1/cameras/{cam}/shares"),
+            Some(&a.token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shares.shares.len(), 1);
+    assert_eq!(shares.shares[0].account_id, c.account_id);
+    let cams: CameraList = t
+        .send(Method::GET, "/v1/cameras", Some(&a.token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cams.cameras.len(), 2);
+    assert!(cams.cameras.iter().all(|c| c.retention_days.is_none()));
+    assert_eq!(
+        cams.cameras
+            .iter()
+            .filter(|c| c.status == sealcam_wire::CameraStatus::Pending)
+            .count(),
+        1
+    );
+    for token in [&a.token, &a2.credential] {
+        let resp = t.send(Method::GET, "/v1/account", Some(token), None).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+}
