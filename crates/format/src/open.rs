@@ -90,11 +90,7 @@ impl Opening {
         let g = Geometry::new(payload_len)?;
         let mut nonce = [0u8; NONCE];
         nonce.copy_from_slice(&first[..NONCE]);
-        if let Some(bound) = self.header.payload_binding()? {
-            if bound != nonce {
-                return Err(OpenError::Misdelivered(Box::new(Misdelivery::HeaderOfAnotherObject)));
-            }
-        }
+        check_payload_binding(&self.header, &self.file_key, &nonce, &g, &first[NONCE..])?;
         let cipher = ChunkCipher::new(&payload_key(&self.file_key, &nonce));
 
         let mut chunk0 = first[NONCE..].to_vec();
@@ -134,6 +130,32 @@ impl Opening {
         // The inner header itself is in piece 0: check it against the signed list.
         opened.check_piece(0, &chunk0)?;
         Ok(opened)
+    }
+}
+
+/// Checks the header's `sealcam-payload` stanza against the payload nonce.
+fn check_payload_binding(
+    header: &AgeHeader,
+    file_key: &FileKey,
+    nonce: &[u8; NONCE],
+    g: &Geometry,
+    chunk0: &[u8],
+) -> Result<(), OpenError> {
+    match header.payload_binding()? {
+        Some(bound) if bound != *nonce => Err(nonce_mismatch(file_key, &bound, g, &mut chunk0.to_vec())),
+        _ => Ok(()),
+    }
+}
+
+/// The header names another nonce than the payload's. If the first chunk
+/// opens under the nonce the header names, the payload's nonce bytes were
+/// damaged (corrupt); otherwise the payload belongs to another object.
+fn nonce_mismatch(file_key: &FileKey, bound: &[u8; NONCE], g: &Geometry, chunk0: &mut [u8]) -> OpenError {
+    let cipher = ChunkCipher::new(&payload_key(file_key, bound));
+    if cipher.open(0, g.is_last(0), chunk0).is_some() {
+        OpenError::Corrupt("the payload nonce is damaged")
+    } else {
+        OpenError::Misdelivered(Box::new(Misdelivery::HeaderOfAnotherObject))
     }
 }
 
@@ -463,11 +485,7 @@ impl<R: Read> StreamOpener<R> {
         let x = signed_len(g.plaintext_len()).ok_or(OpenError::Truncated("the payload is too short for its trailer"))?;
         let mut nonce = [0u8; NONCE];
         payload.read_exact(&mut nonce).map_err(eof_truncated)?;
-        if let Some(bound) = opening.header.payload_binding()? {
-            if bound != nonce {
-                return Err(OpenError::Misdelivered(Box::new(Misdelivery::HeaderOfAnotherObject)));
-            }
-        }
+        let bound = opening.header.payload_binding()?;
         let cipher = ChunkCipher::new(&payload_key(&opening.file_key, &nonce));
         let mut me = Self {
             inner: payload,
@@ -489,6 +507,12 @@ impl<R: Read> StreamOpener<R> {
             device: *device,
             verified: false,
         };
+        if let Some(bound) = bound.filter(|b| *b != nonce) {
+            // Read chunk 0 to tell a damaged nonce from another object's payload.
+            let mut ct = vec![0u8; (g.chunk_range(0).end - g.chunk_range(0).start) as usize];
+            me.inner.read_exact(&mut ct).map_err(eof_truncated)?;
+            return Err(nonce_mismatch(&opening.file_key, &bound, &g, &mut ct));
+        }
         me.next_chunk()?;
         let (meta, inner_len) = ObjectMeta::parse(&me.buf)?;
         if meta.binding != *expected {

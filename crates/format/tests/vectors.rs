@@ -1,0 +1,116 @@
+//! sealcam's own vectors (`tests/vectors/`, made by `examples/gen_vectors.rs`):
+//! every `ok_*` opens, every `fail_*` fails with its named error — through
+//! the random-access opener and the streaming one alike.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod vector_file;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use sealcam_format::{open_to_vec, Binding, OpenError, StreamOpener};
+use sealcam_keys::{RecipientSetError, RecipientSetPin, SignedRecipientSet, ViewerIdentity};
+use sha2::{Digest, Sha256};
+use vector_file::VectorFile;
+
+fn outcome(e: &OpenError) -> &'static str {
+    match e {
+        OpenError::NotAddressedToViewer => "not addressed",
+        OpenError::Misdelivered(_) => "misdelivered",
+        OpenError::BadSignature => "bad signature",
+        OpenError::Truncated(_) => "truncated",
+        OpenError::Corrupt(_) => "corrupt",
+        OpenError::Header(_) => "header failure",
+        OpenError::HeaderMac => "header mac",
+        OpenError::UnsupportedVersion(_) => "unsupported version",
+        _ => "other",
+    }
+}
+
+fn set_outcome(e: &RecipientSetError) -> &'static str {
+    match e {
+        RecipientSetError::Malformed(_) => "malformed",
+        RecipientSetError::NotSignedByPinnedOwner => "not signed by pinned owner",
+        RecipientSetError::WrongCamera => "wrong camera",
+        RecipientSetError::RolledBack { .. } => "rolled back",
+        RecipientSetError::Equivocation { .. } => "equivocation",
+        _ => "other",
+    }
+}
+
+fn run_object(f: &BTreeMap<String, String>, data: &[u8]) -> Result<String, String> {
+    let id = ViewerIdentity::from_secret_text(&f["identity"]).unwrap();
+    let device = f["device"].parse().unwrap();
+    let asked = Binding {
+        owner: f["owner"].parse().unwrap(),
+        camera: f["camera"].parse().unwrap(),
+        event: f["event"].parse().unwrap(),
+        kind: f["part"].parse().unwrap(),
+        sequence: f["sequence"].parse().unwrap(),
+    };
+    let (header, payload) = data.split_at(f["header-len"].parse().unwrap());
+    let random = open_to_vec(header, payload, &[&id], &asked, &device);
+    let streamed = StreamOpener::new(header, payload, payload.len() as u64, &[&id], &asked, &device).and_then(|mut r| {
+        let mut body = Vec::new();
+        r.read_to_end(&mut body).map_err(OpenError::from_io)?;
+        Ok(body)
+    });
+    match (random, streamed) {
+        (Ok(o), Ok(s)) => {
+            assert_eq!(o.body, s, "the two openers released different bodies");
+            Ok(hex::encode(Sha256::digest(&o.body)))
+        }
+        (Err(a), Err(b)) if outcome(&a) == outcome(&b) => Err(outcome(&a).to_owned()),
+        (a, b) => panic!("openers disagree: random access {a:?}, streaming {b:?}"),
+    }
+}
+
+fn run_set(f: &BTreeMap<String, String>, data: &[u8]) -> Result<(), &'static str> {
+    let pin = RecipientSetPin {
+        owner: f["owner"].parse().unwrap(),
+        camera: f["camera"].parse().unwrap(),
+        owner_key: f["owner-key"].parse().unwrap(),
+    };
+    let offered = SignedRecipientSet::from_bytes(data).and_then(|s| s.verify(&pin)).map_err(|e| set_outcome(&e))?;
+    if let Some(acc) = f.get("accepted") {
+        let accepted = SignedRecipientSet::from_bytes(&hex::decode(acc).unwrap()).unwrap().verify(&pin).unwrap();
+        accepted.accept_successor(&offered).map_err(|e| set_outcome(&e))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn every_vector_gives_its_named_outcome() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    let (mut ok, mut failed_as_named, mut wrong) = (0, 0, Vec::new());
+    for name in &names {
+        let raw = std::fs::read(dir.join(name)).unwrap();
+        let (f, data) = VectorFile::decode(&raw).unwrap();
+        let expect = f["expect"].as_str();
+        assert_eq!(name.starts_with("ok_"), expect == "ok", "{name}: name and expect disagree");
+        let got = match f["kind"].as_str() {
+            "object" => match run_object(&f, &data) {
+                Ok(digest) => {
+                    assert_eq!(Some(&digest), f.get("body"), "{name}: body hash");
+                    "ok".to_owned()
+                }
+                Err(e) => e,
+            },
+            "recipient-set" => run_set(&f, &data).map(|_| "ok").unwrap_or_else(|e| e).to_owned(),
+            k => panic!("{name}: unknown kind {k}"),
+        };
+        if got != expect {
+            wrong.push(format!("{name}: expected {expect}, got {got}"));
+        } else if expect == "ok" {
+            ok += 1;
+        } else {
+            failed_as_named += 1;
+        }
+    }
+    println!("vectors: {ok} ok opened, {failed_as_named} fail rejected with their named error, {} wrong", wrong.len());
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(ok >= 8 && failed_as_named >= 40);
+}
