@@ -90,9 +90,16 @@ impl AgeHeader {
             } else if line.starts_with(MAC_PREFIX) {
                 let mac = parse_mac(&line[MAC_PREFIX.len()..])?;
                 let mac_input = input[..line_start + MAC_PREFIX.len()].to_vec();
-                return Ok(Self { stanzas, mac, mac_input, len: pos });
+                return Ok(Self {
+                    stanzas,
+                    mac,
+                    mac_input,
+                    len: pos,
+                });
             } else {
-                return Err(OpenError::Header("a header line is neither a stanza nor the MAC"));
+                return Err(OpenError::Header(
+                    "a header line is neither a stanza nor the MAC",
+                ));
             }
         }
     }
@@ -147,7 +154,9 @@ impl AgeHeader {
 
     /// Verifies the header MAC under `file_key` (constant time).
     pub fn verify_mac(&self, file_key: &FileKey) -> Result<(), OpenError> {
-        header_mac(file_key, &self.mac_input).verify_slice(&self.mac).map_err(|_| OpenError::HeaderMac)
+        header_mac(file_key, &self.mac_input)
+            .verify_slice(&self.mac)
+            .map_err(|_| OpenError::HeaderMac)
     }
 }
 
@@ -193,17 +202,22 @@ fn parse_stanza(args_line: &[u8], input: &[u8], pos: &mut usize) -> Result<Stanz
         }
     }
     let body_str = String::from_utf8_lossy(&body_b64);
-    let body = decode_canonical(&body_str).ok_or(OpenError::Header("stanza body is not canonical base64"))?;
+    let body = decode_canonical(&body_str)
+        .ok_or(OpenError::Header("stanza body is not canonical base64"))?;
     Ok(Stanza { tag, args, body })
 }
 
 fn parse_mac(rest: &[u8]) -> Result<[u8; 32], OpenError> {
-    let encoded = rest.strip_prefix(b" ").ok_or(OpenError::Header("malformed MAC line"))?;
+    let encoded = rest
+        .strip_prefix(b" ")
+        .ok_or(OpenError::Header("malformed MAC line"))?;
     if encoded.len() != 43 {
         return Err(OpenError::Header("malformed MAC line"));
     }
-    let mac = decode_canonical(&String::from_utf8_lossy(encoded)).ok_or(OpenError::Header("malformed MAC"))?;
-    mac.try_into().map_err(|_| OpenError::Header("malformed MAC"))
+    let mac = decode_canonical(&String::from_utf8_lossy(encoded))
+        .ok_or(OpenError::Header("malformed MAC"))?;
+    mac.try_into()
+        .map_err(|_| OpenError::Header("malformed MAC"))
 }
 
 fn hkdf32(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
@@ -217,7 +231,8 @@ fn hkdf32(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
 
 fn header_mac(file_key: &FileKey, mac_input: &[u8]) -> Hmac<Sha256> {
     let key = zeroize::Zeroizing::new(hkdf32(file_key.expose_secret(), &[], b"header"));
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key[..]).unwrap_or_else(|_| unreachable!());
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(&key[..]).unwrap_or_else(|_| unreachable!());
     mac.update(mac_input);
     mac
 }
@@ -243,13 +258,19 @@ pub(crate) fn write_header<'a>(
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(INTRO);
     for r in recipients {
-        let (stanzas, _labels) = r.wrap_file_key(file_key).map_err(|_| crate::SealError::Wrap)?;
+        let (stanzas, _labels) = r
+            .wrap_file_key(file_key)
+            .map_err(|_| crate::SealError::Wrap)?;
         for s in &stanzas {
             write_stanza(&mut out, s);
         }
     }
     if let Some(nonce) = payload_nonce {
-        let s = Stanza { tag: PAYLOAD_STANZA_TAG.into(), args: vec![B64.encode(nonce)], body: Vec::new() };
+        let s = Stanza {
+            tag: PAYLOAD_STANZA_TAG.into(),
+            args: vec![B64.encode(nonce)],
+            body: Vec::new(),
+        };
         write_stanza(&mut out, &s);
     }
     out.extend_from_slice(MAC_PREFIX);

@@ -80,7 +80,9 @@ pub enum Misdelivery {
 impl fmt::Display for Misdelivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Binding { expected, found } => write!(f, "asked for {expected}, received {found}"),
+            Self::Binding { expected, found } => {
+                write!(f, "asked for {expected}, received {found}")
+            }
             Self::HeaderOfAnotherObject => f.write_str("the header belongs to another object"),
         }
     }

@@ -180,7 +180,8 @@ impl ObjectMeta {
         let owner = OwnerId::from_bytes(r.array().map_err(trunc)?);
         let camera = CameraId::from_bytes(r.array().map_err(trunc)?);
         let event = EventId::from_bytes(r.array().map_err(trunc)?);
-        let kind = PartKind::from_byte(r.u8().map_err(trunc)?).ok_or(OpenError::Corrupt("unknown part kind"))?;
+        let kind = PartKind::from_byte(r.u8().map_err(trunc)?)
+            .ok_or(OpenError::Corrupt("unknown part kind"))?;
         let sequence = r.u32().map_err(trunc)?;
         let captured_at_ms = r.i64().map_err(trunc)?;
         let epoch = r.u64().map_err(trunc)?;
@@ -192,7 +193,21 @@ impl ObjectMeta {
             return Err(OpenError::Corrupt("content type is not printable ASCII"));
         }
         let content_type = String::from_utf8_lossy(ct).into_owned();
-        let binding = Binding { owner, camera, event, kind, sequence };
-        Ok((Self { binding, captured_at_ms, epoch, content_type }, len))
+        let binding = Binding {
+            owner,
+            camera,
+            event,
+            kind,
+            sequence,
+        };
+        Ok((
+            Self {
+                binding,
+                captured_at_ms,
+                epoch,
+                content_type,
+            },
+            len,
+        ))
     }
 }

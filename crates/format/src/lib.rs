@@ -43,7 +43,9 @@ pub mod trailer;
 pub use age_core::format::FileKey;
 pub use error::{Misdelivery, OpenError, SealError};
 pub use inner::{Binding, ObjectMeta, PartKind, MAX_INNER_HEADER_LEN, VERSION};
-pub use open::{open, open_to_vec, OpenedObject, Opening, RangeSource, Seekable, StreamOpener, VerifiedReader};
+pub use open::{
+    open, open_to_vec, OpenedObject, Opening, RangeSource, Seekable, StreamOpener, VerifiedReader,
+};
 pub use rewrap::rewrap;
 #[cfg(feature = "tokio")]
 pub use seal::seal_async;

@@ -28,7 +28,9 @@ pub struct Opening {
 
 impl std::fmt::Debug for Opening {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Opening").field("header_len", &self.header.len()).finish_non_exhaustive()
+        f.debug_struct("Opening")
+            .field("header_len", &self.header.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -49,9 +51,15 @@ impl Opening {
         if parsed.len() != header.len() {
             return Err(OpenError::Header("bytes after the header"));
         }
-        let ids: Vec<&dyn age::Identity> = identities.iter().map(|i| i.as_age() as &dyn age::Identity).collect();
+        let ids: Vec<&dyn age::Identity> = identities
+            .iter()
+            .map(|i| i.as_age() as &dyn age::Identity)
+            .collect();
         let file_key = parsed.unwrap(&ids)?;
-        Ok(Self { header: parsed, file_key })
+        Ok(Self {
+            header: parsed,
+            file_key,
+        })
     }
 
     /// The file key (for re-wrapping this object's header to a new viewer).
@@ -67,9 +75,14 @@ impl Opening {
     /// Which payload ranges [`verify`](Self::verify) needs.
     pub fn needed(&self, payload_len: u64) -> Result<Needed, OpenError> {
         let g = Geometry::new(payload_len)?;
-        let x = signed_len(g.plaintext_len()).ok_or(OpenError::Truncated("the payload is too short for its trailer"))?;
+        let x = signed_len(g.plaintext_len()).ok_or(OpenError::Truncated(
+            "the payload is too short for its trailer",
+        ))?;
         let first_trailer_chunk = x / CHUNK as u64;
-        Ok(Needed { first: 0..g.chunk_range(0).end, trailer: g.chunk_range(first_trailer_chunk).start..payload_len })
+        Ok(Needed {
+            first: 0..g.chunk_range(0).end,
+            trailer: g.chunk_range(first_trailer_chunk).start..payload_len,
+        })
     }
 
     /// Checks the object against what was asked for and the pinned camera
@@ -84,8 +97,12 @@ impl Opening {
         device: &DevicePublicKey,
     ) -> Result<Opened, OpenError> {
         let needed = self.needed(payload_len)?;
-        if first.len() as u64 != needed.first.end || trailer_ct.len() as u64 != needed.trailer.end - needed.trailer.start {
-            return Err(OpenError::Truncated("fewer payload bytes than the payload length"));
+        if first.len() as u64 != needed.first.end
+            || trailer_ct.len() as u64 != needed.trailer.end - needed.trailer.start
+        {
+            return Err(OpenError::Truncated(
+                "fewer payload bytes than the payload length",
+            ));
         }
         let g = Geometry::new(payload_len)?;
         let mut nonce = [0u8; NONCE];
@@ -105,9 +122,13 @@ impl Opening {
         }
 
         let p = g.plaintext_len();
-        let x = signed_len(p).ok_or(OpenError::Truncated("the payload is too short for its trailer"))?;
+        let x = signed_len(p).ok_or(OpenError::Truncated(
+            "the payload is too short for its trailer",
+        ))?;
         if x < inner_len as u64 {
-            return Err(OpenError::Truncated("the payload ends inside the inner header"));
+            return Err(OpenError::Truncated(
+                "the payload ends inside the inner header",
+            ));
         }
         // Decrypt the trailer chunks (reusing chunk 0 when it is one of them).
         let first_trailer_chunk = x / CHUNK as u64;
@@ -123,10 +144,19 @@ impl Opening {
             }
         }
         let skip = (x - first_trailer_chunk * CHUNK as u64) as usize;
-        let tail = plain_tail.get(skip..).ok_or(OpenError::Truncated("the trailer is cut"))?;
+        let tail = plain_tail
+            .get(skip..)
+            .ok_or(OpenError::Truncated("the trailer is cut"))?;
         let trailer = trailer::verify(tail, &chunk0[..inner_len], x, device)?;
 
-        let opened = Opened { cipher, geometry: g, meta, inner_len: inner_len as u64, signed_len: x, hashes: trailer.hashes };
+        let opened = Opened {
+            cipher,
+            geometry: g,
+            meta,
+            inner_len: inner_len as u64,
+            signed_len: x,
+            hashes: trailer.hashes,
+        };
         // The inner header itself is in piece 0: check it against the signed list.
         opened.check_piece(0, &chunk0)?;
         Ok(opened)
@@ -142,7 +172,9 @@ fn check_payload_binding(
     chunk0: &[u8],
 ) -> Result<(), OpenError> {
     match header.payload_binding()? {
-        Some(bound) if bound != *nonce => Err(nonce_mismatch(file_key, &bound, g, &mut chunk0.to_vec())),
+        Some(bound) if bound != *nonce => {
+            Err(nonce_mismatch(file_key, &bound, g, &mut chunk0.to_vec()))
+        }
         _ => Ok(()),
     }
 }
@@ -150,7 +182,12 @@ fn check_payload_binding(
 /// The header names another nonce than the payload's. If the first chunk
 /// opens under the nonce the header names, the payload's nonce bytes were
 /// damaged (corrupt); otherwise the payload belongs to another object.
-fn nonce_mismatch(file_key: &FileKey, bound: &[u8; NONCE], g: &Geometry, chunk0: &mut [u8]) -> OpenError {
+fn nonce_mismatch(
+    file_key: &FileKey,
+    bound: &[u8; NONCE],
+    g: &Geometry,
+    chunk0: &mut [u8],
+) -> OpenError {
     let cipher = ChunkCipher::new(&payload_key(file_key, bound));
     if cipher.open(0, g.is_last(0), chunk0).is_some() {
         OpenError::Corrupt("the payload nonce is damaged")
@@ -159,13 +196,20 @@ fn nonce_mismatch(file_key: &FileKey, bound: &[u8; NONCE], g: &Geometry, chunk0:
     }
 }
 
-fn open_chunk_raw(cipher: &ChunkCipher, g: &Geometry, index: u64, buf: &mut [u8]) -> Result<usize, OpenError> {
+fn open_chunk_raw(
+    cipher: &ChunkCipher,
+    g: &Geometry,
+    index: u64,
+    buf: &mut [u8],
+) -> Result<usize, OpenError> {
     if g.is_last(index) {
         cipher.open_last(index, buf)
     } else if buf.len() != ENC_CHUNK {
         Err(OpenError::Truncated("a middle chunk is short"))
     } else {
-        cipher.open(index, false, buf).ok_or(OpenError::Corrupt("a chunk does not authenticate"))
+        cipher
+            .open(index, false, buf)
+            .ok_or(OpenError::Corrupt("a chunk does not authenticate"))
     }
 }
 
@@ -182,7 +226,10 @@ pub struct Opened {
 
 impl std::fmt::Debug for Opened {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Opened").field("meta", &self.meta).field("body_len", &self.body_len()).finish_non_exhaustive()
+        f.debug_struct("Opened")
+            .field("meta", &self.meta)
+            .field("body_len", &self.body_len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -219,8 +266,14 @@ impl Opened {
 
     fn check_piece(&self, index: u64, plain: &[u8]) -> Result<(), OpenError> {
         let start = index * CHUNK as u64;
-        let signed_in_chunk = self.signed_len.saturating_sub(start).min(plain.len() as u64) as usize;
-        let expected = self.hashes.get(index as usize).ok_or(OpenError::BadSignature)?;
+        let signed_in_chunk = self
+            .signed_len
+            .saturating_sub(start)
+            .min(plain.len() as u64) as usize;
+        let expected = self
+            .hashes
+            .get(index as usize)
+            .ok_or(OpenError::BadSignature)?;
         if trailer::piece_hash(&plain[..signed_in_chunk]) != *expected {
             return Err(OpenError::BadSignature);
         }
@@ -242,20 +295,23 @@ impl Opened {
         if body_end <= body_start {
             return Ok((0..0, body_start.saturating_sub(self.inner_len)));
         }
-        Ok(((body_start - start) as usize..(body_end - start) as usize, body_start - self.inner_len))
+        Ok((
+            (body_start - start) as usize..(body_end - start) as usize,
+            body_start - self.inner_len,
+        ))
     }
 }
 
 /// Random access to payload bytes: a file, a buffer, or anything seekable.
 pub trait RangeSource {
     /// Total length.
-    fn len(&mut self) -> io::Result<u64>;
+    fn total_len(&mut self) -> io::Result<u64>;
     /// Reads exactly `buf.len()` bytes at `offset`.
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
 }
 
 impl RangeSource for &[u8] {
-    fn len(&mut self) -> io::Result<u64> {
+    fn total_len(&mut self) -> io::Result<u64> {
         Ok(<[u8]>::len(self) as u64)
     }
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
@@ -273,7 +329,7 @@ impl RangeSource for &[u8] {
 pub struct Seekable<R>(pub R);
 
 impl<R: Read + Seek> RangeSource for Seekable<R> {
-    fn len(&mut self) -> io::Result<u64> {
+    fn total_len(&mut self) -> io::Result<u64> {
         self.0.seek(SeekFrom::End(0))
     }
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
@@ -284,10 +340,11 @@ impl<R: Read + Seek> RangeSource for Seekable<R> {
 
 fn read_range<S: RangeSource>(src: &mut S, r: Range<u64>) -> Result<Vec<u8>, OpenError> {
     let mut buf = vec![0u8; (r.end - r.start) as usize];
-    src.read_exact_at(r.start, &mut buf).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof => OpenError::Truncated("the source ended early"),
-        _ => OpenError::Io(e),
-    })?;
+    src.read_exact_at(r.start, &mut buf)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => OpenError::Truncated("the source ended early"),
+            _ => OpenError::Io(e),
+        })?;
     Ok(buf)
 }
 
@@ -302,12 +359,17 @@ pub fn open<S: RangeSource>(
     device: &DevicePublicKey,
 ) -> Result<VerifiedReader<S>, OpenError> {
     let opening = Opening::new(header, identities)?;
-    let len = payload.len()?;
+    let len = payload.total_len()?;
     let needed = opening.needed(len)?;
     let first = read_range(&mut payload, needed.first.clone())?;
     let trailer = read_range(&mut payload, needed.trailer.clone())?;
     let opened = opening.verify(len, &first, &trailer, expected, device)?;
-    Ok(VerifiedReader { opened, src: payload, pos: 0, cache: None })
+    Ok(VerifiedReader {
+        opened,
+        src: payload,
+        pos: 0,
+        cache: None,
+    })
 }
 
 /// A body reader over a verified object: `Read + Seek`, each chunk verified
@@ -395,7 +457,10 @@ impl<S: RangeSource> Seek for VerifiedReader<S> {
             SeekFrom::Current(d) => self.pos as i128 + d as i128,
         };
         if target < 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the body"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the body",
+            ));
         }
         self.pos = target.min(u64::MAX as i128) as u64;
         Ok(self.pos)
@@ -444,7 +509,10 @@ pub fn open_to_vec(
 ) -> Result<OpenedObject, OpenError> {
     let mut r = open(header, payload, identities, expected, device)?;
     let body = r.read_range(0..r.body_len())?;
-    Ok(OpenedObject { meta: r.meta().clone(), body })
+    Ok(OpenedObject {
+        meta: r.meta().clone(),
+        body,
+    })
 }
 
 /// Opens an object read sequentially (a pipe, a download in progress) whose
@@ -482,7 +550,9 @@ impl<R: Read> StreamOpener<R> {
     ) -> Result<Self, OpenError> {
         let opening = Opening::new(header, identities)?;
         let g = Geometry::new(payload_len)?;
-        let x = signed_len(g.plaintext_len()).ok_or(OpenError::Truncated("the payload is too short for its trailer"))?;
+        let x = signed_len(g.plaintext_len()).ok_or(OpenError::Truncated(
+            "the payload is too short for its trailer",
+        ))?;
         let mut nonce = [0u8; NONCE];
         payload.read_exact(&mut nonce).map_err(eof_truncated)?;
         let bound = opening.header.payload_binding()?;
@@ -516,10 +586,15 @@ impl<R: Read> StreamOpener<R> {
         me.next_chunk()?;
         let (meta, inner_len) = ObjectMeta::parse(&me.buf)?;
         if meta.binding != *expected {
-            return Err(OpenError::Misdelivered(Box::new(Misdelivery::Binding { expected: *expected, found: meta.binding })));
+            return Err(OpenError::Misdelivered(Box::new(Misdelivery::Binding {
+                expected: *expected,
+                found: meta.binding,
+            })));
         }
         if (inner_len as u64) > x {
-            return Err(OpenError::Truncated("the payload ends inside the inner header"));
+            return Err(OpenError::Truncated(
+                "the payload ends inside the inner header",
+            ));
         }
         me.inner_header = me.buf[..inner_len].to_vec();
         me.meta = meta;
@@ -536,13 +611,16 @@ impl<R: Read> StreamOpener<R> {
     fn next_chunk(&mut self) -> Result<(), OpenError> {
         let range = self.geometry.chunk_range(self.index);
         self.buf.resize((range.end - range.start) as usize, 0);
-        self.inner.read_exact(&mut self.buf).map_err(eof_truncated)?;
+        self.inner
+            .read_exact(&mut self.buf)
+            .map_err(eof_truncated)?;
         let n = open_chunk_raw(&self.cipher, &self.geometry, self.index, &mut self.buf)?;
         self.buf.truncate(n);
         let start = self.index * CHUNK as u64;
         let signed_here = self.signed_len.saturating_sub(start).min(n as u64) as usize;
         if signed_here > 0 {
-            self.computed.push(trailer::piece_hash(&self.buf[..signed_here]));
+            self.computed
+                .push(trailer::piece_hash(&self.buf[..signed_here]));
         }
         self.trailer.extend_from_slice(&self.buf[signed_here..]);
         self.avail = 0..signed_here;
@@ -555,7 +633,12 @@ impl<R: Read> StreamOpener<R> {
         if self.inner.read(&mut extra)? != 0 {
             return Err(OpenError::Corrupt("bytes after the final chunk"));
         }
-        let t = trailer::verify(&self.trailer, &self.inner_header, self.signed_len, &self.device)?;
+        let t = trailer::verify(
+            &self.trailer,
+            &self.inner_header,
+            self.signed_len,
+            &self.device,
+        )?;
         if t.hashes != self.computed {
             return Err(OpenError::BadSignature);
         }

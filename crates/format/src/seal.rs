@@ -47,7 +47,11 @@ pub struct Sealer<'k> {
 impl<'k> Sealer<'k> {
     /// Seals to a verified recipient set. `meta.epoch` is replaced by the set's
     /// epoch; the binding must name the set's owner and camera.
-    pub fn new(set: &VerifiedRecipientSet, key: &'k DeviceKey, mut meta: ObjectMeta) -> Result<Self, SealError> {
+    pub fn new(
+        set: &VerifiedRecipientSet,
+        key: &'k DeviceKey,
+        mut meta: ObjectMeta,
+    ) -> Result<Self, SealError> {
         if set.set().owner() != meta.binding.owner || set.set().camera() != meta.binding.camera {
             return Err(SealError::WrongCamera);
         }
@@ -57,14 +61,28 @@ impl<'k> Sealer<'k> {
 
     /// Seals to an explicit list of recipients (owner tooling and tests;
     /// cameras use [`new`](Self::new)).
-    pub fn with_recipients(recipients: &[ViewerRecipient], key: &'k DeviceKey, meta: ObjectMeta) -> Result<Self, SealError> {
+    pub fn with_recipients(
+        recipients: &[ViewerRecipient],
+        key: &'k DeviceKey,
+        meta: ObjectMeta,
+    ) -> Result<Self, SealError> {
         meta.check()?;
         let file_key = new_file_key();
         let mut nonce = [0u8; NONCE];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
-        let header = write_header(&file_key, recipients.iter().map(|r| r.as_age() as &dyn age::Recipient), Some(&nonce))?;
+        let header = write_header(
+            &file_key,
+            recipients.iter().map(|r| r.as_age() as &dyn age::Recipient),
+            Some(&nonce),
+        )?;
         let cipher = ChunkCipher::new(&payload_key(&file_key, &nonce));
-        Ok(Self { header, nonce, cipher, inner: meta.encode(), key })
+        Ok(Self {
+            header,
+            nonce,
+            cipher,
+            inner: meta.encode(),
+            key,
+        })
     }
 
     /// The age header (store it as the object's `header` blob).
@@ -167,7 +185,11 @@ impl<'k> PayloadSealer<'k> {
     }
 
     /// Appends `data` (the body) and hands every completed chunk to `emit`.
-    pub fn write_with(&mut self, mut data: &[u8], emit: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+    pub fn write_with(
+        &mut self,
+        mut data: &[u8],
+        emit: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
         while !data.is_empty() {
             if let Some(ct) = self.seal_full() {
                 emit(ct)?;
@@ -191,7 +213,8 @@ impl<'k> PayloadSealer<'k> {
         // The last piece of the signed region (a full piece if it ended on a
         // chunk boundary and was not sealed yet).
         if self.fill > 0 {
-            self.hashes.push(trailer::piece_hash(&self.buf[..self.fill]));
+            self.hashes
+                .push(trailer::piece_hash(&self.buf[..self.fill]));
         }
         let body_len = self.signed_len - self.inner_len as u64;
         let trailer = trailer::build(&self.inner, body_len, &self.hashes, self.key);
@@ -262,7 +285,11 @@ impl<W: Write> Write for PayloadWriter<'_, W> {
 }
 
 /// Seals `body` from a reader into `payload_out`; returns the header.
-pub fn seal<R: Read, W: Write>(sealer: Sealer<'_>, body: &mut R, payload_out: W) -> io::Result<(Vec<u8>, W)> {
+pub fn seal<R: Read, W: Write>(
+    sealer: Sealer<'_>,
+    body: &mut R,
+    payload_out: W,
+) -> io::Result<(Vec<u8>, W)> {
     let header = sealer.header().to_vec();
     let mut w = sealer.payload(payload_out)?;
     w.copy_from(body)?;
@@ -277,7 +304,11 @@ mod async_io {
 
     /// Seals `body` from an async reader into an async writer with constant
     /// memory; returns the header and the number of payload bytes written.
-    pub async fn seal_async<R, W>(sealer: Sealer<'_>, body: &mut R, out: &mut W) -> io::Result<(Vec<u8>, u64)>
+    pub async fn seal_async<R, W>(
+        sealer: Sealer<'_>,
+        body: &mut R,
+        out: &mut W,
+    ) -> io::Result<(Vec<u8>, u64)>
     where
         R: AsyncRead + Unpin,
         W: AsyncWrite + Unpin,

@@ -37,7 +37,9 @@ fn nonce(index: u64, last: bool) -> Nonce {
 impl ChunkCipher {
     /// The cipher for a payload key.
     pub fn new(payload_key: &[u8; 32]) -> Self {
-        Self { aead: ChaCha20Poly1305::new(payload_key.into()) }
+        Self {
+            aead: ChaCha20Poly1305::new(payload_key.into()),
+        }
     }
 
     /// Encrypts `buf` in place as chunk `index` and returns its tag.
@@ -56,7 +58,9 @@ impl ChunkCipher {
         let n = buf.len().checked_sub(TAG)?;
         let (data, tag) = buf.split_at_mut(n);
         let tag = Tag::clone_from_slice(tag);
-        self.aead.decrypt_in_place_detached(&nonce(index, last), &[], data, &tag).ok()?;
+        self.aead
+            .decrypt_in_place_detached(&nonce(index, last), &[], data, &tag)
+            .ok()?;
         Some(n)
     }
 
@@ -64,7 +68,9 @@ impl ChunkCipher {
     /// authenticates as a middle chunk) from a damaged one.
     pub fn open_last(&self, index: u64, buf: &mut [u8]) -> Result<usize, OpenError> {
         if buf.len() < TAG {
-            return Err(OpenError::Truncated("the last chunk is shorter than its tag"));
+            return Err(OpenError::Truncated(
+                "the last chunk is shorter than its tag",
+            ));
         }
         if let Some(n) = self.open(index, true, buf) {
             if n == 0 && index > 0 {
@@ -75,7 +81,9 @@ impl ChunkCipher {
         if buf.len() == ENC_CHUNK {
             let mut copy = buf.to_vec();
             if self.open(index, false, &mut copy).is_some() {
-                return Err(OpenError::Truncated("the payload ends at a chunk boundary before its final chunk"));
+                return Err(OpenError::Truncated(
+                    "the payload ends at a chunk boundary before its final chunk",
+                ));
             }
         }
         Err(OpenError::Corrupt("a chunk does not authenticate"))
@@ -97,16 +105,23 @@ impl Geometry {
     pub fn new(payload_len: u64) -> Result<Self, OpenError> {
         let body = payload_len
             .checked_sub(NONCE as u64)
-            .ok_or(OpenError::Truncated("the payload is shorter than its nonce"))?;
+            .ok_or(OpenError::Truncated(
+                "the payload is shorter than its nonce",
+            ))?;
         if body == 0 {
             return Err(OpenError::Truncated("the payload has no chunks"));
         }
         let chunks = body.div_ceil(ENC_CHUNK as u64);
         let last_len = body - (chunks - 1) * ENC_CHUNK as u64;
         if last_len < TAG as u64 {
-            return Err(OpenError::Truncated("the last chunk is shorter than its tag"));
+            return Err(OpenError::Truncated(
+                "the last chunk is shorter than its tag",
+            ));
         }
-        Ok(Self { chunks, payload_len })
+        Ok(Self {
+            chunks,
+            payload_len,
+        })
     }
 
     /// Byte range of chunk `index` in the payload.
@@ -145,7 +160,13 @@ pub struct StreamDecryptor<R> {
 impl<R: Read> StreamDecryptor<R> {
     /// A decryptor of the payload that follows the nonce in `inner`.
     pub fn new(payload_key: &[u8; 32], inner: R) -> Self {
-        Self { inner, cipher: ChunkCipher::new(payload_key), index: 0, buf: Vec::with_capacity(ENC_CHUNK), done: false }
+        Self {
+            inner,
+            cipher: ChunkCipher::new(payload_key),
+            index: 0,
+            buf: Vec::with_capacity(ENC_CHUNK),
+            done: false,
+        }
     }
 
     /// The next chunk's plaintext, `None` at the authenticated end.
@@ -158,7 +179,9 @@ impl<R: Read> StreamDecryptor<R> {
             return Ok(None);
         }
         self.buf.clear();
-        (&mut self.inner).take(ENC_CHUNK as u64).read_to_end(&mut self.buf)?;
+        (&mut self.inner)
+            .take(ENC_CHUNK as u64)
+            .read_to_end(&mut self.buf)?;
         if self.buf.is_empty() {
             return Err(if self.index == 0 {
                 OpenError::Truncated("the payload has no chunks")

@@ -88,7 +88,12 @@ pub struct Trailer {
 
 /// Parses `bytes` (exactly the trailer) and verifies the signature against
 /// the pinned device key. `inner` is the inner header, `x` the signed length.
-pub fn verify(bytes: &[u8], inner: &[u8], x: u64, device: &DevicePublicKey) -> Result<Trailer, OpenError> {
+pub fn verify(
+    bytes: &[u8],
+    inner: &[u8],
+    x: u64,
+    device: &DevicePublicKey,
+) -> Result<Trailer, OpenError> {
     let n = pieces(x) as usize;
     if bytes.len() != n * HASH + TAIL {
         return Err(OpenError::Truncated("the trailer has the wrong length"));
@@ -106,7 +111,9 @@ pub fn verify(bytes: &[u8], inner: &[u8], x: u64, device: &DevicePublicKey) -> R
     body_len.copy_from_slice(&tail[..8]);
     let body_len = u64::from_le_bytes(body_len);
     if Some(body_len) != x.checked_sub(inner.len() as u64) {
-        return Err(OpenError::Truncated("the signed body length does not match the payload length"));
+        return Err(OpenError::Truncated(
+            "the signed body length does not match the payload length",
+        ));
     }
     let mut sig = [0u8; 64];
     sig.copy_from_slice(&tail[8..]);
@@ -122,7 +129,16 @@ mod tests {
 
     #[test]
     fn signed_len_inverts_the_layout() {
-        for x in [1u64, 81, 65535, 65536, 65537, 131072, 131073, 10 * 65536 + 5] {
+        for x in [
+            1u64,
+            81,
+            65535,
+            65536,
+            65537,
+            131072,
+            131073,
+            10 * 65536 + 5,
+        ] {
             let p = x + HASH as u64 * pieces(x) + TAIL as u64;
             assert_eq!(signed_len(p), Some(x), "x = {x}");
         }

@@ -31,22 +31,34 @@ struct Vector {
 fn parse(path: &Path) -> Vector {
     let raw = std::fs::read(path).unwrap();
     let split = raw.windows(2).position(|w| w == b"\n\n").unwrap();
-    let (head, body) = (std::str::from_utf8(&raw[..split]).unwrap(), &raw[split + 2..]);
-    let mut v = Vector { expect: String::new(), payload_sha256: None, identities: vec![], data: vec![] };
+    let (head, body) = (
+        std::str::from_utf8(&raw[..split]).unwrap(),
+        &raw[split + 2..],
+    );
+    let mut v = Vector {
+        expect: String::new(),
+        payload_sha256: None,
+        identities: vec![],
+        data: vec![],
+    };
     let mut compressed = false;
     for line in head.lines() {
         let (k, val) = line.split_once(": ").unwrap();
         match k {
             "expect" => v.expect = val.to_owned(),
             "payload" => v.payload_sha256 = Some(val.to_owned()),
-            "identity" => v.identities.push(age::x25519::Identity::from_str(val).unwrap()),
+            "identity" => v
+                .identities
+                .push(age::x25519::Identity::from_str(val).unwrap()),
             "compressed" => compressed = val == "zlib",
             _ => {}
         }
     }
     v.data = if compressed {
         let mut out = Vec::new();
-        flate2::read::ZlibDecoder::new(body).read_to_end(&mut out).unwrap();
+        flate2::read::ZlibDecoder::new(body)
+            .read_to_end(&mut out)
+            .unwrap();
         out
     } else {
         body.to_vec()
@@ -62,7 +74,11 @@ fn decrypt(v: &Vector) -> (&'static str, Vec<u8>) {
         Ok(h) => h,
         Err(_) => return ("header failure", released),
     };
-    let ids: Vec<&dyn age::Identity> = v.identities.iter().map(|i| i as &dyn age::Identity).collect();
+    let ids: Vec<&dyn age::Identity> = v
+        .identities
+        .iter()
+        .map(|i| i as &dyn age::Identity)
+        .collect();
     let file_key = match header.unwrap(&ids) {
         Ok(k) => k,
         Err(OpenError::NotAddressedToViewer) => return ("no match", released),
@@ -70,7 +86,9 @@ fn decrypt(v: &Vector) -> (&'static str, Vec<u8>) {
         Err(_) => return ("header failure", released),
     };
     let rest = &v.data[header.len()..];
-    let Some(nonce) = rest.get(..16) else { return ("header failure", released) };
+    let Some(nonce) = rest.get(..16) else {
+        return ("header failure", released);
+    };
     let key = payload_key(&file_key, nonce.try_into().unwrap());
     let mut stream = StreamDecryptor::new(&key, &rest[16..]);
     loop {
@@ -107,12 +125,17 @@ fn cctv_age_vectors() {
             failures.push(format!("{name}: expected {}, got {outcome}", v.expect));
         } else if let Some(want) = &v.payload_sha256 {
             if *want != digest {
-                failures.push(format!("{name}: released plaintext hash {digest}, expected {want}"));
+                failures.push(format!(
+                    "{name}: released plaintext hash {digest}, expected {want}"
+                ));
             }
         }
         checked += 1;
     }
-    println!("cctv: {checked} vectors checked, {skipped} skipped (armor, scrypt, hybrid), {} failed", failures.len());
+    println!(
+        "cctv: {checked} vectors checked, {skipped} skipped (armor, scrypt, hybrid), {} failed",
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked >= 67, "only {checked} vectors found");
 }
@@ -128,6 +151,11 @@ fn vendored_vectors_match_shared() {
     for e in entries {
         let e = e.unwrap();
         let ours = vectors_dir().join(e.file_name());
-        assert_eq!(std::fs::read(e.path()).unwrap(), std::fs::read(&ours).unwrap(), "{:?} differs", e.file_name());
+        assert_eq!(
+            std::fs::read(e.path()).unwrap(),
+            std::fs::read(&ours).unwrap(),
+            "{:?} differs",
+            e.file_name()
+        );
     }
 }

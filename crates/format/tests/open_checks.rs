@@ -21,13 +21,24 @@ fn round_trip_three_ways() {
     assert_eq!(o.meta.epoch, 3);
     assert_eq!(o.meta.content_type, "video/mp4");
 
-    let mut r = StreamOpener::new(&h, &p[..], p.len() as u64, &[&w.viewers[0]], &w.binding, &dev).unwrap();
+    let mut r = StreamOpener::new(
+        &h,
+        &p[..],
+        p.len() as u64,
+        &[&w.viewers[0]],
+        &w.binding,
+        &dev,
+    )
+    .unwrap();
     let mut got = Vec::new();
     r.read_to_end(&mut got).unwrap();
     assert_eq!(got, body);
 
     let mut v = open(&h, &p[..], &[&w.viewers[0]], &w.binding, &dev).unwrap();
-    assert_eq!(v.read_range(70_000..140_001).unwrap(), body[70_000..140_001]);
+    assert_eq!(
+        v.read_range(70_000..140_001).unwrap(),
+        body[70_000..140_001]
+    );
 }
 
 #[test]
@@ -48,12 +59,20 @@ fn misdelivered_other_event_and_kind() {
     asked.event = EventId::now_v7();
     let e = open_to_vec(&h, &p, &w.ids(), &asked, &w.device.public()).unwrap_err();
     match e {
-        OpenError::Misdelivered(m) => assert_eq!(*m, Misdelivery::Binding { expected: asked, found: w.binding }),
+        OpenError::Misdelivered(m) => assert_eq!(
+            *m,
+            Misdelivery::Binding {
+                expected: asked,
+                found: w.binding
+            }
+        ),
         other => panic!("{other:?}"),
     }
     let mut asked = w.binding;
     asked.kind = PartKind::Thumbnail;
-    assert!(open_to_vec(&h, &p, &w.ids(), &asked, &w.device.public()).unwrap_err().is_misdelivery());
+    assert!(open_to_vec(&h, &p, &w.ids(), &asked, &w.device.public())
+        .unwrap_err()
+        .is_misdelivery());
 }
 
 #[test]
@@ -62,14 +81,24 @@ fn header_of_another_object_is_misdelivery() {
     let (h1, _) = w.seal(b"one");
     let (_, p2) = w.seal(b"two");
     let e = open_to_vec(&h1, &p2, &w.ids(), &w.binding, &w.device.public()).unwrap_err();
-    assert!(matches!(&e, OpenError::Misdelivered(m) if **m == Misdelivery::HeaderOfAnotherObject), "{e:?}");
+    assert!(
+        matches!(&e, OpenError::Misdelivered(m) if **m == Misdelivery::HeaderOfAnotherObject),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn other_camera_key_is_bad_signature() {
     let w = World::new(1);
     let (h, p) = w.seal(b"thumb");
-    let e = open_to_vec(&h, &p, &w.ids(), &w.binding, &DeviceKey::generate().public()).unwrap_err();
+    let e = open_to_vec(
+        &h,
+        &p,
+        &w.ids(),
+        &w.binding,
+        &DeviceKey::generate().public(),
+    )
+    .unwrap_err();
     assert!(matches!(e, OpenError::BadSignature), "{e:?}");
 }
 
@@ -83,7 +112,10 @@ fn flipped_bytes_and_truncation_are_refused_and_nothing_released() {
         let mut bad = p.clone();
         bad[at] ^= 1;
         let e = open_to_vec(&h, &bad, &w.ids(), &w.binding, &dev).unwrap_err();
-        assert!(e.is_verification_failure() || e.is_misdelivery(), "flip at {at}: {e:?}");
+        assert!(
+            e.is_verification_failure() || e.is_misdelivery(),
+            "flip at {at}: {e:?}"
+        );
     }
     // Cut at the chunk boundary: detected as truncation.
     let cut = &p[..16 + 65_552];
@@ -99,7 +131,15 @@ fn streaming_reader_fails_at_the_end_on_a_forged_body() {
     let body = bytes(100_000, 3);
     let (h, p) = w.seal(&body);
     let forged = common_forge(&w, &h, &p, |plain| plain[200] ^= 0x55);
-    let mut r = StreamOpener::new(&h, &forged[..], forged.len() as u64, &w.ids(), &w.binding, &w.device.public()).unwrap();
+    let mut r = StreamOpener::new(
+        &h,
+        &forged[..],
+        forged.len() as u64,
+        &w.ids(),
+        &w.binding,
+        &w.device.public(),
+    )
+    .unwrap();
     let mut sink = Vec::new();
     let e = r.read_to_end(&mut sink).unwrap_err();
     assert!(matches!(OpenError::from_io(e), OpenError::BadSignature));
@@ -113,7 +153,10 @@ fn streaming_reader_fails_at_the_end_on_a_forged_body() {
 fn common_forge(w: &World, header: &[u8], payload: &[u8], f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     use sealcam_format::stream::{ChunkCipher, CHUNK, ENC_CHUNK};
     let opening = sealcam_format::Opening::new(header, &w.ids()).unwrap();
-    let key = sealcam_format::age_header::payload_key(opening.file_key(), payload[..16].try_into().unwrap());
+    let key = sealcam_format::age_header::payload_key(
+        opening.file_key(),
+        payload[..16].try_into().unwrap(),
+    );
     let c = ChunkCipher::new(&key);
     let mut plain = Vec::new();
     let chunks: Vec<_> = payload[16..].chunks(ENC_CHUNK).collect();

@@ -31,7 +31,15 @@ fn edge_sizes_round_trip_all_openers() {
         let (h, p) = w.seal(&body);
         let o = open_to_vec(&h, &p, &[&w.viewers[1]], &w.binding, &w.device.public()).unwrap();
         assert_eq!(o.body, body, "size {size}");
-        let mut s = StreamOpener::new(&h, &p[..], p.len() as u64, &w.ids(), &w.binding, &w.device.public()).unwrap();
+        let mut s = StreamOpener::new(
+            &h,
+            &p[..],
+            p.len() as u64,
+            &w.ids(),
+            &w.binding,
+            &w.device.public(),
+        )
+        .unwrap();
         let mut got = Vec::new();
         std::io::Read::read_to_end(&mut s, &mut got).unwrap();
         assert_eq!(got, body, "streaming, size {size}");

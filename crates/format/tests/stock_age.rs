@@ -19,7 +19,9 @@ fn stock_age_decrypts_a_sealed_object() {
     file.extend_from_slice(&payload);
     std::fs::write(&object, &file).unwrap();
     let identity = dir.path().join("viewer.txt");
-    w.viewers[2].write_file(&identity, "2026-11-29T00:00:00Z").unwrap();
+    w.viewers[2]
+        .write_file(&identity, "2026-11-29T00:00:00Z")
+        .unwrap();
 
     let out = Command::new("age")
         .arg("--decrypt")
@@ -28,11 +30,19 @@ fn stock_age_decrypts_a_sealed_object() {
         .arg(&object)
         .output()
         .expect("the stock `age` command must be installed (apt-get install age); scripts/test.sh installs it");
-    assert!(out.status.success(), "age failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "age failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let plain = out.stdout;
     let inner_len = u16::from_le_bytes([plain[9], plain[10]]) as usize;
     assert_eq!(&plain[..8], b"sealcam\0");
-    assert_eq!(&plain[inner_len..inner_len + body.len()], &body[..], "the body is inside, after the inner header");
+    assert_eq!(
+        &plain[inner_len..inner_len + body.len()],
+        &body[..],
+        "the body is inside, after the inner header"
+    );
     // Trailer: 32 bytes per 64 KiB piece, body length, signature.
     let pieces = (inner_len + body.len()).div_ceil(65536);
     assert_eq!(plain.len(), inner_len + body.len() + 32 * pieces + 8 + 64);

@@ -51,7 +51,15 @@ fn run_object(f: &BTreeMap<String, String>, data: &[u8]) -> Result<String, Strin
     };
     let (header, payload) = data.split_at(f["header-len"].parse().unwrap());
     let random = open_to_vec(header, payload, &[&id], &asked, &device);
-    let streamed = StreamOpener::new(header, payload, payload.len() as u64, &[&id], &asked, &device).and_then(|mut r| {
+    let streamed = StreamOpener::new(
+        header,
+        payload,
+        payload.len() as u64,
+        &[&id],
+        &asked,
+        &device,
+    )
+    .and_then(|mut r| {
         let mut body = Vec::new();
         r.read_to_end(&mut body).map_err(OpenError::from_io)?;
         Ok(body)
@@ -72,10 +80,17 @@ fn run_set(f: &BTreeMap<String, String>, data: &[u8]) -> Result<(), &'static str
         camera: f["camera"].parse().unwrap(),
         owner_key: f["owner-key"].parse().unwrap(),
     };
-    let offered = SignedRecipientSet::from_bytes(data).and_then(|s| s.verify(&pin)).map_err(|e| set_outcome(&e))?;
+    let offered = SignedRecipientSet::from_bytes(data)
+        .and_then(|s| s.verify(&pin))
+        .map_err(|e| set_outcome(&e))?;
     if let Some(acc) = f.get("accepted") {
-        let accepted = SignedRecipientSet::from_bytes(&hex::decode(acc).unwrap()).unwrap().verify(&pin).unwrap();
-        accepted.accept_successor(&offered).map_err(|e| set_outcome(&e))?;
+        let accepted = SignedRecipientSet::from_bytes(&hex::decode(acc).unwrap())
+            .unwrap()
+            .verify(&pin)
+            .unwrap();
+        accepted
+            .accept_successor(&offered)
+            .map_err(|e| set_outcome(&e))?;
     }
     Ok(())
 }
@@ -83,14 +98,21 @@ fn run_set(f: &BTreeMap<String, String>, data: &[u8]) -> Result<(), &'static str
 #[test]
 fn every_vector_gives_its_named_outcome() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
     let (mut ok, mut failed_as_named, mut wrong) = (0, 0, Vec::new());
     for name in &names {
         let raw = std::fs::read(dir.join(name)).unwrap();
         let (f, data) = VectorFile::decode(&raw).unwrap();
         let expect = f["expect"].as_str();
-        assert_eq!(name.starts_with("ok_"), expect == "ok", "{name}: name and expect disagree");
+        assert_eq!(
+            name.starts_with("ok_"),
+            expect == "ok",
+            "{name}: name and expect disagree"
+        );
         let got = match f["kind"].as_str() {
             "object" => match run_object(&f, &data) {
                 Ok(digest) => {
@@ -99,7 +121,10 @@ fn every_vector_gives_its_named_outcome() {
                 }
                 Err(e) => e,
             },
-            "recipient-set" => run_set(&f, &data).map(|_| "ok").unwrap_or_else(|e| e).to_owned(),
+            "recipient-set" => run_set(&f, &data)
+                .map(|_| "ok")
+                .unwrap_or_else(|e| e)
+                .to_owned(),
             k => panic!("{name}: unknown kind {k}"),
         };
         if got != expect {
@@ -110,7 +135,10 @@ fn every_vector_gives_its_named_outcome() {
             failed_as_named += 1;
         }
     }
-    println!("vectors: {ok} ok opened, {failed_as_named} fail rejected with their named error, {} wrong", wrong.len());
+    println!(
+        "vectors: {ok} ok opened, {failed_as_named} fail rejected with their named error, {} wrong",
+        wrong.len()
+    );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(ok >= 8 && failed_as_named >= 40);
 }

@@ -3,8 +3,8 @@
 
 use sealcam_format::{Binding, ObjectMeta, PartKind, Sealer};
 use sealcam_keys::{
-    CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, RecipientSet, RecipientSetPin, VerifiedRecipientSet,
-    ViewerIdentity,
+    CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, RecipientSet, RecipientSetPin,
+    VerifiedRecipientSet, ViewerIdentity,
 };
 
 pub struct World {
@@ -20,18 +20,44 @@ impl World {
         let owner_key = OwnerSigningKey::generate();
         let (owner, camera) = (OwnerId::random(), CameraId::random());
         let viewers: Vec<_> = (0..viewers).map(|_| ViewerIdentity::generate()).collect();
-        let pin = RecipientSetPin { owner, camera, owner_key: owner_key.public() };
-        let set = RecipientSet::new(owner, camera, 3, viewers.iter().map(|v| v.to_public()).collect())
-            .unwrap()
-            .sign(&owner_key)
-            .verify(&pin)
-            .unwrap();
-        let binding = Binding { owner, camera, event: EventId::now_v7(), kind: PartKind::Clip, sequence: 0 };
-        Self { owner_key, device: DeviceKey::generate(), viewers, set, binding }
+        let pin = RecipientSetPin {
+            owner,
+            camera,
+            owner_key: owner_key.public(),
+        };
+        let set = RecipientSet::new(
+            owner,
+            camera,
+            3,
+            viewers.iter().map(|v| v.to_public()).collect(),
+        )
+        .unwrap()
+        .sign(&owner_key)
+        .verify(&pin)
+        .unwrap();
+        let binding = Binding {
+            owner,
+            camera,
+            event: EventId::now_v7(),
+            kind: PartKind::Clip,
+            sequence: 0,
+        };
+        Self {
+            owner_key,
+            device: DeviceKey::generate(),
+            viewers,
+            set,
+            binding,
+        }
     }
 
     pub fn meta(&self) -> ObjectMeta {
-        ObjectMeta { binding: self.binding, captured_at_ms: 1_764_000_000_123, epoch: 0, content_type: "video/mp4".into() }
+        ObjectMeta {
+            binding: self.binding,
+            captured_at_ms: 1_764_000_000_123,
+            epoch: 0,
+            content_type: "video/mp4".into(),
+        }
     }
 
     /// Seals `body`; returns (header, payload).

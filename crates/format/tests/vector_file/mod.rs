@@ -14,7 +14,10 @@ pub struct VectorFile {
 
 impl VectorFile {
     pub fn new() -> Self {
-        Self { fields: Vec::new(), data: Vec::new() }
+        Self {
+            fields: Vec::new(),
+            data: Vec::new(),
+        }
     }
 
     pub fn set(&mut self, k: &str, v: impl ToString) -> &mut Self {
