@@ -295,16 +295,16 @@ impl BlobStore {
     /// Removes blobs older than `grace` that no database row names, and
     /// staging files of interrupted writes. Returns how many it removed.
     pub async fn sweep(&self, db: &dyn Database, grace: Duration) -> BlobResult<u64> {
-        let cutoff = SystemTime::now()
+        let cutoff_ms = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .saturating_sub(grace)
-            .as_secs() as i64;
+            .as_millis() as i64;
         let mut removed = 0u64;
         let mut listing = self.store.list(Some(&Path::from("blobs")));
         let mut candidates = Vec::new();
         while let Some(meta) = listing.try_next().await? {
-            if meta.last_modified.timestamp() < cutoff {
+            if meta.last_modified.timestamp_millis() <= cutoff_ms {
                 candidates.push(meta.location.to_string());
             }
         }

@@ -110,12 +110,16 @@ async fn main() -> anyhow::Result<()> {
             }
             tracing::info!(data_dir = %config.data_dir().display(), "starting");
             let server = Server::bind(config).await?;
-            // One machine-readable line on stdout, for scripts and tests.
-            println!("sealcam-server listening on {}", server.addr());
+            // Machine-readable lines on stdout, for scripts and tests. A closed
+            // stdout must not stop the server, so write errors are ignored.
+            let mut banner = format!("sealcam-server listening on {}\n", server.addr());
             if let Some(metrics) = server.metrics_addr() {
-                println!("sealcam-server metrics on {metrics}");
+                banner.push_str(&format!("sealcam-server metrics on {metrics}\n"));
             }
-            std::io::stdout().flush()?;
+            let mut stdout = std::io::stdout();
+            let _ = stdout
+                .write_all(banner.as_bytes())
+                .and_then(|()| stdout.flush());
             server.run(shutdown_signal()).await?;
         }
     }
