@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# sealcam's test command (README "Quick start", and what .ci/run calls).
+#
+# On a fresh machine it installs what the tests need, starts the servers they
+# use on 127.0.0.1, runs the whole workspace's tests, and stops what it started.
+# Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p sealcam-format`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+# --- packages -----------------------------------------------------------------
+# age: the stock age command, which must decrypt a sealed object's outer layer.
+need=()
+command -v age >/dev/null 2>&1 || need+=(age)
+if [ "${#need[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  log "installing ${need[*]} (apt)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# --- tests --------------------------------------------------------------------
+log "cargo test --workspace $*"
+cargo test --workspace --locked "$@"
