@@ -1,1 +1,2 @@
+//! Placeholder; replaced by the nginx comparison bench.
 fn main() {}
