@@ -109,7 +109,21 @@ fn ensure_dir(path: &Path) -> Result<(), ServerError> {
 /// Opens the configured database (creating the data directory first).
 pub async fn open_database(config: &Config) -> Result<Arc<dyn Database>, ServerError> {
     if config.database.url.is_none() {
-        ensure_dir(&config.data_dir())?;
+        let dir = config.data_dir();
+        ensure_dir(&dir)?;
+        // Create the database file owner-only; SQLite gives its -wal and -shm
+        // files the same mode.
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let path = dir.join("sealcam.db");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| ServerError::Io {
+                what: format!("creating {}", path.display()),
+                source,
+            })?;
     }
     Ok(store::open(&config.database_url(), config.database.max_connections).await?)
 }

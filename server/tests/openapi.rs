@@ -40,7 +40,15 @@ async fn openapi_is_current_and_served() {
         "/v1/cameras/{camera_id}/shares/{account_id}",
         "/healthz",
     ] {
-        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
     }
-    assert_eq!(paths.len(), 24, "documented paths: {:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(
+        paths.len(),
+        24,
+        "documented paths: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
 }
