@@ -1,2 +1,306 @@
-//! Placeholder; replaced by the nginx comparison bench.
-fn main() {}
+//! Download benchmark: sealcam-server beside nginx serving the same bytes.
+//!
+//! `cargo bench -p sealcam-server --bench serve` (needs `nginx` and `wrk` on
+//! PATH; Debian packages `nginx` and `wrk`). It starts the real server
+//! in-process on 127.0.0.1:0 with a temporary data dir, enrolls a viewer,
+//! pairs a camera, uploads a 20 KiB thumbnail and a 10 MiB clip, writes the
+//! same bytes as static files served by nginx on loopback, and runs wrk
+//! against both:
+//!
+//! - thumbnail GET: requests/s and p99 latency (`wrk -t2 -c64`), with bearer
+//!   authentication, the database lookup that authorises it, and the blob read;
+//! - 10 MiB GET: MB/s (`wrk -t2 -c4`).
+//!
+//! `BENCH_SECS` sets the duration of each run (default 10). It prints figures;
+//! it asserts nothing about speed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener as StdListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use sealcam_server::{Config, Server};
+use sealcam_wire::{EnrollResponse, PairingResponse, RegisterCameraResponse};
+use uuid::Uuid;
+
+const THUMB: usize = 20 * 1024;
+const CLIP: usize = 10 * 1024 * 1024;
+
+fn main() {
+    // `cargo bench` passes `--bench`; ignore arguments.
+    if Command::new("wrk").arg("--version").output().is_err()
+        || Command::new("nginx").arg("-v").output().is_err()
+    {
+        eprintln!("serve bench: needs `nginx` and `wrk` (apt-get install nginx wrk); skipped");
+        return;
+    }
+    let secs: u64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral(dir.path());
+    config.server.metrics_enabled = false;
+    let (server, token, thumb_path, clip_path, thumb_bytes, clip_bytes) = runtime.block_on(async {
+        let server = Server::bind(config).await.unwrap().spawn();
+        let base = format!("http://{}", server.addr());
+        let http = reqwest::Client::new();
+        let account = server.create_account("bench").await.unwrap();
+        let viewer: EnrollResponse = http
+            .post(format!("{base}/v1/enroll"))
+            .json(&serde_json::json!({"token": account.enrollment_token, "device_name": "bench"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let pairing: PairingResponse = http
+            .post(format!("{base}/v1/pairings"))
+            .bearer_auth(&viewer.credential)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let camera: RegisterCameraResponse = http
+            .post(format!("{base}/v1/cameras/register"))
+            .json(&serde_json::json!({
+                "claim_token": pairing.claim_token,
+                "device_public_key": STANDARD.encode([1u8; 32]),
+                "pairing_proof": STANDARD.encode([2u8; 32]),
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        http.post(format!("{base}/v1/cameras/{}/confirm", camera.camera_id))
+            .bearer_auth(&viewer.credential)
+            .send()
+            .await
+            .unwrap();
+        // A few other events so the lookup is not against a one-row table.
+        let mut last = (String::new(), String::new(), Vec::new(), Vec::new());
+        for i in 0..200u32 {
+            let event = Uuid::now_v7();
+            let thumb: Vec<u8> = (0..THUMB).map(|j| (j as u32 ^ i) as u8).collect();
+            let url = format!(
+                "{base}/v1/events/{event}/parts/thumbnail?captured_at=1700000000&header_len=200"
+            );
+            let resp = http
+                .put(url)
+                .bearer_auth(&camera.credential)
+                .body(thumb.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 201);
+            if i == 199 {
+                let clip: Vec<u8> = (0..CLIP).map(|j| (j * 7 + 3) as u8).collect();
+                let url = format!(
+                    "{base}/v1/events/{event}/parts/clip?captured_at=1700000000&header_len=200"
+                );
+                let resp = http
+                    .put(url)
+                    .bearer_auth(&camera.credential)
+                    .body(clip.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 201);
+                last = (
+                    format!("{base}/v1/events/{event}/parts/thumbnail"),
+                    format!("{base}/v1/events/{event}/parts/clip"),
+                    thumb,
+                    clip,
+                );
+            }
+        }
+        (server, viewer.credential, last.0, last.1, last.2, last.3)
+    });
+
+    // The same bytes as static files for nginx.
+    let www = tempfile::tempdir().unwrap();
+    std::fs::write(www.path().join("thumb.bin"), &thumb_bytes).unwrap();
+    std::fs::write(www.path().join("clip.bin"), &clip_bytes).unwrap();
+    open_permissions(www.path());
+    let port = free_port();
+    let mut nginx = start_nginx(www.path(), port);
+
+    // Sanity: both serve identical bytes.
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let ours = http
+            .get(&thumb_path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let theirs = http
+            .get(format!("http://127.0.0.1:{port}/thumb.bin"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(ours, theirs, "sealcam and nginx must serve the same bytes");
+    });
+
+    let auth = format!("Authorization: Bearer {token}");
+    println!("serve bench: {secs} s per run, wrk on loopback, 2 cores shared with the servers");
+    let s_thumb = wrk(&thumb_path, Some(&auth), 64, secs);
+    let n_thumb = wrk(
+        &format!("http://127.0.0.1:{port}/thumb.bin"),
+        None,
+        64,
+        secs,
+    );
+    let s_clip = wrk(&clip_path, Some(&auth), 4, secs);
+    let n_clip = wrk(&format!("http://127.0.0.1:{port}/clip.bin"), None, 4, secs);
+    println!(
+        "thumbnail 20 KiB GET: sealcam {:.0} req/s (p99 {:.2} ms) | nginx {:.0} req/s (p99 {:.2} ms) | ratio {:.2}x",
+        s_thumb.rps, s_thumb.p99_ms, n_thumb.rps, n_thumb.p99_ms, s_thumb.rps / n_thumb.rps
+    );
+    println!(
+        "clip 10 MiB GET: sealcam {:.0} MB/s | nginx {:.0} MB/s | ratio {:.2}x",
+        s_clip.mb_per_s,
+        n_clip.mb_per_s,
+        s_clip.mb_per_s / n_clip.mb_per_s
+    );
+
+    let _ = nginx.kill();
+    let _ = nginx.wait();
+    runtime.block_on(server.shutdown()).unwrap();
+}
+
+fn open_permissions(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_nginx(www: &Path, port: u16) -> Child {
+    let conf_dir = tempfile::tempdir().unwrap().keep();
+    let p = conf_dir.display();
+    let conf = format!(
+        "worker_processes auto;\ndaemon off;\nmaster_process on;\npid {p}/nginx.pid;\n\
+         error_log {p}/error.log warn;\nevents {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  tcp_nodelay on;\n  keepalive_requests 100000;\n\
+           client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n\
+           uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n\
+           server {{ listen 127.0.0.1:{port}; root {www}; default_type application/octet-stream; }}\n}}\n",
+        www = www.display()
+    );
+    let conf_path = conf_dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut child = Command::new("nginx")
+        .arg("-c")
+        .arg(&conf_path)
+        .arg("-p")
+        .arg(&conf_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    // Wait until it accepts connections (bounded).
+    for _ in 0..500 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("nginx did not start; see {}/error.log", conf_dir.display());
+}
+
+struct WrkResult {
+    rps: f64,
+    p99_ms: f64,
+    mb_per_s: f64,
+}
+
+fn wrk(url: &str, header: Option<&str>, connections: u32, secs: u64) -> WrkResult {
+    let mut command = Command::new("wrk");
+    command
+        .arg("-t2")
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{secs}s"))
+        .arg("--latency");
+    if let Some(header) = header {
+        command.arg("-H").arg(header);
+    }
+    let out = command.arg(url).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |prefix: &str| -> Option<String> {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .map(|l| l[prefix.len()..].trim().to_owned())
+    };
+    let non_2xx = field("Non-2xx or 3xx responses:");
+    assert!(non_2xx.is_none(), "wrk saw errors for {url}:\n{text}");
+    let rps: f64 = field("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let p99_ms = field("99%").map_or(0.0, |v| duration_ms(&v));
+    let mb_per_s = field("Transfer/sec:").map_or(0.0, |v| size_mb(&v));
+    WrkResult {
+        rps,
+        p99_ms,
+        mb_per_s,
+    }
+}
+
+fn duration_ms(text: &str) -> f64 {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let value: f64 = text[..split].parse().unwrap_or(0.0);
+    match &text[split..] {
+        "us" => value / 1000.0,
+        "ms" => value,
+        "s" => value * 1000.0,
+        "m" => value * 60_000.0,
+        _ => value,
+    }
+}
+
+fn size_mb(text: &str) -> f64 {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let value: f64 = text[..split].parse().unwrap_or(0.0);
+    match &text[split..] {
+        "B" => value / 1_048_576.0,
+        "KB" => value / 1024.0,
+        "MB" => value,
+        "GB" => value * 1024.0,
+        _ => value,
+    }
+}

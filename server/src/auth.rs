@@ -129,3 +129,30 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         Ok(ClientIp(client_ip(parts)))
     }
 }
+
+/// A viewer's bearer token, checked for shape and rate limit but not yet
+/// looked up: for routes that authenticate and authorise in one query.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewerToken {
+    /// SHA-256 of the presented token.
+    pub hash: tokens::TokenHash,
+    /// The client address, to count a failure against.
+    pub ip: IpAddr,
+}
+
+impl FromRequestParts<AppState> for ViewerToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let ip = client_ip(parts);
+        check_rate(state, ip)?;
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        if !tokens::well_formed(token, token_prefix::VIEWER) {
+            return Err(fail(state, ip));
+        }
+        Ok(ViewerToken {
+            hash: tokens::hash(token),
+            ip,
+        })
+    }
+}

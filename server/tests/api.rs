@@ -940,3 +940,26 @@ async fn graceful_shutdown_lets_an_inflight_upload_finish() {
     assert_eq!(got.as_ref(), b"first-rest");
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn healthz_fails_when_the_blob_store_does() {
+    let t = start().await;
+    assert_eq!(
+        t.http.get(t.url("/healthz")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // Make the health probe's directory a file: blob writes now fail.
+    let health = t.dir.path().join("blobs/health");
+    std::fs::remove_dir_all(&health).unwrap();
+    std::fs::write(&health, b"not a directory").unwrap();
+    let resp = t.http.get(t.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["blobs"], "failing");
+    assert_eq!(body["database"], "ok");
+    std::fs::remove_file(&health).unwrap();
+    assert_eq!(
+        t.http.get(t.url("/healthz")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}

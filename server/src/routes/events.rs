@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::cameras::require_owner;
 use super::{no_content, parse_id, read_body};
-use crate::auth::{Camera, Viewer};
+use crate::auth::{fail, Camera, Viewer, ViewerToken};
 use crate::blobs::{hash_stream, BlobStore, Segment};
 use crate::error::{AppError, AppResult};
 use crate::range;
@@ -363,19 +363,27 @@ enum Which {
 
 async fn download(
     state: AppState,
-    account_id: Uuid,
+    token: ViewerToken,
     event_id: &str,
     kind: &str,
     which: Which,
     headers: &HeaderMap,
 ) -> AppResult<Response> {
-    let event_id = parse_id(event_id)?;
-    let kind = parse_kind(kind)?;
-    let part = state
+    // Authentication and authorisation in one database query.
+    let (event_id, kind) = match (parse_id(event_id), parse_kind(kind)) {
+        (Ok(event_id), Ok(kind)) => (event_id, kind),
+        // Still authenticate first: an unauthenticated caller learns nothing.
+        _ => (Uuid::nil(), PartKind::Thumbnail),
+    };
+    let (viewer, part) = state
         .db
-        .viewer_part(account_id, event_id, kind)
+        .viewer_part_by_token(&token.hash, event_id, kind)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or_else(|| fail(&state, token.ip))?;
+    if !crate::tokens::hashes_equal(&viewer.token_hash, &token.hash) {
+        return Err(fail(&state, token.ip));
+    }
+    let part = part.ok_or(AppError::NotFound)?;
     let pieces: Vec<(String, u64)> = match which {
         Which::Whole => vec![
             (part.header_key, part.header_size),
@@ -441,19 +449,11 @@ async fn download(
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub async fn download_part(
     State(state): State<AppState>,
-    Viewer(v): Viewer,
+    token: ViewerToken,
     Path((event_id, kind)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    download(
-        state,
-        v.account_id,
-        &event_id,
-        &kind,
-        Which::Whole,
-        &headers,
-    )
-    .await
+    download(state, token, &event_id, &kind, Which::Whole, &headers).await
 }
 
 /// The part's age header alone, with Range support.
@@ -464,19 +464,11 @@ pub async fn download_part(
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub async fn download_header(
     State(state): State<AppState>,
-    Viewer(v): Viewer,
+    token: ViewerToken,
     Path((event_id, kind)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    download(
-        state,
-        v.account_id,
-        &event_id,
-        &kind,
-        Which::Header,
-        &headers,
-    )
-    .await
+    download(state, token, &event_id, &kind, Which::Header, &headers).await
 }
 
 /// The part's payload alone, with Range support (for seeking in clips).
@@ -487,19 +479,11 @@ pub async fn download_header(
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub async fn download_payload(
     State(state): State<AppState>,
-    Viewer(v): Viewer,
+    token: ViewerToken,
     Path((event_id, kind)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    download(
-        state,
-        v.account_id,
-        &event_id,
-        &kind,
-        Which::Payload,
-        &headers,
-    )
-    .await
+    download(state, token, &event_id, &kind, Which::Payload, &headers).await
 }
 
 /// The owner replaces a part's header (re-wrap to add a viewer to past recordings).

@@ -401,6 +401,14 @@ pub trait Database: Send + Sync + 'static {
         event_id: Uuid,
         kind: PartKind,
     ) -> StoreResult<Option<PartRow>>;
+    /// Authenticates a viewer token and finds a part its account may see, in
+    /// one query (the download fast path). `None`: unknown token.
+    async fn viewer_part_by_token(
+        &self,
+        token: &TokenHash,
+        event_id: Uuid,
+        kind: PartKind,
+    ) -> StoreResult<Option<(ViewerPrincipal, Option<PartRow>)>>;
     /// An event the account may see.
     async fn viewer_event(&self, account_id: Uuid, event_id: Uuid)
         -> StoreResult<Option<EventRow>>;

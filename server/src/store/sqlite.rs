@@ -723,6 +723,34 @@ impl Database for SqliteDatabase {
         row.as_ref().map(part_row).transpose()
     }
 
+    async fn viewer_part_by_token(
+        &self,
+        token: &TokenHash,
+        event_id: Uuid,
+        kind: PartKind,
+    ) -> StoreResult<Option<(ViewerPrincipal, Option<PartRow>)>> {
+        let row = sqlx::query(TOKEN_PART_SQL)
+            .bind(&token[..])
+            .bind(event_id.to_string())
+            .bind(kind.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let viewer = ViewerPrincipal {
+            account_id: uuid_col(&row, "account_id")?,
+            device_id: uuid_col(&row, "device_id")?,
+            token_hash: hash_col(&row, "token_hash")?,
+        };
+        let visible: Option<String> = row.try_get("owner_id")?;
+        let part = match visible {
+            Some(_) => Some(part_row(&row)?),
+            None => None,
+        };
+        Ok(Some((viewer, part)))
+    }
+
     async fn viewer_event(
         &self,
         account_id: Uuid,
@@ -911,3 +939,15 @@ const VIEWER_PART_SQL: &str = concat!(
      WHERE p.event_id = ?2 AND p.kind = ?3 AND ",
     visible!()
 );
+
+/// A device by token hash (?1) and, when its account may see it, the part
+/// (?2, ?3): one round trip for a download.
+const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id, d.token_hash, \
+     p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, p.header_size, \
+     p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     FROM devices d \
+     LEFT JOIN parts p ON p.event_id = ?2 AND p.kind = ?3 \
+     LEFT JOIN events e ON e.id = p.event_id \
+     LEFT JOIN cameras c ON c.id = e.camera_id AND (c.owner_id = d.account_id \
+       OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = d.account_id)) \
+     WHERE d.token_hash = ?1";
