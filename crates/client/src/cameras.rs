@@ -1,0 +1,269 @@
+//! Pairing cameras (S5), listing them, retention, deletion.
+
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use sealcam_keys::{CameraId, DevicePublicKey, PairingCode, PairingProof, PairingSecret};
+use sealcam_wire::{CameraRole, CameraStatus};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::client::Client;
+use crate::error::{ClientError, Result};
+use crate::home::PendingPairing;
+use crate::record::CameraEntry;
+use crate::time::unix_now;
+
+/// Standard base64, padded or not (what cameras send is opaque to the server).
+const LENIENT_B64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Parses the device key a camera registered with: base64 of its 32 bytes,
+/// or base64 of (or plain) `sealcam-device-…` text.
+pub fn parse_device_key(text: &str) -> Option<DevicePublicKey> {
+    if let Ok(raw) = LENIENT_B64.decode(text.trim()) {
+        if let Ok(bytes) = <[u8; 32]>::try_from(raw.as_slice()) {
+            return DevicePublicKey::from_bytes(&bytes).ok();
+        }
+        if let Ok(s) = std::str::from_utf8(&raw) {
+            return s.parse().ok();
+        }
+    }
+    text.parse().ok()
+}
+
+/// Parses a pairing proof: base64, padded or not.
+pub fn parse_proof(text: &str) -> Option<PairingProof> {
+    let raw = LENIENT_B64.decode(text.trim()).ok()?;
+    <[u8; 32]>::try_from(raw.as_slice()).ok().map(PairingProof)
+}
+
+/// A pairing code made by [`Client::pair`].
+#[derive(Debug)]
+pub struct PairingStart {
+    /// The code (its text form goes to the camera, as text or QR).
+    pub code: PairingCode,
+    /// The code's text (`SEALCAM1…`).
+    pub text: String,
+}
+
+/// What happened to one pending camera in [`Client::confirm_cameras`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Confirmation {
+    /// The proof matched a kept pairing code: the device key is pinned, the
+    /// first recipient set published and the camera confirmed.
+    Confirmed {
+        /// The camera.
+        camera_id: CameraId,
+        /// Its name.
+        name: String,
+        /// Its device key, as pinned.
+        device_key: String,
+        /// The epoch of its first recipient set.
+        epoch: u64,
+    },
+    /// No kept pairing code proves this device key (S5): not confirmed.
+    Refused {
+        /// The camera.
+        camera_id: CameraId,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A camera as this device sees it: the server's view and the pinned facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CameraView {
+    /// The camera.
+    pub camera_id: CameraId,
+    /// The name given at pairing (from the owner record), if pinned.
+    pub name: Option<String>,
+    /// Owned or shared with this account.
+    pub role: CameraRole,
+    /// Pending or active.
+    pub status: CameraStatus,
+    /// Retention in days (`None`: forever).
+    pub retention_days: Option<u32>,
+    /// The pinned device key, if this device knows it.
+    pub device_key: Option<String>,
+    /// `false` when the server reports another device key than the pinned one.
+    pub key_matches_server: bool,
+    /// The epoch of the last recipient set this account published (owned cameras).
+    pub epoch: Option<u64>,
+}
+
+impl Client {
+    /// Makes a pairing code for a new camera called `name` and keeps its
+    /// secret on this device until [`confirm_cameras`](Self::confirm_cameras).
+    pub async fn pair(&self, name: &str) -> Result<PairingStart> {
+        let claim = self.api().create_pairing().await?;
+        let secret = PairingSecret::generate();
+        let code = PairingCode {
+            server_url: self.api().base_url().to_owned(),
+            claim_token: claim.claim_token.clone(),
+            owner: self.device().info.account_id,
+            owner_key: self.device().info.owner_key,
+            secret: secret.clone(),
+            expires_at: u64::try_from(claim.expires_at).unwrap_or(0),
+        };
+        let text = code
+            .to_text()
+            .map_err(|e| ClientError::BadInput(e.to_string()))?;
+        self.home().save_pairing(&PendingPairing::new(
+            claim.claim_token,
+            &secret,
+            claim.expires_at,
+            name.to_owned(),
+        ))?;
+        Ok(PairingStart { code, text })
+    }
+
+    /// Checks each pending camera's pairing proof against the pairing codes
+    /// kept on this device; on a match pins its device key in the owner
+    /// record, publishes its first recipient set and confirms it (S5).
+    pub async fn confirm_cameras(&self) -> Result<Vec<Confirmation>> {
+        let cameras = self.api().cameras().await?;
+        let pending: Vec<_> = cameras
+            .cameras
+            .into_iter()
+            .filter(|c| c.role == CameraRole::Owner && c.status == CameraStatus::Pending)
+            .collect();
+        let mut out = Vec::new();
+        if pending.is_empty() {
+            return Ok(out);
+        }
+        let pairings = self.home().pairings()?;
+        let owner = self.device().info.account_id;
+        for cam in pending {
+            let camera_id = CameraId::from(cam.camera_id);
+            let refuse = |reason: String| Confirmation::Refused { camera_id, reason };
+            let Some(device_key) = parse_device_key(&cam.device_public_key) else {
+                out.push(refuse("its device key is not a valid sealcam device key".into()));
+                continue;
+            };
+            let Some(proof) = parse_proof(&cam.pairing_proof) else {
+                out.push(refuse("its pairing proof is malformed".into()));
+                continue;
+            };
+            let mut matched = None;
+            for p in &pairings {
+                let secret = p.secret()?;
+                if secret
+                    .verify(&p.claim_token, owner, &device_key, &proof)
+                    .is_ok()
+                {
+                    matched = Some(p);
+                    break;
+                }
+            }
+            let Some(pairing) = matched else {
+                out.push(refuse(
+                    sealcam_keys::PairingError::ProofMismatch.to_string()
+                        + " (or it was paired from another device; confirm it there)",
+                ));
+                continue;
+            };
+            let mut handle = self.record().await?;
+            if handle.record.camera(camera_id).is_none() {
+                handle.record.cameras.push(CameraEntry {
+                    camera_id,
+                    name: pairing.name.clone(),
+                    device_key,
+                    paired_at: unix_now(),
+                    shared_with: Vec::new(),
+                    epoch: 0,
+                });
+            }
+            let epoch = self.publish_set(&mut handle.record, camera_id).await?;
+            self.save_record(&mut handle).await?;
+            self.api().confirm_camera(cam.camera_id).await?;
+            self.home().remove_pairing(&pairing.claim_token)?;
+            out.push(Confirmation::Confirmed {
+                camera_id,
+                name: pairing.name.clone(),
+                device_key: device_key.to_string(),
+                epoch,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every camera the server lists for this account, with what this device pinned.
+    pub async fn cameras(&self) -> Result<Vec<CameraView>> {
+        let listed = self.api().cameras().await?;
+        let record = self.record().await?.record;
+        Ok(listed
+            .cameras
+            .into_iter()
+            .map(|c| {
+                let id = CameraId::from(c.camera_id);
+                let server_key = parse_device_key(&c.device_public_key);
+                let (name, key, epoch) = if let Some(e) = record.camera(id) {
+                    (Some(e.name.clone()), Some(e.device_key), Some(e.epoch))
+                } else if let Some(s) = record.shared_with_me.iter().find(|s| s.camera_id == id) {
+                    (Some(s.name.clone()), Some(s.device_key), None)
+                } else {
+                    (None, None, None)
+                };
+                CameraView {
+                    camera_id: id,
+                    name,
+                    role: c.role,
+                    status: c.status,
+                    retention_days: c.retention_days,
+                    device_key: key.map(|k| k.to_string()),
+                    key_matches_server: key.is_none() || key == server_key,
+                    epoch,
+                }
+            })
+            .collect())
+    }
+
+    /// Finds an owned or shared camera by id or by name.
+    pub async fn resolve_camera(&self, text: &str) -> Result<CameraId> {
+        if let Ok(id) = text.parse::<Uuid>() {
+            return Ok(CameraId::from(id));
+        }
+        let record = self.record().await?.record;
+        let mut found = record
+            .cameras
+            .iter()
+            .filter(|c| c.name == text)
+            .map(|c| c.camera_id)
+            .chain(
+                record
+                    .shared_with_me
+                    .iter()
+                    .filter(|c| c.name == text)
+                    .map(|c| c.camera_id),
+            );
+        match (found.next(), found.next()) {
+            (Some(id), None) => Ok(id),
+            (Some(_), Some(_)) => Err(ClientError::BadInput(format!(
+                "several cameras are called {text:?}; use the camera id"
+            ))),
+            (None, _) => Err(ClientError::UnknownCamera(text.to_owned())),
+        }
+    }
+
+    /// Sets how many days a camera's events are kept (`None`: forever).
+    pub async fn set_retention(&self, camera: CameraId, days: Option<u32>) -> Result<()> {
+        self.api().set_retention(*camera.as_uuid(), days).await
+    }
+
+    /// Deletes a camera (pending or paired) with its events, and forgets it.
+    pub async fn delete_camera(&self, camera: CameraId) -> Result<()> {
+        self.api().delete_camera(*camera.as_uuid()).await?;
+        let mut handle = self.record().await?;
+        let before = handle.record.cameras.len();
+        handle.record.cameras.retain(|c| c.camera_id != camera);
+        if handle.record.cameras.len() != before {
+            self.save_record(&mut handle).await?;
+        }
+        Ok(())
+    }
+}

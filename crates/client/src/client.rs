@@ -1,0 +1,193 @@
+//! [`Client`]: a working device (its home, keys and server) and the account
+//! operations every flow shares: reading and writing the owner record,
+//! re-sealing the owner key bundle, publishing recipient sets.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use sealcam_keys::{
+    CameraId, OwnerKeyBundle, RecipientSet, RecipientSetPin, SignedRecipientSet,
+};
+
+use crate::api::{is_stale_epoch, Api, Precondition, Record};
+use crate::error::{ClientError, Result};
+use crate::home::{Device, Home};
+use crate::record::OwnerRecord;
+
+/// A device that is set up: the entry point of every owner flow.
+#[derive(Debug, Clone)]
+pub struct Client {
+    home: Home,
+    device: Device,
+    api: Api,
+}
+
+/// The owner record as read from the server, with the version to write over.
+#[derive(Debug, Clone)]
+pub struct RecordHandle {
+    /// The verified record.
+    pub record: OwnerRecord,
+    etag: String,
+}
+
+impl Client {
+    /// Opens the device set up in `home`.
+    pub fn open(home: Home) -> Result<Self> {
+        let device = home.load_device()?;
+        let api = device.api()?;
+        Ok(Self { home, device, api })
+    }
+
+    /// Builds a client from parts (after `init`, `recover` or linking).
+    pub(crate) fn from_parts(home: Home, device: Device) -> Result<Self> {
+        let api = device.api()?;
+        Ok(Self { home, device, api })
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    /// This device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The API client, authenticated as this device.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// Reads the owner record from the server and checks it: sealed to this
+    /// device, signed by the pinned owner key, for this owner, and not older
+    /// than the last one this device saw.
+    pub async fn record(&self) -> Result<RecordHandle> {
+        let Some((sealed, etag)) = self.api.get_record(Record::OwnerRecord).await? else {
+            return Err(ClientError::Untrusted {
+                what: "owner record",
+                reason: "the server has none for this account (was `sealcam init` completed?)"
+                    .into(),
+            });
+        };
+        let record = OwnerRecord::open(
+            &sealed,
+            &self.device.viewer,
+            self.device.info.account_id,
+            &self.device.info.owner_key,
+        )?;
+        if let Some(cached) = self.home.cached_record()? {
+            if record.version < cached.version {
+                return Err(ClientError::Untrusted {
+                    what: "owner record",
+                    reason: format!(
+                        "it was rolled back from version {} to {}",
+                        cached.version, record.version
+                    ),
+                });
+            }
+        }
+        self.home.cache_record(&record)?;
+        Ok(RecordHandle { record, etag })
+    }
+
+    /// Writes a changed record over the version it was read at (its version
+    /// grows by one). [`ClientError::Conflict`] when another device wrote first.
+    pub async fn save_record(&self, handle: &mut RecordHandle) -> Result<()> {
+        handle.record.version += 1;
+        let sealed = handle.record.seal(&self.device.owner_key)?;
+        handle.etag = self
+            .api
+            .put_record(
+                Record::OwnerRecord,
+                sealed,
+                Precondition::IfMatch(handle.etag.clone()),
+            )
+            .await?;
+        self.home.cache_record(&handle.record)
+    }
+
+    /// Re-seals the owner key bundle to the record's owner recipients (every
+    /// viewer and the recovery key), keeping its recovery tag.
+    pub async fn reseal_bundle(&self, record: &OwnerRecord) -> Result<()> {
+        let Some((sealed, etag)) = self.api.get_record(Record::KeyBundle).await? else {
+            return Err(ClientError::Untrusted {
+                what: "owner key bundle",
+                reason: "the server has none for this account".into(),
+            });
+        };
+        let bundle = OwnerKeyBundle::open_as_viewer(
+            &sealed,
+            &self.device.viewer,
+            self.device.info.account_id,
+            &self.device.info.owner_key,
+        )?;
+        let resealed = bundle.seal(&record.owner_recipients())?;
+        self.api
+            .put_record(Record::KeyBundle, resealed, Precondition::IfMatch(etag))
+            .await
+            .map(drop)
+    }
+
+    /// Publishes a new recipient set for an owned camera from the record;
+    /// returns its epoch (also stored in the record's camera entry).
+    pub async fn publish_set(&self, record: &mut OwnerRecord, camera: CameraId) -> Result<u64> {
+        let entry = record
+            .camera(camera)
+            .ok_or_else(|| ClientError::UnknownCamera(camera.to_string()))?
+            .clone();
+        let recipients = record.camera_recipients(&entry);
+        let server_epoch = self.current_epoch(camera).await?;
+        let mut epoch = entry.epoch.max(server_epoch) + 1;
+        loop {
+            let set = RecipientSet::new(record.owner, camera, epoch, recipients.clone())?
+                .sign(&self.device.owner_key);
+            match self
+                .api
+                .put_recipient_set(*camera.as_uuid(), epoch, set.as_bytes())
+                .await
+            {
+                Ok(()) => break,
+                // Another device published meanwhile: go above it.
+                Err(e) if is_stale_epoch(&e) && epoch < entry.epoch.max(server_epoch) + 8 => {
+                    epoch = self.current_epoch(camera).await?.max(epoch) + 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(c) = record.camera_mut(camera) {
+            c.epoch = epoch;
+        }
+        Ok(epoch)
+    }
+
+    /// The epoch of the camera's current set on the server, checked against
+    /// the owner key (0 when none was published).
+    async fn current_epoch(&self, camera: CameraId) -> Result<u64> {
+        let Some(current) = self.api.recipient_set(*camera.as_uuid()).await? else {
+            return Ok(0);
+        };
+        let bytes = STANDARD
+            .decode(&current.set)
+            .map_err(|_| ClientError::Protocol("a recipient set is not base64".into()))?;
+        let pin = RecipientSetPin {
+            owner: self.device.info.account_id,
+            camera,
+            owner_key: self.device.info.owner_key,
+        };
+        // A set the owner key did not sign does not move our epoch (S4).
+        match SignedRecipientSet::from_bytes(&bytes).and_then(|s| s.verify(&pin)) {
+            Ok(v) => Ok(v.epoch()),
+            Err(_) => Ok(current.epoch),
+        }
+    }
+
+    /// Publishes new sets for every owned camera (after a viewer change).
+    pub async fn publish_all_sets(&self, record: &mut OwnerRecord) -> Result<Vec<(CameraId, u64)>> {
+        let ids: Vec<CameraId> = record.cameras.iter().map(|c| c.camera_id).collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push((id, self.publish_set(record, id).await?));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,93 @@
+//! The timeline: listing and deleting events.
+
+use sealcam_keys::{CameraId, EventId};
+use sealcam_wire::{CameraStatus, EventsQuery, PartInfo};
+use serde::Serialize;
+
+use crate::client::Client;
+use crate::error::Result;
+
+/// One event as listed: what the server knows (a coarse time and sizes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventView {
+    /// The event.
+    pub event_id: EventId,
+    /// The camera that recorded it.
+    pub camera_id: CameraId,
+    /// The camera's name, if pinned.
+    pub camera_name: Option<String>,
+    /// Capture time, unix seconds rounded down to the minute by the server.
+    pub captured_at: i64,
+    /// The stored parts.
+    pub parts: Vec<PartInfo>,
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// One camera, else every camera.
+    pub camera: Option<CameraId>,
+    /// Captured at or after (unix seconds).
+    pub since: Option<i64>,
+    /// Captured before (unix seconds).
+    pub until: Option<i64>,
+    /// At most this many events (per camera).
+    pub limit: Option<usize>,
+}
+
+impl Client {
+    /// Lists events, newest first within each camera.
+    pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventView>> {
+        let cameras = self.cameras().await?;
+        let mut out = Vec::new();
+        for cam in cameras.iter().filter(|c| {
+            c.status == CameraStatus::Active && filter.camera.is_none_or(|id| id == c.camera_id)
+        }) {
+            let mut before = None;
+            let mut taken = 0usize;
+            loop {
+                let page = self
+                    .api()
+                    .events(
+                        *cam.camera_id.as_uuid(),
+                        &EventsQuery {
+                            since: filter.since,
+                            until: filter.until,
+                            before: before.clone(),
+                            limit: Some(
+                                filter
+                                    .limit
+                                    .map_or(500, |l| (l - taken).clamp(1, 1000) as u32),
+                            ),
+                        },
+                    )
+                    .await?;
+                for e in page.events {
+                    out.push(EventView {
+                        event_id: EventId::from(e.event_id),
+                        camera_id: CameraId::from(e.camera_id),
+                        camera_name: cam.name.clone(),
+                        captured_at: e.captured_at,
+                        parts: e.parts,
+                    });
+                    taken += 1;
+                }
+                if filter.limit.is_some_and(|l| taken >= l) || page.next.is_none() {
+                    break;
+                }
+                before = page.next;
+            }
+        }
+        out.sort_by(|a, b| {
+            b.captured_at
+                .cmp(&a.captured_at)
+                .then(b.event_id.cmp(&a.event_id))
+        });
+        Ok(out)
+    }
+
+    /// Deletes an event (owner only).
+    pub async fn delete_event(&self, event: EventId) -> Result<()> {
+        self.api().delete_event(*event.as_uuid()).await
+    }
+}

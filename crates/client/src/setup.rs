@@ -1,0 +1,346 @@
+//! Setting a device up: `init` (a new account's first device), linking a new
+//! device to an existing account, and recovery from the recovery key (S7).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hkdf::Hkdf;
+use sealcam_keys::{
+    OwnerId, OwnerKeyBundle, OwnerSigningKey, RecoveryKey, ViewerIdentity, ViewerRecipient,
+};
+use sha2::Sha256;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::api::{Api, Credential, Precondition, Record};
+use crate::client::Client;
+use crate::codes::{Code as _, LinkApproval, LinkRequest};
+use crate::error::{ClientError, Result};
+use crate::home::{Device, DeviceInfo, Home, PendingLink};
+use crate::record::{OwnerRecord, ViewerEntry};
+use crate::time::unix_now;
+
+/// The server credential derived from the recovery key
+/// (docs/PROTOCOL.md "Recovery"): `"scv_" + base64url(HKDF-SHA256(ikm =
+/// recovery key text, salt = "", info = "sealcam recovery credential v1"))`.
+pub fn recovery_credential(key: &RecoveryKey) -> Credential {
+    let text = key.to_secret_text();
+    let hk = Hkdf::<Sha256>::new(Some(b""), text.as_bytes());
+    let mut okm = Zeroizing::new([0u8; 32]);
+    // 32 bytes is far below HKDF-SHA256's 8160-byte limit.
+    let _ = hk.expand(b"sealcam recovery credential v1", &mut okm[..]);
+    Credential::new(format!("scv_{}", URL_SAFE_NO_PAD.encode(&okm[..])))
+}
+
+/// What `init` made.
+#[derive(Debug)]
+pub struct InitOutcome {
+    /// The working device.
+    pub client: Client,
+    /// The recovery key: show it once, never store it on this device.
+    pub recovery_key: RecoveryKey,
+}
+
+/// Sets up the first device of a new account: enrolls with the operator's
+/// enrollment token, creates the owner signing key, this device's viewer key
+/// and the recovery key, stores the owner key bundle and the owner record,
+/// and registers the recovery credential.
+pub async fn init(
+    home: &Home,
+    server_url: &str,
+    token: &str,
+    device_name: &str,
+) -> Result<InitOutcome> {
+    home.check_fresh()?;
+    let api = Api::new(server_url)?;
+    let enrolled = api.enroll(token.trim(), device_name).await?;
+    let credential = Credential::new(enrolled.credential.clone());
+    let api = api.with_credential(credential.clone());
+    let owner = OwnerId::from(enrolled.account_id);
+
+    let owner_key = OwnerSigningKey::generate();
+    let viewer = ViewerIdentity::generate();
+    let recovery_key = RecoveryKey::generate();
+
+    let bundle = OwnerKeyBundle::new(owner, owner_key.clone(), &recovery_key);
+    let sealed = bundle.seal(&[viewer.to_public(), recovery_key.to_public()])?;
+    match api
+        .put_record(Record::KeyBundle, sealed, Precondition::IfAbsent)
+        .await
+    {
+        Err(ClientError::Conflict) => return Err(ClientError::AccountAlreadySetUp),
+        other => other?,
+    };
+    let record = OwnerRecord::new(
+        owner,
+        recovery_key.to_public(),
+        ViewerEntry {
+            id: Uuid::new_v4(),
+            device_id: Some(enrolled.device_id),
+            name: device_name.to_owned(),
+            recipient: viewer.to_public(),
+            added_at: unix_now(),
+        },
+    );
+    api.put_record(
+        Record::OwnerRecord,
+        record.seal(&owner_key)?,
+        Precondition::IfAbsent,
+    )
+    .await?;
+    api.register_recovery_credential(&recovery_credential(&recovery_key))
+        .await?;
+
+    let device = Device {
+        info: DeviceInfo {
+            server_url: api.base_url().to_owned(),
+            account_id: owner,
+            device_id: enrolled.device_id,
+            device_name: device_name.to_owned(),
+            owner_key: owner_key.public(),
+        },
+        credential,
+        viewer,
+        owner_key,
+    };
+    home.save_device(&device)?;
+    home.cache_record(&record)?;
+    Ok(InitOutcome {
+        client: Client::from_parts(home.clone(), device)?,
+        recovery_key,
+    })
+}
+
+/// Starts linking this (new) device: makes its viewer key, keeps it in the
+/// home directory, and returns the request to approve on a device that is
+/// already set up (`sealcam viewers approve`).
+pub fn link_request(home: &Home, server_url: &str, name: &str) -> Result<LinkRequest> {
+    home.check_fresh()?;
+    let api = Api::new(server_url)?;
+    let viewer = ViewerIdentity::generate();
+    let request = LinkRequest {
+        server_url: api.base_url().to_owned(),
+        name: name.to_owned(),
+        recipient: viewer.to_public(),
+    };
+    home.save_link(&PendingLink {
+        server_url: request.server_url.clone(),
+        name: name.to_owned(),
+        viewer: viewer.to_secret_text().to_string(),
+    })?;
+    Ok(request)
+}
+
+/// Finishes linking this device with the approval printed by the other
+/// device: enrolls, opens the owner key bundle (now sealed to this device too)
+/// and checks it holds the owner key named in the approval.
+pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client> {
+    home.check_fresh()?;
+    let pending = home.load_link()?.ok_or_else(|| {
+        ClientError::BadInput(
+            "no link request is waiting on this device; run `sealcam viewers link --server URL` first"
+                .into(),
+        )
+    })?;
+    let viewer = ViewerIdentity::from_secret_text(&pending.viewer)?;
+    let api = Api::new(&pending.server_url)?;
+    let enrolled = api.enroll(&approval.link_token, &pending.name).await?;
+    if OwnerId::from(enrolled.account_id) != approval.owner {
+        return Err(ClientError::Untrusted {
+            what: "enrollment",
+            reason: "the server enrolled this device into another account than the approval names"
+                .into(),
+        });
+    }
+    let credential = Credential::new(enrolled.credential.clone());
+    let api = api.with_credential(credential.clone());
+    let (sealed, _) = api
+        .get_record(Record::KeyBundle)
+        .await?
+        .ok_or_else(|| ClientError::Untrusted {
+            what: "owner key bundle",
+            reason: "the server has none for this account".into(),
+        })?;
+    let bundle =
+        OwnerKeyBundle::open_as_viewer(&sealed, &viewer, approval.owner, &approval.owner_key)
+            .map_err(|e| match e {
+                sealcam_keys::BundleError::NotAddressedToMe => ClientError::BadInput(
+                    "the owner key bundle is not sealed to this device yet: was the request approved with `sealcam viewers approve`?".into(),
+                ),
+                other => ClientError::Bundle(other),
+            })?;
+    let device = Device {
+        info: DeviceInfo {
+            server_url: api.base_url().to_owned(),
+            account_id: approval.owner,
+            device_id: enrolled.device_id,
+            device_name: pending.name.clone(),
+            owner_key: approval.owner_key,
+        },
+        credential,
+        viewer,
+        owner_key: bundle.signing_key().clone(),
+    };
+    let client = Client::from_parts(home.clone(), device)?;
+    let mut handle = client.record().await?;
+    let me = client.device().viewer.to_public();
+    if let Some(v) = handle.record.viewers.iter_mut().find(|v| v.recipient == me) {
+        v.device_id = Some(enrolled.device_id);
+    }
+    client.save_record(&mut handle).await?;
+    home.save_device(client.device())?;
+    home.remove_link()?;
+    Ok(client)
+}
+
+/// What `recover` did.
+#[derive(Debug)]
+pub struct RecoverOutcome {
+    /// The working device.
+    pub client: Client,
+    /// The recipient-set epochs published, per camera.
+    pub epochs: Vec<(sealcam_keys::CameraId, u64)>,
+    /// Viewers removed (with `revoke_others`).
+    pub revoked: Vec<ViewerEntry>,
+}
+
+/// Restores the account on a fresh device from the recovery key alone (S7):
+/// authenticates with the derived credential, opens the owner key bundle
+/// (checking its recovery tag) and the owner record, makes a new viewer key,
+/// re-seals the bundle and publishes recipient sets that include it. With
+/// `revoke_others`, every other viewer is removed (lost devices).
+pub async fn recover(
+    home: &Home,
+    server_url: &str,
+    recovery: &RecoveryKey,
+    device_name: &str,
+    revoke_others: bool,
+) -> Result<RecoverOutcome> {
+    home.check_fresh()?;
+    let rapi = Api::new(server_url)?.with_credential(recovery_credential(recovery));
+    let (sealed, bundle_etag) = match rapi.get_record(Record::KeyBundle).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return Err(ClientError::Untrusted {
+                what: "owner key bundle",
+                reason: "the server has none for this account".into(),
+            })
+        }
+        Err(ClientError::Unauthorized) => {
+            return Err(ClientError::BadInput(
+                "the server does not know this recovery key: check it was typed right and that the server URL is the one used at `sealcam init`".into(),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    let bundle = OwnerKeyBundle::open_with_recovery(&sealed, recovery)?;
+    let owner = bundle.owner();
+    let owner_key = bundle.signing_key().clone();
+    let (sealed_record, record_etag) =
+        rapi.get_record(Record::OwnerRecord)
+            .await?
+            .ok_or_else(|| ClientError::Untrusted {
+                what: "owner record",
+                reason: "the server has none for this account".into(),
+            })?;
+    let mut record = OwnerRecord::open(
+        &sealed_record,
+        recovery.identity(),
+        owner,
+        &owner_key.public(),
+    )?;
+    if record.recovery != recovery.to_public() {
+        return Err(ClientError::Untrusted {
+            what: "owner record",
+            reason: "it names another recovery key".into(),
+        });
+    }
+
+    // A real device credential for the new viewer.
+    let link = rapi.link_device().await?;
+    let api = Api::new(server_url)?;
+    let enrolled = api.enroll(&link.link_token, device_name).await?;
+    if OwnerId::from(enrolled.account_id) != owner {
+        return Err(ClientError::Untrusted {
+            what: "enrollment",
+            reason: "the server enrolled this device into another account".into(),
+        });
+    }
+    let credential = Credential::new(enrolled.credential.clone());
+    let viewer = ViewerIdentity::generate();
+
+    let mut revoked = Vec::new();
+    if revoke_others {
+        revoked = std::mem::take(&mut record.viewers);
+    }
+    record.viewers.push(ViewerEntry {
+        id: Uuid::new_v4(),
+        device_id: Some(enrolled.device_id),
+        name: device_name.to_owned(),
+        recipient: viewer.to_public(),
+        added_at: unix_now(),
+    });
+
+    let device = Device {
+        info: DeviceInfo {
+            server_url: api.base_url().to_owned(),
+            account_id: owner,
+            device_id: enrolled.device_id,
+            device_name: device_name.to_owned(),
+            owner_key: owner_key.public(),
+        },
+        credential,
+        viewer,
+        owner_key,
+    };
+    let client = Client::from_parts(home.clone(), device)?;
+    let epochs = client.publish_all_sets(&mut record).await?;
+    client
+        .api()
+        .put_record(
+            Record::KeyBundle,
+            bundle.seal(&record.owner_recipients())?,
+            Precondition::IfMatch(bundle_etag),
+        )
+        .await?;
+    record.version += 1;
+    client
+        .api()
+        .put_record(
+            Record::OwnerRecord,
+            record.seal(&client.device().owner_key)?,
+            Precondition::IfMatch(record_etag),
+        )
+        .await?;
+    for v in &revoked {
+        if let Some(id) = v.device_id {
+            match client.api().delete_device(id).await {
+                Ok(()) | Err(ClientError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    home.save_device(client.device())?;
+    home.cache_record(&record)?;
+    Ok(RecoverOutcome {
+        client,
+        epochs,
+        revoked,
+    })
+}
+
+/// The viewer recipient of a link request, checked against the server.
+pub(crate) fn check_link_request(request: &LinkRequest, api: &Api) -> Result<ViewerRecipient> {
+    if request.server_url.trim_end_matches('/') != api.base_url() {
+        return Err(ClientError::BadInput(format!(
+            "the link request is for the server {}, this device uses {}",
+            request.server_url,
+            api.base_url()
+        )));
+    }
+    Ok(request.recipient.clone())
+}
+
+/// Parses an approval text.
+pub fn parse_approval(text: &str) -> Result<LinkApproval> {
+    LinkApproval::from_text(text)
+}
