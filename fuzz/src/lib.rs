@@ -1,0 +1,39 @@
+//! Fixed keys shared by the fuzz targets and the seed maker, so that seeds
+//! made with them open in the targets and the fuzzer explores past the crypto.
+#![allow(clippy::unwrap_used)]
+
+use sealcam_format::{Binding, PartKind};
+use sealcam_keys::{CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, ViewerIdentity};
+
+/// The viewer identity every object target opens with.
+pub fn viewer() -> ViewerIdentity {
+    ViewerIdentity::from_secret_text("AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0").unwrap()
+}
+
+/// The device key of the fuzzed camera.
+pub fn device() -> DeviceKey {
+    DeviceKey::from_seed(&[7u8; 32])
+}
+
+/// The owner key of the fuzzed account.
+pub fn owner_key() -> OwnerSigningKey {
+    OwnerSigningKey::from_seed(&[9u8; 32])
+}
+
+/// The binding the object target asks for.
+pub fn binding() -> Binding {
+    Binding {
+        owner: OwnerId::from_bytes([1; 16]),
+        camera: CameraId::from_bytes([2; 16]),
+        event: EventId::from_bytes([3; 16]),
+        kind: PartKind::Clip,
+        sequence: 0,
+    }
+}
+
+/// Splits an object input: a u16 header length, the header, the payload.
+pub fn split(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = data.split_first_chunk::<2>()?;
+    let len = u16::from_le_bytes(*len) as usize;
+    (len <= rest.len()).then(|| rest.split_at(len))
+}
