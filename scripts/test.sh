@@ -24,3 +24,8 @@ fi
 # --- tests --------------------------------------------------------------------
 log "cargo test --workspace $*"
 cargo test --workspace --locked "$@"
+if [ "$#" -eq 0 ]; then
+  # Feature-gated: async sealing over tokio's AsyncRead/AsyncWrite.
+  log "cargo test -p sealcam-format --features tokio --test async_seal"
+  cargo test -p sealcam-format --locked --features tokio --test async_seal
+fi
