@@ -21,6 +21,14 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# --- servers ------------------------------------------------------------------
+# PostgreSQL and an S3-compatible server on 127.0.0.1 for the scale-out tests;
+# stopped again however this script ends.
+# shellcheck source=scripts/services.sh
+source scripts/services.sh start
+trap 'scripts/services.sh stop' EXIT
+export SEALCAM_REQUIRE_SERVICES=1
+
 # --- tests --------------------------------------------------------------------
 log "cargo test --workspace $*"
 cargo test --workspace --locked "$@"
