@@ -17,7 +17,7 @@ use crate::routes::{accounts, cameras, events, health};
         health::healthz, health::openapi,
         accounts::enroll, accounts::account, accounts::list_devices, accounts::link_device,
         accounts::delete_device, accounts::get_key_bundle, accounts::put_key_bundle,
-        accounts::get_viewers, accounts::put_viewers,
+        accounts::get_viewers, accounts::put_viewers, accounts::put_recovery_credential,
         cameras::create_pairing, cameras::register, cameras::list_cameras, cameras::camera_self,
         cameras::confirm, cameras::delete_camera, cameras::get_recipient_set,
         cameras::put_recipient_set, cameras::put_retention, cameras::list_shares,

@@ -38,6 +38,7 @@ async fn openapi_is_current_and_served() {
         "/v1/events/{event_id}/parts/{kind}",
         "/v1/events/{event_id}/parts/{kind}/payload",
         "/v1/cameras/{camera_id}/shares/{account_id}",
+        "/v1/account/recovery-credential",
         "/healthz",
     ] {
         assert!(
@@ -47,7 +48,7 @@ async fn openapi_is_current_and_served() {
     }
     assert_eq!(
         paths.len(),
-        24,
+        25,
         "documented paths: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -196,6 +196,16 @@ pub struct AccountInfo {
     pub name: String,
 }
 
+/// `PUT /v1/account/recovery-credential`: registers the viewer credential
+/// derived from the owner's recovery key (docs/PROTOCOL.md "Recovery"), so the
+/// recovery key alone can later authenticate. The server keeps only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryCredentialRequest {
+    /// The derived credential (`scv_…`).
+    pub credential: String,
+}
+
 // ---------------------------------------------------------------------------
 // Pairing and cameras.
 

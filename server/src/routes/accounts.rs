@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::Json;
 use sealcam_wire::{
     token_prefix, AccountInfo, Device, DeviceList, EnrollRequest, EnrollResponse, ErrorBody,
-    LinkResponse,
+    LinkResponse, RecoveryCredentialRequest,
 };
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -144,6 +144,57 @@ pub async fn delete_device(
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// The name of the device that holds the recovery credential.
+pub const RECOVERY_DEVICE_NAME: &str = "recovery key";
+
+/// Register the credential derived from the owner's recovery key.
+///
+/// The credential becomes a viewer device of the caller's account named
+/// "recovery key" (only its hash is stored), so `sealcam recover` can
+/// authenticate with the recovery key alone. Registering the same credential
+/// again is a no-op.
+#[utoipa::path(put, path = "/v1/account/recovery-credential", tag = "accounts", security(("bearer" = [])),
+    request_body = RecoveryCredentialRequest,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the credential is already registered to another account")))]
+pub async fn put_recovery_credential(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    JsonBody(req): JsonBody<RecoveryCredentialRequest>,
+) -> AppResult<Response> {
+    if !tokens::well_formed(&req.credential, token_prefix::VIEWER) {
+        return Err(AppError::BadRequest(
+            "credential must be a viewer credential (scv_ and 43 base64url characters)".into(),
+        ));
+    }
+    let hash = tokens::hash(&req.credential);
+    if let Some(existing) = state.db.viewer_by_token(&hash).await? {
+        return if existing.account_id == v.account_id {
+            Ok(no_content())
+        } else {
+            Err(AppError::Conflict(
+                "credential registered to another account",
+            ))
+        };
+    }
+    // A one-time link token, consumed at once, creates the device with the
+    // presented credential's hash through the store's ordinary enrollment.
+    let link = tokens::generate(token_prefix::LINK);
+    let now = now();
+    state
+        .db
+        .create_one_time(OneTimeKind::Link, &link.hash, v.account_id, now + 60, now)
+        .await?;
+    let device_id = Uuid::new_v4();
+    state
+        .db
+        .enroll(&link.hash, device_id, RECOVERY_DEVICE_NAME, &hash, now)
+        .await?
+        .ok_or_else(|| AppError::Internal("recovery enrollment token vanished".into()))?;
+    tracing::info!(account_id = %v.account_id, %device_id, "recovery credential registered");
+    Ok(no_content())
 }
 
 async fn get_record(

@@ -37,6 +37,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/account/viewers",
             get(accounts::get_viewers).put(accounts::put_viewers),
         )
+        .route(
+            "/v1/account/recovery-credential",
+            put(accounts::put_recovery_credential),
+        )
         .route("/v1/devices", get(accounts::list_devices))
         .route("/v1/devices/link", post(accounts::link_device))
         .route(
