@@ -201,6 +201,8 @@ pub struct RecoverOutcome {
     pub epochs: Vec<(sealcam_keys::CameraId, u64)>,
     /// Viewers removed (with `revoke_others`).
     pub revoked: Vec<ViewerEntry>,
+    /// Past parts re-wrapped so that this device opens them.
+    pub history: crate::viewers::HistoryGrant,
 }
 
 /// Restores the account on a fresh device from the recovery key alone (S7):
@@ -319,12 +321,18 @@ pub async fn recover(
             }
         }
     }
-    home.save_device(client.device())?;
     home.cache_record(&record)?;
+    // Every past recording was sealed to the recovery key: re-wrap each header
+    // so that the new viewer (and the current recipients) open it too.
+    let history = client
+        .rewrap_history(recovery.identity(), None, None, None, &|_| {})
+        .await?;
+    home.save_device(client.device())?;
     Ok(RecoverOutcome {
         client,
         epochs,
         revoked,
+        history,
     })
 }
 

@@ -1,7 +1,7 @@
 //! The owner's viewer devices: approve a new one, list, revoke (S6), and give
 //! one access to past recordings by re-wrapping headers.
 
-use sealcam_keys::{CameraId, ViewerRecipient};
+use sealcam_keys::{CameraId, ViewerIdentity, ViewerRecipient};
 use sealcam_wire::PartKind;
 use serde::Serialize;
 use uuid::Uuid;
@@ -190,8 +190,24 @@ impl Client {
         progress: &(dyn Fn(&HistoryGrant) + Send + Sync),
     ) -> Result<HistoryGrant> {
         let grantee = self.grantee(which).await?;
-        let record = self.record().await?.record;
         let since = unix_now() - i64::from(days) * 86_400;
+        let viewer = self.device().viewer.clone();
+        self.rewrap_history(&viewer, Some(&grantee), Some(since), camera, progress)
+            .await
+    }
+
+    /// Re-wraps the headers of every part since `since` (of one camera, or
+    /// every owned camera) that `identity` can open, to each camera's current
+    /// recipients (and `extra`).
+    pub(crate) async fn rewrap_history(
+        &self,
+        identity: &ViewerIdentity,
+        extra: Option<&ViewerRecipient>,
+        since: Option<i64>,
+        camera: Option<CameraId>,
+        progress: &(dyn Fn(&HistoryGrant) + Send + Sync),
+    ) -> Result<HistoryGrant> {
+        let record = self.record().await?.record;
         let mut out = HistoryGrant::default();
         for cam in record
             .cameras
@@ -199,13 +215,15 @@ impl Client {
             .filter(|c| camera.is_none_or(|id| id == c.camera_id))
         {
             let mut recipients = record.camera_recipients(cam);
-            if !recipients.contains(&grantee) {
-                recipients.push(grantee.clone());
+            if let Some(extra) = extra {
+                if !recipients.contains(extra) {
+                    recipients.push(extra.clone());
+                }
             }
             let events = self
                 .events(&EventFilter {
                     camera: Some(cam.camera_id),
-                    since: Some(since),
+                    since,
                     ..EventFilter::default()
                 })
                 .await?;
@@ -214,7 +232,7 @@ impl Client {
                     let kind: PartKind = part.kind;
                     let id = *ev.event_id.as_uuid();
                     let header = self.api().part_header(id, kind).await?;
-                    match sealcam_format::rewrap(&header, &[&self.device().viewer], &recipients) {
+                    match sealcam_format::rewrap(&header, &[identity], &recipients) {
                         Ok(new) => {
                             self.api().replace_header(id, kind, new).await?;
                             out.rewrapped += 1;

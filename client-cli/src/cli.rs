@@ -1,0 +1,224 @@
+//! The command line, as clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// sealcam: end-to-end encrypted media from your cameras.
+///
+/// Every object is opened only after it is checked to be addressed to this
+/// device, to be the object asked for, and to be signed by the camera's
+/// pinned key. Exit codes: 0 success, 1 other error, 2 usage, 3 misdelivered
+/// or not addressed to this viewer, 4 failed verification, 5 not found,
+/// 6 server unreachable or failing, 7 not set up or not authorised,
+/// 8 refused as untrusted (pairing proof, forged or rolled-back record).
+#[derive(Debug, Parser)]
+#[command(name = "sealcam", version, propagate_version = true)]
+pub struct Cli {
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The directory holding this identity's keys [default: $SEALCAM_HOME, else ~/.local/share/sealcam].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up a new account's first device: owner key, viewer key, recovery key.
+    Init {
+        /// The server, e.g. http://127.0.0.1:7443.
+        #[arg(long, env = "SEALCAM_SERVER", value_name = "URL")]
+        server: String,
+        /// The one-time enrollment token from `sealcam-server accounts create`.
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
+        /// This device's name.
+        #[arg(long, default_value = "sealcam cli")]
+        name: String,
+    },
+    /// Show this device: account, server, viewer key, and the member code to share with.
+    Whoami,
+    /// Make a pairing code for a new camera (text and QR code).
+    Pair {
+        /// A name for the camera.
+        #[arg(long)]
+        name: String,
+        /// Do not draw the QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
+    /// Cameras: confirm pairings, list, retention, accept shared ones.
+    #[command(subcommand)]
+    Cameras(CamerasCommand),
+    /// The timeline: list and delete events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Download, verify and decrypt a part of an event.
+    Fetch(FetchArgs),
+    /// This account's viewer devices: link, approve, list, revoke.
+    #[command(subcommand)]
+    Viewers(ViewersCommand),
+    /// Share a camera with a household member (their `sealcam whoami` member code).
+    Share {
+        /// The camera id or name.
+        camera: String,
+        /// The member code printed by `sealcam whoami` on the member's device.
+        #[arg(long = "with", value_name = "MEMBER_CODE")]
+        with: String,
+    },
+    /// Stop sharing a camera with a household member.
+    Unshare {
+        /// The camera id or name.
+        camera: String,
+        /// The member's account id.
+        #[arg(long = "with", value_name = "ACCOUNT_ID")]
+        with: String,
+    },
+    /// Let a viewer or member open past recordings (re-wraps headers, no re-upload).
+    GrantHistory {
+        /// The viewer (id, name or age1 key) or member (account id or name).
+        viewer: String,
+        /// How many days back.
+        #[arg(long)]
+        days: u32,
+        /// Only this camera (id or name).
+        #[arg(long)]
+        camera: Option<String>,
+    },
+    /// Restore the account on a fresh device from the recovery key alone.
+    Recover {
+        /// The server used at `sealcam init`.
+        #[arg(long, env = "SEALCAM_SERVER", value_name = "URL")]
+        server: String,
+        /// Read the recovery key from this file (default: standard input).
+        #[arg(long, value_name = "FILE")]
+        recovery_key_file: Option<PathBuf>,
+        /// This device's name.
+        #[arg(long, default_value = "sealcam cli (recovered)")]
+        name: String,
+        /// Remove every other viewer (they were lost) and delete their credentials.
+        #[arg(long)]
+        revoke_others: bool,
+    },
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CamerasCommand {
+    /// Check each pending camera's pairing proof, pin its key, publish its first recipient set.
+    Confirm,
+    /// List cameras.
+    List,
+    /// Keep a camera's events for N days (or forever).
+    Retention {
+        /// The camera id or name.
+        camera: String,
+        /// Days to keep events.
+        #[arg(long, conflicts_with = "forever", required_unless_present = "forever")]
+        days: Option<u32>,
+        /// Keep events forever.
+        #[arg(long)]
+        forever: bool,
+    },
+    /// Delete a camera and all its events (also refuses a pending camera).
+    Delete {
+        /// The camera id or name.
+        camera: String,
+    },
+    /// Accept a camera another owner shared with you (their share code).
+    Accept {
+        /// The share code printed by `sealcam share`.
+        code: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List events, newest first.
+    List {
+        /// Only this camera (id or name).
+        #[arg(long)]
+        camera: Option<String>,
+        /// Only events since: a duration ago (`2h`, `7d`), a date (`2025-11-24`,
+        /// `2025-11-24T10:00:00Z`) or unix seconds.
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Only events before WHEN.
+        #[arg(long, value_name = "WHEN")]
+        until: Option<String>,
+        /// At most N events.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Delete an event and its parts.
+    Delete {
+        /// The event id.
+        event: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    /// The still image.
+    Thumbnail,
+    /// The video clip.
+    Clip,
+    /// The event record (type, labels, duration).
+    Record,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The event id.
+    pub event: String,
+    /// Which part.
+    #[arg(long, value_enum, default_value = "thumbnail")]
+    pub part: Part,
+    /// Where to write the plaintext (`-` for stdout). It appears only once
+    /// everything verified.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Only the body bytes START-END (inclusive, like HTTP; `START-` to the end).
+    #[arg(long, value_name = "START-END")]
+    pub range: Option<String>,
+    /// Write binary to stdout even when it is a terminal.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ViewersCommand {
+    /// On a new device: print a link request (then `--finish` with the approval).
+    Link {
+        /// The account's server.
+        #[arg(long, env = "SEALCAM_SERVER", value_name = "URL", required_unless_present = "finish")]
+        server: Option<String>,
+        /// This device's name.
+        #[arg(long, default_value = "sealcam cli")]
+        name: String,
+        /// Finish linking with the approval printed by `sealcam viewers approve`.
+        #[arg(long, value_name = "APPROVAL")]
+        finish: Option<String>,
+    },
+    /// On a device already set up: approve a link request.
+    Approve {
+        /// The link request printed by `sealcam viewers link`.
+        code: String,
+    },
+    /// List this account's viewers.
+    List,
+    /// Revoke a viewer: new recipient sets without it, its credential deleted.
+    Revoke {
+        /// The viewer id (or a unique prefix, its name or its age1 key).
+        id: String,
+    },
+}
