@@ -46,20 +46,51 @@ fn rss() -> (u64, u64) {
 }
 
 fn main() {
-    let mib: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(256);
-    let viewers: Vec<_> = (0..4).map(|_| ViewerIdentity::generate().to_public()).collect();
+    let mib: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(256);
+    let viewers: Vec<_> = (0..4)
+        .map(|_| ViewerIdentity::generate().to_public())
+        .collect();
     let device = DeviceKey::generate();
-    let binding =
-        Binding { owner: OwnerId::random(), camera: CameraId::random(), event: EventId::now_v7(), kind: PartKind::Clip, sequence: 0 };
+    let binding = Binding {
+        owner: OwnerId::random(),
+        camera: CameraId::random(),
+        event: EventId::now_v7(),
+        kind: PartKind::Clip,
+        sequence: 0,
+    };
     // Warm up the allocator and the code paths with a small object first.
-    let meta = ObjectMeta { binding, captured_at_ms: 0, epoch: 1, content_type: "video/mp4".into() };
+    let meta = ObjectMeta {
+        binding,
+        captured_at_ms: 0,
+        epoch: 1,
+        content_type: "video/mp4".into(),
+    };
     let small = Sealer::with_recipients(&viewers, &device, meta.clone()).unwrap();
-    seal(small, &mut Generated { left: 1 << 20, x: 1 }, io::sink()).unwrap();
+    seal(
+        small,
+        &mut Generated {
+            left: 1 << 20,
+            x: 1,
+        },
+        io::sink(),
+    )
+    .unwrap();
     let (idle, _) = rss();
 
     let sealer = Sealer::with_recipients(&viewers, &device, meta).unwrap();
     let start = std::time::Instant::now();
-    seal(sealer, &mut Generated { left: mib << 20, x: 7 }, io::sink()).unwrap();
+    seal(
+        sealer,
+        &mut Generated {
+            left: mib << 20,
+            x: 7,
+        },
+        io::sink(),
+    )
+    .unwrap();
     let secs = start.elapsed().as_secs_f64();
     let (_, peak) = rss();
     println!(

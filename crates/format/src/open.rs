@@ -421,8 +421,16 @@ impl<S: RangeSource> VerifiedReader<S> {
         let index = self.opened.chunks_for(pos..pos + 1).start;
         let hit = matches!(&self.cache, Some((i, ..)) if *i == index);
         if !hit {
+            // Reuse the previous chunk's buffer: no allocation per chunk.
+            let mut buf = self.cache.take().map(|(_, b, _, _)| b).unwrap_or_default();
             let range = self.opened.ciphertext_range(index..index + 1);
-            let mut buf = read_range(&mut self.src, range)?;
+            buf.resize((range.end - range.start) as usize, 0);
+            self.src
+                .read_exact_at(range.start, &mut buf)
+                .map_err(|e| match e.kind() {
+                    io::ErrorKind::UnexpectedEof => OpenError::Truncated("the source ended early"),
+                    _ => OpenError::Io(e),
+                })?;
             let (body, off) = self.opened.open_chunk(index, &mut buf)?;
             self.cache = Some((index, buf, body, off));
         }

@@ -15,9 +15,18 @@ async fn async_seal_round_trips() {
         let body = bytes(size, 11);
         let sealer = Sealer::new(&w.set, &w.device, w.meta()).unwrap();
         let mut payload = Vec::new();
-        let (header, written) = seal_async(sealer, &mut &body[..], &mut payload).await.unwrap();
+        let (header, written) = seal_async(sealer, &mut &body[..], &mut payload)
+            .await
+            .unwrap();
         assert_eq!(written, payload.len() as u64);
-        let o = open_to_vec(&header, &payload, &[&w.viewers[1]], &w.binding, &w.device.public()).unwrap();
+        let o = open_to_vec(
+            &header,
+            &payload,
+            &[&w.viewers[1]],
+            &w.binding,
+            &w.device.public(),
+        )
+        .unwrap();
         assert_eq!(o.body, body, "size {size}");
     }
 }
