@@ -39,6 +39,23 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// The error and its causes, each cause once (a message that already
+/// includes its cause's text does not repeat it).
+pub fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 /// A stable name for each code (in `--json` errors).
 pub fn kind_name(code: u8) -> &'static str {
     match code {

@@ -28,17 +28,18 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let code = exit::code_of(&err);
+            let message = exit::message(&err);
             if json {
                 let body = serde_json::json!({
                     "error": {
                         "kind": exit::kind_name(code),
                         "exit_code": code,
-                        "message": format!("{err:#}"),
+                        "message": message,
                     }
                 });
                 println!("{body}");
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {message}");
             if let Some(hint) = exit::hint(code) {
                 eprintln!("{hint}");
             }
