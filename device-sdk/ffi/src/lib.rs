@@ -1,0 +1,1 @@
+//! The C ABI of sealcam's device SDK (work in progress).

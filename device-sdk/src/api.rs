@@ -1,0 +1,264 @@
+//! The camera's side of the HTTP API (`docs/API.md`), over a blocking `ureq` agent.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use ureq::http::Response;
+use ureq::{Agent, Body, SendBody};
+
+use sealcam_keys::{CameraId, EventId};
+use sealcam_wire::{
+    CameraSelf, ErrorBody, ErrorCode, PartKind, RecipientSet, RegisterCameraRequest,
+    RegisterCameraResponse, UploadResponse,
+};
+
+use crate::DeviceError;
+
+/// The largest JSON answer the camera reads (a recipient set is at most 256 KiB decoded).
+const MAX_JSON_ANSWER: u64 = 512 * 1024;
+const USER_AGENT: &str = concat!("sealcam-device/", env!("CARGO_PKG_VERSION"));
+
+/// Timeouts of the camera's HTTP client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpTimeouts {
+    /// Connecting (and the TLS handshake).
+    pub connect: Duration,
+    /// Waiting for the answer once the request was sent.
+    pub response: Duration,
+    /// Each write of a body (a stalled upload fails after this long).
+    pub per_write: Duration,
+}
+
+impl Default for HttpTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            response: Duration::from_secs(60),
+            per_write: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How a failed request should be handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Transient: the server is unreachable, overloaded (503), rate limiting
+    /// (429) or failing (5xx). Try again later, not before `retry_after`.
+    Retry {
+        retry_after: Option<Duration>,
+        why: String,
+    },
+    /// The camera may not upload now (401 unknown credential, 403 not
+    /// confirmed yet): keep what is spooled, stop trying until told otherwise.
+    Blocked {
+        status: u16,
+        code: Option<ErrorCode>,
+        message: String,
+    },
+    /// The server refuses this request for good (400, 404, 409, 413…).
+    Rejected {
+        status: u16,
+        code: Option<ErrorCode>,
+        message: String,
+    },
+}
+
+impl Failure {
+    pub fn into_error(self) -> DeviceError {
+        match self {
+            Failure::Retry { why, .. } => DeviceError::Network(why),
+            Failure::Blocked {
+                status,
+                code,
+                message,
+            }
+            | Failure::Rejected {
+                status,
+                code,
+                message,
+            } => DeviceError::Server {
+                status,
+                code,
+                message,
+            },
+        }
+    }
+}
+
+/// A blocking client of one sealcam server.
+#[derive(Debug, Clone)]
+pub(crate) struct Api {
+    agent: Agent,
+    base: String,
+}
+
+impl Api {
+    pub fn new(server_url: &str, timeouts: HttpTimeouts) -> Self {
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            .user_agent(USER_AGENT)
+            .timeout_connect(Some(timeouts.connect))
+            .timeout_recv_response(Some(timeouts.response))
+            .timeout_per_write(Some(timeouts.per_write))
+            // Wait for `100 Continue` before streaming a body, so an
+            // overloaded server's 503 costs no upload bandwidth.
+            .timeout_await_100(Some(Duration::from_secs(5)))
+            .max_idle_connections_per_host(2)
+            .build();
+        Self {
+            agent: config.into(),
+            base: server_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.base, sealcam_wire::API_PREFIX)
+    }
+
+    /// `POST /v1/cameras/register` (the claim token is the credential).
+    pub fn register(&self, req: &RegisterCameraRequest) -> Result<RegisterCameraResponse, Failure> {
+        let resp = self
+            .agent
+            .post(self.url("/cameras/register"))
+            .header("content-type", "application/json")
+            .send(json_body(req)?)
+            .map_err(transport)?;
+        expect_json(resp, 201)
+    }
+
+    /// `GET /v1/camera`.
+    pub fn camera_self(&self, credential: &str) -> Result<CameraSelf, Failure> {
+        let resp = self
+            .agent
+            .get(self.url("/camera"))
+            .header("authorization", bearer(credential))
+            .call()
+            .map_err(transport)?;
+        expect_json(resp, 200)
+    }
+
+    /// `GET /v1/cameras/{id}/recipient-set`; `None` when none was published.
+    pub fn recipient_set(
+        &self,
+        credential: &str,
+        camera: CameraId,
+    ) -> Result<Option<RecipientSet>, Failure> {
+        let resp = self
+            .agent
+            .get(self.url(&format!("/cameras/{camera}/recipient-set")))
+            .header("authorization", bearer(credential))
+            .call()
+            .map_err(transport)?;
+        if resp.status().as_u16() == 404 {
+            return Ok(None);
+        }
+        expect_json(resp, 200).map(Some)
+    }
+
+    /// `PUT /v1/events/{event}/parts/{kind}`, streaming `body` (header ‖ payload).
+    pub fn upload(
+        &self,
+        credential: &str,
+        event: EventId,
+        kind: PartKind,
+        captured_at: i64,
+        header_len: u64,
+        body: &mut dyn Read,
+    ) -> Result<UploadResponse, Failure> {
+        let resp = self
+            .agent
+            .put(self.url(&format!("/events/{event}/parts/{kind}")))
+            .query("captured_at", captured_at.to_string())
+            .query("header_len", header_len.to_string())
+            .header("authorization", bearer(credential))
+            .header("content-type", "application/octet-stream")
+            .header("expect", "100-continue")
+            .send(SendBody::from_reader(body))
+            .map_err(transport)?;
+        let status = resp.status().as_u16();
+        if status == 200 || status == 201 {
+            return read_json(resp);
+        }
+        Err(failure(resp))
+    }
+}
+
+fn bearer(credential: &str) -> String {
+    format!("Bearer {credential}")
+}
+
+fn json_body<T: Serialize>(value: &T) -> Result<Vec<u8>, Failure> {
+    serde_json::to_vec(value).map_err(|e| Failure::Rejected {
+        status: 0,
+        code: None,
+        message: format!("could not encode the request: {e}"),
+    })
+}
+
+fn transport(e: ureq::Error) -> Failure {
+    Failure::Retry {
+        retry_after: None,
+        why: e.to_string(),
+    }
+}
+
+fn expect_json<T: DeserializeOwned>(resp: Response<Body>, want: u16) -> Result<T, Failure> {
+    if resp.status().as_u16() == want {
+        read_json(resp)
+    } else {
+        Err(failure(resp))
+    }
+}
+
+fn read_json<T: DeserializeOwned>(mut resp: Response<Body>) -> Result<T, Failure> {
+    let bytes = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_JSON_ANSWER)
+        .read_to_vec()
+        .map_err(transport)?;
+    serde_json::from_slice(&bytes).map_err(|e| Failure::Rejected {
+        status: resp.status().as_u16(),
+        code: None,
+        message: format!("the answer is not the JSON the API promises ({e})"),
+    })
+}
+
+/// Classifies an error answer.
+fn failure(mut resp: Response<Body>) -> Failure {
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_vec()
+        .unwrap_or_default();
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(b) => (Some(b.error.code), b.error.message),
+        Err(_) => (None, format!("HTTP {status}")),
+    };
+    match status {
+        429 | 500..=599 => Failure::Retry {
+            retry_after,
+            why: format!("HTTP {status}: {message}"),
+        },
+        401 | 403 => Failure::Blocked {
+            status,
+            code,
+            message,
+        },
+        _ => Failure::Rejected {
+            status,
+            code,
+            message,
+        },
+    }
+}
