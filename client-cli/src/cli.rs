@@ -200,7 +200,12 @@ pub enum ViewersCommand {
     /// On a new device: print a link request (then `--finish` with the approval).
     Link {
         /// The account's server.
-        #[arg(long, env = "SEALCAM_SERVER", value_name = "URL", required_unless_present = "finish")]
+        #[arg(
+            long,
+            env = "SEALCAM_SERVER",
+            value_name = "URL",
+            required_unless_present = "finish"
+        )]
         server: Option<String>,
         /// This device's name.
         #[arg(long, default_value = "sealcam cli")]

@@ -71,7 +71,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             recovery_key_file,
             name,
             revoke_others,
-        } => recover(&ctx, &server, recovery_key_file.as_deref(), &name, revoke_others).await,
+        } => {
+            recover(
+                &ctx,
+                &server,
+                recovery_key_file.as_deref(),
+                &name,
+                revoke_others,
+            )
+            .await
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "sealcam", &mut std::io::stdout());
@@ -292,10 +301,13 @@ async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> {
             let id = client.resolve_camera(&camera).await?;
             let days = if forever { None } else { days };
             client.set_retention(id, days).await?;
-            ctx.print(json!({"camera_id": id, "retention_days": days}), || match days {
-                Some(d) => format!("{id}: events older than {d} days will be deleted"),
-                None => format!("{id}: events are kept forever"),
-            });
+            ctx.print(
+                json!({"camera_id": id, "retention_days": days}),
+                || match days {
+                    Some(d) => format!("{id}: events older than {d} days will be deleted"),
+                    None => format!("{id}: events are kept forever"),
+                },
+            );
             Ok(())
         }
         CamerasCommand::Delete { camera } => {

@@ -26,10 +26,12 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
     match e {
         ClientError::Misdelivered(_) => MISDELIVERED,
         ClientError::Verification(_) => VERIFICATION,
-        ClientError::NotFound { .. } | ClientError::UnknownCamera(_) | ClientError::UnknownViewer(_) => {
-            NOT_FOUND
+        ClientError::NotFound { .. }
+        | ClientError::UnknownCamera(_)
+        | ClientError::UnknownViewer(_) => NOT_FOUND,
+        ClientError::Network { .. } | ClientError::Server { .. } | ClientError::Protocol(_) => {
+            SERVER
         }
-        ClientError::Network { .. } | ClientError::Server { .. } | ClientError::Protocol(_) => SERVER,
         ClientError::NotInitialized { .. } | ClientError::Unauthorized => NOT_AUTHORISED,
         ClientError::PairingProof { .. }
         | ClientError::Untrusted { .. }
@@ -91,12 +93,10 @@ mod tests {
     #[test]
     fn s2_and_s3_have_their_own_codes() {
         use sealcam_format::OpenError;
-        let e = anyhow::Error::new(ClientError::Misdelivered(
-            OpenError::NotAddressedToViewer,
-        ));
+        let e = anyhow::Error::new(ClientError::Misdelivered(OpenError::NotAddressedToViewer));
         assert_eq!(code_of(&e), MISDELIVERED);
         let e = anyhow::Error::new(ClientError::Verification(OpenError::BadSignature))
-        .context("fetching");
+            .context("fetching");
         assert_eq!(code_of(&e), VERIFICATION);
         assert_eq!(code_of(&anyhow::anyhow!("x")), OTHER);
     }

@@ -90,7 +90,9 @@ pub fn parse_when(text: &str, now: i64) -> anyhow::Result<i64> {
 /// Parses `START-END` (inclusive) or `START-` into a half-open range.
 pub fn parse_range(text: &str) -> anyhow::Result<Range<u64>> {
     let bad = || {
-        anyhow::anyhow!("cannot read the range {text:?}: use START-END (inclusive byte offsets) or START-")
+        anyhow::anyhow!(
+            "cannot read the range {text:?}: use START-END (inclusive byte offsets) or START-"
+        )
     };
     let (a, b) = text.trim().split_once('-').ok_or_else(bad)?;
     let start: u64 = a.trim().parse().map_err(|_| bad())?;

@@ -58,7 +58,11 @@ fn pair_list_fetch_range_retention_delete() {
     let t = out.path().join("thumb.jpg");
     let r = fetch(&env, &home, event, "thumbnail", &t);
     r.ok();
-    assert!(r.stdout.contains("signature and every chunk verified"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("signature and every chunk verified"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(std::fs::read(&t).unwrap(), thumb);
 
     // A verified range of the clip, across chunk boundaries.
@@ -67,15 +71,25 @@ fn pair_list_fetch_range_retention_delete() {
         .sealcam(
             &home,
             &[
-                "--json", "fetch", &event.to_string(), "--part", "clip", "--range", "65000-140000",
-                "-o", c.to_str().unwrap(),
+                "--json",
+                "fetch",
+                &event.to_string(),
+                "--part",
+                "clip",
+                "--range",
+                "65000-140000",
+                "-o",
+                c.to_str().unwrap(),
             ],
         )
         .json();
     assert_eq!(v["bytes"], 75_001);
     assert_eq!(std::fs::read(&c).unwrap(), &clip[65_000..=140_000]);
     // The whole clip to stdout.
-    let r = env.sealcam(&home, &["fetch", &event.to_string(), "--part", "clip", "-o", "-"]);
+    let r = env.sealcam(
+        &home,
+        &["fetch", &event.to_string(), "--part", "clip", "-o", "-"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.raw_stdout, clip);
     // The record.
@@ -96,7 +110,10 @@ fn pair_list_fetch_range_retention_delete() {
     env.sealcam(&home, &["events", "delete", &event.to_string()])
         .ok();
     let gone = out.path().join("gone.jpg");
-    assert_eq!(fetch(&env, &home, event, "thumbnail", &gone).code, NOT_FOUND);
+    assert_eq!(
+        fetch(&env, &home, event, "thumbnail", &gone).code,
+        NOT_FOUND
+    );
     assert!(!gone.exists());
     let whoami = env.sealcam(&home, &["--json", "whoami"]).json();
     assert_eq!(whoami["account_id"], init.account_id.to_string());
@@ -125,17 +142,30 @@ fn misdelivery_is_exit_3_and_tampering_is_exit_4_with_nothing_written() {
     // A faulty server serves B's bytes as A's thumbnail (header and payload).
     let (a_header, a_payload) = env.part_blobs(a.account_id, ev_a, PartKind::Thumbnail);
     let (b_header, b_payload) = env.part_blobs(b.account_id, ev_b, PartKind::Thumbnail);
-    let original = (std::fs::read(&a_header).unwrap(), std::fs::read(&a_payload).unwrap());
+    let original = (
+        std::fs::read(&a_header).unwrap(),
+        std::fs::read(&a_payload).unwrap(),
+    );
     std::fs::copy(&b_header, &a_header).unwrap();
     std::fs::copy(&b_payload, &a_payload).unwrap();
     let r = fetch(&env, &home_a, ev_a, "thumbnail", &target);
     assert_eq!(r.code, MISDELIVERED, "{}", r.stderr);
-    assert!(r.stderr.contains("not addressed to this viewer"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not addressed to this viewer"),
+        "{}",
+        r.stderr
+    );
     assert_only(out.path(), &[]);
     // The same in --json, with its own error kind.
     let r = env.sealcam(
         &home_a,
-        &["--json", "fetch", &ev_a.to_string(), "-o", target.to_str().unwrap()],
+        &[
+            "--json",
+            "fetch",
+            &ev_a.to_string(),
+            "-o",
+            target.to_str().unwrap(),
+        ],
     );
     assert_eq!(r.code, MISDELIVERED);
     let err: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -168,14 +198,32 @@ fn misdelivery_is_exit_3_and_tampering_is_exit_4_with_nothing_written() {
     assert_only(out.path(), &[]);
     let r = env.sealcam(
         &home_a,
-        &["fetch", &ev_a.to_string(), "--part", "clip", "--range", "140000-150000", "-o", "-"],
+        &[
+            "fetch",
+            &ev_a.to_string(),
+            "--part",
+            "clip",
+            "--range",
+            "140000-150000",
+            "-o",
+            "-",
+        ],
     );
     assert_eq!(r.code, VERIFICATION, "{}", r.stderr);
     assert!(r.raw_stdout.is_empty());
     // A range that avoids the damaged chunk still opens, verified.
     let r = env.sealcam(
         &home_a,
-        &["fetch", &ev_a.to_string(), "--part", "clip", "--range", "0-999", "-o", "-"],
+        &[
+            "fetch",
+            &ev_a.to_string(),
+            "--part",
+            "clip",
+            "--range",
+            "0-999",
+            "-o",
+            "-",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.raw_stdout, &bytes(11, 300_000)[..1000]);
@@ -193,7 +241,9 @@ fn link_viewer(env: &Env, home: &Path, name: &str) -> (std::path::PathBuf, Strin
     let req = env
         .sealcam(
             &new_home,
-            &["--json", "viewers", "link", "--server", &env.base, "--name", name],
+            &[
+                "--json", "viewers", "link", "--server", &env.base, "--name", name,
+            ],
         )
         .json()["link_request"]
         .as_str()
@@ -221,7 +271,10 @@ fn open_with(
         env.rt.block_on(async {
             let resp = env
                 .http
-                .get(format!("{}/v1/events/{event}/parts/thumbnail/{suffix}", env.base))
+                .get(format!(
+                    "{}/v1/events/{event}/parts/thumbnail/{suffix}",
+                    env.base
+                ))
                 .bearer_auth(cred.trim())
                 .send()
                 .await
@@ -237,8 +290,14 @@ fn open_with(
         kind: sealcam_format::PartKind::Thumbnail,
         sequence: 0,
     };
-    sealcam_format::open_to_vec(&get("header"), &get("payload"), &[identity], &binding, &cam.key.public())
-        .map(|o| o.body)
+    sealcam_format::open_to_vec(
+        &get("header"),
+        &get("payload"),
+        &[identity],
+        &binding,
+        &cam.key.public(),
+    )
+    .map(|o| o.body)
 }
 
 #[test]
@@ -265,7 +324,9 @@ fn revoked_viewer_cannot_open_what_follows_the_cameras_sync() {
         .to_owned();
     assert_ne!(env.sealcam(&home, &["viewers", "revoke", &me]).code, 0);
 
-    let r = env.sealcam(&home, &["--json", "viewers", "revoke", &phone_id]).json();
+    let r = env
+        .sealcam(&home, &["--json", "viewers", "revoke", &phone_id])
+        .json();
     assert_eq!(r["revoked"]["device_deleted"], true);
     assert_eq!(cam.sync(&env), Some(3));
     let set = cam.set.as_ref().unwrap();
@@ -279,10 +340,16 @@ fn revoked_viewer_cannot_open_what_follows_the_cameras_sync() {
     let err = open_with(&env, &home, &cam, after, &phone_key).unwrap_err();
     assert!(err.is_misdelivery(), "{err:?}");
     // It still opens what was recorded before (it held those keys anyway).
-    assert_eq!(open_with(&env, &home, &cam, before, &phone_key).unwrap(), bytes(1, 3_000));
+    assert_eq!(
+        open_with(&env, &home, &cam, before, &phone_key).unwrap(),
+        bytes(1, 3_000)
+    );
     // The others open the new event.
     fetch(&env, &home, after, "thumbnail", &out.path().join("3")).ok();
-    assert_eq!(std::fs::read(out.path().join("3")).unwrap(), bytes(3, 3_000));
+    assert_eq!(
+        std::fs::read(out.path().join("3")).unwrap(),
+        bytes(3, 3_000)
+    );
 }
 
 #[test]
@@ -311,21 +378,33 @@ fn recovery_key_alone_restores_every_recording() {
 
     // A wrong key is refused.
     let fresh = env.home("fresh");
-    let wrong = sealcam_keys::RecoveryKey::generate().to_printable().to_string();
+    let wrong = sealcam_keys::RecoveryKey::generate()
+        .to_printable()
+        .to_string();
     let r = env.sealcam_stdin(&fresh, &["recover", "--server", &env.base], Some(&wrong));
     assert_ne!(r.code, 0);
-    assert!(r.stderr.contains("does not know this recovery key"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("does not know this recovery key"),
+        "{}",
+        r.stderr
+    );
 
     // The printed key, retyped in lower case with spaces, is enough.
-    let typed = init.recovery_key.to_lowercase().replace('-', " - ").replacen(
-        "age - secret - key - ",
-        "age-secret-key-",
-        1,
-    );
+    let typed = init
+        .recovery_key
+        .to_lowercase()
+        .replace('-', " - ")
+        .replacen("age - secret - key - ", "age-secret-key-", 1);
     let v = env
         .sealcam_stdin(
             &fresh,
-            &["--json", "recover", "--server", &env.base, "--revoke-others"],
+            &[
+                "--json",
+                "recover",
+                "--server",
+                &env.base,
+                "--revoke-others",
+            ],
             Some(&typed),
         )
         .json();
@@ -334,18 +413,27 @@ fn recovery_key_alone_restores_every_recording() {
 
     let out = tempfile::tempdir().unwrap();
     fetch(&env, &fresh, before, "thumbnail", &out.path().join("t")).ok();
-    assert_eq!(std::fs::read(out.path().join("t")).unwrap(), bytes(5, 4_000));
+    assert_eq!(
+        std::fs::read(out.path().join("t")).unwrap(),
+        bytes(5, 4_000)
+    );
     fetch(&env, &fresh, before, "clip", &out.path().join("c")).ok();
-    assert_eq!(std::fs::read(out.path().join("c")).unwrap(), bytes(6, 70_000));
+    assert_eq!(
+        std::fs::read(out.path().join("c")).unwrap(),
+        bytes(6, 70_000)
+    );
 
     // The camera syncs the new set and what it records next opens too.
     assert_eq!(cam.sync(&env), Some(2));
     let after = cam.record(&env, &bytes(7, 1_000), &bytes(8, 1_000));
     fetch(&env, &fresh, after, "thumbnail", &out.path().join("n")).ok();
-    assert_eq!(env.sealcam(&fresh, &["--json", "viewers", "list"]).json()["viewers"]
-        .as_array()
-        .unwrap()
-        .len(), 1);
+    assert_eq!(
+        env.sealcam(&fresh, &["--json", "viewers", "list"]).json()["viewers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -362,13 +450,22 @@ fn grant_history_lets_a_new_viewer_open_older_events() {
     assert_only(out.path(), &[]);
 
     let g = env
-        .sealcam(&home, &["--json", "grant-history", &tablet_id, "--days", "7"])
+        .sealcam(
+            &home,
+            &["--json", "grant-history", &tablet_id, "--days", "7"],
+        )
         .json();
     assert_eq!(g["granted"]["rewrapped"], 3);
     fetch(&env, &tablet, old, "thumbnail", &out.path().join("t")).ok();
-    assert_eq!(std::fs::read(out.path().join("t")).unwrap(), bytes(30, 2_000));
+    assert_eq!(
+        std::fs::read(out.path().join("t")).unwrap(),
+        bytes(30, 2_000)
+    );
     fetch(&env, &tablet, old, "clip", &out.path().join("c")).ok();
-    assert_eq!(std::fs::read(out.path().join("c")).unwrap(), bytes(31, 90_000));
+    assert_eq!(
+        std::fs::read(out.path().join("c")).unwrap(),
+        bytes(31, 90_000)
+    );
     // The owner still opens it.
     fetch(&env, &home, old, "clip", &out.path().join("o")).ok();
 }
@@ -395,14 +492,21 @@ fn share_and_unshare_with_a_household_member() {
     let r = fetch(&env, &member, ev, "thumbnail", &out.path().join("t"));
     assert_eq!(r.code, NOT_FOUND, "{}", r.stderr);
     assert!(r.stderr.contains("cameras accept"), "{}", r.stderr);
-    env.sealcam(&member, &["cameras", "accept", &share_code]).ok();
+    env.sealcam(&member, &["cameras", "accept", &share_code])
+        .ok();
     fetch(&env, &member, ev, "thumbnail", &out.path().join("t")).ok();
-    assert_eq!(std::fs::read(out.path().join("t")).unwrap(), bytes(40, 1_500));
+    assert_eq!(
+        std::fs::read(out.path().join("t")).unwrap(),
+        bytes(40, 1_500)
+    );
     let listed = env.sealcam(&member, &["--json", "events", "list"]).json();
     assert_eq!(listed["events"][0]["event_id"], ev.to_string());
 
-    env.sealcam(&home, &["unshare", "porch", "--with", &m.account_id.to_string()])
-        .ok();
+    env.sealcam(
+        &home,
+        &["unshare", "porch", "--with", &m.account_id.to_string()],
+    )
+    .ok();
     assert_eq!(cam.sync(&env), Some(3));
     let next = cam.record(&env, &bytes(42, 1_500), &bytes(43, 1_500));
     let r = fetch(&env, &member, next, "thumbnail", &out.path().join("n"));
@@ -418,7 +522,9 @@ fn a_camera_whose_proof_does_not_match_is_refused() {
     let env = Env::start();
     let home = env.home("owner");
     env.init(&home, "owner");
-    let code = env.sealcam(&home, &["--json", "pair", "--name", "porch"]).json()["code"]
+    let code = env
+        .sealcam(&home, &["--json", "pair", "--name", "porch"])
+        .json()["code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -473,6 +579,11 @@ fn init_refuses_a_second_time_and_uninitialised_homes_say_what_to_do() {
     // Key files are private.
     use std::os::unix::fs::MetadataExt as _;
     for f in files_under(&home) {
-        assert_eq!(std::fs::metadata(&f).unwrap().mode() & 0o077, 0, "{}", f.display());
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().mode() & 0o077,
+            0,
+            "{}",
+            f.display()
+        );
     }
 }

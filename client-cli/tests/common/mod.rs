@@ -42,7 +42,11 @@ pub struct Run {
 impl Run {
     /// Asserts success and returns stdout.
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "sealcam failed:\n{}\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "sealcam failed:\n{}\n{}",
+            self.stdout, self.stderr
+        );
         &self.stdout
     }
 
@@ -151,8 +155,13 @@ impl Env {
             .unwrap()
             .to_owned();
         let mut cam = TestCamera::pair(self, &code);
-        let confirmed = self.sealcam(&home, &["--json", "cameras", "confirm"]).json();
-        assert_eq!(confirmed["cameras"][0]["outcome"], "confirmed", "{confirmed}");
+        let confirmed = self
+            .sealcam(&home, &["--json", "cameras", "confirm"])
+            .json();
+        assert_eq!(
+            confirmed["cameras"][0]["outcome"], "confirmed",
+            "{confirmed}"
+        );
         assert_eq!(cam.sync(self), Some(1));
         (home, init, cam)
     }
@@ -286,7 +295,13 @@ impl TestCamera {
         self.set.as_ref().map(|s| s.epoch())
     }
 
-    fn seal(&self, event: EventId, kind: FormatKind, content_type: &str, body: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    fn seal(
+        &self,
+        event: EventId,
+        kind: FormatKind,
+        content_type: &str,
+        body: &[u8],
+    ) -> (Vec<u8>, Vec<u8>) {
         let meta = ObjectMeta {
             binding: Binding {
                 owner: self.owner,
@@ -311,9 +326,19 @@ impl TestCamera {
         let event = EventId::now_v7();
         let record = br#"{"type":"person","labels":["person"],"duration_ms":4000}"#;
         for (kind, wire, ct, body) in [
-            (FormatKind::Thumbnail, PartKind::Thumbnail, "image/jpeg", thumbnail),
+            (
+                FormatKind::Thumbnail,
+                PartKind::Thumbnail,
+                "image/jpeg",
+                thumbnail,
+            ),
             (FormatKind::Clip, PartKind::Clip, "video/mp4", clip),
-            (FormatKind::Record, PartKind::Record, "application/json", &record[..]),
+            (
+                FormatKind::Record,
+                PartKind::Record,
+                "application/json",
+                &record[..],
+            ),
         ] {
             let (header, payload) = self.seal(event, kind, ct, body);
             self.upload(env, event, wire, &header, &payload);

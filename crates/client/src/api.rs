@@ -7,7 +7,9 @@ use std::fmt;
 use std::ops::Range;
 
 use futures_util::{Stream, TryStreamExt as _};
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, ETAG, IF_MATCH, IF_NONE_MATCH, RANGE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, CONTENT_RANGE, ETAG, IF_MATCH, IF_NONE_MATCH, RANGE,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sealcam_wire::{
     AccountInfo, CameraList, DeviceList, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
@@ -494,7 +496,9 @@ impl Api {
         let mut out = Vec::with_capacity(want);
         while let Some(piece) = stream.try_next().await? {
             if out.len() + piece.len() > want {
-                return Err(ClientError::Protocol("the server sent more bytes than asked".into()));
+                return Err(ClientError::Protocol(
+                    "the server sent more bytes than asked".into(),
+                ));
             }
             out.extend_from_slice(&piece);
         }

@@ -142,7 +142,9 @@ impl Client {
             let camera_id = CameraId::from(cam.camera_id);
             let refuse = |reason: String| Confirmation::Refused { camera_id, reason };
             let Some(device_key) = parse_device_key(&cam.device_public_key) else {
-                out.push(refuse("its device key is not a valid sealcam device key".into()));
+                out.push(refuse(
+                    "its device key is not a valid sealcam device key".into(),
+                ));
                 continue;
             };
             let Some(proof) = parse_proof(&cam.pairing_proof) else {

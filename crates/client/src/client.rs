@@ -4,9 +4,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use sealcam_keys::{
-    CameraId, OwnerKeyBundle, RecipientSet, RecipientSetPin, SignedRecipientSet,
-};
+use sealcam_keys::{CameraId, OwnerKeyBundle, RecipientSet, RecipientSetPin, SignedRecipientSet};
 
 use crate::api::{is_stale_epoch, Api, Precondition, Record};
 use crate::error::{ClientError, Result};

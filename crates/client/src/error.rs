@@ -20,7 +20,9 @@ pub enum ClientError {
     #[error("{0} — nothing was shown or written; the object was altered or damaged")]
     Verification(#[source] OpenError),
     /// The server answered "not found" (or "not yours": the two are the same on purpose).
-    #[error("not found: {what} (check the id with `sealcam events list` / `sealcam cameras list`)")]
+    #[error(
+        "not found: {what} (check the id with `sealcam events list` / `sealcam cameras list`)"
+    )]
     NotFound {
         /// What was asked for.
         what: String,

@@ -129,13 +129,13 @@ impl Client {
     pub async fn open_part(&self, event: EventId, kind: PartKind) -> Result<RemoteObject> {
         let ev_id = *event.as_uuid();
         let info = self.api().event(ev_id).await?;
-        let part = info
-            .parts
-            .iter()
-            .find(|p| p.kind == kind)
-            .ok_or_else(|| ClientError::NotFound {
-                what: format!("{kind} of event {event} (the event has no such part)"),
-            })?;
+        let part =
+            info.parts
+                .iter()
+                .find(|p| p.kind == kind)
+                .ok_or_else(|| ClientError::NotFound {
+                    what: format!("{kind} of event {event} (the event has no such part)"),
+                })?;
         // The server's camera id only chooses which pinned key to use: the
         // object must be signed by it and bind to it.
         let camera = CameraId::from(info.camera_id);
@@ -153,7 +153,9 @@ impl Client {
         let len = part.payload_size;
         let needed = opening.needed(len).map_err(ClientError::from_open)?;
         let first = self.fetch_exact(ev_id, kind, needed.first.clone()).await?;
-        let trailer = self.fetch_exact(ev_id, kind, needed.trailer.clone()).await?;
+        let trailer = self
+            .fetch_exact(ev_id, kind, needed.trailer.clone())
+            .await?;
         let opened = opening
             .verify(len, &first, &trailer, &expected, &device_key)
             .map_err(ClientError::from_open)?;
@@ -234,8 +236,7 @@ impl Client {
         obj.download_verified(range.clone(), &spool, progress)
             .await?;
         obj.decrypt_spool(range.clone(), &spool, out, progress)?;
-        out.flush()
-            .map_err(ClientError::io("<output>"))?;
+        out.flush().map_err(ClientError::io("<output>"))?;
         Ok(obj.outcome(range, None))
     }
 }

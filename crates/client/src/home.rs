@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use sealcam_keys::{secret_file, OwnerId, OwnerPublicKey, OwnerSigningKey, PairingSecret, ViewerIdentity};
+use sealcam_keys::{
+    secret_file, OwnerId, OwnerPublicKey, OwnerSigningKey, PairingSecret, ViewerIdentity,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
@@ -211,7 +213,9 @@ impl Home {
         if !path.exists() {
             return Ok(None);
         }
-        secret_file::read(&path).map(Some).map_err(ClientError::from)
+        secret_file::read(&path)
+            .map(Some)
+            .map_err(ClientError::from)
     }
 
     /// Refuses when this home is already set up.
@@ -227,7 +231,10 @@ impl Home {
     /// Saves a working device.
     pub fn save_device(&self, device: &Device) -> Result<()> {
         self.ensure_dir(&self.dir)?;
-        self.write_private("credential", format!("{}\n", device.credential.expose()).as_bytes())?;
+        self.write_private(
+            "credential",
+            format!("{}\n", device.credential.expose()).as_bytes(),
+        )?;
         device
             .viewer
             .write_file(&self.file("viewer.txt"), &crate::time::rfc3339_now())?;
@@ -414,7 +421,10 @@ mod tests {
             Err(ClientError::AlreadyInitialized { .. })
         ));
         let dbg = format!("{back:?}");
-        assert!(!dbg.contains("scv_secret") && !dbg.contains("AGE-SECRET-KEY"), "{dbg}");
+        assert!(
+            !dbg.contains("scv_secret") && !dbg.contains("AGE-SECRET-KEY"),
+            "{dbg}"
+        );
     }
 
     #[test]
@@ -435,8 +445,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::at(dir.path());
         let secret = PairingSecret::generate();
-        home.save_pairing(&PendingPairing::new("sck_a".into(), &secret, 10, "porch".into()))
-            .unwrap();
+        home.save_pairing(&PendingPairing::new(
+            "sck_a".into(),
+            &secret,
+            10,
+            "porch".into(),
+        ))
+        .unwrap();
         let all = home.pairings().unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].secret().unwrap(), secret);

@@ -152,7 +152,11 @@ impl OwnerRecord {
     pub fn camera_recipients(&self, camera: &CameraEntry) -> Vec<ViewerRecipient> {
         let mut out = self.owner_recipients();
         let shared: BTreeSet<&Uuid> = camera.shared_with.iter().collect();
-        for m in self.members.iter().filter(|m| shared.contains(&m.account_id)) {
+        for m in self
+            .members
+            .iter()
+            .filter(|m| shared.contains(&m.account_id))
+        {
             if !out.contains(&m.recipient) {
                 out.push(m.recipient.clone());
             }
@@ -293,10 +297,13 @@ mod tests {
         let sealed = rec.seal(&key).unwrap();
         assert!(OwnerRecord::open(&sealed, &v, OwnerId::random(), &key.public()).is_err());
         // Not addressed to this device.
-        assert!(
-            OwnerRecord::open(&sealed, &ViewerIdentity::generate(), rec.owner, &key.public())
-                .is_err()
-        );
+        assert!(OwnerRecord::open(
+            &sealed,
+            &ViewerIdentity::generate(),
+            rec.owner,
+            &key.public()
+        )
+        .is_err());
     }
 
     #[test]

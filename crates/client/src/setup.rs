@@ -153,13 +153,13 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
     }
     let credential = Credential::new(enrolled.credential.clone());
     let api = api.with_credential(credential.clone());
-    let (sealed, _) = api
-        .get_record(Record::KeyBundle)
-        .await?
-        .ok_or_else(|| ClientError::Untrusted {
-            what: "owner key bundle",
-            reason: "the server has none for this account".into(),
-        })?;
+    let (sealed, _) =
+        api.get_record(Record::KeyBundle)
+            .await?
+            .ok_or_else(|| ClientError::Untrusted {
+                what: "owner key bundle",
+                reason: "the server has none for this account".into(),
+            })?;
     let bundle =
         OwnerKeyBundle::open_as_viewer(&sealed, &viewer, approval.owner, &approval.owner_key)
             .map_err(|e| match e {

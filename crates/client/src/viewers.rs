@@ -86,7 +86,12 @@ impl Client {
     pub async fn approve(&self, request: &LinkRequest) -> Result<Approval> {
         let recipient = crate::setup::check_link_request(request, self.api())?;
         let mut handle = self.record().await?;
-        if handle.record.viewers.iter().any(|v| v.recipient == recipient) {
+        if handle
+            .record
+            .viewers
+            .iter()
+            .any(|v| v.recipient == recipient)
+        {
             return Err(ClientError::BadInput(
                 "this viewer key is already one of the account's viewers".into(),
             ));
