@@ -411,10 +411,10 @@ fn part_kind(p: Part) -> PartKind {
 }
 
 async fn fetch(ctx: &Ctx, args: FetchArgs) -> anyhow::Result<()> {
-    let client = ctx.client()?;
     let event = parse_event(&args.event)?;
     let kind = part_kind(args.part);
     let range = args.range.as_deref().map(ui::parse_range).transpose()?;
+    let client = ctx.client()?;
     let bar = ui::Bar::new(ctx.json);
     let progress = |p| bar.update(p);
     let to_stdout = args.output.as_os_str() == "-";
