@@ -5,10 +5,18 @@
 //! write itself is a create-if-absent. The store publishes an object only when
 //! it is complete: the local filesystem writes a staging file, `fsync`s it
 //! and hard-links it into place, then `fsync`s the directory
-//! (`LocalFileSystem::with_fsync`); S3 completes a multipart upload. The
-//! database row that names the key is the commit point: a blob no row names is
-//! invisible and the orphan sweep removes it after a grace period (as it
-//! removes a crash's staging files).
+//! (`LocalFileSystem::with_fsync`); S3 publishes a single `PUT` (sent with
+//! `If-None-Match: *`, `PutMode::Create`) or completes a multipart upload
+//! atomically. The database row that names the key is the commit point: a
+//! blob no row names is invisible and the orphan sweep removes it after a
+//! grace period (as it removes a crash's staging files), claiming it in the
+//! database first so that a slow upload which names it afterwards fails
+//! instead of being acknowledged without its bytes (see
+//! [`Database::claim_orphan`]).
+//!
+//! Two backends, picked by `storage.url`: the local filesystem (default) and
+//! any S3-compatible store (`s3://BUCKET[/PREFIX]`, built with
+//! `AmazonS3Builder`).
 //!
 //! Reads of the local filesystem bypass `object_store`'s generic stream (a
 //! measured 2.5× slower for small objects) and read the file directly: small
@@ -23,8 +31,10 @@ use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, BoxStream};
 use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{
     GetOptions, GetRange, ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, PutPayload,
     WriteMultipart,
@@ -33,6 +43,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use uuid::Uuid;
 
+use crate::config::{Config, S3Config};
 use crate::store::Database;
 
 /// A blob store failure.
@@ -54,6 +65,9 @@ pub enum BlobError {
     /// A blocking task panicked or was cancelled.
     #[error("blocking task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// The blob store is configured wrongly.
+    #[error("blob store configuration: {0}")]
+    Config(String),
 }
 
 /// Result of a blob operation.
@@ -81,8 +95,14 @@ pub struct Segment {
 const SMALL_READ: u64 = 256 * 1024;
 /// Buffer size of streamed reads.
 const STREAM_CHUNK: usize = 256 * 1024;
-/// Writes of at most this many bytes go up in a single put.
-const SINGLE_PUT: usize = 1024 * 1024;
+/// Local writes of at most this many bytes go up in a single put.
+const LOCAL_SINGLE_PUT: usize = 1024 * 1024;
+/// S3's smallest multipart part (except the last).
+const S3_MIN_PART: u64 = 5 * 1024 * 1024;
+/// Multipart parts in flight per upload, beside the one being filled.
+const PARTS_IN_FLIGHT: usize = 2;
+/// Blob keys live under this prefix (the sweep lists only it).
+const BLOB_PREFIX: &str = "blobs";
 
 /// The blob store used by the server.
 #[derive(Debug, Clone)]
@@ -91,21 +111,129 @@ pub struct BlobStore {
     /// Set for the local filesystem: direct reads and staging-file sweeps.
     local: Option<Arc<LocalFileSystem>>,
     root: Option<PathBuf>,
+    /// Bodies up to this size go up in one create-if-absent put.
+    single_put: usize,
     /// Multipart chunk size (S3 needs at least 5 MiB).
     chunk_size: usize,
+    /// What this store is, for logs and `migrate-store` (no secrets).
+    describe: String,
 }
 
 impl BlobStore {
+    /// The blob store `config` names: `storage.url` (`file://…`, `s3://…`),
+    /// else the local directory `storage.path` (default `<data_dir>/blobs`).
+    pub fn open(config: &Config) -> BlobResult<Self> {
+        match config.storage.url.as_deref() {
+            None | Some("") => Self::local(&config.blob_dir()),
+            Some(url) => Self::from_url(url, &config.storage.s3),
+        }
+    }
+
+    /// A blob store from a URL (`file:///DIR`, a plain path, or
+    /// `s3://BUCKET[/PREFIX]` with the S3 settings `s3`).
+    pub fn from_url(url: &str, s3: &S3Config) -> BlobResult<Self> {
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            Self::s3(bucket, prefix.trim_matches('/'), s3)
+        } else if let Some(path) = url.strip_prefix("file://") {
+            Self::local(FsPath::new(path))
+        } else if url.contains("://") {
+            Err(BlobError::Config(format!(
+                "unsupported blob store URL {url:?} (expected file:///DIR or s3://BUCKET[/PREFIX])"
+            )))
+        } else {
+            Self::local(FsPath::new(url))
+        }
+    }
+
     /// A blob store in a local directory (created if missing), writing durably.
     pub fn local(root: &FsPath) -> BlobResult<Self> {
         std::fs::create_dir_all(root)?;
         let fs = Arc::new(LocalFileSystem::new_with_prefix(root)?.with_fsync(true));
+        let root = root.canonicalize()?;
         Ok(Self {
             store: fs.clone(),
             local: Some(fs),
-            root: Some(root.canonicalize()?),
+            describe: format!("file://{}", root.display()),
+            root: Some(root),
+            single_put: LOCAL_SINGLE_PUT,
             chunk_size: 1024 * 1024,
         })
+    }
+
+    /// A blob store in an S3 bucket (optionally under a key prefix).
+    ///
+    /// Settings left unset in `s3` come from the standard AWS environment.
+    /// Plain `http://` endpoints are refused unless `s3.allow_http` (or
+    /// `AWS_ALLOW_HTTP=true`) asks for them. Conditional puts use
+    /// `If-None-Match: *`, which AWS S3 and most compatible stores honour.
+    pub fn s3(bucket: &str, prefix: &str, s3: &S3Config) -> BlobResult<Self> {
+        if bucket.is_empty() {
+            return Err(BlobError::Config("s3:// URL without a bucket".into()));
+        }
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Some(endpoint) = &s3.endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        if let Some(region) = &s3.region {
+            builder = builder.with_region(region);
+        }
+        if let Some(id) = &s3.access_key_id {
+            builder = builder.with_access_key_id(id);
+        }
+        if let Some(file) = &s3.secret_access_key_file {
+            builder = builder.with_secret_access_key(read_secret_file(file)?);
+        }
+        if s3.allow_http {
+            builder = builder.with_allow_http(true);
+        }
+        if s3.virtual_hosted_style {
+            builder = builder.with_virtual_hosted_style_request(true);
+        }
+        let s3_store: Arc<dyn ObjectStore> = Arc::new(builder.build()?);
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            s3_store
+        } else {
+            Arc::new(PrefixStore::new(s3_store, prefix))
+        };
+        let chunk = s3.multipart_part_bytes.max(S3_MIN_PART);
+        let chunk = usize::try_from(chunk)
+            .map_err(|_| BlobError::Config("multipart_part_bytes too large".into()))?;
+        Ok(Self {
+            store,
+            local: None,
+            root: None,
+            single_put: chunk,
+            chunk_size: chunk,
+            describe: if prefix.is_empty() {
+                format!("s3://{bucket}")
+            } else {
+                format!("s3://{bucket}/{prefix}")
+            },
+        })
+    }
+
+    /// What this store is (`file:///…`, `s3://bucket/prefix`), without secrets.
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    /// The underlying object store.
+    pub fn raw(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// Every committed blob key, sorted (for tests and operators; lists the
+    /// whole store).
+    pub async fn list_keys(&self) -> BlobResult<Vec<String>> {
+        let mut keys: Vec<String> = self
+            .store
+            .list(Some(&Path::from(BLOB_PREFIX)))
+            .map_ok(|meta| meta.location.to_string())
+            .try_collect()
+            .await?;
+        keys.sort();
+        Ok(keys)
     }
 
     /// A fresh key for a new blob.
@@ -139,9 +267,13 @@ impl BlobStore {
 
     /// Streams `body` to a new `key`, refusing more than `limit` bytes.
     ///
-    /// Memory stays bounded: small bodies go up in one put, larger ones as a
-    /// multipart upload with a bounded number of chunks in flight. Nothing is
-    /// visible under `key` unless the whole body arrived.
+    /// Memory stays bounded: bodies up to one part go up in one
+    /// create-if-absent put, larger ones as a multipart upload holding at most
+    /// the part being filled plus [`PARTS_IN_FLIGHT`] parts in flight. Nothing
+    /// is visible under `key` unless the whole body arrived: a multipart
+    /// upload is published only by its completion. (Its completion is not
+    /// conditional in `object_store`; the key is a fresh random UUID that no
+    /// committed part can hold, which is what keeps it from overwriting one.)
     pub async fn put_stream<S, E>(&self, key: &str, body: S, limit: u64) -> BlobResult<Written>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
@@ -176,7 +308,7 @@ impl BlobStore {
                         return Err(BlobError::TooLarge(limit));
                     }
                     buffer.extend_from_slice(&chunk);
-                    if buffer.len() > SINGLE_PUT {
+                    if buffer.len() > self.single_put {
                         break;
                     }
                 }
@@ -195,7 +327,7 @@ impl BlobStore {
                     return Err(BlobError::TooLarge(limit));
                 }
                 hasher.update(&chunk);
-                writer.wait_for_capacity(4).await?;
+                writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
                 writer.put(chunk);
             }
             Ok(())
@@ -301,7 +433,7 @@ impl BlobStore {
             .saturating_sub(grace)
             .as_millis() as i64;
         let mut removed = 0u64;
-        let mut listing = self.store.list(Some(&Path::from("blobs")));
+        let mut listing = self.store.list(Some(&Path::from(BLOB_PREFIX)));
         let mut candidates = Vec::new();
         while let Some(meta) = listing.try_next().await? {
             if meta.last_modified.timestamp_millis() <= cutoff_ms {
@@ -309,9 +441,12 @@ impl BlobStore {
             }
         }
         for key in candidates {
-            match db.blob_referenced(&key).await {
-                Ok(true) => {}
-                Ok(false) => {
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            match db.claim_orphan(&key, now).await {
+                Ok(false) => {}
+                Ok(true) => {
                     tracing::info!(key, "orphan sweep: removing an unreferenced blob");
                     self.delete_all(vec![key]).await;
                     removed += 1;
@@ -330,6 +465,21 @@ impl BlobStore {
         }
         Ok(removed)
     }
+}
+
+/// Reads a secret from a file that only its owner may read (garage's rule).
+fn read_secret_file(path: &FsPath) -> BlobResult<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(BlobError::Config(format!(
+            "{} is readable by group or others (mode {:o}); run chmod 600 on it",
+            path.display(),
+            mode & 0o777
+        )));
+    }
+    let text = std::fs::read_to_string(path)?;
+    Ok(text.trim().to_owned())
 }
 
 fn read_small(paths: &[(PathBuf, Range<u64>)], total: u64) -> std::io::Result<Bytes> {

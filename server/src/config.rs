@@ -64,7 +64,8 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// `sqlite://PATH`; empty: `sqlite://<data_dir>/sealcam.db`.
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`; empty:
+    /// `sqlite://<data_dir>/sealcam.db`.
     pub url: Option<String>,
     /// Connection pool size.
     pub max_connections: u32,
@@ -74,8 +75,52 @@ pub struct DatabaseConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
+    /// Blob store URL: `file:///DIR` or `s3://BUCKET[/PREFIX]` (with
+    /// `[storage.s3]`); empty: the local directory `path`.
+    pub url: Option<String>,
     /// Local blob directory; empty: `<data_dir>/blobs`.
     pub path: Option<PathBuf>,
+    /// S3 settings, used when `url` is `s3://…`.
+    pub s3: S3Config,
+}
+
+/// `[storage.s3]`: an S3-compatible object store. Anything unset here falls
+/// back to the standard AWS environment (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`/`AWS_DEFAULT_REGION`,
+/// `AWS_ENDPOINT_URL_S3`, container and web-identity credentials).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint of an S3-compatible service (`https://…`); empty: AWS.
+    pub endpoint: Option<String>,
+    /// Region; empty: `AWS_REGION`/`AWS_DEFAULT_REGION`, else `us-east-1`.
+    pub region: Option<String>,
+    /// Access key id; empty: from the AWS environment.
+    pub access_key_id: Option<String>,
+    /// File holding the secret access key (refused when group/world
+    /// readable); empty: from the AWS environment.
+    pub secret_access_key_file: Option<PathBuf>,
+    /// Permit a plain `http://` endpoint (a store on loopback or a private network).
+    pub allow_http: bool,
+    /// Address buckets as `BUCKET.endpoint` instead of `endpoint/BUCKET`.
+    pub virtual_hosted_style: bool,
+    /// Part size of multipart uploads (S3's minimum is 5 MiB). Memory per
+    /// upload stays under about three parts.
+    pub multipart_part_bytes: u64,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            region: None,
+            access_key_id: None,
+            secret_access_key_file: None,
+            allow_http: false,
+            virtual_hosted_style: false,
+            multipart_part_bytes: 8 * 1024 * 1024,
+        }
+    }
 }
 
 /// `[limits]`.

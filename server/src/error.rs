@@ -128,6 +128,13 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::BlobSwept(key) = &e {
+            // The orphan sweep claimed this upload's blob first (an upload that
+            // outlived the sweep's grace): nothing was recorded; the client
+            // uploads again.
+            tracing::warn!(key, "an upload's blob was swept before it was recorded");
+            return AppError::Overloaded { retry_after: 1 };
+        }
         AppError::Internal(format!("database: {e}"))
     }
 }

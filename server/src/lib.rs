@@ -28,6 +28,7 @@ pub mod blobs;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod migrate;
 pub mod openapi;
 pub mod range;
 pub mod ratelimit;
@@ -166,10 +167,11 @@ impl Server {
     /// Opens storage, runs migrations and binds the listeners.
     pub async fn bind(config: Config) -> Result<Self, ServerError> {
         let db = open_database(&config).await?;
-        if config.storage.path.is_none() {
+        if config.storage.url.is_none() && config.storage.path.is_none() {
             ensure_dir(&config.data_dir())?;
         }
-        let blobs = BlobStore::local(&config.blob_dir())?;
+        let blobs = BlobStore::open(&config)?;
+        tracing::info!(blobs = blobs.describe(), "blob store");
         let listener = TcpListener::bind(config.server.listen)
             .await
             .map_err(|source| ServerError::Io {

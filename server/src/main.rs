@@ -43,6 +43,26 @@ enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Copy every blob the database names from one blob store to another
+    /// (e.g. the local directory to S3), verifying each copy against the
+    /// digest recorded at upload. Resumable: run it again after an
+    /// interruption, and once more after stopping the servers, before
+    /// switching `storage.url` (docs/SCALE-OUT.md).
+    MigrateStore {
+        /// Source store: a directory, file:///DIR or s3://BUCKET[/PREFIX].
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// Target store: a directory, file:///DIR or s3://BUCKET[/PREFIX]
+        /// (S3 settings from [storage.s3] and the AWS environment).
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Blobs copied at once.
+        #[arg(long, default_value_t = 4)]
+        parallel: usize,
+        /// Print the final report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +117,15 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
         }
+        Command::MigrateStore {
+            from,
+            to,
+            parallel,
+            json,
+        } => {
+            let config = load_config(&cli)?;
+            migrate_store(&config, from, to, *parallel, *json).await?;
+        }
         Command::Serve {
             listen,
             metrics_listen,
@@ -122,6 +151,77 @@ async fn main() -> anyhow::Result<()> {
                 .and_then(|()| stdout.flush());
             server.run(shutdown_signal()).await?;
         }
+    }
+    Ok(())
+}
+
+async fn migrate_store(
+    config: &Config,
+    from: &str,
+    to: &str,
+    parallel: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    use sealcam_server::blobs::BlobStore;
+    let db = sealcam_server::open_database(config).await?;
+    let source = BlobStore::from_url(from, &config.storage.s3)
+        .with_context(|| format!("opening the source store {from}"))?;
+    let target = BlobStore::from_url(to, &config.storage.s3)
+        .with_context(|| format!("opening the target store {to}"))?;
+    if source.describe() == target.describe() {
+        anyhow::bail!(
+            "--from and --to name the same store ({})",
+            source.describe()
+        );
+    }
+    tracing::info!(
+        from = source.describe(),
+        to = target.describe(),
+        "migrating blobs"
+    );
+    let report =
+        sealcam_server::migrate::migrate_store(db.as_ref(), &source, &target, parallel, |r| {
+            tracing::info!(
+                blobs = r.blobs,
+                copied = r.copied,
+                already = r.already,
+                bytes = r.bytes,
+                failed = r.failed.len(),
+                "progress"
+            );
+        })
+        .await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "blobs": report.blobs,
+                "copied": report.copied,
+                "already": report.already,
+                "bytes": report.bytes,
+                "failed": report.failed.iter()
+                    .map(|(key, why)| serde_json::json!({"key": key, "reason": why}))
+                    .collect::<Vec<_>>(),
+            })
+        );
+    } else {
+        println!(
+            "{} blobs: {} copied and verified ({} bytes), {} already in place and verified, {} failed",
+            report.blobs,
+            report.copied,
+            report.bytes,
+            report.already,
+            report.failed.len()
+        );
+        for (key, why) in &report.failed {
+            println!("failed: {key}: {why}");
+        }
+    }
+    if !report.failed.is_empty() {
+        anyhow::bail!(
+            "{} blobs were not copied; fix them and run migrate-store again before switching storage.url",
+            report.failed.len()
+        );
     }
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! Background tasks: retention and the orphan sweep.
 //!
-//! Both are idempotent, so several replicas may run them at once (issue 7):
-//! deleting an already-deleted event or blob is a no-op.
+//! Both are safe when every replica runs them at once (docs/SCALE-OUT.md):
+//! retention picks its batches with `FOR UPDATE SKIP LOCKED` on PostgreSQL
+//! (SQLite has one writer), and deleting an already-deleted event or blob is a
+//! no-op; the sweep claims each orphan in the database before deleting it, so
+//! it never races an upload that is about to record the same blob.
 
 use std::time::Duration;
 
@@ -13,6 +16,8 @@ use crate::ServerError;
 
 /// Events deleted per retention transaction.
 const RETENTION_BATCH: u32 = 500;
+/// Sweep tombstones are kept this long (far longer than any upload lives).
+const TOMBSTONE_SECS: i64 = 30 * 86_400;
 
 /// Deletes every event past its camera's retention, and expired one-time
 /// tokens. Returns the number of events deleted.
@@ -27,6 +32,7 @@ pub async fn retention_once(state: &AppState) -> Result<u64, ServerError> {
         }
     }
     let tokens = state.db.delete_expired_tokens(now()).await?;
+    state.db.prune_tombstones(now() - TOMBSTONE_SECS).await?;
     if total > 0 || tokens > 0 {
         tracing::info!(
             events = total,

@@ -1,12 +1,14 @@
 //! What the server needs from its metadata database, as one trait.
 //!
 //! [`Database`] is implemented by [`sqlite::SqliteDatabase`] (the embedded
-//! default); a PostgreSQL implementation slots in beside it (issue 7) and is
-//! picked by the URL scheme in [`open`]. Every method that answers a viewer
+//! default) and [`postgres::PostgresDatabase`] (several stateless replicas on
+//! one database); [`open`] picks one by the URL scheme. Each has its own
+//! append-only migrations under `server/migrations/<backend>/`, run at start. Every method that answers a viewer
 //! takes the caller's account id and folds the access check into the query
 //! itself, so authorisation is decided by the database on every request and
 //! nothing that decides it is cached.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -31,8 +33,12 @@ pub enum StoreError {
     #[error("corrupt row: {0}")]
     Corrupt(String),
     /// The database URL names no supported backend.
-    #[error("unsupported database URL {0:?} (expected sqlite://…)")]
+    #[error("unsupported database URL {0:?} (expected sqlite://… or postgres://…)")]
     UnsupportedUrl(String),
+    /// A blob this write names was claimed by the orphan sweep meanwhile;
+    /// nothing was recorded and the client should upload again.
+    #[error("blob {0} was swept before it was recorded; upload again")]
+    BlobSwept(String),
 }
 
 /// Result of a store operation.
@@ -251,6 +257,17 @@ pub struct EventFilter {
     pub limit: u32,
 }
 
+/// A blob a part names, with what the database knows of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    /// Blob key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes.
+    pub sha256: Vec<u8>,
+}
+
 /// Outcome of a conditional write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
@@ -386,6 +403,8 @@ pub trait Database: Send + Sync + 'static {
     // Events and parts.
 
     /// Records a part whose blobs are durable; creates the event with its first part.
+    /// Fails with [`StoreError::BlobSwept`] when the orphan sweep claimed one
+    /// of its blob keys (see [`Database::claim_orphan`]).
     async fn insert_part(&self, part: &NewPart) -> StoreResult<InsertPart>;
     /// A part of one of this camera's events (for idempotent re-uploads).
     async fn camera_part(
@@ -416,6 +435,7 @@ pub trait Database: Send + Sync + 'static {
     async fn list_events(&self, camera_id: Uuid, filter: EventFilter)
         -> StoreResult<Vec<EventRow>>;
     /// Points an owned part at a new header blob; returns the old header key.
+    /// Fails with [`StoreError::BlobSwept`] like [`Database::insert_part`].
     async fn replace_header(
         &self,
         owner_id: Uuid,
@@ -435,8 +455,18 @@ pub trait Database: Send + Sync + 'static {
     async fn delete_expired(&self, now: i64, limit: u32) -> StoreResult<(u64, Vec<String>)>;
     /// Deletes expired one-time tokens.
     async fn delete_expired_tokens(&self, now: i64) -> StoreResult<u64>;
-    /// Whether any part refers to this blob key (for the orphan sweep).
-    async fn blob_referenced(&self, key: &str) -> StoreResult<bool>;
+    /// The orphan sweep's claim on a blob: atomically, when no part names
+    /// `key`, records a tombstone for it and returns `true` (the caller may
+    /// delete the blob; recording a part that names it fails from now on);
+    /// returns `false` when a part names it. Serialised against
+    /// [`Database::insert_part`] and [`Database::replace_header`] per key, so
+    /// any number of replicas may sweep while others upload.
+    async fn claim_orphan(&self, key: &str, now: i64) -> StoreResult<bool>;
+    /// Deletes sweep tombstones older than `before` (Unix seconds).
+    async fn prune_tombstones(&self, before: i64) -> StoreResult<u64>;
+    /// A page of every blob a part names, ordered by key, strictly after
+    /// `after` (for `migrate-store`).
+    async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>>;
 }
 
 /// Opens the database named by `url` and runs its migrations.
@@ -444,6 +474,10 @@ pub async fn open(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Databa
     if url.starts_with("sqlite:") {
         Ok(Arc::new(
             sqlite::SqliteDatabase::open(url, max_connections).await?,
+        ))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(
+            postgres::PostgresDatabase::open(url, max_connections).await?,
         ))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))

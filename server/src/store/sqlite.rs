@@ -21,18 +21,25 @@ use sqlx::{Row as _, SqlSafeStr as _};
 use uuid::Uuid;
 
 use super::{
-    CameraPrincipal, CameraRow, Database, DeviceRow, EventFilter, EventRow, InsertPart, NewCamera,
-    NewPart, OneTimeKind, PartRow, PartSizes, RecordKind, ShareRow, StoreError, StoreResult,
-    ViewerPrincipal, Written,
+    BlobRef, CameraPrincipal, CameraRow, Database, DeviceRow, EventFilter, EventRow, InsertPart,
+    NewCamera, NewPart, OneTimeKind, PartRow, PartSizes, RecordKind, ShareRow, StoreError,
+    StoreResult, ViewerPrincipal, Written,
 };
 use crate::tokens::TokenHash;
 
 /// The append-only migrations, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "doomed blobs",
+        include_str!("../../migrations/sqlite/0002_doomed_blobs.sql"),
+    ),
+];
 
 /// SQLite-backed metadata store.
 #[derive(Debug, Clone)]
@@ -124,6 +131,25 @@ fn part_row(row: &SqliteRow) -> StoreResult<PartRow> {
         payload_size: u64_col(row, "payload_size")?,
         payload_sha256: row.try_get("payload_sha256")?,
     })
+}
+
+/// Fails with [`StoreError::BlobSwept`] when the sweep claimed one of `keys`.
+/// Inside a write transaction (`BEGIN IMMEDIATE`: SQLite has one writer, so
+/// the sweep's claim and this check cannot interleave).
+async fn refuse_doomed(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    keys: &[&str],
+) -> StoreResult<()> {
+    for key in keys {
+        let doomed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM doomed_blobs WHERE key = ?")
+            .bind(*key)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if doomed.is_some() {
+            return Err(StoreError::BlobSwept((*key).to_owned()));
+        }
+    }
+    Ok(())
 }
 
 /// Whether account `?` (bound twice) may see camera `c`.
@@ -646,6 +672,7 @@ impl Database for SqliteDatabase {
 
     async fn insert_part(&self, part: &NewPart) -> StoreResult<InsertPart> {
         let mut tx = self.write_tx().await?;
+        refuse_doomed(&mut tx, &[&part.header_key, &part.payload_key]).await?;
         sqlx::query(
             "INSERT INTO events (id, camera_id, captured_at, created_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (id) DO NOTHING",
@@ -825,6 +852,7 @@ impl Database for SqliteDatabase {
         let Some(old) = old else {
             return Ok(None);
         };
+        refuse_doomed(&mut tx, &[header_key]).await?;
         sqlx::query(
             "UPDATE parts SET header_key = ?, header_size = ?, header_sha256 = ? \
              WHERE event_id = ? AND kind = ?",
@@ -915,15 +943,58 @@ impl Database for SqliteDatabase {
         Ok(done.rows_affected())
     }
 
-    async fn blob_referenced(&self, key: &str) -> StoreResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
+    async fn claim_orphan(&self, key: &str, now: i64) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let named: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM parts WHERE header_key = ?1 UNION ALL \
              SELECT 1 FROM parts WHERE payload_key = ?1 LIMIT 1",
         )
         .bind(key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(found.is_some())
+        if named.is_some() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO doomed_blobs (key, doomed_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn prune_tombstones(&self, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM doomed_blobs WHERE doomed_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>> {
+        let rows = sqlx::query(
+            "SELECT key, size, sha256 FROM ( \
+               SELECT header_key AS key, header_size AS size, header_sha256 AS sha256 FROM parts \
+               UNION ALL \
+               SELECT payload_key, payload_size, payload_sha256 FROM parts) \
+             WHERE ?1 IS NULL OR key > ?1 ORDER BY key LIMIT ?2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BlobRef {
+                    key: row.try_get("key")?,
+                    size: u64_col(row, "size")?,
+                    sha256: row.try_get("sha256")?,
+                })
+            })
+            .collect()
     }
 }
 

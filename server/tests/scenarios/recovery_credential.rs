@@ -1,11 +1,10 @@
 //! `PUT /v1/account/recovery-credential`: the credential derived from the
 //! owner's recovery key becomes a device of the account (only its hash is
 //! stored), idempotently; malformed or foreign credentials are refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use reqwest::{Method, StatusCode};
+
+use crate::common::{start_on, Backend};
 use sealcam_wire::{AccountInfo, DeviceList};
 
 fn derived(seed: u8) -> String {
@@ -14,9 +13,16 @@ fn derived(seed: u8) -> String {
     format!("scv_{}", URL_SAFE_NO_PAD.encode([seed; 32]))
 }
 
-#[tokio::test]
-async fn recovery_credential_authenticates_as_the_account() {
-    let t = common::start().await;
+pub async fn recovery_credential_authenticates_as_the_account(b: Backend) {
+    let Some(t) = start_on(
+        b,
+        "recovery_credential_authenticates_as_the_account",
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
     let owner = t.new_viewer("household").await;
     let other = t.new_viewer("neighbour").await;
     let cred = derived(1);

@@ -1,11 +1,9 @@
-//! End-to-end API tests over real HTTP: real SQLite, real local disk.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! End-to-end API scenarios over real HTTP, run on every storage backend
+//! (tests/sqlite_local.rs, tests/postgres_s3.rs).
 
-mod common;
-
+use crate::common::{bytes, error_code, now, start_on, Backend};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use common::{bytes, error_code, now, start, start_with};
 use reqwest::{Method, StatusCode};
 use sealcam_wire::{
     AccountInfo, CameraList, CameraRole, CameraSelf, CameraStatus, DeviceList, Event, EventPage,
@@ -13,9 +11,16 @@ use sealcam_wire::{
 };
 use uuid::Uuid;
 
-#[tokio::test]
-async fn account_pairing_upload_list_download_delete_retention() {
-    let t = start().await;
+pub async fn account_pairing_upload_list_download_delete_retention(b: Backend) {
+    let Some(t) = start_on(
+        b,
+        "account_pairing_upload_list_download_delete_retention",
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
 
     // Health first.
     let resp = t.http.get(t.url("/healthz")).send().await.unwrap();
@@ -529,7 +534,7 @@ async fn account_pairing_upload_list_download_delete_retention() {
         StatusCode::UNAUTHORIZED
     );
     // No blob file is left behind.
-    let left = walk_files(&t.dir.path().join("blobs/blobs"));
+    let left = t.blob_keys().await;
     assert!(
         left.is_empty(),
         "blobs left after deleting everything: {left:?}"
@@ -554,24 +559,16 @@ async fn account_pairing_upload_list_download_delete_retention() {
     t.server.shutdown().await.unwrap();
 }
 
-fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(walk_files(&path));
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
-}
-
-#[tokio::test]
-async fn reupload_same_bytes_is_idempotent_and_different_bytes_conflict() {
-    let t = start().await;
+pub async fn reupload_same_bytes_is_idempotent_and_different_bytes_conflict(b: Backend) {
+    let Some(t) = start_on(
+        b,
+        "reupload_same_bytes_is_idempotent_and_different_bytes_conflict",
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
     let owner = t.new_viewer("o").await;
     let cam = t.pair_camera(&owner).await;
     let event = Uuid::now_v7();
@@ -665,16 +662,18 @@ async fn reupload_same_bytes_is_idempotent_and_different_bytes_conflict() {
         5,
         "{statuses:?}"
     );
-    let blobs = walk_files(&t.dir.path().join("blobs/blobs"));
+    let blobs = t.blob_keys().await;
     assert_eq!(blobs.len(), 4, "2 parts × (header + payload): {blobs:?}");
 }
 
-#[tokio::test]
-async fn limits_and_validation() {
-    let t = start_with(|c| {
+pub async fn limits_and_validation(b: Backend) {
+    let Some(t) = start_on(b, "limits_and_validation", |c| {
         c.limits.max_thumbnail_bytes = 10_000;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let owner = t.new_viewer("o").await;
     let cam = t.pair_camera(&owner).await;
     let event = Uuid::now_v7();
@@ -763,12 +762,14 @@ async fn limits_and_validation() {
     assert_eq!(error_code(resp).await, "method_not_allowed");
 }
 
-#[tokio::test]
-async fn failed_authentication_is_rate_limited() {
-    let t = start_with(|c| {
+pub async fn failed_authentication_is_rate_limited(b: Backend) {
+    let Some(t) = start_on(b, "failed_authentication_is_rate_limited", |c| {
         c.auth.failed_auth_limit = 5;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let owner = t.new_viewer("o").await;
     let bogus = format!("scv_{}", "A".repeat(43));
     for _ in 0..5 {
@@ -801,13 +802,15 @@ async fn failed_authentication_is_rate_limited() {
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
-#[tokio::test]
-async fn overload_answers_503_with_retry_after() {
-    let t = start_with(|c| {
+pub async fn overload_answers_503_with_retry_after(b: Backend) {
+    let Some(t) = start_on(b, "overload_answers_503_with_retry_after", |c| {
         c.limits.max_concurrent_uploads = 1;
         c.limits.overload_retry_after_secs = 3;
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let owner = t.new_viewer("o").await;
     let cam = t.pair_camera(&owner).await;
 
@@ -875,9 +878,16 @@ async fn overload_answers_503_with_retry_after() {
     );
 }
 
-#[tokio::test]
-async fn graceful_shutdown_lets_an_inflight_upload_finish() {
-    let t = start().await;
+pub async fn graceful_shutdown_lets_an_inflight_upload_finish(b: Backend) {
+    let Some(t) = start_on(
+        b,
+        "graceful_shutdown_lets_an_inflight_upload_finish",
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
     let owner = t.new_viewer("o").await;
     let cam = t.pair_camera(&owner).await;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
@@ -913,15 +923,14 @@ async fn graceful_shutdown_lets_an_inflight_upload_finish() {
         }
         tokio::task::yield_now().await;
     }
-    let dir = t.dir;
+    let (dir, mut config) = (t.dir, t.config);
     let shutdown = tokio::spawn(t.server.shutdown());
     tx.send(Ok(b"-rest".to_vec())).await.unwrap();
     drop(tx);
     assert_eq!(slow.await.unwrap().unwrap().status(), StatusCode::CREATED);
     shutdown.await.unwrap().unwrap();
 
-    // Restart on the same data dir: the upload is there.
-    let mut config = sealcam_server::Config::ephemeral(dir.path());
+    // Restart on the same storage: the upload is there.
     config.server.metrics_enabled = false;
     let server = sealcam_server::Server::bind(config).await.unwrap().spawn();
     let url = format!(
@@ -939,11 +948,21 @@ async fn graceful_shutdown_lets_an_inflight_upload_finish() {
         .unwrap();
     assert_eq!(got.as_ref(), b"first-rest");
     server.shutdown().await.unwrap();
+    drop(dir);
 }
 
-#[tokio::test]
-async fn healthz_fails_when_the_blob_store_does() {
-    let t = start().await;
+/// Local storage only: breaks the blob directory on purpose (registered in
+/// tests/sqlite_local.rs alone).
+#[allow(dead_code)]
+pub async fn healthz_fails_when_the_blob_store_does(b: Backend) {
+    assert_eq!(
+        b,
+        Backend::SqliteLocal,
+        "this scenario breaks a local directory"
+    );
+    let Some(t) = start_on(b, "healthz_fails_when_the_blob_store_does", |_| {}).await else {
+        return;
+    };
     assert_eq!(
         t.http.get(t.url("/healthz")).send().await.unwrap().status(),
         StatusCode::OK

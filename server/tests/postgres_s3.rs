@@ -1,0 +1,41 @@
+//! The server's scenarios on the scale-out backends: PostgreSQL + S3 (a
+//! fresh database and bucket per test, on the servers `scripts/services.sh`
+//! starts). The same scenarios run on SQLite + local disk in
+//! `tests/sqlite_local.rs`; each binary's `test result` line is the summary
+//! of its backend pair.
+//!
+//! Without `SEALCAM_TEST_POSTGRES_URL` and `SEALCAM_TEST_S3_ENDPOINT` every
+//! test here fails when `SEALCAM_REQUIRE_SERVICES=1` (CI), and is skipped
+//! with a `SKIPPED (postgres+s3)` line otherwise.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "scenarios/api.rs"]
+mod api;
+#[path = "scenarios/authz_matrix.rs"]
+mod authz_matrix;
+mod common;
+#[path = "scenarios/recovery_credential.rs"]
+mod recovery_credential;
+
+/// One `#[tokio::test]` per scenario, on this binary's backend pair.
+macro_rules! scenarios {
+    ($backend:expr; $($module:ident :: $name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                $module::$name($backend).await;
+            }
+        )*
+    };
+}
+
+scenarios!(common::Backend::PostgresS3;
+    api::account_pairing_upload_list_download_delete_retention,
+    api::reupload_same_bytes_is_idempotent_and_different_bytes_conflict,
+    api::limits_and_validation,
+    api::failed_authentication_is_rate_limited,
+    api::overload_answers_503_with_retry_after,
+    api::graceful_shutdown_lets_an_inflight_upload_finish,
+    authz_matrix::foreign_ids_answer_404_on_every_route,
+    recovery_credential::recovery_credential_authenticates_as_the_account,
+);
