@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use sealcam_device::owner_sim::SimOwner;
@@ -179,6 +179,7 @@ pub enum Mode {
 pub struct Proxy {
     pub addr: SocketAddr,
     mode: Arc<AtomicU8>,
+    live: Arc<Mutex<Vec<TcpStream>>>,
     cut_after: Arc<AtomicU64>,
     pub connections: Arc<AtomicU64>,
 }
@@ -190,7 +191,13 @@ impl Proxy {
         let mode = Arc::new(AtomicU8::new(Mode::Up as u8));
         let cut_after = Arc::new(AtomicU64::new(u64::MAX));
         let connections = Arc::new(AtomicU64::new(0));
-        let (m, c, n) = (mode.clone(), cut_after.clone(), connections.clone());
+        let live = Arc::new(Mutex::new(Vec::new()));
+        let (m, c, n, l) = (
+            mode.clone(),
+            cut_after.clone(),
+            connections.clone(),
+            live.clone(),
+        );
         thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(client) = conn else { continue };
@@ -208,6 +215,7 @@ impl Proxy {
                         let Ok(server) = TcpStream::connect(upstream) else {
                             continue;
                         };
+                        l.lock().unwrap().push(client.try_clone().unwrap());
                         pump(client, server, limit);
                     }
                 }
@@ -216,6 +224,7 @@ impl Proxy {
         Self {
             addr,
             mode,
+            live,
             cut_after,
             connections,
         }
@@ -225,8 +234,13 @@ impl Proxy {
         format!("http://{}", self.addr)
     }
 
+    /// Switches the mode; connections open so far are broken (an outage
+    /// breaks them too), so every later request sees the new mode.
     pub fn set(&self, mode: Mode) {
         self.mode.store(mode as u8, Ordering::SeqCst);
+        for conn in self.live.lock().unwrap().drain(..) {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
     }
 
     pub fn cut_after(&self, bytes: u64) {
