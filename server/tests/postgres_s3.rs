@@ -16,6 +16,8 @@ mod authz_matrix;
 mod common;
 #[path = "scenarios/recovery_credential.rs"]
 mod recovery_credential;
+#[path = "scenarios/storage.rs"]
+mod storage;
 
 /// One `#[tokio::test]` per scenario, on this binary's backend pair.
 macro_rules! scenarios {
@@ -38,4 +40,6 @@ scenarios!(common::Backend::PostgresS3;
     api::graceful_shutdown_lets_an_inflight_upload_finish,
     authz_matrix::foreign_ids_answer_404_on_every_route,
     recovery_credential::recovery_credential_authenticates_as_the_account,
+    storage::blob_store_creates_once_and_streams_multipart,
+    storage::sweep_and_upload_never_both_win,
 );

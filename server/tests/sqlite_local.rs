@@ -11,6 +11,8 @@ mod authz_matrix;
 mod common;
 #[path = "scenarios/recovery_credential.rs"]
 mod recovery_credential;
+#[path = "scenarios/storage.rs"]
+mod storage;
 
 /// One `#[tokio::test]` per scenario, on this binary's backend pair.
 macro_rules! scenarios {
@@ -35,4 +37,6 @@ scenarios!(common::Backend::SqliteLocal;
     api::healthz_fails_when_the_blob_store_does,
     authz_matrix::foreign_ids_answer_404_on_every_route,
     recovery_credential::recovery_credential_authenticates_as_the_account,
+    storage::blob_store_creates_once_and_streams_multipart,
+    storage::sweep_and_upload_never_both_win,
 );

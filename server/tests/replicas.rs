@@ -1,0 +1,342 @@
+//! Two server replicas on one PostgreSQL database and one S3 bucket: a camera
+//! pairs and uploads through replica A (the real binary), the owner reads
+//! through replica B (in-process). A is SIGKILLed in the middle of
+//! concurrent uploads (multipart ones included); B still serves every upload
+//! A acknowledged, byte for byte; the camera finishes through B; B's orphan
+//! sweep then leaves exactly the blobs the database names.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use common::bytes;
+use reqwest::{Client, StatusCode};
+use sealcam_server::{Config, Server};
+use sealcam_wire::{EnrollResponse, EventPage, PairingResponse, PartKind, RegisterCameraResponse};
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sealcam-server");
+
+/// The configuration of both replicas, as environment variables for the binary.
+fn env_of(config: &Config) -> Vec<(String, String)> {
+    let s3 = &config.storage.s3;
+    vec![
+        (
+            "SEALCAM__DATABASE__URL".into(),
+            config.database.url.clone().unwrap(),
+        ),
+        ("SEALCAM__DATABASE__MAX_CONNECTIONS".into(), "4".into()),
+        (
+            "SEALCAM__STORAGE__URL".into(),
+            config.storage.url.clone().unwrap(),
+        ),
+        (
+            "SEALCAM__STORAGE__S3__ENDPOINT".into(),
+            s3.endpoint.clone().unwrap(),
+        ),
+        (
+            "SEALCAM__STORAGE__S3__REGION".into(),
+            s3.region.clone().unwrap(),
+        ),
+        ("SEALCAM__STORAGE__S3__ALLOW_HTTP".into(), "true".into()),
+        (
+            "SEALCAM__STORAGE__S3__MULTIPART_PART_BYTES".into(),
+            s3.multipart_part_bytes.to_string(),
+        ),
+    ]
+}
+
+fn spawn_replica(dir: &Path, env: &[(String, String)]) -> (Child, String) {
+    let mut command = Command::new(BIN);
+    command
+        .arg("--data-dir")
+        .arg(dir)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = command.spawn().unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let addr = line
+        .trim()
+        .strip_prefix("sealcam-server listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, format!("http://{addr}"))
+}
+
+#[derive(Clone)]
+struct Sent {
+    header: Vec<u8>,
+    seed: u64,
+    len: usize,
+}
+
+impl Sent {
+    fn body(&self) -> Vec<u8> {
+        let mut body = self.header.clone();
+        body.extend_from_slice(&bytes(self.seed, self.len));
+        body
+    }
+}
+
+async fn put(
+    http: &Client,
+    base: &str,
+    token: &str,
+    event: Uuid,
+    kind: PartKind,
+    part: &Sent,
+) -> reqwest::Result<StatusCode> {
+    let url = format!(
+        "{base}/v1/events/{event}/parts/{kind}?captured_at={}&header_len={}",
+        common::now(),
+        part.header.len()
+    );
+    Ok(http
+        .put(url)
+        .bearer_auth(token)
+        .body(part.body())
+        .send()
+        .await?
+        .status())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_one_killed_mid_upload_lose_nothing_acknowledged() {
+    let Some(services) = common::services("two_replicas_one_killed_mid_upload") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral(dir.path());
+    services.configure(&mut config).await;
+    let env = env_of(&config);
+    run(dir.path(), config, env).await;
+}
+
+async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
+    // The operator creates the account with the CLI, against PostgreSQL.
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["accounts", "create", "replicas", "--json"])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let account: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let enrollment = account["enrollment_token"].as_str().unwrap().to_owned();
+
+    // Replica A: the real binary. Replica B: in-process (its sweep is driven
+    // from here). Both on the same database and bucket.
+    let (mut a, base_a) = spawn_replica(dir, &env);
+    config.server.metrics_enabled = false;
+    let b = Server::bind(config.clone()).await.unwrap().spawn();
+    let base_b = format!("http://{}", b.addr());
+    let http = Client::new();
+
+    // Enroll and pair across replicas: state lives only in PostgreSQL.
+    let viewer: EnrollResponse = http
+        .post(format!("{base_b}/v1/enroll"))
+        .json(&serde_json::json!({"token": enrollment, "device_name": "phone"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pairing: PairingResponse = http
+        .post(format!("{base_b}/v1/pairings"))
+        .bearer_auth(&viewer.credential)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let camera: RegisterCameraResponse = http
+        .post(format!("{base_a}/v1/cameras/register"))
+        .json(&serde_json::json!({
+            "claim_token": pairing.claim_token,
+            "device_public_key": STANDARD.encode([1u8; 32]),
+            "pairing_proof": STANDARD.encode([2u8; 64]),
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let resp = http
+        .post(format!("{base_b}/v1/cameras/{}/confirm", camera.camera_id))
+        .bearer_auth(&viewer.credential)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    // Concurrent uploads through A: thumbnails and clips of 1–7 MiB (the
+    // larger ones multipart on S3); SIGKILL A after enough acknowledgements.
+    let sent: Arc<Mutex<HashMap<(Uuid, PartKind), Sent>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<(Uuid, PartKind)>>> = Arc::default();
+    let ack_count = Arc::new(AtomicUsize::new(0));
+    let enough = Arc::new(tokio::sync::Notify::new());
+    const WORKERS: u64 = 3;
+    const KILL_AFTER: usize = 10;
+    let mut workers = Vec::new();
+    for w in 0..WORKERS {
+        let (http, base, token) = (http.clone(), base_a.clone(), camera.credential.clone());
+        let (sent, acked, ack_count, enough) = (
+            sent.clone(),
+            acked.clone(),
+            ack_count.clone(),
+            enough.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            for i in 0u64.. {
+                let event = Uuid::now_v7();
+                for (k, kind) in [PartKind::Thumbnail, PartKind::Clip]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let seed = w * 1_000_000 + i * 10 + k as u64;
+                    let len = match kind {
+                        PartKind::Clip => (1 + (seed as usize % 7)) * 1024 * 1024 + 17,
+                        _ => 20_000,
+                    };
+                    let part = Sent {
+                        header: format!("age-header-{seed}").into_bytes(),
+                        seed,
+                        len,
+                    };
+                    sent.lock().unwrap().insert((event, kind), part.clone());
+                    match put(&http, &base, &token, event, kind, &part).await {
+                        Ok(StatusCode::CREATED) => {
+                            acked.lock().unwrap().push((event, kind));
+                            if ack_count.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER {
+                                enough.notify_one();
+                            }
+                        }
+                        Ok(StatusCode::SERVICE_UNAVAILABLE) => {}
+                        Ok(status) => panic!("unexpected status {status}"),
+                        Err(_) => return, // replica A is gone
+                    }
+                }
+            }
+        }));
+    }
+    enough.notified().await;
+    a.kill().unwrap(); // SIGKILL, uploads in flight
+    a.wait().unwrap();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let sent = sent.lock().unwrap().clone();
+    assert!(acked.len() >= KILL_AFTER);
+
+    // Every upload A acknowledged is served by B, byte for byte.
+    let get = |path: String| {
+        http.get(format!("{base_b}{path}"))
+            .bearer_auth(&viewer.credential)
+            .send()
+    };
+    for (event, kind) in &acked {
+        let resp = get(format!("/v1/events/{event}/parts/{kind}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "acknowledged {event}/{kind} lost"
+        );
+        let got = resp.bytes().await.unwrap();
+        assert!(
+            got[..] == sent[&(*event, *kind)].body()[..],
+            "{event}/{kind} differs"
+        );
+    }
+
+    // The camera retries what was not acknowledged, now through B: a part A
+    // recorded without answering is 200 (same bytes), the rest 201.
+    let mut retried = 0;
+    for (key, part) in &sent {
+        if !acked.contains(key) {
+            let status = put(&http, &base_b, &camera.credential, key.0, key.1, part)
+                .await
+                .unwrap();
+            assert!(
+                status == StatusCode::CREATED || status == StatusCode::OK,
+                "retry of {key:?}: {status}"
+            );
+            retried += 1;
+        }
+    }
+
+    // Sweep through B with no grace: A's debris (blobs written, never
+    // recorded) goes; every listed part is complete and exactly what was sent.
+    let swept = b.run_sweep(Duration::ZERO).await.unwrap();
+    let mut listed = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/cameras/{}/events?limit=100", camera.camera_id);
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&before={c}"));
+        }
+        let page: EventPage = get(path).await.unwrap().json().await.unwrap();
+        for event in &page.events {
+            for info in &event.parts {
+                let part = &sent[&(event.event_id, info.kind)];
+                let got = get(format!("/v1/events/{}/parts/{}", event.event_id, info.kind))
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                assert!(got[..] == part.body()[..]);
+                listed += 1;
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(listed, sent.len(), "every part sent is stored once");
+    let keys = b.state().blobs.list_keys().await.unwrap();
+    assert_eq!(
+        keys.len(),
+        listed * 2,
+        "blobs beside the listed parts survived the sweep"
+    );
+    println!(
+        "replicas: {} uploads acknowledged by A before SIGKILL, all served by B; \
+         {retried} retried through B; {swept} orphan blobs swept; {listed} parts, {} blobs",
+        acked.len(),
+        keys.len()
+    );
+    b.shutdown().await.unwrap();
+}
