@@ -24,7 +24,10 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::codec::Reader;
-use crate::{BundleError, OwnerId, OwnerPublicKey, OwnerSigningKey, RecoveryKey, ViewerIdentity, ViewerRecipient};
+use crate::{
+    BundleError, OwnerId, OwnerPublicKey, OwnerSigningKey, RecoveryKey, ViewerIdentity,
+    ViewerRecipient,
+};
 
 const MAGIC: &[u8; 8] = b"SCBNDL\x00\x01";
 const TAG_DOMAIN: &[u8] = b"sealcam recovery tag v1\x00";
@@ -58,7 +61,11 @@ impl OwnerKeyBundle {
     /// A bundle for a new account, tagged with the recovery key.
     pub fn new(owner: OwnerId, key: OwnerSigningKey, recovery: &RecoveryKey) -> Self {
         let recovery_tag = recovery_tag(recovery, owner, &key);
-        Self { owner, key, recovery_tag }
+        Self {
+            owner,
+            key,
+            recovery_tag,
+        }
     }
 
     /// The owner.
@@ -79,8 +86,10 @@ impl OwnerKeyBundle {
         plain.extend_from_slice(&self.owner.to_bytes());
         plain.extend_from_slice(&self.key.to_seed()[..]);
         plain.extend_from_slice(&self.recovery_tag);
-        let enc = age::Encryptor::with_recipients(recipients.iter().map(|r| r.as_age() as &dyn age::Recipient))
-            .map_err(|_| BundleError::Seal)?;
+        let enc = age::Encryptor::with_recipients(
+            recipients.iter().map(|r| r.as_age() as &dyn age::Recipient),
+        )
+        .map_err(|_| BundleError::Seal)?;
         let mut out = Vec::with_capacity(PLAINTEXT_LEN + 200 * recipients.len());
         let mut w = enc.wrap_output(&mut out).map_err(|_| BundleError::Seal)?;
         w.write_all(&plain).map_err(|_| BundleError::Seal)?;
@@ -118,10 +127,12 @@ impl OwnerKeyBundle {
             return Err(BundleError::Malformed("too large"));
         }
         let dec = age::Decryptor::new(sealed).map_err(|_| BundleError::Corrupt)?;
-        let mut reader = dec.decrypt(std::iter::once(identity as &dyn age::Identity)).map_err(|e| match e {
-            age::DecryptError::NoMatchingKeys => BundleError::NotAddressedToMe,
-            _ => BundleError::Corrupt,
-        })?;
+        let mut reader = dec
+            .decrypt(std::iter::once(identity as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => BundleError::NotAddressedToMe,
+                _ => BundleError::Corrupt,
+            })?;
         let mut plain = Zeroizing::new(Vec::with_capacity(PLAINTEXT_LEN));
         reader
             .by_ref()
@@ -144,7 +155,11 @@ impl OwnerKeyBundle {
         if !r.is_empty() {
             return Err(Malformed("trailing bytes"));
         }
-        Ok(Self { owner, key: OwnerSigningKey::from_seed(&seed), recovery_tag })
+        Ok(Self {
+            owner,
+            key: OwnerSigningKey::from_seed(&seed),
+            recovery_tag,
+        })
     }
 }
 
@@ -159,7 +174,9 @@ mod tests {
         let recovery = RecoveryKey::generate();
         let phone = ViewerIdentity::generate();
         let bundle = OwnerKeyBundle::new(owner, key.clone(), &recovery);
-        let sealed = bundle.seal(&[phone.to_public(), recovery.to_public()]).unwrap();
+        let sealed = bundle
+            .seal(&[phone.to_public(), recovery.to_public()])
+            .unwrap();
 
         let b = OwnerKeyBundle::open_as_viewer(&sealed, &phone, owner, &key.public()).unwrap();
         assert_eq!(b.signing_key().public(), key.public());

@@ -33,7 +33,11 @@ impl<'a> Reader<'a> {
 
     /// The next `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], Short> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or(Short)?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(Short)?;
         let out = &self.buf[self.pos..end];
         self.pos = end;
         Ok(out)

@@ -63,7 +63,9 @@ pub enum RecipientSetError {
     #[error("recipient set is for another owner or camera")]
     WrongCamera,
     /// The epoch is lower than the last accepted one (a replayed old set).
-    #[error("recipient set rolled back: epoch {offered} is older than the accepted epoch {accepted}")]
+    #[error(
+        "recipient set rolled back: epoch {offered} is older than the accepted epoch {accepted}"
+    )]
     RolledBack {
         /// The epoch already accepted.
         accepted: u64,

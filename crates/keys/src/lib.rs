@@ -50,8 +50,8 @@ mod ids;
 mod owner;
 mod pairing;
 mod recipient_set;
-mod signing;
 pub mod secret_file;
+mod signing;
 mod text;
 mod viewer;
 

@@ -70,8 +70,18 @@ impl PairingSecret {
     }
 
     /// The proof a camera sends: it holds this secret and this device key.
-    pub fn prove(&self, claim_token: &str, owner: OwnerId, device: &DevicePublicKey) -> PairingProof {
-        PairingProof(self.mac(claim_token, owner, device).finalize().into_bytes().into())
+    pub fn prove(
+        &self,
+        claim_token: &str,
+        owner: OwnerId,
+        device: &DevicePublicKey,
+    ) -> PairingProof {
+        PairingProof(
+            self.mac(claim_token, owner, device)
+                .finalize()
+                .into_bytes()
+                .into(),
+        )
     }
 
     /// Checks, in constant time, a proof reported by the server for `device`.
@@ -111,7 +121,9 @@ impl PairingProof {
         let v = base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(s)
             .map_err(|_| PairingError::Malformed("proof is not base64"))?;
-        v.try_into().map(Self).map_err(|_| PairingError::Malformed("proof has the wrong length"))
+        v.try_into()
+            .map(Self)
+            .map_err(|_| PairingError::Malformed("proof has the wrong length"))
     }
 }
 
@@ -203,19 +215,32 @@ impl PairingCode {
             return Err(Malformed("unsupported version"));
         }
         let owner = OwnerId::from_bytes(r.array().map_err(short)?);
-        let owner_key =
-            OwnerPublicKey::from_bytes(&r.array().map_err(short)?).map_err(|_| Malformed("invalid owner key"))?;
+        let owner_key = OwnerPublicKey::from_bytes(&r.array().map_err(short)?)
+            .map_err(|_| Malformed("invalid owner key"))?;
         let secret = PairingSecret(r.array().map_err(short)?);
         let expires_at = r.u64().map_err(short)?;
-        let claim_token = ascii(r.bytes8().map_err(short)?, "claim token is not printable ASCII")?;
-        let server_url = ascii(r.bytes8().map_err(short)?, "server URL is not printable ASCII")?;
+        let claim_token = ascii(
+            r.bytes8().map_err(short)?,
+            "claim token is not printable ASCII",
+        )?;
+        let server_url = ascii(
+            r.bytes8().map_err(short)?,
+            "server URL is not printable ASCII",
+        )?;
         if !r.is_empty() {
             return Err(Malformed("trailing bytes"));
         }
         if claim_token.is_empty() || server_url.is_empty() {
             return Err(Malformed("empty claim token or server URL"));
         }
-        Ok(Self { server_url, claim_token, owner, owner_key, secret, expires_at })
+        Ok(Self {
+            server_url,
+            claim_token,
+            owner,
+            owner_key,
+            secret,
+            expires_at,
+        })
     }
 
     /// Refuses the code if it expired before `now` (unix seconds).
@@ -257,9 +282,18 @@ mod tests {
     fn text_round_trip_qr_safe_and_tolerant() {
         let c = code();
         let t = c.to_text().unwrap();
-        assert!(t.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit()), "{t}");
+        assert!(
+            t.chars()
+                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit()),
+            "{t}"
+        );
         assert_eq!(PairingCode::from_text(&t).unwrap(), c);
-        let typed: String = t.to_lowercase().as_bytes().chunks(5).map(|c| String::from_utf8_lossy(c) + " ").collect();
+        let typed: String = t
+            .to_lowercase()
+            .as_bytes()
+            .chunks(5)
+            .map(|c| String::from_utf8_lossy(c) + " ")
+            .collect();
         assert_eq!(PairingCode::from_text(&typed).unwrap(), c);
     }
 
@@ -270,7 +304,10 @@ mod tests {
         let i = b.len() / 2;
         b[i] = if b[i] == b'A' { b'B' } else { b'A' };
         let err = PairingCode::from_text(std::str::from_utf8(&b).unwrap()).unwrap_err();
-        assert!(matches!(err, PairingError::Checksum | PairingError::Malformed(_)), "{err:?}");
+        assert!(
+            matches!(err, PairingError::Checksum | PairingError::Malformed(_)),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -278,13 +315,20 @@ mod tests {
         let c = code();
         let cam = DeviceKey::generate().public();
         let proof = c.secret.prove(&c.claim_token, c.owner, &cam);
-        assert!(c.secret.verify(&c.claim_token, c.owner, &cam, &proof).is_ok());
+        assert!(c
+            .secret
+            .verify(&c.claim_token, c.owner, &cam, &proof)
+            .is_ok());
         let substituted = DeviceKey::generate().public();
         assert_eq!(
-            c.secret.verify(&c.claim_token, c.owner, &substituted, &proof),
+            c.secret
+                .verify(&c.claim_token, c.owner, &substituted, &proof),
             Err(PairingError::ProofMismatch)
         );
-        assert_eq!(PairingProof::from_base64(&proof.to_base64()).unwrap(), proof);
+        assert_eq!(
+            PairingProof::from_base64(&proof.to_base64()).unwrap(),
+            proof
+        );
     }
 
     #[test]

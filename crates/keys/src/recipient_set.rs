@@ -16,7 +16,9 @@
 use std::collections::HashSet;
 
 use crate::codec::{Reader, Writer};
-use crate::{CameraId, OwnerId, OwnerPublicKey, OwnerSigningKey, RecipientSetError, ViewerRecipient};
+use crate::{
+    CameraId, OwnerId, OwnerPublicKey, OwnerSigningKey, RecipientSetError, ViewerRecipient,
+};
 
 const MAGIC: &[u8; 8] = b"SCRSET\x00\x01";
 const DOMAIN: &[u8] = b"sealcam recipient set v1\x00";
@@ -57,7 +59,13 @@ impl RecipientSet {
         recipients: Vec<ViewerRecipient>,
     ) -> Result<Self, RecipientSetError> {
         check_recipients(&recipients)?;
-        Ok(Self { owner, camera, epoch, issued_at, recipients })
+        Ok(Self {
+            owner,
+            camera,
+            epoch,
+            issued_at,
+            recipients,
+        })
     }
 
     /// The owner.
@@ -102,7 +110,10 @@ impl RecipientSet {
         let mut bytes = self.body_bytes();
         let sig = key.sign_raw(&signed_message(&bytes));
         bytes.extend_from_slice(&sig);
-        SignedRecipientSet { set: self.clone(), bytes }
+        SignedRecipientSet {
+            set: self.clone(),
+            bytes,
+        }
     }
 }
 
@@ -122,7 +133,9 @@ fn check_recipients(recipients: &[ViewerRecipient]) -> Result<(), RecipientSetEr
     }
     let mut seen = HashSet::new();
     if !recipients.iter().all(|r| seen.insert(r)) {
-        return Err(RecipientSetError::InvalidRecipients("a recipient appears twice"));
+        return Err(RecipientSetError::InvalidRecipients(
+            "a recipient appears twice",
+        ));
     }
     Ok(())
 }
@@ -166,7 +179,9 @@ impl SignedRecipientSet {
         let issued_at = r.u64().map_err(short)?;
         let count = r.u16().map_err(short)? as usize;
         if count == 0 || count > MAX_RECIPIENTS {
-            return Err(RecipientSetError::InvalidRecipients("recipient count out of range"));
+            return Err(RecipientSetError::InvalidRecipients(
+                "recipient count out of range",
+            ));
         }
         let mut recipients = Vec::with_capacity(count);
         for _ in 0..count {
@@ -182,7 +197,16 @@ impl SignedRecipientSet {
             return Err(Malformed("trailing bytes"));
         }
         check_recipients(&recipients)?;
-        Ok(Self { set: RecipientSet { owner, camera, epoch, issued_at, recipients }, bytes: bytes.to_vec() })
+        Ok(Self {
+            set: RecipientSet {
+                owner,
+                camera,
+                epoch,
+                issued_at,
+                recipients,
+            },
+            bytes: bytes.to_vec(),
+        })
     }
 
     /// The canonical bytes, signature included.
@@ -253,10 +277,16 @@ impl VerifiedRecipientSet {
 
     /// Decides whether `offered` may replace `self` (the last good set): its
     /// epoch must not go back, and a different set may not reuse an epoch.
-    pub fn accept_successor(&self, offered: &VerifiedRecipientSet) -> Result<Acceptance, RecipientSetError> {
+    pub fn accept_successor(
+        &self,
+        offered: &VerifiedRecipientSet,
+    ) -> Result<Acceptance, RecipientSetError> {
         let (accepted, epoch) = (self.epoch(), offered.epoch());
         if epoch < accepted {
-            return Err(RecipientSetError::RolledBack { accepted, offered: epoch });
+            return Err(RecipientSetError::RolledBack {
+                accepted,
+                offered: epoch,
+            });
         }
         if epoch == accepted {
             return if offered.signed.bytes == self.signed.bytes {
@@ -276,15 +306,23 @@ mod tests {
 
     fn fixture() -> (OwnerSigningKey, RecipientSetPin, Vec<ViewerRecipient>) {
         let key = OwnerSigningKey::generate();
-        let pin = RecipientSetPin { owner: OwnerId::random(), camera: CameraId::random(), owner_key: key.public() };
-        let rs = (0..3).map(|_| ViewerIdentity::generate().to_public()).collect();
+        let pin = RecipientSetPin {
+            owner: OwnerId::random(),
+            camera: CameraId::random(),
+            owner_key: key.public(),
+        };
+        let rs = (0..3)
+            .map(|_| ViewerIdentity::generate().to_public())
+            .collect();
         (key, pin, rs)
     }
 
     #[test]
     fn round_trip_and_verify() {
         let (key, pin, rs) = fixture();
-        let signed = RecipientSet::new(pin.owner, pin.camera, 7, rs.clone()).unwrap().sign(&key);
+        let signed = RecipientSet::new(pin.owner, pin.camera, 7, rs.clone())
+            .unwrap()
+            .sign(&key);
         let parsed = SignedRecipientSet::from_bytes(signed.as_bytes()).unwrap();
         let v = parsed.verify(&pin).unwrap();
         assert_eq!(v.epoch(), 7);
@@ -294,13 +332,23 @@ mod tests {
     #[test]
     fn refuses_other_signer_injection_rollback_and_stripping() {
         let (key, pin, rs) = fixture();
-        let good = RecipientSet::new(pin.owner, pin.camera, 5, rs.clone()).unwrap().sign(&key);
-        let good = SignedRecipientSet::from_bytes(good.as_bytes()).unwrap().verify(&pin).unwrap();
+        let good = RecipientSet::new(pin.owner, pin.camera, 5, rs.clone())
+            .unwrap()
+            .sign(&key);
+        let good = SignedRecipientSet::from_bytes(good.as_bytes())
+            .unwrap()
+            .verify(&pin)
+            .unwrap();
 
         // A server signs a set with its own key.
         let evil = OwnerSigningKey::generate();
-        let forged = RecipientSet::new(pin.owner, pin.camera, 6, rs.clone()).unwrap().sign(&evil);
-        assert_eq!(forged.verify(&pin), Err(RecipientSetError::NotSignedByPinnedOwner));
+        let forged = RecipientSet::new(pin.owner, pin.camera, 6, rs.clone())
+            .unwrap()
+            .sign(&evil);
+        assert_eq!(
+            forged.verify(&pin),
+            Err(RecipientSetError::NotSignedByPinnedOwner)
+        );
 
         // A server injects a recipient into a genuine set: the signature breaks.
         let mut injected = good.as_bytes().to_vec();
@@ -313,26 +361,42 @@ mod tests {
         injected.extend_from_slice(&sig);
         let parsed = SignedRecipientSet::from_bytes(&injected).unwrap();
         assert_eq!(parsed.unverified().recipients().len(), 4);
-        assert_eq!(parsed.verify(&pin), Err(RecipientSetError::NotSignedByPinnedOwner));
+        assert_eq!(
+            parsed.verify(&pin),
+            Err(RecipientSetError::NotSignedByPinnedOwner)
+        );
 
         // A replayed older set.
-        let old = RecipientSet::new(pin.owner, pin.camera, 4, rs.clone()).unwrap().sign(&key);
-        let old = SignedRecipientSet::from_bytes(old.as_bytes()).unwrap().verify(&pin).unwrap();
+        let old = RecipientSet::new(pin.owner, pin.camera, 4, rs.clone())
+            .unwrap()
+            .sign(&key);
+        let old = SignedRecipientSet::from_bytes(old.as_bytes())
+            .unwrap()
+            .verify(&pin)
+            .unwrap();
         assert_eq!(
             good.accept_successor(&old),
-            Err(RecipientSetError::RolledBack { accepted: 5, offered: 4 })
+            Err(RecipientSetError::RolledBack {
+                accepted: 5,
+                offered: 4
+            })
         );
         assert_eq!(good.accept_successor(&good), Ok(Acceptance::Unchanged));
 
         // Stripped signature.
         let stripped = &good.as_bytes()[..good.as_bytes().len() - 64];
-        assert!(matches!(SignedRecipientSet::from_bytes(stripped), Err(RecipientSetError::Malformed(_))));
+        assert!(matches!(
+            SignedRecipientSet::from_bytes(stripped),
+            Err(RecipientSetError::Malformed(_))
+        ));
     }
 
     #[test]
     fn refuses_other_camera() {
         let (key, pin, rs) = fixture();
-        let other = RecipientSet::new(pin.owner, CameraId::random(), 1, rs).unwrap().sign(&key);
+        let other = RecipientSet::new(pin.owner, CameraId::random(), 1, rs)
+            .unwrap()
+            .sign(&key);
         assert_eq!(other.verify(&pin), Err(RecipientSetError::WrongCamera));
     }
 
@@ -340,6 +404,9 @@ mod tests {
     fn refuses_duplicates_and_empty() {
         let (_, pin, rs) = fixture();
         assert!(RecipientSet::new(pin.owner, pin.camera, 1, vec![]).is_err());
-        assert!(RecipientSet::new(pin.owner, pin.camera, 1, vec![rs[0].clone(), rs[0].clone()]).is_err());
+        assert!(
+            RecipientSet::new(pin.owner, pin.camera, 1, vec![rs[0].clone(), rs[0].clone()])
+                .is_err()
+        );
     }
 }

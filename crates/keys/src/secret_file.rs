@@ -10,16 +10,25 @@ use zeroize::Zeroizing;
 use crate::KeyError;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |source| KeyError::Io { path: path.to_owned(), source }
+    move |source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Writes `contents` to `path` with mode 0600: into a temporary file in the
 /// same directory, fsynced, renamed over `path`, then the directory fsynced, so
 /// a crash leaves either the old file or the new one.
 pub fn write(path: &Path, contents: &[u8]) -> Result<(), KeyError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io(dir))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let result = (|| {
         let mut f = OpenOptions::new()
@@ -44,7 +53,10 @@ pub fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let mut f = File::open(path).map_err(io(path))?;
     let mode = f.metadata().map_err(io(path))?.mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(KeyError::InsecurePermissions { path: path.to_owned(), mode });
+        return Err(KeyError::InsecurePermissions {
+            path: path.to_owned(),
+            mode,
+        });
     }
     let mut buf = Zeroizing::new(Vec::new());
     f.read_to_end(&mut buf).map_err(io(path))?;
@@ -84,6 +96,9 @@ mod tests {
             other => panic!("expected InsecurePermissions, got {other:?}"),
         }
         fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
-        assert!(matches!(read(&p), Err(KeyError::InsecurePermissions { .. })));
+        assert!(matches!(
+            read(&p),
+            Err(KeyError::InsecurePermissions { .. })
+        ));
     }
 }

@@ -45,7 +45,9 @@ impl ViewerIdentity {
     pub fn from_secret_text(s: &str) -> Result<Self, KeyError> {
         let upper = Zeroizing::new(s.trim().to_ascii_uppercase());
         if !upper.starts_with("AGE-SECRET-KEY-1") {
-            return Err(KeyError::WrongKind { expected: "AGE-SECRET-KEY".into() });
+            return Err(KeyError::WrongKind {
+                expected: "AGE-SECRET-KEY".into(),
+            });
         }
         age::x25519::Identity::from_str(&upper)
             .map(Self)
@@ -77,7 +79,11 @@ impl ViewerIdentity {
     /// Reads an identity file, refusing it if others may read it.
     pub fn read_file(path: &Path) -> Result<Self, KeyError> {
         let text = secret_file::read_to_string(path)?;
-        Self::from_identity_file(&text).unwrap_or_else(|| Err(KeyError::NoKeyInFile { path: path.to_owned() }))
+        Self::from_identity_file(&text).unwrap_or_else(|| {
+            Err(KeyError::NoKeyInFile {
+                path: path.to_owned(),
+            })
+        })
     }
 }
 
@@ -118,7 +124,9 @@ impl FromStr for ViewerRecipient {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         if !s.starts_with("age1") {
-            return Err(KeyError::WrongKind { expected: "age1".into() });
+            return Err(KeyError::WrongKind {
+                expected: "age1".into(),
+            });
         }
         // Only the canonical lower-case form is accepted, so that one key has one text.
         let r = age::x25519::Recipient::from_str(s).map_err(|_| KeyError::Encoding)?;
@@ -172,14 +180,15 @@ impl RecoveryKey {
     /// Parses the recovery key as typed back by a person: spaces, dashes
     /// between groups and line breaks are ignored, any case.
     pub fn from_typed(s: &str) -> Result<Self, KeyError> {
-        let compact: Zeroizing<String> = Zeroizing::new(
-            s.chars().filter(|c| !c.is_whitespace()).collect::<String>(),
-        );
+        let compact: Zeroizing<String> =
+            Zeroizing::new(s.chars().filter(|c| !c.is_whitespace()).collect::<String>());
         // "AGE-SECRET-KEY-1" keeps its dashes; dashes inside the key body are grouping.
         let upper = Zeroizing::new(compact.to_ascii_uppercase());
-        let body = upper.strip_prefix("AGE-SECRET-KEY-").ok_or(KeyError::WrongKind {
-            expected: "AGE-SECRET-KEY".into(),
-        })?;
+        let body = upper
+            .strip_prefix("AGE-SECRET-KEY-")
+            .ok_or(KeyError::WrongKind {
+                expected: "AGE-SECRET-KEY".into(),
+            })?;
         let body: Zeroizing<String> = Zeroizing::new(body.chars().filter(|c| *c != '-').collect());
         let text = Zeroizing::new(format!("AGE-SECRET-KEY-{}", body.as_str()));
         ViewerIdentity::from_secret_text(&text).map(Self)
