@@ -27,14 +27,27 @@ impl Ctx {
     /// Prints `value` as JSON with `--json`, else the text.
     fn print(&self, value: serde_json::Value, text: impl FnOnce() -> String) {
         if self.json {
-            println!("{value}");
+            out(&format!("{value}\n"));
         } else {
-            let t = text();
-            print!("{t}");
+            let mut t = text();
             if !t.ends_with('\n') {
-                println!();
+                t.push('\n');
             }
+            out(&t);
         }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`sealcam … | head`) ends quietly
+/// instead of panicking like `print!`.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(0);
     }
 }
 
@@ -83,7 +96,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "sealcam", &mut std::io::stdout());
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "sealcam", &mut buf);
+            out(&String::from_utf8_lossy(&buf));
             Ok(())
         }
     }

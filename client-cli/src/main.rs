@@ -37,7 +37,7 @@ fn main() -> ExitCode {
                         "message": message,
                     }
                 });
-                println!("{body}");
+                commands::out(&format!("{body}\n"));
             }
             eprintln!("error: {message}");
             if let Some(hint) = exit::hint(code) {
