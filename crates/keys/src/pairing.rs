@@ -109,15 +109,16 @@ impl fmt::Debug for PairingSecret {
 pub struct PairingProof(pub [u8; 32]);
 
 impl PairingProof {
-    /// Base64 (standard, unpadded) for the wire.
+    /// Standard padded base64, as the HTTP API carries it.
     pub fn to_base64(&self) -> String {
         use base64::Engine;
-        base64::engine::general_purpose::STANDARD_NO_PAD.encode(self.0)
+        base64::engine::general_purpose::STANDARD.encode(self.0)
     }
 
-    /// Parses [`to_base64`](Self::to_base64).
+    /// Parses standard base64, padded or not.
     pub fn from_base64(s: &str) -> Result<Self, PairingError> {
         use base64::Engine;
+        let s = s.trim_end_matches('=');
         let v = base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(s)
             .map_err(|_| PairingError::Malformed("proof is not base64"))?;
