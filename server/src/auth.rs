@@ -14,12 +14,20 @@ use crate::state::AppState;
 use crate::store::{CameraPrincipal, ViewerPrincipal};
 use crate::tokens;
 
-/// The client address used for rate limiting.
-pub fn client_ip(parts: &Parts) -> IpAddr {
-    parts
+/// The client address used for rate limiting: the peer, or behind a
+/// trusted proxy the client it names in `X-Forwarded-For` (see [`crate::proxy`]).
+pub fn client_ip(parts: &Parts, state: &AppState) -> IpAddr {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(addr)| addr.ip())
+        .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(addr)| addr.ip());
+    let forwarded: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    state.proxies.client(peer, &forwarded)
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -85,7 +93,7 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, state);
         check_rate(state, ip)?;
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
         Ok(Viewer(viewer(state, ip, token).await?))
@@ -96,7 +104,7 @@ impl FromRequestParts<AppState> for Camera {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, state);
         check_rate(state, ip)?;
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
         Ok(Camera(camera(state, ip, token).await?))
@@ -107,7 +115,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, state);
         check_rate(state, ip)?;
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
         if token.starts_with(token_prefix::CAMERA) {
@@ -122,11 +130,14 @@ impl FromRequestParts<AppState> for Caller {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, state)))
     }
 }
 
@@ -144,7 +155,7 @@ impl FromRequestParts<AppState> for ViewerToken {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let ip = client_ip(parts);
+        let ip = client_ip(parts, state);
         check_rate(state, ip)?;
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
         if !tokens::well_formed(token, token_prefix::VIEWER) {

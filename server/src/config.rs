@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub data_dir: Option<PathBuf>,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_grace_secs: u64,
+    /// Load balancers / reverse proxies (addresses or CIDR networks) whose
+    /// `X-Forwarded-For` names the client, for per-client rate limiting.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[database]`.
@@ -185,6 +188,7 @@ impl Default for ServerConfig {
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 7444)),
             data_dir: None,
             shutdown_grace_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -135,6 +135,11 @@ impl From<StoreError> for AppError {
             tracing::warn!(key, "an upload's blob was swept before it was recorded");
             return AppError::Overloaded { retry_after: 1 };
         }
+        if let StoreError::Sqlx(sqlx::Error::PoolTimedOut) = &e {
+            // Every database connection of this replica is busy (a storm):
+            // shed load with a retryable answer instead of queueing further.
+            return AppError::Overloaded { retry_after: 1 };
+        }
         AppError::Internal(format!("database: {e}"))
     }
 }

@@ -30,6 +30,7 @@ pub mod error;
 pub mod metrics;
 pub mod migrate;
 pub mod openapi;
+pub mod proxy;
 pub mod range;
 pub mod ratelimit;
 pub mod routes;
@@ -79,6 +80,9 @@ pub enum ServerError {
     /// A server task panicked.
     #[error("server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The configuration holds an invalid value.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// An account just created by the operator.
@@ -166,6 +170,8 @@ pub struct Server {
 impl Server {
     /// Opens storage, runs migrations and binds the listeners.
     pub async fn bind(config: Config) -> Result<Self, ServerError> {
+        proxy::TrustedProxies::parse(&config.server.trusted_proxies)
+            .map_err(ServerError::Config)?;
         let db = open_database(&config).await?;
         if config.storage.url.is_none() && config.storage.path.is_none() {
             ensure_dir(&config.data_dir())?;

@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 use crate::blobs::BlobStore;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::proxy::TrustedProxies;
 use crate::ratelimit::FailedAuthLimiter;
 use crate::store::Database;
 
@@ -26,6 +27,8 @@ pub struct Inner {
     pub config: Config,
     /// Failed-authentication limiter.
     pub limiter: FailedAuthLimiter,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub proxies: TrustedProxies,
     /// Upload slots; `try_acquire` failing means 503.
     pub uploads: Arc<Semaphore>,
     /// Metrics.
@@ -44,6 +47,11 @@ impl AppState {
             config.auth.failed_auth_limit,
             Duration::from_secs(config.auth.failed_auth_window_secs),
         );
+        // `Server::bind` refuses an invalid list before it gets here.
+        let proxies = TrustedProxies::parse(&config.server.trusted_proxies).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "ignoring server.trusted_proxies");
+            TrustedProxies::default()
+        });
         let uploads = Arc::new(Semaphore::new(
             config.limits.max_concurrent_uploads as usize,
         ));
@@ -52,6 +60,7 @@ impl AppState {
             blobs,
             config,
             limiter,
+            proxies,
             uploads,
             metrics,
         }))

@@ -31,6 +31,7 @@ scenarios!(common::Backend::SqliteLocal;
     api::reupload_same_bytes_is_idempotent_and_different_bytes_conflict,
     api::limits_and_validation,
     api::failed_authentication_is_rate_limited,
+    api::rate_limit_follows_the_client_behind_a_trusted_proxy,
     api::overload_answers_503_with_retry_after,
     api::graceful_shutdown_lets_an_inflight_upload_finish,
     // Local storage only: it breaks the blob directory on purpose.

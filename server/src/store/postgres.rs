@@ -59,7 +59,7 @@ impl PostgresDatabase {
         let options = PgConnectOptions::from_str(url)?.application_name("sealcam-server");
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
         let migrations = MIGRATIONS

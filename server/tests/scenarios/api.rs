@@ -802,6 +802,45 @@ pub async fn failed_authentication_is_rate_limited(b: Backend) {
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Several replicas behind a load balancer: the limiter keys on the client
+/// the trusted balancer names, so one bad client blocks only itself.
+pub async fn rate_limit_follows_the_client_behind_a_trusted_proxy(b: Backend) {
+    let Some(t) = start_on(
+        b,
+        "rate_limit_follows_the_client_behind_a_trusted_proxy",
+        |c| {
+            c.auth.failed_auth_limit = 3;
+            c.server.trusted_proxies = vec!["127.0.0.0/8".into()];
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let owner = t.new_viewer("o").await;
+    let bogus = format!("scv_{}", "A".repeat(43));
+    let get = |token: String, client: &'static str| {
+        t.http
+            .get(t.url("/v1/account"))
+            .bearer_auth(token)
+            .header("X-Forwarded-For", format!("{client}, 127.0.0.2"))
+            .send()
+    };
+    for _ in 0..3 {
+        let resp = get(bogus.clone(), "203.0.113.5").await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let resp = get(bogus.clone(), "203.0.113.5").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let resp = get(owner.token.clone(), "203.0.113.5").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Other clients through the same balancer are not blocked.
+    let resp = get(bogus.clone(), "203.0.113.6").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = get(owner.token.clone(), "198.51.100.7").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
 pub async fn overload_answers_503_with_retry_after(b: Backend) {
     let Some(t) = start_on(b, "overload_answers_503_with_retry_after", |c| {
         c.limits.max_concurrent_uploads = 1;
