@@ -163,6 +163,13 @@ async fn migrate_store(
     json: bool,
 ) -> anyhow::Result<()> {
     use sealcam_server::blobs::BlobStore;
+    let local_from = from.strip_prefix("file://").unwrap_or(from);
+    if !from.contains("://") || from.starts_with("file://") {
+        anyhow::ensure!(
+            std::path::Path::new(local_from).is_dir(),
+            "--from {from}: no such directory (the blob directory is <data_dir>/blobs)"
+        );
+    }
     let db = sealcam_server::open_database(config).await?;
     let source = BlobStore::from_url(from, &config.storage.s3)
         .with_context(|| format!("opening the source store {from}"))?;
