@@ -33,6 +33,11 @@ export SEALCAM_REQUIRE_SERVICES=1
 log "cargo test --workspace $*"
 cargo test --workspace --locked "$@"
 if [ "$#" -eq 0 ]; then
+  # One line per backend pair for the server's scenarios (already run above; ~4 s).
+  for pair in sqlite_local postgres_s3; do
+    out=$(cargo test -p sealcam-server --locked --test "$pair" 2>&1) || { echo "$out"; exit 1; }
+    log "server scenarios on ${pair/_/+}: $(grep '^test result' <<<"$out")"
+  done
   # Feature-gated: async sealing over tokio's AsyncRead/AsyncWrite.
   log "cargo test -p sealcam-format --features tokio --test async_seal"
   cargo test -p sealcam-format --locked --features tokio --test async_seal
