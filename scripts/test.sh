@@ -30,15 +30,23 @@ trap 'scripts/services.sh stop' EXIT
 export SEALCAM_REQUIRE_SERVICES=1
 
 # --- tests --------------------------------------------------------------------
-log "cargo test --workspace $*"
-cargo test --workspace --locked "$@"
+# One build, one run. Tests print one summary line each (counts of what they
+# checked); they are collected at the end from the full log.
+mkdir -p target
+out=target/test-output.log
 if [ "$#" -eq 0 ]; then
-  # One line per backend pair for the server's scenarios (already run above; ~4 s).
-  for pair in sqlite_local postgres_s3; do
-    out=$(cargo test -p sealcam-server --locked --test "$pair" 2>&1) || { echo "$out"; exit 1; }
-    log "server scenarios on ${pair/_/+}: $(grep '^test result' <<<"$out")"
-  done
-  # Feature-gated: async sealing over tokio's AsyncRead/AsyncWrite.
-  log "cargo test -p sealcam-format --features tokio --test async_seal"
-  cargo test -p sealcam-format --locked --features tokio --test async_seal
+  # sealcam-format/tokio: the async sealing test runs too, in the same build.
+  log "cargo test --workspace --features sealcam-format/tokio -- --nocapture (log: $out)"
+  cargo test --workspace --locked --features sealcam-format/tokio -- --nocapture 2>&1 | tee "$out"
+else
+  log "cargo test --workspace $* (log: $out)"
+  cargo test --workspace --locked "$@" 2>&1 | tee "$out"
 fi
+
+log "summary lines:"
+grep -E '^(cctv|vectors|authz matrix|crash test|replicas|migrate-store|sweep/upload race|incident|storm|hostile|crash safety|household|c example|spool|sets)[^a-z]' "$out" | sed 's/^/  /' || true
+# One line per backend pair of the server's scenarios.
+for pair in sqlite_local postgres_s3; do
+  line=$(awk -v t="tests/$pair.rs" 'index($0, "Running " t) { f = 1 } f && /^test result/ { print; exit }' "$out")
+  [ -z "$line" ] || log "server scenarios on ${pair/_/+}: $line"
+done
