@@ -347,15 +347,13 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response<Bo
 
 type AnswerFn = dyn Fn(&RequestInfo) -> Option<Reply> + Send + Sync;
 type RewriteFn = dyn Fn(&RequestInfo, u16, Bytes) -> Option<Bytes> + Send + Sync;
+type MatchFn = dyn Fn(&RequestInfo) -> bool + Send + Sync;
 
 /// A hook made of closures: `answer` may answer a request itself, `rewrite`
 /// may replace the server's answer body (returning `None` keeps it).
 pub struct FnHook {
     answer: Box<AnswerFn>,
-    rewrite: Option<(
-        Box<dyn Fn(&RequestInfo) -> bool + Send + Sync>,
-        Box<RewriteFn>,
-    )>,
+    rewrite: Option<(Box<MatchFn>, Box<RewriteFn>)>,
 }
 
 impl FnHook {
