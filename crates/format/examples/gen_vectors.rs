@@ -12,11 +12,14 @@
 #[path = "../tests/vector_file/mod.rs"]
 mod vector_file;
 
+#[path = "../tests/forge/mod.rs"]
+mod forge;
+
 use std::path::{Path, PathBuf};
 
-use sealcam_format::age_header::{payload_key, AgeHeader};
-use sealcam_format::stream::{ChunkCipher, CHUNK, ENC_CHUNK};
-use sealcam_format::{rewrap, Binding, ObjectMeta, Opening, PartKind, Sealer};
+use sealcam_format::age_header::AgeHeader;
+use sealcam_format::stream::{CHUNK, ENC_CHUNK};
+use sealcam_format::{rewrap, Binding, ObjectMeta, PartKind, Sealer};
 use sealcam_keys::{
     CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, RecipientSet, RecipientSetPin,
     ViewerIdentity,
@@ -97,33 +100,9 @@ impl Gen {
         self.count += 1;
     }
 
-    /// What a co-recipient who knows the file key can do: decrypt the payload,
-    /// edit the plaintext, re-encrypt it under the same key and nonce.
+    /// What a co-recipient who knows the file key can do (see `tests/forge`).
     fn forge(&self, header: &[u8], payload: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-        let opening = Opening::new(header, &[&self.viewer]).unwrap();
-        let key = payload_key(opening.file_key(), payload[..16].try_into().unwrap());
-        let c = ChunkCipher::new(&key);
-        let chunks: Vec<_> = payload[16..].chunks(ENC_CHUNK).collect();
-        let mut plain = Vec::new();
-        for (i, ch) in chunks.iter().enumerate() {
-            let mut b = ch.to_vec();
-            let n = c.open(i as u64, i + 1 == chunks.len(), &mut b).unwrap();
-            plain.extend_from_slice(&b[..n]);
-        }
-        edit(&mut plain);
-        let mut out = payload[..16].to_vec();
-        let pieces: Vec<&[u8]> = if plain.is_empty() {
-            vec![&[]]
-        } else {
-            plain.chunks(CHUNK).collect()
-        };
-        for (i, pc) in pieces.iter().enumerate() {
-            let mut b = pc.to_vec();
-            let tag = c.seal(i as u64, i + 1 == pieces.len(), &mut b);
-            out.extend_from_slice(&b);
-            out.extend_from_slice(&tag);
-        }
-        out
+        forge::forge(header, payload, &self.viewer, edit)
     }
 }
 

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod forge;
 
 use std::io::Read;
 
@@ -130,7 +131,7 @@ fn streaming_reader_fails_at_the_end_on_a_forged_body() {
     let w = World::new(1);
     let body = bytes(100_000, 3);
     let (h, p) = w.seal(&body);
-    let forged = common_forge(&w, &h, &p, |plain| plain[200] ^= 0x55);
+    let forged = forge::forge(&h, &p, &w.viewers[0], |plain| plain[200] ^= 0x55);
     let mut r = StreamOpener::new(
         &h,
         &forged[..],
@@ -146,33 +147,4 @@ fn streaming_reader_fails_at_the_end_on_a_forged_body() {
     // The random-access opener releases nothing at all.
     let e = open_to_vec(&h, &forged, &w.ids(), &w.binding, &w.device.public()).unwrap_err();
     assert!(matches!(e, OpenError::BadSignature), "{e:?}");
-}
-
-/// Decrypts the payload with the file key, lets `f` edit the plaintext and
-/// re-encrypts it (what a malicious co-recipient can do).
-fn common_forge(w: &World, header: &[u8], payload: &[u8], f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-    use sealcam_format::stream::{ChunkCipher, CHUNK, ENC_CHUNK};
-    let opening = sealcam_format::Opening::new(header, &w.ids()).unwrap();
-    let key = sealcam_format::age_header::payload_key(
-        opening.file_key(),
-        payload[..16].try_into().unwrap(),
-    );
-    let c = ChunkCipher::new(&key);
-    let mut plain = Vec::new();
-    let chunks: Vec<_> = payload[16..].chunks(ENC_CHUNK).collect();
-    for (i, ch) in chunks.iter().enumerate() {
-        let mut b = ch.to_vec();
-        let n = c.open(i as u64, i + 1 == chunks.len(), &mut b).unwrap();
-        plain.extend_from_slice(&b[..n]);
-    }
-    f(&mut plain);
-    let mut out = payload[..16].to_vec();
-    let pieces: Vec<_> = plain.chunks(CHUNK).collect();
-    for (i, pc) in pieces.iter().enumerate() {
-        let mut b = pc.to_vec();
-        let tag = c.seal(i as u64, i + 1 == pieces.len(), &mut b);
-        out.extend_from_slice(&b);
-        out.extend_from_slice(&tag);
-    }
-    out
 }
