@@ -7,54 +7,15 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use common::bytes;
+use common::{bytes, enroll_pair_confirm, spawn_binary, BIN};
 use reqwest::{Client, StatusCode};
-use sealcam_wire::{EnrollResponse, EventPage, PairingResponse, PartKind, RegisterCameraResponse};
+use sealcam_wire::{EventPage, PartKind};
 use uuid::Uuid;
-
-const BIN: &str = env!("CARGO_BIN_EXE_sealcam-server");
-
-/// Starts the binary on ephemeral ports and reads its listening line.
-fn spawn_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, String) {
-    let mut command = Command::new(BIN);
-    command
-        .args(["--data-dir"])
-        .arg(dir)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    for (k, v) in extra_env {
-        command.env(k, v);
-    }
-    let mut child = command.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    // Keep draining stdout so the child never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let addr = line
-        .trim()
-        .strip_prefix("sealcam-server listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, format!("http://{addr}"))
-}
 
 /// What was sent for one part.
 #[derive(Clone)]
@@ -87,46 +48,9 @@ async fn sigkill_during_uploads_loses_nothing_acknowledged() {
     let account: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let enrollment = account["enrollment_token"].as_str().unwrap().to_owned();
 
-    let (mut child, base) = spawn_server(dir.path(), &[]);
+    let (mut child, base) = spawn_binary(dir.path(), [("", ""); 0]);
     let http = Client::new();
-    let viewer: EnrollResponse = http
-        .post(format!("{base}/v1/enroll"))
-        .json(&serde_json::json!({"token": enrollment, "device_name": "phone"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let pairing: PairingResponse = http
-        .post(format!("{base}/v1/pairings"))
-        .bearer_auth(&viewer.credential)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let camera: RegisterCameraResponse = http
-        .post(format!("{base}/v1/cameras/register"))
-        .json(&serde_json::json!({
-            "claim_token": pairing.claim_token,
-            "device_public_key": STANDARD.encode([1u8; 32]),
-            "pairing_proof": STANDARD.encode([2u8; 32]),
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let resp = http
-        .post(format!("{base}/v1/cameras/{}/confirm", camera.camera_id))
-        .bearer_auth(&viewer.credential)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (viewer, camera) = enroll_pair_confirm(&http, &base, &base, &enrollment).await;
 
     // Concurrent uploaders; SIGKILL once enough uploads were acknowledged.
     let sent: Arc<Mutex<HashMap<(Uuid, PartKind), Sent>>> = Arc::default();
@@ -198,7 +122,7 @@ async fn sigkill_during_uploads_loses_nothing_acknowledged() {
     let debris_staging = before_restart.iter().filter(|f| f.contains('#')).count();
 
     // Restart on the same data dir, sweeping debris at once (no grace).
-    let (mut child, base) = spawn_server(dir.path(), &[("SEALCAM__TASKS__ORPHAN_GRACE_SECS", "0")]);
+    let (mut child, base) = spawn_binary(dir.path(), [("SEALCAM__TASKS__ORPHAN_GRACE_SECS", "0")]);
     let get = |path: String| {
         http.get(format!("{base}{path}"))
             .bearer_auth(&viewer.credential)

@@ -9,22 +9,17 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use common::bytes;
+use common::{bytes, enroll_pair_confirm, spawn_binary, BIN};
 use reqwest::{Client, StatusCode};
 use sealcam_server::{Config, Server};
-use sealcam_wire::{EnrollResponse, EventPage, PairingResponse, PartKind, RegisterCameraResponse};
+use sealcam_wire::{EventPage, PartKind};
 use uuid::Uuid;
-
-const BIN: &str = env!("CARGO_BIN_EXE_sealcam-server");
 
 /// The configuration of both replicas, as environment variables for the binary.
 fn env_of(config: &Config) -> Vec<(String, String)> {
@@ -53,35 +48,6 @@ fn env_of(config: &Config) -> Vec<(String, String)> {
             s3.multipart_part_bytes.to_string(),
         ),
     ]
-}
-
-fn spawn_replica(dir: &Path, env: &[(String, String)]) -> (Child, String) {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--data-dir")
-        .arg(dir)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut child = command.spawn().unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let addr = line
-        .trim()
-        .strip_prefix("sealcam-server listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, format!("http://{addr}"))
 }
 
 #[derive(Clone)]
@@ -152,51 +118,14 @@ async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
 
     // Replica A: the real binary. Replica B: in-process (its sweep is driven
     // from here). Both on the same database and bucket.
-    let (mut a, base_a) = spawn_replica(dir, &env);
+    let (mut a, base_a) = spawn_binary(dir, env.iter().map(|(k, v)| (k, v)));
     config.server.metrics_enabled = false;
     let b = Server::bind(config.clone()).await.unwrap().spawn();
     let base_b = format!("http://{}", b.addr());
     let http = Client::new();
 
     // Enroll and pair across replicas: state lives only in PostgreSQL.
-    let viewer: EnrollResponse = http
-        .post(format!("{base_b}/v1/enroll"))
-        .json(&serde_json::json!({"token": enrollment, "device_name": "phone"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let pairing: PairingResponse = http
-        .post(format!("{base_b}/v1/pairings"))
-        .bearer_auth(&viewer.credential)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let camera: RegisterCameraResponse = http
-        .post(format!("{base_a}/v1/cameras/register"))
-        .json(&serde_json::json!({
-            "claim_token": pairing.claim_token,
-            "device_public_key": STANDARD.encode([1u8; 32]),
-            "pairing_proof": STANDARD.encode([2u8; 64]),
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let resp = http
-        .post(format!("{base_b}/v1/cameras/{}/confirm", camera.camera_id))
-        .bearer_auth(&viewer.credential)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (viewer, camera) = enroll_pair_confirm(&http, &base_b, &base_a, &enrollment).await;
 
     // Concurrent uploads through A: thumbnails and clips of 1–7 MiB (the
     // larger ones multipart on S3); SIGKILL A after enough acknowledgements.
