@@ -135,7 +135,7 @@ fn main() {
     std::fs::write(www.path().join("clip.bin"), &clip_bytes).unwrap();
     open_permissions(www.path());
     let port = free_port();
-    let mut nginx = start_nginx(www.path(), port);
+    let nginx = start_nginx(www.path(), port);
 
     // Sanity: both serve identical bytes.
     runtime.block_on(async {
@@ -182,8 +182,7 @@ fn main() {
         s_clip.mb_per_s / n_clip.mb_per_s
     );
 
-    let _ = nginx.kill();
-    let _ = nginx.wait();
+    nginx.stop();
     runtime.block_on(server.shutdown()).unwrap();
 }
 
@@ -204,7 +203,27 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_nginx(www: &Path, port: u16) -> Child {
+/// nginx run by the bench; stopped with `nginx -s stop` so that its workers
+/// exit with the master (a SIGKILL to the master alone leaves them serving).
+struct Nginx {
+    master: Child,
+    conf_dir: std::path::PathBuf,
+}
+
+impl Nginx {
+    fn stop(mut self) {
+        let _ = Command::new("nginx")
+            .arg("-c")
+            .arg(self.conf_dir.join("nginx.conf"))
+            .arg("-p")
+            .arg(&self.conf_dir)
+            .args(["-s", "stop"])
+            .status();
+        let _ = self.master.wait();
+    }
+}
+
+fn start_nginx(www: &Path, port: u16) -> Nginx {
     let conf_dir = tempfile::tempdir().unwrap().keep();
     let p = conf_dir.display();
     let conf = format!(
@@ -230,7 +249,10 @@ fn start_nginx(www: &Path, port: u16) -> Child {
     // Wait until it accepts connections (bounded).
     for _ in 0..500 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return child;
+            return Nginx {
+                master: child,
+                conf_dir,
+            };
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }

@@ -75,7 +75,7 @@ pub struct DatabaseConfig {
 }
 
 /// `[storage]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// Blob store URL: `file:///DIR` or `s3://BUCKET[/PREFIX]` (with
@@ -85,6 +85,20 @@ pub struct StorageConfig {
     pub path: Option<PathBuf>,
     /// S3 settings, used when `url` is `s3://…`.
     pub s3: S3Config,
+    /// Local store: how many small blob files downloads keep open for reuse
+    /// (0: open and close every time).
+    pub open_files: usize,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            path: None,
+            s3: S3Config::default(),
+            open_files: 256,
+        }
+    }
 }
 
 /// `[storage.s3]`: an S3-compatible object store. Anything unset here falls

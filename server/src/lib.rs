@@ -29,6 +29,7 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod migrate;
+pub mod open_files;
 pub mod openapi;
 pub mod proxy;
 pub mod range;

@@ -10,6 +10,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+mod sqlite_inline;
 
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{
 use sqlx::{Row as _, SqlSafeStr as _};
 use uuid::Uuid;
 
+use super::sqlite_inline::InlineReader;
 use super::{
     BlobRef, CameraPrincipal, CameraRow, Database, DeviceRow, EventFilter, EventRow, InsertPart,
     NewCamera, NewPart, OneTimeKind, PartRow, PartSizes, RecordKind, ShareRow, StoreError,
@@ -45,6 +47,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 #[derive(Debug, Clone)]
 pub struct SqliteDatabase {
     pool: SqlitePool,
+    /// The download query, run in place (absent for in-memory databases).
+    inline: Option<Arc<InlineReader>>,
 }
 
 impl SqliteDatabase {
@@ -56,6 +60,7 @@ impl SqliteDatabase {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let file = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect_with(options)
@@ -73,7 +78,8 @@ impl SqliteDatabase {
             })
             .collect();
         Migrator::with_migrations(migrations).run(&pool).await?;
-        Ok(Self { pool })
+        let inline = file.is_file().then(|| Arc::new(InlineReader::new(file)));
+        Ok(Self { pool, inline })
     }
 
     async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
@@ -756,6 +762,12 @@ impl Database for SqliteDatabase {
         event_id: Uuid,
         kind: PartKind,
     ) -> StoreResult<Option<(ViewerPrincipal, Option<PartRow>)>> {
+        if let Some(inline) = &self.inline {
+            match inline.token_part(TOKEN_PART_SQL, token, event_id, kind) {
+                Ok(found) => return Ok(found),
+                Err(e) => tracing::debug!(error = %e, "in-place read failed; asking the pool"),
+            }
+        }
         let row = sqlx::query(TOKEN_PART_SQL)
             .bind(&token[..])
             .bind(event_id.to_string())
@@ -1012,7 +1024,8 @@ const VIEWER_PART_SQL: &str = concat!(
 );
 
 /// A device by token hash (?1) and, when its account may see it, the part
-/// (?2, ?3): one round trip for a download.
+/// (?2, ?3): one round trip for a download. `sqlite_inline` reads its columns
+/// by position: keep the select list's order.
 const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id, d.token_hash, \
      p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, p.header_size, \
      p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \

@@ -450,7 +450,48 @@ pub async fn account_pairing_upload_list_download_delete_retention(b: Backend) {
         StatusCode::NOT_FOUND
     );
 
-    // Delete an event.
+    // A device removed while it is downloading: its next download is refused
+    // (downloads read the database in place; nothing is remembered).
+    let thumb = format!("/v1/events/{}/parts/thumbnail", events[1]);
+    let link: LinkResponse = t
+        .send(Method::POST, "/v1/devices/link", Some(&owner.token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let phone: sealcam_wire::EnrollResponse = t
+        .json(
+            Method::POST,
+            "/v1/enroll",
+            None,
+            &serde_json::json!({"token": link.link_token, "device_name": "phone"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    for token in [&phone.credential, &owner.token] {
+        assert_eq!(
+            t.get_bytes(&thumb, token, None).await.status(),
+            StatusCode::OK
+        );
+    }
+    let resp = t
+        .send(
+            Method::DELETE,
+            &format!("/v1/devices/{}", phone.device_id),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.get_bytes(&thumb, &phone.credential, None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Delete an event: its parts, just read (and their files kept open),
+    // are gone at once.
     let resp = t
         .send(
             Method::DELETE,
@@ -460,6 +501,10 @@ pub async fn account_pairing_upload_list_download_delete_retention(b: Backend) {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.get_bytes(&thumb, &owner.token, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let resp = t
         .send(
             Method::GET,
