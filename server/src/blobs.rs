@@ -457,7 +457,7 @@ impl BlobStore {
         for segment in segments {
             let file = self
                 .open_files
-                .open(&segment.key, &self.local_path(fs, &segment.key)?)?;
+                .open(&segment.key, || self.local_path(fs, &segment.key))?;
             let len =
                 usize::try_from(segment.range.end - segment.range.start).unwrap_or(usize::MAX);
             file.read_exact_at(&mut out[at..at + len], segment.range.start)?;

@@ -15,7 +15,7 @@
 
 use std::fs::File;
 use std::num::NonZeroUsize;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
@@ -34,17 +34,22 @@ impl OpenFiles {
         }
     }
 
-    /// The open file of blob `key`, at `path`.
-    pub fn open(&self, key: &str, path: &Path) -> std::io::Result<Arc<File>> {
+    /// The open file of blob `key`; `path` names its file when it must be
+    /// opened.
+    pub fn open<E: From<std::io::Error>>(
+        &self,
+        key: &str,
+        path: impl FnOnce() -> Result<PathBuf, E>,
+    ) -> Result<Arc<File>, E> {
         let Some(files) = &self.files else {
-            return Ok(Arc::new(File::open(path)?));
+            return Ok(Arc::new(File::open(path()?)?));
         };
         if let Some(file) = files.lock().ok().and_then(|mut f| f.get(key).cloned()) {
             return Ok(file);
         }
         // Opened outside the lock; two threads that miss at once both open,
         // and one descriptor replaces the other.
-        let file = Arc::new(File::open(path)?);
+        let file = Arc::new(File::open(path()?)?);
         if let Ok(mut files) = files.lock() {
             files.put(key.to_owned(), Arc::clone(&file));
         }
@@ -63,28 +68,35 @@ impl OpenFiles {
 mod tests {
     use super::*;
 
+    fn at(path: &std::path::Path) -> impl FnOnce() -> std::io::Result<PathBuf> + '_ {
+        move || Ok(path.to_path_buf())
+    }
+
     #[test]
     fn reuses_files_and_forgets_deleted_ones() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("blob");
         std::fs::write(&path, b"sealed").unwrap();
         let files = OpenFiles::new(2);
-        let first = files.open("k", &path).unwrap();
-        let again = files.open("k", &path).unwrap();
+        let first = files.open("k", at(&path)).unwrap();
+        let again = files.open("k", at(&path)).unwrap();
         assert!(Arc::ptr_eq(&first, &again), "a second read reuses the file");
         files.forget("k");
-        let reopened = files.open("k", &path).unwrap();
+        let reopened = files.open("k", at(&path)).unwrap();
         assert!(
             !Arc::ptr_eq(&first, &reopened),
             "a forgotten file is opened anew"
         );
         // Bounded: the least recently used file goes first.
         for key in ["a", "b"] {
-            files.open(key, &path).unwrap();
+            files.open(key, at(&path)).unwrap();
         }
-        let a = files.open("a", &path).unwrap();
-        assert!(!Arc::ptr_eq(&reopened, &files.open("k", &path).unwrap()));
-        assert!(Arc::ptr_eq(&a, &files.open("a", &path).unwrap()));
+        let a = files.open("a", at(&path)).unwrap();
+        assert!(!Arc::ptr_eq(
+            &reopened,
+            &files.open("k", at(&path)).unwrap()
+        ));
+        assert!(Arc::ptr_eq(&a, &files.open("a", at(&path)).unwrap()));
     }
 
     #[test]
@@ -93,9 +105,9 @@ mod tests {
         let path = dir.path().join("blob");
         std::fs::write(&path, b"sealed").unwrap();
         let files = OpenFiles::new(0);
-        let a = files.open("k", &path).unwrap();
-        let b = files.open("k", &path).unwrap();
+        let a = files.open("k", at(&path)).unwrap();
+        let b = files.open("k", at(&path)).unwrap();
         assert!(!Arc::ptr_eq(&a, &b));
-        assert!(files.open("missing", &dir.path().join("nope")).is_err());
+        assert!(files.open("missing", at(&dir.path().join("nope"))).is_err());
     }
 }

@@ -1,8 +1,33 @@
 //! HTTP `Range: bytes=…` parsing (single ranges; RFC 9110 §14).
 
+use std::convert::Infallible;
 use std::ops::Range;
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+
 use crate::error::AppError;
+
+/// The request's `Range` header, extracted alone (the `HeaderMap` extractor
+/// clones every header, a measurable cost on a thumbnail download).
+#[derive(Debug, Clone, Default)]
+pub struct RangeHeader(pub Option<HeaderValue>);
+
+impl RangeHeader {
+    /// The header's text, if it has one and it is visible ASCII.
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_ref().and_then(|v| v.to_str().ok())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RangeHeader {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Self(parts.headers.get(header::RANGE).cloned()))
+    }
+}
 
 /// Resolves a `Range` header against an object of `size` bytes.
 ///

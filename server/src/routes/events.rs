@@ -18,7 +18,7 @@ use super::{no_content, parse_id, read_body};
 use crate::auth::{fail, Camera, Viewer, ViewerToken};
 use crate::blobs::{hash_stream, BlobStore, Segment};
 use crate::error::{AppError, AppResult};
-use crate::range;
+use crate::range::{self, RangeHeader};
 use crate::state::{now, AppState};
 use crate::store::{EventFilter, EventRow, InsertPart, NewPart, PartRow};
 
@@ -367,7 +367,7 @@ async fn download(
     event_id: &str,
     kind: &str,
     which: Which,
-    headers: &HeaderMap,
+    range: &RangeHeader,
 ) -> AppResult<Response> {
     // Authentication and authorisation in one database query.
     let (event_id, kind) = match (parse_id(event_id), parse_kind(kind)) {
@@ -393,8 +393,7 @@ async fn download(
         Which::Payload => vec![(part.payload_key, part.payload_size)],
     };
     let total: u64 = pieces.iter().map(|(_, size)| size).sum();
-    let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let wanted = range::resolve(range_header, total)?;
+    let wanted = range::resolve(range.as_str(), total)?;
     let span = wanted.clone().unwrap_or(0..total);
     let mut segments = Vec::with_capacity(pieces.len());
     let mut offset = 0u64;
@@ -451,9 +450,9 @@ pub async fn download_part(
     State(state): State<AppState>,
     token: ViewerToken,
     Path((event_id, kind)): Path<(String, String)>,
-    headers: HeaderMap,
+    range: RangeHeader,
 ) -> AppResult<Response> {
-    download(state, token, &event_id, &kind, Which::Whole, &headers).await
+    download(state, token, &event_id, &kind, Which::Whole, &range).await
 }
 
 /// The part's age header alone, with Range support.
@@ -466,9 +465,9 @@ pub async fn download_header(
     State(state): State<AppState>,
     token: ViewerToken,
     Path((event_id, kind)): Path<(String, String)>,
-    headers: HeaderMap,
+    range: RangeHeader,
 ) -> AppResult<Response> {
-    download(state, token, &event_id, &kind, Which::Header, &headers).await
+    download(state, token, &event_id, &kind, Which::Header, &range).await
 }
 
 /// The part's payload alone, with Range support (for seeking in clips).
@@ -481,9 +480,9 @@ pub async fn download_payload(
     State(state): State<AppState>,
     token: ViewerToken,
     Path((event_id, kind)): Path<(String, String)>,
-    headers: HeaderMap,
+    range: RangeHeader,
 ) -> AppResult<Response> {
-    download(state, token, &event_id, &kind, Which::Payload, &headers).await
+    download(state, token, &event_id, &kind, Which::Payload, &range).await
 }
 
 /// The owner replaces a part's header (re-wrap to add a viewer to past recordings).

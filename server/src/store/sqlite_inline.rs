@@ -74,12 +74,12 @@ impl InlineReader {
         kind: PartKind,
     ) -> Result<Option<(ViewerPrincipal, Option<PartRow>)>, InlineError> {
         let conn = self.take()?;
+        let mut id = Uuid::encode_buffer();
+        let id = &*event_id.hyphenated().encode_lower(&mut id);
         let result = (|| {
             let mut stmt = conn.prepare_cached(statement)?;
             let row = stmt
-                .query_row((&token[..], event_id.to_string(), kind.as_str()), |row| {
-                    Ok(convert(row))
-                })
+                .query_row((&token[..], id, kind.as_str()), |row| Ok(convert(row)))
                 .optional()?;
             row.transpose()
         })();
