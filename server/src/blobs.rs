@@ -19,8 +19,10 @@
 //! `AmazonS3Builder`).
 //!
 //! Reads of the local filesystem bypass `object_store`'s generic stream (a
-//! measured 2.5× slower for small objects) and read the file directly: small
-//! ranges in one blocking call, large ones as a bounded-buffer stream.
+//! measured 2.5× slower for small objects) and read the file directly: up to
+//! 64 KiB (thumbnails, records, headers) in place on the async worker through
+//! a bounded set of open files ([`OpenFiles`], `storage.open_files`), up to
+//! 256 KiB in one blocking call, larger ranges as a bounded-buffer stream.
 
 use std::ops::Range;
 use std::path::{Path as FsPath, PathBuf};
