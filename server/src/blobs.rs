@@ -285,7 +285,7 @@ impl BlobStore {
     ///
     /// Memory stays bounded: bodies up to one part go up in one
     /// create-if-absent put, larger ones as a multipart upload holding at most
-    /// the part being filled plus [`PARTS_IN_FLIGHT`] parts in flight. Nothing
+    /// the part being filled plus `PARTS_IN_FLIGHT` parts in flight. Nothing
     /// is visible under `key` unless the whole body arrived: a multipart
     /// upload is published only by its completion. (Its completion is not
     /// conditional in `object_store`; the key is a fresh random UUID that no
