@@ -260,6 +260,31 @@ impl TestServer {
         }
     }
 
+    /// Links a further device to `owner`'s account (link token, then enroll).
+    pub async fn link_device(&self, owner: &ViewerCred, name: &str) -> ViewerCred {
+        let link: sealcam_wire::LinkResponse = self
+            .send(Method::POST, "/v1/devices/link", Some(&owner.token), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let resp = self
+            .json(
+                Method::POST,
+                "/v1/enroll",
+                None,
+                &serde_json::json!({"token": link.link_token, "device_name": name}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let e: sealcam_wire::EnrollResponse = resp.json().await.unwrap();
+        ViewerCred {
+            account_id: e.account_id,
+            device_id: e.device_id,
+            token: e.credential,
+        }
+    }
+
     /// Pairs a camera to `owner` and confirms it.
     pub async fn pair_camera(&self, owner: &ViewerCred) -> CameraCred {
         let cam = self.register_camera(owner).await;

@@ -453,24 +453,8 @@ pub async fn account_pairing_upload_list_download_delete_retention(b: Backend) {
     // A device removed while it is downloading: its next download is refused
     // (downloads read the database in place; nothing is remembered).
     let thumb = format!("/v1/events/{}/parts/thumbnail", events[1]);
-    let link: LinkResponse = t
-        .send(Method::POST, "/v1/devices/link", Some(&owner.token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let phone: sealcam_wire::EnrollResponse = t
-        .json(
-            Method::POST,
-            "/v1/enroll",
-            None,
-            &serde_json::json!({"token": link.link_token, "device_name": "phone"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    for token in [&phone.credential, &owner.token] {
+    let phone = t.link_device(&owner, "phone").await;
+    for token in [&phone.token, &owner.token] {
         assert_eq!(
             t.get_bytes(&thumb, token, None).await.status(),
             StatusCode::OK
@@ -486,7 +470,7 @@ pub async fn account_pairing_upload_list_download_delete_retention(b: Backend) {
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        t.get_bytes(&thumb, &phone.credential, None).await.status(),
+        t.get_bytes(&thumb, &phone.token, None).await.status(),
         StatusCode::UNAUTHORIZED
     );
 

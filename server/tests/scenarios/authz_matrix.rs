@@ -27,23 +27,7 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
     // Account A: two devices, a confirmed camera with a recipient set and
     // retention, an event with every part, a share with account C.
     let a = t.new_viewer("a").await;
-    let link: sealcam_wire::LinkResponse = t
-        .send(Method::POST, "/v1/devices/link", Some(&a.token), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let a2: sealcam_wire::EnrollResponse = t
-        .json(
-            Method::POST,
-            "/v1/enroll",
-            None,
-            &serde_json::json!({"token": link.link_token, "device_name": "a2"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let a2 = t.link_device(&a, "a2").await;
     let cam_a = t.pair_camera(&a).await;
     let pending_a = t.register_camera(&a).await;
     let c = t.new_viewer("c").await;
@@ -347,7 +331,7 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
             .count(),
         1
     );
-    for token in [&a.token, &a2.credential] {
+    for token in [&a.token, &a2.token] {
         let resp = t.send(Method::GET, "/v1/account", Some(token), None).await;
         assert_eq!(resp.status(), StatusCode::OK);
     }
