@@ -85,6 +85,36 @@ impl SqliteDatabase {
     async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
+
+    /// [`Database::viewer_part_by_token`] through the sqlx pool: the path
+    /// when the in-place read is unavailable or fails.
+    async fn pooled_part_by_token(
+        &self,
+        token: &TokenHash,
+        event_id: Uuid,
+        kind: PartKind,
+    ) -> StoreResult<Option<(ViewerPrincipal, Option<PartRow>)>> {
+        let row = sqlx::query(TOKEN_PART_SQL)
+            .bind(&token[..])
+            .bind(event_id.to_string())
+            .bind(kind.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let viewer = ViewerPrincipal {
+            account_id: uuid_col(&row, "account_id")?,
+            device_id: uuid_col(&row, "device_id")?,
+            token_hash: hash_col(&row, "token_hash")?,
+        };
+        let visible: Option<String> = row.try_get("owner_id")?;
+        let part = match visible {
+            Some(_) => Some(part_row(&row)?),
+            None => None,
+        };
+        Ok(Some((viewer, part)))
+    }
 }
 
 fn uuid_col(row: &SqliteRow, col: &str) -> StoreResult<Uuid> {
@@ -768,26 +798,7 @@ impl Database for SqliteDatabase {
                 Err(e) => tracing::debug!(error = %e, "in-place read failed; asking the pool"),
             }
         }
-        let row = sqlx::query(TOKEN_PART_SQL)
-            .bind(&token[..])
-            .bind(event_id.to_string())
-            .bind(kind.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let viewer = ViewerPrincipal {
-            account_id: uuid_col(&row, "account_id")?,
-            device_id: uuid_col(&row, "device_id")?,
-            token_hash: hash_col(&row, "token_hash")?,
-        };
-        let visible: Option<String> = row.try_get("owner_id")?;
-        let part = match visible {
-            Some(_) => Some(part_row(&row)?),
-            None => None,
-        };
-        Ok(Some((viewer, part)))
+        self.pooled_part_by_token(token, event_id, kind).await
     }
 
     async fn viewer_event(
@@ -1035,3 +1046,113 @@ const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id, d.token_ha
      LEFT JOIN cameras c ON c.id = e.camera_id AND (c.owner_id = d.account_id \
        OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = d.account_id)) \
      WHERE d.token_hash = ?1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-place download query and the pooled one agree, and both see
+    /// every change at once: a share withdrawn, a device removed.
+    #[tokio::test]
+    async fn in_place_and_pooled_download_queries_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("db").display());
+        let db = SqliteDatabase::open(&url, 4).await.unwrap();
+        assert!(db.inline.is_some(), "a database file gets in-place reads");
+
+        // Owner A with a camera and a thumbnail, member C, stranger B.
+        let mut tokens = Vec::new();
+        let mut devices = Vec::new();
+        for (i, name) in ["a", "b", "c"].into_iter().enumerate() {
+            let account = Uuid::new_v4();
+            db.create_account(account, name, 1).await.unwrap();
+            let enrollment = [i as u8; 32];
+            db.create_one_time(OneTimeKind::Enrollment, &enrollment, account, 100, 1)
+                .await
+                .unwrap();
+            let device = Uuid::new_v4();
+            let token = [10 + i as u8; 32];
+            db.enroll(&enrollment, device, name, &token, 2)
+                .await
+                .unwrap()
+                .unwrap();
+            tokens.push(token);
+            devices.push((account, device));
+        }
+        let [(a, a_device), _, (c, _)] = devices[..] else {
+            unreachable!()
+        };
+        let claim = [50u8; 32];
+        db.create_one_time(OneTimeKind::Claim, &claim, a, 100, 1)
+            .await
+            .unwrap();
+        let camera = NewCamera {
+            id: Uuid::new_v4(),
+            token_hash: [60u8; 32],
+            device_public_key: "key".into(),
+            pairing_proof: "proof".into(),
+            created_at: 3,
+        };
+        db.register_camera(&claim, &camera, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(db.confirm_camera(a, camera.id).await.unwrap());
+        let event = Uuid::now_v7();
+        db.insert_part(&NewPart {
+            event_id: event,
+            camera_id: camera.id,
+            captured_at: 4,
+            kind: PartKind::Thumbnail,
+            header_key: "blobs/aa/header".into(),
+            header_size: 200,
+            header_sha256: vec![1; 32],
+            payload_key: "blobs/bb/payload".into(),
+            payload_size: 20_480,
+            payload_sha256: vec![2; 32],
+            created_at: 4,
+        })
+        .await
+        .unwrap();
+        assert!(db.put_share(a, camera.id, c, 5).await.unwrap());
+
+        // (token, event, kind) → does the token name a device, is the part visible.
+        let check = |token: TokenHash, event_id: Uuid, kind: PartKind, want: Option<bool>| {
+            let db = db.clone();
+            async move {
+                let inline = db
+                    .inline
+                    .as_ref()
+                    .unwrap()
+                    .token_part(TOKEN_PART_SQL, &token, event_id, kind)
+                    .unwrap();
+                let pooled = db
+                    .pooled_part_by_token(&token, event_id, kind)
+                    .await
+                    .unwrap();
+                assert_eq!(inline, pooled);
+                assert_eq!(inline.map(|(_, part)| part.is_some()), want);
+                pooled
+            }
+        };
+        let (viewer, part) = check(tokens[0], event, PartKind::Thumbnail, Some(true))
+            .await
+            .unwrap();
+        assert_eq!((viewer.account_id, viewer.device_id), (a, a_device));
+        let part = part.unwrap();
+        assert_eq!(
+            (part.header_size, part.payload_size, part.owner_id),
+            (200, 20_480, a)
+        );
+        check(tokens[0], event, PartKind::Clip, Some(false)).await;
+        check(tokens[0], Uuid::now_v7(), PartKind::Thumbnail, Some(false)).await;
+        check(tokens[1], event, PartKind::Thumbnail, Some(false)).await;
+        check(tokens[2], event, PartKind::Thumbnail, Some(true)).await;
+        check([99u8; 32], event, PartKind::Thumbnail, None).await;
+
+        assert!(db.delete_share(a, camera.id, c).await.unwrap());
+        check(tokens[2], event, PartKind::Thumbnail, Some(false)).await;
+        assert!(db.delete_device(a, a_device).await.unwrap());
+        check(tokens[0], event, PartKind::Thumbnail, None).await;
+    }
+}
