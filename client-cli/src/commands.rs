@@ -249,10 +249,12 @@ async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> {
                         Confirmation::Confirmed {
                             camera_id,
                             name,
-                            device_key,
+                            fingerprint,
                             epoch,
+                            ..
                         } => s.push_str(&format!(
-                            "confirmed {camera_id} {name:?}: device key {device_key} pinned, recipient set epoch {epoch} published\n"
+                            "confirmed {camera_id} {name:?}: device key {fingerprint} pinned \
+                             (the camera shows the same fingerprint), recipient set epoch {epoch} published\n"
                         )),
                         Confirmation::Refused { camera_id, reason } => {
                             s.push_str(&format!("REFUSED   {camera_id}: {reason}\n"))

@@ -40,6 +40,8 @@ fn redact(text: &str, env: &Env) -> String {
             "[RECOVERY-KEY]".to_owned()
         } else if word.starts_with("SEALCAM1") {
             "[PAIRING-CODE]".to_owned()
+        } else if is_fingerprint(word) {
+            "[FINGERPRINT]".to_owned()
         } else if word.starts_with("sealcam-device-") {
             "[DEVICE-KEY]".to_owned()
         } else if word.starts_with("sce_") || word.starts_with("scl_") {
@@ -57,6 +59,17 @@ fn redact(text: &str, env: &Env) -> String {
         words.push(format!("{r}{suffix}{tail}"));
     }
     words.concat()
+}
+
+/// A key fingerprint: four groups of four base32 characters.
+fn is_fingerprint(word: &str) -> bool {
+    let groups: Vec<&str> = word.split('-').collect();
+    groups.len() == 4
+        && groups.iter().all(|g| {
+            g.len() == 4
+                && g.bytes()
+                    .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+        })
 }
 
 fn check(name: &str, actual: &str) {

@@ -63,6 +63,9 @@ pub enum Confirmation {
         name: String,
         /// Its device key, as pinned.
         device_key: String,
+        /// The device key's fingerprint, as the camera shows it
+        /// (`sealcam-device pair` prints it), for people to compare.
+        fingerprint: String,
         /// The epoch of its first recipient set.
         epoch: u64,
     },
@@ -188,6 +191,7 @@ impl Client {
                 camera_id,
                 name: pairing.name.clone(),
                 device_key: device_key.to_string(),
+                fingerprint: device_key.fingerprint(),
                 epoch,
             });
         }
