@@ -47,7 +47,7 @@ use uuid::Uuid;
 
 use crate::config::{Config, S3Config};
 use crate::open_files::OpenFiles;
-use crate::store::Database;
+use crate::store::{Database, NAMED_BLOBS_BATCH};
 
 /// A blob store failure.
 #[derive(Debug, thiserror::Error)]
@@ -496,7 +496,19 @@ impl BlobStore {
                 candidates.push(meta.location.to_string());
             }
         }
-        for key in candidates {
+        // Set aside the blobs that parts name, a batch per read; only the
+        // rest are claimed, each in its own write that checks again.
+        let mut unnamed = Vec::new();
+        for batch in candidates.chunks(NAMED_BLOBS_BATCH) {
+            match db.named_blobs(batch).await {
+                Ok(named) => unnamed.extend(batch.iter().filter(|k| !named.contains(*k)).cloned()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "orphan sweep: database unavailable, stopping");
+                    return Ok(removed);
+                }
+            }
+        }
+        for key in unnamed {
             let now = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);

@@ -12,6 +12,7 @@ pub mod postgres;
 pub mod sqlite;
 mod sqlite_inline;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -41,6 +42,9 @@ pub enum StoreError {
     #[error("blob {0} was swept before it was recorded; upload again")]
     BlobSwept(String),
 }
+
+/// The most keys one [`Database::named_blobs`] call takes.
+pub const NAMED_BLOBS_BATCH: usize = 500;
 
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -463,6 +467,11 @@ pub trait Database: Send + Sync + 'static {
     /// [`Database::insert_part`] and [`Database::replace_header`] per key, so
     /// any number of replicas may sweep while others upload.
     async fn claim_orphan(&self, key: &str, now: i64) -> StoreResult<bool>;
+    /// Of `keys`, those that some part names: a plain read, with which the
+    /// sweep sets aside the blobs in use (nearly all of them) before it
+    /// claims each of the rest with [`Database::claim_orphan`], which checks
+    /// again under its lock. At most [`NAMED_BLOBS_BATCH`] keys per call.
+    async fn named_blobs(&self, keys: &[String]) -> StoreResult<HashSet<String>>;
     /// Deletes sweep tombstones older than `before` (Unix seconds).
     async fn prune_tombstones(&self, before: i64) -> StoreResult<u64>;
     /// A page of every blob a part names, ordered by key, strictly after

@@ -13,6 +13,7 @@
 //! needed to build.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -985,6 +986,20 @@ impl Database for PostgresDatabase {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn named_blobs(&self, keys: &[String]) -> StoreResult<HashSet<String>> {
+        if keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let named: Vec<String> = sqlx::query_scalar(
+            "SELECT header_key FROM parts WHERE header_key = ANY($1) UNION \
+             SELECT payload_key FROM parts WHERE payload_key = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(named.into_iter().collect())
     }
 
     async fn prune_tombstones(&self, before: i64) -> StoreResult<u64> {

@@ -7,6 +7,7 @@
 //! Queries use sqlx's runtime API: no database is needed to build.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -987,6 +988,26 @@ impl Database for SqliteDatabase {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn named_blobs(&self, keys: &[String]) -> StoreResult<HashSet<String>> {
+        if keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        // ?1…?N, used by both lists.
+        let list = (1..=keys.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT header_key FROM parts WHERE header_key IN ({list}) UNION \
+             SELECT payload_key FROM parts WHERE payload_key IN ({list})"
+        );
+        let mut query = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        for key in keys {
+            query = query.bind(key);
+        }
+        Ok(query.fetch_all(&self.pool).await?.into_iter().collect())
     }
 
     async fn prune_tombstones(&self, before: i64) -> StoreResult<u64> {

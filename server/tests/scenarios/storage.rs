@@ -112,6 +112,17 @@ pub async fn sweep_and_upload_never_both_win(b: Backend) {
         InsertPart::Inserted
     );
     assert!(!db.claim_orphan(&key, now()).await.unwrap());
+    // The sweep's batched read sets aside exactly the named keys.
+    let stray = BlobStore::new_key();
+    let named = db
+        .named_blobs(&[key.clone(), format!("{key}-h"), stray.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        named,
+        [key.clone(), format!("{key}-h")].into_iter().collect()
+    );
+    assert!(db.named_blobs(&[]).await.unwrap().is_empty());
 
     // Raced: for every key exactly one side wins.
     const RACES: usize = 40;
