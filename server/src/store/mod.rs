@@ -9,6 +9,7 @@
 //! nothing that decides it is cached.
 
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 mod sqlite_inline;
 

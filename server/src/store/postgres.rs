@@ -18,16 +18,17 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sealcam_wire::{CameraRole, CameraStatus, PartKind};
+use sealcam_wire::{CameraRole, PartKind};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row as _, SqlSafeStr as _};
 use uuid::Uuid;
 
+use super::rows::{group_events, hash_col, part_row, status_col, to_i64, token_part_row, u64_col};
 use super::{
     BlobRef, CameraPrincipal, CameraRow, Database, DeviceRow, EventFilter, EventRow, InsertPart,
-    NewCamera, NewPart, OneTimeKind, PartRow, PartSizes, RecordKind, ShareRow, StoreError,
-    StoreResult, ViewerPrincipal, Written,
+    NewCamera, NewPart, OneTimeKind, PartRow, RecordKind, ShareRow, StoreError, StoreResult,
+    ViewerPrincipal, Written,
 };
 use crate::tokens::TokenHash;
 
@@ -80,84 +81,11 @@ impl PostgresDatabase {
     }
 }
 
-fn hash_col(row: &PgRow, col: &str) -> StoreResult<TokenHash> {
-    let bytes: Vec<u8> = row.try_get(col)?;
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("{col}: not 32 bytes")))
-}
-
-fn u64_col(row: &PgRow, col: &str) -> StoreResult<u64> {
-    let v: i64 = row.try_get(col)?;
-    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col}: negative")))
-}
-
-fn kind_col(row: &PgRow, col: &str) -> StoreResult<PartKind> {
-    let text: String = row.try_get(col)?;
-    text.parse()
-        .map_err(|_| StoreError::Corrupt(format!("{col}: unknown kind {text:?}")))
-}
-
-fn status_col(row: &PgRow) -> StoreResult<CameraStatus> {
-    let text: String = row.try_get("status")?;
-    match text.as_str() {
-        "pending" => Ok(CameraStatus::Pending),
-        "active" => Ok(CameraStatus::Active),
-        _ => Err(StoreError::Corrupt(format!("status {text:?}"))),
-    }
-}
-
-fn to_i64(v: u64) -> i64 {
-    // Sizes and epochs are checked against i64::MAX at the HTTP edge; saturate defensively.
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn part_row(row: &PgRow) -> StoreResult<PartRow> {
-    Ok(PartRow {
-        event_id: row.try_get("event_id")?,
-        camera_id: row.try_get("camera_id")?,
-        owner_id: row.try_get("owner_id")?,
-        kind: kind_col(row, "kind")?,
-        header_key: row.try_get("header_key")?,
-        header_size: u64_col(row, "header_size")?,
-        header_sha256: row.try_get("header_sha256")?,
-        payload_key: row.try_get("payload_key")?,
-        payload_size: u64_col(row, "payload_size")?,
-        payload_sha256: row.try_get("payload_sha256")?,
-    })
-}
-
 /// Whether account `$1` may see camera `c`.
 macro_rules! visible {
     () => {
         "(c.owner_id = $1 OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = $1))"
     };
-}
-
-fn group_events(rows: &[PgRow]) -> StoreResult<Vec<EventRow>> {
-    let mut events: Vec<EventRow> = Vec::new();
-    for row in rows {
-        let id: Uuid = row.try_get("id")?;
-        let part = PartSizes {
-            kind: kind_col(row, "kind")?,
-            header_size: u64_col(row, "header_size")?,
-            payload_size: u64_col(row, "payload_size")?,
-        };
-        match events.last_mut() {
-            Some(last) if last.id == id => last.parts.push(part),
-            _ => events.push(EventRow {
-                id,
-                camera_id: row.try_get("camera_id")?,
-                owner_id: row.try_get("owner_id")?,
-                captured_at: row.try_get("captured_at")?,
-                parts: vec![part],
-            }),
-        }
-    }
-    for event in &mut events {
-        event.parts.sort_by_key(|p| p.kind);
-    }
-    Ok(events)
 }
 
 /// Takes the per-key advisory locks that serialise the sweep's claim on a
@@ -786,20 +714,7 @@ impl Database for PostgresDatabase {
             .bind(kind.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let viewer = ViewerPrincipal {
-            account_id: row.try_get("account_id")?,
-            device_id: row.try_get("device_id")?,
-            token_hash: hash_col(&row, "token_hash")?,
-        };
-        let visible: Option<Uuid> = row.try_get("owner_id")?;
-        let part = match visible {
-            Some(_) => Some(part_row(&row)?),
-            None => None,
-        };
-        Ok(Some((viewer, part)))
+        row.as_ref().map(token_part_row).transpose()
     }
 
     async fn viewer_event(

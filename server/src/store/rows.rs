@@ -1,0 +1,159 @@
+//! Row mapping shared by the SQLite and PostgreSQL backends. The two store
+//! ids differently (TEXT against UUID) and decode every other column the
+//! same way, so each row type says how to read an id and the rest is here.
+
+use sealcam_wire::{CameraStatus, PartKind};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use super::{EventRow, PartRow, PartSizes, StoreError, StoreResult, ViewerPrincipal};
+use crate::tokens::TokenHash;
+
+/// The columns a result row of either backend yields.
+pub(super) trait Columns {
+    /// An id column.
+    fn id(&self, col: &str) -> StoreResult<Uuid>;
+    /// A nullable id column.
+    fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>>;
+    /// A byte-string column.
+    fn bytes(&self, col: &str) -> StoreResult<Vec<u8>>;
+    /// An integer column.
+    fn int(&self, col: &str) -> StoreResult<i64>;
+    /// A text column.
+    fn text(&self, col: &str) -> StoreResult<String>;
+}
+
+/// The getters that read the same on both backends.
+macro_rules! plain_columns {
+    () => {
+        fn bytes(&self, col: &str) -> StoreResult<Vec<u8>> {
+            Ok(self.try_get(col)?)
+        }
+        fn int(&self, col: &str) -> StoreResult<i64> {
+            Ok(self.try_get(col)?)
+        }
+        fn text(&self, col: &str) -> StoreResult<String> {
+            Ok(self.try_get(col)?)
+        }
+    };
+}
+
+/// SQLite keeps ids as hyphenated TEXT.
+impl Columns for SqliteRow {
+    fn id(&self, col: &str) -> StoreResult<Uuid> {
+        let text: String = self.try_get(col)?;
+        Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+    }
+    fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        let text: Option<String> = self.try_get(col)?;
+        text.map(|t| Uuid::parse_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+            .transpose()
+    }
+    plain_columns!();
+}
+
+/// PostgreSQL keeps ids as UUID.
+impl Columns for PgRow {
+    fn id(&self, col: &str) -> StoreResult<Uuid> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        Ok(self.try_get(col)?)
+    }
+    plain_columns!();
+}
+
+pub(super) fn uuid_col(row: &impl Columns, col: &str) -> StoreResult<Uuid> {
+    row.id(col)
+}
+
+pub(super) fn hash_col(row: &impl Columns, col: &str) -> StoreResult<TokenHash> {
+    row.bytes(col)?
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{col}: not 32 bytes")))
+}
+
+pub(super) fn u64_col(row: &impl Columns, col: &str) -> StoreResult<u64> {
+    u64::try_from(row.int(col)?).map_err(|_| StoreError::Corrupt(format!("{col}: negative")))
+}
+
+fn kind_col(row: &impl Columns, col: &str) -> StoreResult<PartKind> {
+    let text = row.text(col)?;
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{col}: unknown kind {text:?}")))
+}
+
+pub(super) fn status_col(row: &impl Columns) -> StoreResult<CameraStatus> {
+    let text = row.text("status")?;
+    match text.as_str() {
+        "pending" => Ok(CameraStatus::Pending),
+        "active" => Ok(CameraStatus::Active),
+        _ => Err(StoreError::Corrupt(format!("status {text:?}"))),
+    }
+}
+
+pub(super) fn to_i64(v: u64) -> i64 {
+    // Sizes and epochs are checked against i64::MAX at the HTTP edge; saturate defensively.
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub(super) fn part_row(row: &impl Columns) -> StoreResult<PartRow> {
+    Ok(PartRow {
+        event_id: row.id("event_id")?,
+        camera_id: row.id("camera_id")?,
+        owner_id: row.id("owner_id")?,
+        kind: kind_col(row, "kind")?,
+        header_key: row.text("header_key")?,
+        header_size: u64_col(row, "header_size")?,
+        header_sha256: row.bytes("header_sha256")?,
+        payload_key: row.text("payload_key")?,
+        payload_size: u64_col(row, "payload_size")?,
+        payload_sha256: row.bytes("payload_sha256")?,
+    })
+}
+
+/// A row of the download statement (`TOKEN_PART_SQL`): the device, and the
+/// part when its account may see it (`owner_id` is NULL otherwise).
+pub(super) fn token_part_row(
+    row: &impl Columns,
+) -> StoreResult<(ViewerPrincipal, Option<PartRow>)> {
+    let viewer = ViewerPrincipal {
+        account_id: row.id("account_id")?,
+        device_id: row.id("device_id")?,
+        token_hash: hash_col(row, "token_hash")?,
+    };
+    let part = match row.opt_id("owner_id")? {
+        Some(_) => Some(part_row(row)?),
+        None => None,
+    };
+    Ok((viewer, part))
+}
+
+/// Events from rows ordered by event, one row per part.
+pub(super) fn group_events<R: Columns>(rows: &[R]) -> StoreResult<Vec<EventRow>> {
+    let mut events: Vec<EventRow> = Vec::new();
+    for row in rows {
+        let id = row.id("id")?;
+        let part = PartSizes {
+            kind: kind_col(row, "kind")?,
+            header_size: u64_col(row, "header_size")?,
+            payload_size: u64_col(row, "payload_size")?,
+        };
+        match events.last_mut() {
+            Some(last) if last.id == id => last.parts.push(part),
+            _ => events.push(EventRow {
+                id,
+                camera_id: row.id("camera_id")?,
+                owner_id: row.id("owner_id")?,
+                captured_at: row.int("captured_at")?,
+                parts: vec![part],
+            }),
+        }
+    }
+    for event in &mut events {
+        event.parts.sort_by_key(|p| p.kind);
+    }
+    Ok(events)
+}
