@@ -8,18 +8,14 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bytes, enroll_pair_confirm, spawn_binary, BIN};
+use common::uploads::{create_account_cli, put, upload_until_killed, Uploads};
+use common::{enroll_pair_confirm, spawn_binary};
 use reqwest::{Client, StatusCode};
 use sealcam_server::{Config, Server};
-use sealcam_wire::{EventPage, PartKind};
-use uuid::Uuid;
+use sealcam_wire::EventPage;
 
 /// The configuration of both replicas, as environment variables for the binary.
 fn env_of(config: &Config) -> Vec<(String, String)> {
@@ -50,43 +46,6 @@ fn env_of(config: &Config) -> Vec<(String, String)> {
     ]
 }
 
-#[derive(Clone)]
-struct Sent {
-    header: Vec<u8>,
-    seed: u64,
-    len: usize,
-}
-
-impl Sent {
-    fn body(&self) -> Vec<u8> {
-        let mut body = self.header.clone();
-        body.extend_from_slice(&bytes(self.seed, self.len));
-        body
-    }
-}
-
-async fn put(
-    http: &Client,
-    base: &str,
-    token: &str,
-    event: Uuid,
-    kind: PartKind,
-    part: &Sent,
-) -> reqwest::Result<StatusCode> {
-    let url = format!(
-        "{base}/v1/events/{event}/parts/{kind}?captured_at={}&header_len={}",
-        common::now(),
-        part.header.len()
-    );
-    Ok(http
-        .put(url)
-        .bearer_auth(token)
-        .body(part.body())
-        .send()
-        .await?
-        .status())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_one_killed_mid_upload_lose_nothing_acknowledged() {
     let Some(services) = common::services("two_replicas_one_killed_mid_upload") else {
@@ -101,20 +60,7 @@ async fn two_replicas_one_killed_mid_upload_lose_nothing_acknowledged() {
 
 async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
     // The operator creates the account with the CLI, against PostgreSQL.
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["accounts", "create", "replicas", "--json"])
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let account: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let enrollment = account["enrollment_token"].as_str().unwrap().to_owned();
+    let enrollment = create_account_cli(dir, "replicas", env.iter().map(|(k, v)| (k, v)));
 
     // Replica A: the real binary. Replica B: in-process (its sweep is driven
     // from here). Both on the same database and bucket.
@@ -129,63 +75,16 @@ async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
 
     // Concurrent uploads through A: thumbnails and clips of 1–7 MiB (the
     // larger ones multipart on S3); SIGKILL A after enough acknowledgements.
-    let sent: Arc<Mutex<HashMap<(Uuid, PartKind), Sent>>> = Arc::default();
-    let acked: Arc<Mutex<Vec<(Uuid, PartKind)>>> = Arc::default();
-    let ack_count = Arc::new(AtomicUsize::new(0));
-    let enough = Arc::new(tokio::sync::Notify::new());
-    const WORKERS: u64 = 3;
-    const KILL_AFTER: usize = 10;
-    let mut workers = Vec::new();
-    for w in 0..WORKERS {
-        let (http, base, token) = (http.clone(), base_a.clone(), camera.credential.clone());
-        let (sent, acked, ack_count, enough) = (
-            sent.clone(),
-            acked.clone(),
-            ack_count.clone(),
-            enough.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            for i in 0u64.. {
-                let event = Uuid::now_v7();
-                for (k, kind) in [PartKind::Thumbnail, PartKind::Clip]
-                    .into_iter()
-                    .enumerate()
-                {
-                    let seed = w * 1_000_000 + i * 10 + k as u64;
-                    let len = match kind {
-                        PartKind::Clip => (1 + (seed as usize % 7)) * 1024 * 1024 + 17,
-                        _ => 20_000,
-                    };
-                    let part = Sent {
-                        header: format!("age-header-{seed}").into_bytes(),
-                        seed,
-                        len,
-                    };
-                    sent.lock().unwrap().insert((event, kind), part.clone());
-                    match put(&http, &base, &token, event, kind, &part).await {
-                        Ok(StatusCode::CREATED) => {
-                            acked.lock().unwrap().push((event, kind));
-                            if ack_count.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER {
-                                enough.notify_one();
-                            }
-                        }
-                        Ok(StatusCode::SERVICE_UNAVAILABLE) => {}
-                        Ok(status) => panic!("unexpected status {status}"),
-                        Err(_) => return, // replica A is gone
-                    }
-                }
-            }
-        }));
-    }
-    enough.notified().await;
-    a.kill().unwrap(); // SIGKILL, uploads in flight
-    a.wait().unwrap();
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
-    let sent = sent.lock().unwrap().clone();
-    assert!(acked.len() >= KILL_AFTER);
+    let Uploads { sent, acked } = upload_until_killed(
+        &http,
+        &base_a,
+        &camera.credential,
+        3,
+        10,
+        |seed| (1 + (seed as usize % 7)) * 1024 * 1024 + 17,
+        &mut a,
+    )
+    .await;
 
     // Every upload A acknowledged is served by B, byte for byte.
     let get = |path: String| {

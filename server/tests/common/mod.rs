@@ -11,6 +11,8 @@ use sealcam_wire::{
 };
 use uuid::Uuid;
 
+pub mod uploads;
+
 /// A running server and a client for it.
 pub struct TestServer {
     pub server: RunningServer,
