@@ -17,14 +17,14 @@
 //! prints figures; it asserts nothing about speed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::net::TcpListener as StdListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use sealcam_server::{Config, Server};
-use sealcam_wire::{EnrollResponse, PairingResponse, RegisterCameraResponse};
 use uuid::Uuid;
 
 const THUMB: usize = 20 * 1024;
@@ -53,42 +53,8 @@ fn main() {
         let base = format!("http://{}", server.addr());
         let http = reqwest::Client::new();
         let account = server.create_account("bench").await.unwrap();
-        let viewer: EnrollResponse = http
-            .post(format!("{base}/v1/enroll"))
-            .json(&serde_json::json!({"token": account.enrollment_token, "device_name": "bench"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let pairing: PairingResponse = http
-            .post(format!("{base}/v1/pairings"))
-            .bearer_auth(&viewer.credential)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let camera: RegisterCameraResponse = http
-            .post(format!("{base}/v1/cameras/register"))
-            .json(&serde_json::json!({
-                "claim_token": pairing.claim_token,
-                "device_public_key": STANDARD.encode([1u8; 32]),
-                "pairing_proof": STANDARD.encode([2u8; 32]),
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        http.post(format!("{base}/v1/cameras/{}/confirm", camera.camera_id))
-            .bearer_auth(&viewer.credential)
-            .send()
-            .await
-            .unwrap();
+        let (viewer, camera) =
+            common::enroll_pair_confirm(&http, &base, &base, &account.enrollment_token).await;
         // A few other events so the lookup is not against a one-row table.
         let mut last = (String::new(), String::new(), Vec::new(), Vec::new());
         for i in 0..200u32 {
