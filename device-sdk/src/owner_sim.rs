@@ -130,6 +130,7 @@ impl SimOwner {
             claim_token: p.claim_token.clone(),
             owner: self.account,
             owner_key: self.key.public(),
+            trust: None,
             secret: secret.clone(),
             expires_at: u64::try_from(p.expires_at).unwrap_or(0),
         };

@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use sealcam_format::{Binding, PartKind};
-use sealcam_keys::{CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, ViewerIdentity};
+use sealcam_keys::{
+    CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, RootSigningKey, ViewerIdentity,
+};
 
 /// The viewer identity every object target opens with.
 pub fn viewer() -> ViewerIdentity {
@@ -18,6 +20,11 @@ pub fn device() -> DeviceKey {
 /// The owner key of the fuzzed account.
 pub fn owner_key() -> OwnerSigningKey {
     OwnerSigningKey::from_seed(&[9u8; 32])
+}
+
+/// The root key of the fuzzed account (owner trust v2).
+pub fn root_key() -> RootSigningKey {
+    RootSigningKey::from_seed(&[11u8; 32])
 }
 
 /// The binding the object target asks for.

@@ -110,6 +110,7 @@ impl Client {
             claim_token: claim.claim_token.clone(),
             owner: self.device().info.account_id,
             owner_key: self.device().info.owner_key,
+            trust: None,
             secret: secret.clone(),
             expires_at: u64::try_from(claim.expires_at).unwrap_or(0),
         };

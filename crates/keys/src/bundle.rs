@@ -68,6 +68,19 @@ impl OwnerKeyBundle {
         }
     }
 
+    /// A bundle for an owner key made by a rotation on an owner device,
+    /// which does not hold the recovery key: its recovery tag is all zeros.
+    /// Under owner trust v2 the key log, not the tag, tells which owner key
+    /// is current, and recovery resets the owner key rather than trusting
+    /// this bundle.
+    pub fn rotated(owner: OwnerId, key: OwnerSigningKey) -> Self {
+        Self {
+            owner,
+            key,
+            recovery_tag: [0; 32],
+        }
+    }
+
     /// The owner.
     pub fn owner(&self) -> OwnerId {
         self.owner

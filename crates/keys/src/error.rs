@@ -81,6 +81,94 @@ pub enum RecipientSetError {
     /// The set has too many or no recipients, or a recipient twice.
     #[error("invalid recipient list: {0}")]
     InvalidRecipients(&'static str),
+    /// The set names another camera's device key (a set meant for another
+    /// camera, handed to this one).
+    #[error("recipient set names another camera's device key")]
+    WrongDevice,
+    /// A set of the first format (no device key, no owner-key generation),
+    /// refused by a camera paired under owner trust v2.
+    #[error("recipient set of the legacy format (v1) refused: this camera takes only v2 sets")]
+    Legacy,
+    /// The set claims an owner-key generation other than the one the camera holds.
+    #[error("recipient set claims owner key generation {claimed:?}, the camera holds {held:?}")]
+    OtherKeyGeneration {
+        /// `(reset, generation)` in the set.
+        claimed: (u64, u64),
+        /// `(reset, generation)` the camera holds.
+        held: (u64, u64),
+    },
+    /// The epoch grows by more than [`MAX_EPOCH_JUMP`](crate::MAX_EPOCH_JUMP).
+    #[error(
+        "recipient set epoch {offered} jumps too far ahead of {accepted} (at most {max} at once)"
+    )]
+    EpochJump {
+        /// The epoch already accepted (0 before the first set).
+        accepted: u64,
+        /// The epoch offered.
+        offered: u64,
+        /// The bound.
+        max: u64,
+    },
+    /// The set expired before it was offered.
+    #[error("recipient set expired at {expires_at} (unix seconds); the owner must renew it")]
+    Expired {
+        /// When it expired.
+        expires_at: u64,
+    },
+}
+
+/// An owner key statement or key log that a device must refuse (owner trust v2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyStatementError {
+    /// Not a well-formed statement or log.
+    #[error("malformed owner key statement: {0}")]
+    Malformed(&'static str),
+    /// A format version this build does not read.
+    #[error("owner key statement version {0} is not supported; update sealcam")]
+    UnsupportedVersion(u8),
+    /// It names another account.
+    #[error("owner key statement is for another owner")]
+    WrongOwner,
+    /// It names another root key than the one pinned.
+    #[error("owner key statement names another root key than the pinned one")]
+    OtherRootKey,
+    /// A reset, but no root key is pinned to check it with.
+    #[error("a reset cannot be checked: no root key is pinned yet")]
+    NoRootKey,
+    /// The signature does not verify under the key that must have signed it.
+    #[error("owner key statement is not signed by the key that must sign it")]
+    BadSignature,
+    /// It is older than the state held (a replay, or a retired key's statement).
+    #[error("owner key statement {statement:?} is older than the held owner key {held:?}")]
+    Superseded {
+        /// `(reset, generation)` it claims.
+        statement: (u64, u64),
+        /// `(reset, generation)` held.
+        held: (u64, u64),
+    },
+    /// A different key for the generation held: two rotations from the same key.
+    #[error("two owner keys claim reset {reset}, generation {generation} (a fork)")]
+    Fork {
+        /// The reset both claim.
+        reset: u64,
+        /// The generation both claim.
+        generation: u64,
+    },
+    /// Not the next step from the held state (a statement in between is missing).
+    #[error("owner key statement {statement:?} does not follow the held owner key {held:?}")]
+    Gap {
+        /// `(reset, generation)` it claims.
+        statement: (u64, u64),
+        /// `(reset, generation)` held.
+        held: (u64, u64),
+    },
+    /// The log holds no reset signed by the root key.
+    #[error("the key log holds no reset signed by the root key")]
+    NoReset,
+    /// A counter would overflow.
+    #[error("owner key generation overflow")]
+    Overflow,
 }
 
 /// A pairing code or pairing proof that cannot be used.

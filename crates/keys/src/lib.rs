@@ -13,6 +13,9 @@
 //! | [`SignedRecipientSet`] | `{owner, camera, epoch, recipients, issued_at}` signed by the owner key |
 //! | [`PairingCode`] | what a camera is given to pair: server, claim token, owner key, a secret |
 //! | [`OwnerKeyBundle`] | the owner signing key sealed to every viewer and the recovery key |
+//! | [`RootSigningKey`] | Ed25519, derived from the recovery key; signs owner key resets only |
+//! | [`KeyStatement`], [`KeyLog`] | owner key rotations and resets, in order (owner trust v2) |
+//! | [`OwnerKeyState`] | the owner key a camera or device follows through the key log |
 //!
 //! Secrets zeroize when dropped and never print in `Debug`. Key files are
 //! written with mode 0600 and refused when group- or world-readable
@@ -47,9 +50,11 @@ pub mod codec;
 mod device;
 mod error;
 mod ids;
+mod key_log;
 mod owner;
 mod pairing;
 mod recipient_set;
+mod root;
 pub mod secret_file;
 mod signing;
 mod text;
@@ -57,14 +62,19 @@ mod viewer;
 
 pub use bundle::OwnerKeyBundle;
 pub use device::{DeviceKey, DevicePublicKey, DeviceSignature};
-pub use error::{BundleError, KeyError, PairingError, RecipientSetError};
+pub use error::{BundleError, KeyError, KeyStatementError, PairingError, RecipientSetError};
 pub use ids::{CameraId, EventId, OwnerId};
+pub use key_log::{
+    Applied, KeyLog, KeyStatement, LogReport, OwnerKeyState, StatementKind, MAX_LOG_ENTRIES,
+    STATEMENT_LEN,
+};
 pub use owner::{OwnerPublicKey, OwnerSigningKey};
 pub use pairing::{PairingCode, PairingProof, PairingSecret};
 pub use recipient_set::{
-    Acceptance, RecipientSet, RecipientSetPin, SignedRecipientSet, VerifiedRecipientSet,
-    MAX_RECIPIENTS,
+    Acceptance, CameraPin, RecipientSet, RecipientSetPin, SetBinding, SignedRecipientSet,
+    VerifiedRecipientSet, MAX_EPOCH_JUMP, MAX_RECIPIENTS, SET_LIFETIME_SECS,
 };
+pub use root::{RootPublicKey, RootSigningKey};
 pub use viewer::{RecoveryKey, ViewerIdentity, ViewerRecipient};
 
 /// Seconds since the Unix epoch, as used in every sealcam document.

@@ -11,9 +11,12 @@
 //! code alphanumeric mode. Payload layout (little-endian):
 //!
 //! ```text
-//! version     1  = 1
+//! version     1  = 2 (1: without root_key, reset, generation)
 //! owner      16
 //! owner_key  32  Ed25519 public key of the owner
+//! root_key   32  v2: the account's root key (resets of the owner key)
+//! reset       8  v2: u64, the owner key's position in the key log
+//! generation  8  v2: u64
 //! secret     16  the pairing secret
 //! expires_at  8  u64 unix seconds
 //! claim       1+n  one-time claim token (ASCII)
@@ -29,10 +32,11 @@ use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::codec::{Reader, Writer};
-use crate::{DevicePublicKey, OwnerId, OwnerPublicKey, PairingError};
+use crate::{DevicePublicKey, OwnerId, OwnerPublicKey, PairingError, RootPublicKey};
 
 const PREFIX: &str = "SEALCAM1";
-const VERSION: u8 = 1;
+const VERSION_1: u8 = 1;
+const VERSION: u8 = 2;
 const PROOF_DOMAIN: &[u8] = b"sealcam pairing proof v1\x00";
 
 /// The 16-byte secret of a pairing code. Zeroized on drop, never printed.
@@ -139,6 +143,9 @@ pub struct PairingCode {
     pub owner: OwnerId,
     /// The owner signing key the camera pins (S4).
     pub owner_key: OwnerPublicKey,
+    /// The account's root key and the owner key's `(reset, generation)`
+    /// (owner trust v2). `None` in a version-1 code.
+    pub trust: Option<(RootPublicKey, u64, u64)>,
     /// The secret that never reaches the server (S5).
     pub secret: PairingSecret,
     /// Unix seconds after which the code is refused.
@@ -152,6 +159,7 @@ impl fmt::Debug for PairingCode {
             .field("claim_token", &"<redacted>")
             .field("owner", &self.owner)
             .field("owner_key", &self.owner_key)
+            .field("trust", &self.trust)
             .field("secret", &self.secret)
             .field("expires_at", &self.expires_at)
             .finish()
@@ -162,9 +170,18 @@ impl PairingCode {
     /// The compact text form (QR-alphanumeric safe).
     pub fn to_text(&self) -> Result<String, PairingError> {
         let mut payload = Vec::with_capacity(160);
-        payload.push(VERSION);
+        payload.push(if self.trust.is_some() {
+            VERSION
+        } else {
+            VERSION_1
+        });
         payload.extend_from_slice(&self.owner.to_bytes());
         payload.extend_from_slice(&self.owner_key.to_bytes());
+        if let Some((root, reset, generation)) = &self.trust {
+            payload.extend_from_slice(&root.to_bytes());
+            payload.put_u64(*reset);
+            payload.put_u64(*generation);
+        }
         payload.extend_from_slice(self.secret.as_bytes());
         payload.put_u64(self.expires_at);
         payload
@@ -212,12 +229,19 @@ impl PairingCode {
         let short = |_| Malformed("truncated");
         let mut r = Reader::new(payload);
         let version = r.u8().map_err(short)?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(Malformed("unsupported version"));
         }
         let owner = OwnerId::from_bytes(r.array().map_err(short)?);
         let owner_key = OwnerPublicKey::from_bytes(&r.array().map_err(short)?)
             .map_err(|_| Malformed("invalid owner key"))?;
+        let trust = if version == VERSION {
+            let root = RootPublicKey::from_bytes(&r.array().map_err(short)?)
+                .map_err(|_| Malformed("invalid root key"))?;
+            Some((root, r.u64().map_err(short)?, r.u64().map_err(short)?))
+        } else {
+            None
+        };
         let secret = PairingSecret(r.array().map_err(short)?);
         let expires_at = r.u64().map_err(short)?;
         let claim_token = ascii(
@@ -239,6 +263,7 @@ impl PairingCode {
             claim_token,
             owner,
             owner_key,
+            trust,
             secret,
             expires_at,
         })
@@ -274,6 +299,7 @@ mod tests {
             claim_token: "sck_0123456789abcdefABCDEF0123456789abcdefABC".into(),
             owner: OwnerId::random(),
             owner_key: OwnerSigningKey::generate().public(),
+            trust: Some((crate::RecoveryKey::generate().root_key().public(), 1, 0)),
             secret: PairingSecret::generate(),
             expires_at: 2_000_000_000,
         }

@@ -1,31 +1,66 @@
 //! The recipient set of a camera, signed by the owner key (S4).
 //!
-//! Byte layout (little-endian), specified in `docs/FORMAT.md`:
+//! Byte layout (little-endian), specified in `docs/FORMAT.md`. Version 2
+//! (owner trust v2) binds the camera's device key, the owner key's place in
+//! the key log, an expiry and the recovery recipient:
 //!
 //! ```text
-//! magic      8  "SCRSET\0\1"
-//! owner     16
-//! camera    16
-//! epoch      8  u64, grows with every change
-//! issued_at  8  u64 unix seconds
-//! count      2  u16, 1..=MAX_RECIPIENTS
+//! magic          8  "SCRSET\0\2"
+//! owner         16
+//! camera        16
+//! device_key    32  the camera's Ed25519 device key, pinned at confirmation
+//! epoch          8  u64, grows with every change
+//! issued_at      8  u64 unix seconds
+//! expires_at     8  u64 unix seconds
+//! key_reset      8  u64  the signing owner key's (reset, generation)
+//! key_generation 8  u64
+//! recovery       1+n the recovery key's recipient (also in the list)
+//! count          2  u16, 1..=MAX_RECIPIENTS
 //! count × { len 1, age recipient text `age1…` }
-//! signature 64  Ed25519 by the owner key over DOMAIN ‖ all bytes above
+//! signature     64  Ed25519 by the owner key over DOMAIN_V2 ‖ all bytes above
 //! ```
+//!
+//! Version 1 (`"SCRSET\0\1"`) has only owner, camera, epoch, issued_at and
+//! the list; it still parses, and verifies for owner devices and for cameras
+//! paired before v2 that never saw an owner key rotation.
 
 use std::collections::HashSet;
 
 use crate::codec::{Reader, Writer};
 use crate::{
-    CameraId, OwnerId, OwnerPublicKey, OwnerSigningKey, RecipientSetError, ViewerRecipient,
+    CameraId, DevicePublicKey, OwnerId, OwnerKeyState, OwnerPublicKey, OwnerSigningKey,
+    RecipientSetError, ViewerRecipient,
 };
 
 const MAGIC: &[u8; 8] = b"SCRSET\x00\x01";
+const MAGIC_V2: &[u8; 8] = b"SCRSET\x00\x02";
 const DOMAIN: &[u8] = b"sealcam recipient set v1\x00";
+const DOMAIN_V2: &[u8] = b"sealcam recipient set v2\x00";
 const SIG_LEN: usize = 64;
 
 /// The most recipients one set may name.
 pub const MAX_RECIPIENTS: usize = 64;
+
+/// The most a camera lets a set's epoch grow at once. Owner devices add one
+/// per change; a set that jumps further (to `u64::MAX`, say, so that the
+/// owner could never publish again) is refused.
+pub const MAX_EPOCH_JUMP: u64 = 1 << 20;
+
+/// How long a set stays valid after it is issued, unless renewed: 30 days.
+pub const SET_LIFETIME_SECS: u64 = 30 * 86_400;
+
+/// What a version-2 set binds beyond its recipients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetBinding {
+    /// The camera's device key, pinned by the owner at confirmation.
+    pub device_key: DevicePublicKey,
+    /// When the set stops being valid (unix seconds).
+    pub expires_at: u64,
+    /// `(reset, generation)` of the owner key that signs the set.
+    pub key_position: (u64, u64),
+    /// The recovery key's recipient (a camera past expiry seals to it alone).
+    pub recovery: ViewerRecipient,
+}
 
 /// Who may open what a camera records from now on: `{owner, camera, epoch,
 /// recipients, issued_at}`. Build it, then [`sign`](Self::sign) it.
@@ -36,6 +71,7 @@ pub struct RecipientSet {
     epoch: u64,
     issued_at: u64,
     recipients: Vec<ViewerRecipient>,
+    binding: Option<SetBinding>,
 }
 
 impl RecipientSet {
@@ -65,6 +101,34 @@ impl RecipientSet {
             epoch,
             issued_at,
             recipients,
+            binding: None,
+        })
+    }
+
+    /// A version-2 set (what owner devices publish): bound to the camera's
+    /// device key and to the signing owner key's place in the key log. The
+    /// recovery recipient must be one of `recipients`.
+    pub fn bound(
+        owner: OwnerId,
+        camera: CameraId,
+        epoch: u64,
+        issued_at: u64,
+        recipients: Vec<ViewerRecipient>,
+        binding: SetBinding,
+    ) -> Result<Self, RecipientSetError> {
+        check_recipients(&recipients)?;
+        if !recipients.contains(&binding.recovery) {
+            return Err(RecipientSetError::InvalidRecipients(
+                "the recovery key is not a recipient",
+            ));
+        }
+        Ok(Self {
+            owner,
+            camera,
+            epoch,
+            issued_at,
+            recipients,
+            binding: Some(binding),
         })
     }
 
@@ -88,14 +152,31 @@ impl RecipientSet {
     pub fn recipients(&self) -> &[ViewerRecipient] {
         &self.recipients
     }
+    /// What a version-2 set binds (`None` for a version-1 set).
+    pub fn binding(&self) -> Option<&SetBinding> {
+        self.binding.as_ref()
+    }
 
     fn body_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(60 + 63 * self.recipients.len() + SIG_LEN);
-        out.extend_from_slice(MAGIC);
+        let mut out = Vec::with_capacity(200 + 63 * self.recipients.len() + SIG_LEN);
+        out.extend_from_slice(if self.binding.is_some() {
+            MAGIC_V2
+        } else {
+            MAGIC
+        });
         out.extend_from_slice(&self.owner.to_bytes());
         out.extend_from_slice(&self.camera.to_bytes());
+        if let Some(b) = &self.binding {
+            out.extend_from_slice(&b.device_key.to_bytes());
+        }
         out.put_u64(self.epoch);
         out.put_u64(self.issued_at);
+        if let Some(b) = &self.binding {
+            out.put_u64(b.expires_at);
+            out.put_u64(b.key_position.0);
+            out.put_u64(b.key_position.1);
+            let _ = out.put_bytes8(b.recovery.to_string().as_bytes());
+        }
         // The constructor bounds the count by MAX_RECIPIENTS, which fits a u16.
         out.put_u16(self.recipients.len() as u16);
         for r in &self.recipients {
@@ -118,8 +199,13 @@ impl RecipientSet {
 }
 
 fn signed_message(body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(DOMAIN.len() + body.len());
-    m.extend_from_slice(DOMAIN);
+    let domain = if body.starts_with(MAGIC_V2) {
+        DOMAIN_V2
+    } else {
+        DOMAIN
+    };
+    let mut m = Vec::with_capacity(domain.len() + body.len());
+    m.extend_from_slice(domain);
     m.extend_from_slice(body);
     m
 }
@@ -169,14 +255,38 @@ impl SignedRecipientSet {
         if magic[..7] != MAGIC[..7] {
             return Err(Malformed("not a recipient set"));
         }
-        if magic[7] != MAGIC[7] {
-            return Err(RecipientSetError::UnsupportedVersion(magic[7]));
-        }
+        let v2 = match magic[7] {
+            1 => false,
+            2 => true,
+            v => return Err(RecipientSetError::UnsupportedVersion(v)),
+        };
         let short = |_| Malformed("truncated");
         let owner = OwnerId::from_bytes(r.array().map_err(short)?);
         let camera = CameraId::from_bytes(r.array().map_err(short)?);
+        let device_key = if v2 {
+            Some(
+                DevicePublicKey::from_bytes(&r.array().map_err(short)?)
+                    .map_err(|_| Malformed("invalid device key"))?,
+            )
+        } else {
+            None
+        };
         let epoch = r.u64().map_err(short)?;
         let issued_at = r.u64().map_err(short)?;
+        let mut binding = None;
+        if let Some(device_key) = device_key {
+            let expires_at = r.u64().map_err(short)?;
+            let key_position = (r.u64().map_err(short)?, r.u64().map_err(short)?);
+            let text = r.bytes8().map_err(short)?;
+            let text = std::str::from_utf8(text).map_err(|_| Malformed("recipient is not text"))?;
+            let recovery = text.parse().map_err(|_| Malformed("invalid recipient"))?;
+            binding = Some(SetBinding {
+                device_key,
+                expires_at,
+                key_position,
+                recovery,
+            });
+        }
         let count = r.u16().map_err(short)? as usize;
         if count == 0 || count > MAX_RECIPIENTS {
             return Err(RecipientSetError::InvalidRecipients(
@@ -197,6 +307,13 @@ impl SignedRecipientSet {
             return Err(Malformed("trailing bytes"));
         }
         check_recipients(&recipients)?;
+        if let Some(b) = &binding {
+            if !recipients.contains(&b.recovery) {
+                return Err(RecipientSetError::InvalidRecipients(
+                    "the recovery key is not a recipient",
+                ));
+            }
+        }
         Ok(Self {
             set: RecipientSet {
                 owner,
@@ -204,6 +321,7 @@ impl SignedRecipientSet {
                 epoch,
                 issued_at,
                 recipients,
+                binding,
             },
             bytes: bytes.to_vec(),
         })
@@ -241,6 +359,61 @@ impl SignedRecipientSet {
     }
 }
 
+/// What a camera paired under owner trust v2 pins, against which it checks
+/// every set: its own ids and device key, and the owner key it follows
+/// through the key log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CameraPin {
+    /// This camera, as assigned at pairing.
+    pub camera: CameraId,
+    /// This camera's own device key.
+    pub device_key: DevicePublicKey,
+    /// The owner key the camera follows (owner, key, root key, position).
+    pub keys: OwnerKeyState,
+    /// Whether version-1 sets are still taken: only by a camera paired before
+    /// v2 whose owner key never moved (its first rotation ends it).
+    pub accept_v1: bool,
+}
+
+impl SignedRecipientSet {
+    /// The camera's check (owner trust v2): signed by the owner key the
+    /// camera follows now — a retired owner key signs nothing it takes —,
+    /// for this owner and camera, bound to this camera's device key and to
+    /// the owner key's current position, and not expired at `now`.
+    pub fn verify_for_camera(
+        self,
+        pin: &CameraPin,
+        now: u64,
+    ) -> Result<VerifiedRecipientSet, RecipientSetError> {
+        let verified = self.verify(&RecipientSetPin {
+            owner: pin.keys.owner,
+            camera: pin.camera,
+            owner_key: pin.keys.owner_key,
+        })?;
+        match verified.set().binding() {
+            None if pin.accept_v1 => {}
+            None => return Err(RecipientSetError::Legacy),
+            Some(b) => {
+                if b.device_key != pin.device_key {
+                    return Err(RecipientSetError::WrongDevice);
+                }
+                if b.key_position != pin.keys.position() {
+                    return Err(RecipientSetError::OtherKeyGeneration {
+                        claimed: b.key_position,
+                        held: pin.keys.position(),
+                    });
+                }
+                if now > b.expires_at {
+                    return Err(RecipientSetError::Expired {
+                        expires_at: b.expires_at,
+                    });
+                }
+            }
+        }
+        Ok(verified)
+    }
+}
+
 /// A recipient set whose signature verified under the pinned owner key. Only
 /// this type can be sealed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +448,35 @@ impl VerifiedRecipientSet {
         &self.signed.bytes
     }
 
+    /// Whether a version-2 set expired before `now` (a version-1 set never
+    /// expires).
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.set().binding().is_some_and(|b| now > b.expires_at)
+    }
+
+    /// Who a camera seals to at `now`: every recipient while the set is
+    /// valid, the recovery key alone once it expired (the owner's devices
+    /// stopped renewing it, or the server withholds the renewal).
+    pub fn sealing_recipients(&self, now: u64) -> &[ViewerRecipient] {
+        match self.set().binding() {
+            Some(b) if now > b.expires_at => std::slice::from_ref(&b.recovery),
+            _ => self.recipients(),
+        }
+    }
+
+    /// Decides whether `offered` may be a camera's first set: its epoch may
+    /// not be beyond [`MAX_EPOCH_JUMP`].
+    pub fn accept_first(offered: &VerifiedRecipientSet) -> Result<Acceptance, RecipientSetError> {
+        if offered.epoch() > MAX_EPOCH_JUMP {
+            return Err(RecipientSetError::EpochJump {
+                accepted: 0,
+                offered: offered.epoch(),
+                max: MAX_EPOCH_JUMP,
+            });
+        }
+        Ok(Acceptance::Newer)
+    }
+
     /// Decides whether `offered` may replace `self` (the last good set): its
     /// epoch must not go back, and a different set may not reuse an epoch.
     pub fn accept_successor(
@@ -294,6 +496,13 @@ impl VerifiedRecipientSet {
             } else {
                 Err(RecipientSetError::Equivocation { epoch })
             };
+        }
+        if epoch - accepted > MAX_EPOCH_JUMP {
+            return Err(RecipientSetError::EpochJump {
+                accepted,
+                offered: epoch,
+                max: MAX_EPOCH_JUMP,
+            });
         }
         Ok(Acceptance::Newer)
     }
@@ -398,6 +607,100 @@ mod tests {
             .unwrap()
             .sign(&key);
         assert_eq!(other.verify(&pin), Err(RecipientSetError::WrongCamera));
+    }
+
+    #[test]
+    fn camera_checks_of_v2_sets() {
+        use crate::{DeviceKey, OwnerKeyState, RecoveryKey};
+        let owner_key = OwnerSigningKey::generate();
+        let recovery = RecoveryKey::generate();
+        let device = DeviceKey::generate().public();
+        let owner = OwnerId::random();
+        let keys = OwnerKeyState::new(
+            owner,
+            owner_key.public(),
+            Some(recovery.root_key().public()),
+            1,
+            3,
+        );
+        let pin = CameraPin {
+            camera: CameraId::random(),
+            device_key: device,
+            keys,
+            accept_v1: false,
+        };
+        let phone = ViewerIdentity::generate().to_public();
+        let make = |epoch: u64, device_key, key_position, expires_at, signer: &OwnerSigningKey| {
+            RecipientSet::bound(
+                owner,
+                pin.camera,
+                epoch,
+                100,
+                vec![phone.clone(), recovery.to_public()],
+                SetBinding {
+                    device_key,
+                    expires_at,
+                    key_position,
+                    recovery: recovery.to_public(),
+                },
+            )
+            .unwrap()
+            .sign(signer)
+        };
+        let reparse = |s: SignedRecipientSet| SignedRecipientSet::from_bytes(s.as_bytes()).unwrap();
+        let good = reparse(make(2, device, (1, 3), 1_000, &owner_key))
+            .verify_for_camera(&pin, 500)
+            .unwrap();
+        assert_eq!(good.sealing_recipients(500).len(), 2);
+        assert_eq!(good.sealing_recipients(1_001), &[recovery.to_public()]);
+        assert_eq!(
+            reparse(make(
+                2,
+                DeviceKey::generate().public(),
+                (1, 3),
+                1_000,
+                &owner_key
+            ))
+            .verify_for_camera(&pin, 500),
+            Err(RecipientSetError::WrongDevice)
+        );
+        assert_eq!(
+            reparse(make(2, device, (1, 2), 1_000, &owner_key)).verify_for_camera(&pin, 500),
+            Err(RecipientSetError::OtherKeyGeneration {
+                claimed: (1, 2),
+                held: (1, 3)
+            })
+        );
+        assert_eq!(
+            reparse(make(2, device, (1, 3), 1_000, &OwnerSigningKey::generate()))
+                .verify_for_camera(&pin, 500),
+            Err(RecipientSetError::NotSignedByPinnedOwner)
+        );
+        assert_eq!(
+            reparse(make(2, device, (1, 3), 400, &owner_key)).verify_for_camera(&pin, 500),
+            Err(RecipientSetError::Expired { expires_at: 400 })
+        );
+        let v1 = RecipientSet::new(owner, pin.camera, 3, vec![phone.clone()])
+            .unwrap()
+            .sign(&owner_key);
+        assert_eq!(
+            reparse(v1.clone()).verify_for_camera(&pin, 500),
+            Err(RecipientSetError::Legacy)
+        );
+        let legacy_pin = CameraPin {
+            accept_v1: true,
+            ..pin
+        };
+        assert!(reparse(v1).verify_for_camera(&legacy_pin, 500).is_ok());
+        let far = reparse(make(u64::MAX, device, (1, 3), 1_000, &owner_key))
+            .verify_for_camera(&pin, 500)
+            .unwrap();
+        assert!(matches!(
+            good.accept_successor(&far),
+            Err(RecipientSetError::EpochJump { .. })
+        ));
+        assert!(VerifiedRecipientSet::accept_first(&far).is_err());
+        assert!(VerifiedRecipientSet::accept_first(&good).is_ok());
     }
 
     #[test]

@@ -33,11 +33,20 @@ fn main() {
     }
     let set = RecipientSet::new(b.owner, b.camera, 3, vec![viewer().to_public()]).unwrap().sign(&owner_key());
     put("recipient_set", "one", set.as_bytes());
+    let mut log = sealcam_keys::KeyLog::new();
+    let root = sealcam_fuzz::root_key();
+    log.push(sealcam_keys::KeyStatement::reset(b.owner, &root, 1, 0, owner_key().public(), 1)).unwrap();
+    let state = sealcam_keys::OwnerKeyState::new(b.owner, owner_key().public(), Some(root.public()), 1, 0);
+    let next = sealcam_keys::OwnerSigningKey::from_seed(&[12u8; 32]);
+    log.push(sealcam_keys::KeyStatement::rotation(&state, &owner_key(), next.public(), 2).unwrap()).unwrap();
+    put("key_log", "two", &log.to_bytes());
+    put("key_log", "statement", log.statements()[1].as_bytes());
     let code = PairingCode {
         server_url: "http://127.0.0.1:7443".into(),
         claim_token: "sck_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
         owner: b.owner,
         owner_key: owner_key().public(),
+        trust: None,
         secret: PairingSecret::from_bytes([5; 16]),
         expires_at: 2_000_000_000,
     };
