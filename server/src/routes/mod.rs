@@ -103,23 +103,21 @@ pub fn parse_id(text: &str) -> AppResult<Uuid> {
     Uuid::parse_str(text).map_err(|_| AppError::NotFound)
 }
 
-/// Reads a whole body, refusing more than `limit` bytes with 413.
+/// Reads a whole body, refusing more than `limit` bytes with 413 (as soon as
+/// the count passes it: the rest is not read).
 pub async fn read_body(body: Body, limit: u64) -> AppResult<Bytes> {
-    let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
-    axum::body::to_bytes(body, limit_usize).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util_limit::LengthLimitError>());
-        if too_large {
-            AppError::PayloadTooLarge(limit)
-        } else {
-            AppError::BadRequest(format!("could not read the body: {e}"))
+    use futures_util::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(format!("could not read the body: {e}")))?;
+        if (buf.len() + chunk.len()) as u64 > limit {
+            return Err(AppError::PayloadTooLarge(limit));
         }
-    })
-}
-
-/// `http_body_util`'s limit error, re-exported by axum under another path.
-mod http_body_util_limit {
-    pub use axum::extract::rejection::LengthLimitError;
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
 }
 
 /// A JSON body with the server's error shape and size limit.
