@@ -149,6 +149,7 @@ pub async fn create_account(
         OneTimeKind::Enrollment,
         &token.hash,
         account_id,
+        None,
         expires_at,
         now,
     )

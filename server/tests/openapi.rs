@@ -39,6 +39,7 @@ async fn openapi_is_current_and_served() {
         "/v1/events/{event_id}/parts/{kind}/payload",
         "/v1/cameras/{camera_id}/shares/{account_id}",
         "/v1/account/recovery-credential",
+        "/v1/account/key-log",
         "/healthz",
     ] {
         assert!(
@@ -48,7 +49,7 @@ async fn openapi_is_current_and_served() {
     }
     assert_eq!(
         paths.len(),
-        25,
+        26,
         "documented paths: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -18,6 +18,8 @@ mod common;
 mod recovery_credential;
 #[path = "scenarios/storage.rs"]
 mod storage;
+#[path = "scenarios/trust_v2.rs"]
+mod trust_v2;
 
 /// One `#[tokio::test]` per scenario, on this binary's backend pair.
 macro_rules! scenarios {
@@ -41,6 +43,10 @@ scenarios!(common::Backend::PostgresS3;
     api::graceful_shutdown_lets_an_inflight_upload_finish,
     authz_matrix::foreign_ids_answer_404_on_every_route,
     recovery_credential::recovery_credential_authenticates_as_the_account,
+    recovery_credential::recovery_credential_is_registered_once,
     storage::blob_store_creates_once_and_streams_multipart,
     storage::sweep_and_upload_never_both_win,
+    trust_v2::key_log_round_trips_with_conditional_writes,
+    trust_v2::recipient_set_carries_the_key_log_and_supersede_replaces_any_epoch,
+    trust_v2::link_token_bound_to_a_viewer_key_enrolls_only_that_key,
 );

@@ -2,9 +2,9 @@
 //!
 //! These types are shared by `sealcam-server`, the device SDK (cameras) and the
 //! app SDK (viewers). They carry no cryptography: everything the server stores
-//! for a client — sealed media, recipient sets, the owner key bundle, pairing
-//! proofs — travels through here as opaque bytes (base64 strings in JSON, raw
-//! `application/octet-stream` bodies elsewhere).
+//! for a client — sealed media, recipient sets, the owner key bundle and key
+//! log, pairing proofs — travels through here as opaque bytes (base64 strings
+//! in JSON, raw `application/octet-stream` bodies elsewhere).
 //!
 //! The full contract, with routes, credentials and status codes, is written
 //! down in `docs/API.md`; `docs/openapi.json` is generated from the server.
@@ -140,6 +140,12 @@ pub struct EnrollRequest {
     pub token: String,
     /// A human-readable name for the new device (at most 200 bytes).
     pub device_name: String,
+    /// The new device's viewer key (an age recipient, `age1…`, at most 100
+    /// ASCII characters), recorded with the device and shown in
+    /// `GET /v1/devices`. A link token bound to a key (see [`LinkRequest`])
+    /// enrolls only a request carrying that same key.
+    #[serde(default)]
+    pub viewer_key: Option<String>,
 }
 
 /// The answer to [`EnrollRequest`].
@@ -152,6 +158,19 @@ pub struct EnrollResponse {
     pub device_id: Uuid,
     /// The device's bearer credential (`scv_…`). Shown once; keep it secret.
     pub credential: String,
+}
+
+/// The optional body of `POST /v1/devices/link` (an empty body is the same
+/// as `{}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkRequest {
+    /// Binds the link token to this viewer key (an age recipient, `age1…`,
+    /// at most 100 ASCII characters): `POST /v1/enroll` with the token then
+    /// succeeds only with the same `viewer_key`, so whoever intercepts the
+    /// token cannot enroll a device under another key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer_key: Option<String>,
 }
 
 /// `POST /v1/devices/link`: a one-time token to enroll one more device.
@@ -176,6 +195,12 @@ pub struct Device {
     pub created_at: i64,
     /// Whether this is the device making the request.
     pub current: bool,
+    /// Whether this is the account's recovery device: the credential derived
+    /// from the owner's recovery key (`PUT /v1/account/recovery-credential`).
+    pub recovery: bool,
+    /// The viewer key the device enrolled with, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer_key: Option<String>,
 }
 
 /// `GET /v1/devices`.
@@ -289,10 +314,22 @@ pub struct CameraSelf {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecipientSet {
-    /// Must grow with every `PUT` (the server answers 409 otherwise).
+    /// Must grow with every `PUT` (the server answers 409 otherwise), unless
+    /// `supersede` is set.
     pub epoch: u64,
     /// The signed set, standard base64 (opaque to the server).
     pub set: String,
+    /// On `GET`: the owner account's key log (`GET /v1/account/key-log`),
+    /// standard base64, read in the same request; absent when the account
+    /// has none. Ignored on `PUT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_log: Option<String>,
+    /// On `PUT`: store the set even when its epoch does not grow, replacing
+    /// a set with a higher epoch (one an attacker stored must not lock the
+    /// owner out; the camera, not the server, enforces the signed epoch
+    /// order). Never set on `GET`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub supersede: bool,
 }
 
 /// `PUT /v1/cameras/{id}/retention`.
@@ -473,6 +510,32 @@ mod tests {
             assert_eq!(json, format!("\"{kind}\""));
         }
         assert!("video".parse::<PartKind>().is_err());
+    }
+
+    #[test]
+    fn trust_v2_fields_are_optional_on_the_wire() {
+        // Old shapes still parse, and new fields are left out when unset.
+        let set: RecipientSet = serde_json::from_str(r#"{"epoch":3,"set":"AA=="}"#).unwrap();
+        assert_eq!((set.key_log.as_deref(), set.supersede), (None, false));
+        assert_eq!(
+            serde_json::to_string(&set).unwrap(),
+            r#"{"epoch":3,"set":"AA=="}"#
+        );
+        let set = RecipientSet {
+            key_log: Some("AQ==".into()),
+            supersede: true,
+            ..set
+        };
+        assert_eq!(
+            serde_json::to_string(&set).unwrap(),
+            r#"{"epoch":3,"set":"AA==","key_log":"AQ==","supersede":true}"#
+        );
+        let req: EnrollRequest =
+            serde_json::from_str(r#"{"token":"scl_x","device_name":"laptop"}"#).unwrap();
+        assert_eq!(req.viewer_key, None);
+        let link: LinkRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!(link, LinkRequest::default());
+        assert_eq!(serde_json::to_string(&link).unwrap(), "{}");
     }
 
     #[test]

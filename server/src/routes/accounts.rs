@@ -7,26 +7,53 @@ use axum::response::Response;
 use axum::Json;
 use sealcam_wire::{
     token_prefix, AccountInfo, Device, DeviceList, EnrollRequest, EnrollResponse, ErrorBody,
-    LinkResponse, RecoveryCredentialRequest,
+    LinkRequest, LinkResponse, RecoveryCredentialRequest,
 };
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::{created, no_content, octets, parse_id, read_body, JsonBody};
+use super::{created, no_content, octets, parse_id, read_body, JsonBody, OptionalJsonBody};
 use crate::auth::{check_rate, fail, ClientIp, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::state::{now, AppState};
-use crate::store::{OneTimeKind, RecordKind, Written};
+use crate::store::{
+    DeviceDeleted, DeviceRole, NewDevice, OneTimeKind, RecordKind, RecoveryOutcome, Written,
+};
 use crate::tokens;
 
 /// Longest device name, in bytes.
 const MAX_DEVICE_NAME: usize = 200;
 
+/// Longest viewer key, in characters.
+const MAX_VIEWER_KEY: usize = 100;
+
+/// Checks the shape of a viewer key, cheaply: the server does no crypto and
+/// stores it as opaque text, so it only keeps out what cannot be an age
+/// recipient (`age1` and at most 100 ASCII letters and digits).
+fn check_viewer_key(key: Option<&str>) -> AppResult<Option<&str>> {
+    if let Some(key) = key {
+        let shaped = key.len() > "age1".len()
+            && key.len() <= MAX_VIEWER_KEY
+            && key.starts_with("age1")
+            && key.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !shaped {
+            return Err(AppError::BadRequest(format!(
+                "viewer_key must be an age recipient: age1… of at most {MAX_VIEWER_KEY} ASCII letters and digits"
+            )));
+        }
+    }
+    Ok(key)
+}
+
 /// Enroll a viewer device with an enrollment or link token.
+///
+/// A link token bound to a viewer key enrolls only a request with that same
+/// `viewer_key`; any other answers 401, like an unknown token, and leaves the
+/// token unused.
 #[utoipa::path(post, path = "/v1/enroll", tag = "accounts", request_body = EnrollRequest,
     responses(
         (status = 201, body = EnrollResponse, description = "device enrolled; the credential is shown once"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "unknown, used or expired token"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "unknown, used or expired token, or one bound to another viewer key"),
         (status = 429, body = ErrorBody, description = "too many failed attempts from this address")))]
 pub async fn enroll(
     State(state): State<AppState>,
@@ -40,6 +67,7 @@ pub async fn enroll(
             "device_name must be 1 to {MAX_DEVICE_NAME} bytes"
         )));
     }
+    let viewer_key = check_viewer_key(req.viewer_key.as_deref())?;
     let plausible = tokens::well_formed(&req.token, token_prefix::ENROLLMENT)
         || tokens::well_formed(&req.token, token_prefix::LINK);
     if !plausible {
@@ -51,9 +79,12 @@ pub async fn enroll(
         .db
         .enroll(
             &tokens::hash(&req.token),
-            device_id,
-            name,
-            &credential.hash,
+            NewDevice {
+                id: device_id,
+                name,
+                token_hash: &credential.hash,
+                viewer_key,
+            },
             now(),
         )
         .await?
@@ -101,15 +132,25 @@ pub async fn list_devices(
             device_id: d.id,
             name: d.name,
             created_at: d.created_at,
+            recovery: d.role == DeviceRole::Recovery,
+            viewer_key: d.viewer_key,
         })
         .collect();
     Ok(Json(DeviceList { devices }))
 }
 
-/// A one-time token to enroll one more device of this account.
+/// A one-time token to enroll one more device of this account, optionally
+/// bound to the new device's viewer key (an empty body is `{}`).
 #[utoipa::path(post, path = "/v1/devices/link", tag = "accounts", security(("bearer" = [])),
-    responses((status = 201, body = LinkResponse), (status = 401, body = ErrorBody)))]
-pub async fn link_device(State(state): State<AppState>, Viewer(v): Viewer) -> AppResult<Response> {
+    request_body(content = Option<LinkRequest>, description = "optional; an empty body binds no key"),
+    responses((status = 201, body = LinkResponse), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn link_device(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    OptionalJsonBody(req): OptionalJsonBody<LinkRequest>,
+) -> AppResult<Response> {
+    let viewer_key = check_viewer_key(req.viewer_key.as_deref())?;
     let token = tokens::generate(token_prefix::LINK);
     let now = now();
     let expires_at = now + state.config.auth.link_ttl_secs as i64;
@@ -119,6 +160,7 @@ pub async fn link_device(State(state): State<AppState>, Viewer(v): Viewer) -> Ap
             OneTimeKind::Link,
             &token.hash,
             v.account_id,
+            viewer_key,
             expires_at,
             now,
         )
@@ -130,19 +172,27 @@ pub async fn link_device(State(state): State<AppState>, Viewer(v): Viewer) -> Ap
 }
 
 /// Remove a device of this account (its credential stops working at once).
+/// The recovery device removes only itself.
 #[utoipa::path(delete, path = "/v1/devices/{device_id}", tag = "accounts", security(("bearer" = [])),
     params(("device_id" = Uuid, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the recovery device, removed by another device")))]
 pub async fn delete_device(
     State(state): State<AppState>,
     Viewer(v): Viewer,
     Path(device_id): Path<String>,
 ) -> AppResult<Response> {
     let device_id = parse_id(&device_id)?;
-    if state.db.delete_device(v.account_id, device_id).await? {
-        Ok(no_content())
-    } else {
-        Err(AppError::NotFound)
+    match state
+        .db
+        .delete_device(v.account_id, v.device_id, device_id)
+        .await?
+    {
+        DeviceDeleted::Deleted => Ok(no_content()),
+        DeviceDeleted::NotFound => Err(AppError::NotFound),
+        DeviceDeleted::RecoveryDevice => Err(AppError::Conflict(
+            "this is the account's recovery device; only the recovery key itself can remove it",
+        )),
     }
 }
 
@@ -151,14 +201,16 @@ pub const RECOVERY_DEVICE_NAME: &str = "recovery key";
 
 /// Register the credential derived from the owner's recovery key.
 ///
-/// The credential becomes a viewer device of the caller's account named
-/// "recovery key" (only its hash is stored), so `sealcam recover` can
-/// authenticate with the recovery key alone. Registering the same credential
-/// again is a no-op.
+/// The credential becomes the account's recovery device, named "recovery
+/// key" (only its hash is stored), so `sealcam recover` can authenticate with
+/// the recovery key alone. An account has one: registering the same
+/// credential again is a no-op, and only the recovery device itself (the
+/// caller authenticated with the current recovery credential) can replace it
+/// with another.
 #[utoipa::path(put, path = "/v1/account/recovery-credential", tag = "accounts", security(("bearer" = [])),
     request_body = RecoveryCredentialRequest,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "the credential is already registered to another account")))]
+        (status = 409, body = ErrorBody, description = "the account has another recovery credential and the caller is not the recovery device, or the credential belongs to another device or account")))]
 pub async fn put_recovery_credential(
     State(state): State<AppState>,
     Viewer(v): Viewer,
@@ -170,31 +222,41 @@ pub async fn put_recovery_credential(
         ));
     }
     let hash = tokens::hash(&req.credential);
-    if let Some(existing) = state.db.viewer_by_token(&hash).await? {
-        return if existing.account_id == v.account_id {
-            Ok(no_content())
-        } else {
-            Err(AppError::Conflict(
-                "credential registered to another account",
-            ))
-        };
-    }
-    // A one-time link token, consumed at once, creates the device with the
-    // presented credential's hash through the store's ordinary enrollment.
-    let link = tokens::generate(token_prefix::LINK);
-    let now = now();
-    state
-        .db
-        .create_one_time(OneTimeKind::Link, &link.hash, v.account_id, now + 60, now)
-        .await?;
     let device_id = Uuid::new_v4();
-    state
+    let outcome = state
         .db
-        .enroll(&link.hash, device_id, RECOVERY_DEVICE_NAME, &hash, now)
-        .await?
-        .ok_or_else(|| AppError::Internal("recovery enrollment token vanished".into()))?;
-    tracing::info!(account_id = %v.account_id, %device_id, "recovery credential registered");
-    Ok(no_content())
+        .register_recovery(
+            v.account_id,
+            v.device_id,
+            NewDevice {
+                id: device_id,
+                name: RECOVERY_DEVICE_NAME,
+                token_hash: &hash,
+                viewer_key: None,
+            },
+            now(),
+        )
+        .await?;
+    match outcome {
+        RecoveryOutcome::Created => {
+            tracing::info!(account_id = %v.account_id, %device_id, "recovery credential registered");
+            Ok(no_content())
+        }
+        RecoveryOutcome::Replaced => {
+            tracing::info!(account_id = %v.account_id, device_id = %v.device_id, "recovery credential replaced");
+            Ok(no_content())
+        }
+        RecoveryOutcome::Unchanged => Ok(no_content()),
+        RecoveryOutcome::NotRecoveryDevice => Err(AppError::Conflict(
+            "this account already has a recovery credential; only the recovery key can replace it (sealcam recover)",
+        )),
+        RecoveryOutcome::OtherDevice => Err(AppError::Conflict(
+            "credential registered to another device of this account",
+        )),
+        RecoveryOutcome::OtherAccount => Err(AppError::Conflict(
+            "credential registered to another account",
+        )),
+    }
 }
 
 async fn get_record(
@@ -310,4 +372,26 @@ pub async fn put_viewers(
     body: Body,
 ) -> AppResult<Response> {
     put_record(&state, &v, RecordKind::Viewers, &headers, body).await
+}
+
+/// The owner's key log (opaque; cameras receive it with their recipient set).
+#[utoipa::path(get, path = "/v1/account/key-log", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, content_type = "application/octet-stream", description = "the log; ETag = \"<sha256 hex>\""),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody, description = "none stored yet")))]
+pub async fn get_key_log(State(state): State<AppState>, Viewer(v): Viewer) -> AppResult<Response> {
+    get_record(&state, &v, RecordKind::KeyLog).await
+}
+
+/// Replace the owner's key log (conditional like the key bundle).
+#[utoipa::path(put, path = "/v1/account/key-log", tag = "accounts", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 412, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
+pub async fn put_key_log(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    put_record(&state, &v, RecordKind::KeyLog, &headers, body).await
 }

@@ -38,6 +38,7 @@ pub async fn create_pairing(
             OneTimeKind::Claim,
             &token.hash,
             v.account_id,
+            None,
             expires_at,
             now,
         )
@@ -169,6 +170,9 @@ pub async fn delete_camera(
 }
 
 /// The camera's recipient set: for its owner, accounts it is shared with, and the camera itself.
+///
+/// It carries the owner account's key log (`key_log`), read with the set in
+/// the same query, when the account has one.
 #[utoipa::path(get, path = "/v1/cameras/{camera_id}/recipient-set", tag = "cameras", security(("bearer" = [])),
     params(("camera_id" = Uuid, Path)),
     responses((status = 200, body = RecipientSet), (status = 401, body = ErrorBody),
@@ -190,22 +194,26 @@ pub async fn get_recipient_set(
     if !allowed {
         return Err(AppError::NotFound);
     }
-    let (epoch, set) = state
+    let stored = state
         .db
         .recipient_set(camera_id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(RecipientSet {
-        epoch,
-        set: STANDARD.encode(set),
+        epoch: stored.epoch,
+        set: STANDARD.encode(stored.set),
+        key_log: stored.key_log.map(|log| STANDARD.encode(log)),
+        supersede: false,
     }))
 }
 
-/// The owner publishes a new recipient set; the epoch must grow (409 otherwise).
+/// The owner publishes a new recipient set; the epoch must grow (409
+/// otherwise), unless `supersede` is set: then it replaces whatever is stored
+/// (the camera enforces the signed epoch order). `key_log` is ignored.
 #[utoipa::path(put, path = "/v1/cameras/{camera_id}/recipient-set", tag = "cameras", security(("bearer" = [])),
     params(("camera_id" = Uuid, Path)), request_body = RecipientSet,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "stale_epoch"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "stale_epoch (never with supersede)"),
         (status = 413, body = ErrorBody)))]
 pub async fn put_recipient_set(
     State(state): State<AppState>,
@@ -229,7 +237,7 @@ pub async fn put_recipient_set(
     }
     match state
         .db
-        .put_recipient_set(v.account_id, camera_id, req.epoch, &set)
+        .put_recipient_set(v.account_id, camera_id, req.epoch, &set, req.supersede)
         .await?
     {
         Written::Stored => Ok(no_content()),

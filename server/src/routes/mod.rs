@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
             get(accounts::get_viewers).put(accounts::put_viewers),
         )
         .route(
+            "/v1/account/key-log",
+            get(accounts::get_key_log).put(accounts::put_key_log),
+        )
+        .route(
             "/v1/account/recovery-credential",
             put(accounts::put_recovery_credential),
         )
@@ -131,6 +135,25 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let bytes = read_body(req.into_body(), state.config.limits.max_json_bytes).await?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
+            .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// A JSON body that may be absent: an empty (or blank) body is `T::default()`,
+/// for routes that gained a body after clients that send none.
+#[derive(Debug, Clone)]
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        let bytes = read_body(req.into_body(), state.config.limits.max_json_bytes).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJsonBody(T::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(OptionalJsonBody)
             .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
     }
 }

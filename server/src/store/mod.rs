@@ -103,6 +103,28 @@ pub enum RecordKind {
     KeyBundle,
     /// The owner's list of viewers.
     Viewers,
+    /// The owner's key log (delivered to cameras with their recipient set).
+    KeyLog,
+}
+
+/// What a device is to its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceRole {
+    /// An ordinary viewer device.
+    Viewer,
+    /// The account's one recovery device: the credential derived from the
+    /// owner's recovery key.
+    Recovery,
+}
+
+impl DeviceRole {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceRole::Viewer => "viewer",
+            DeviceRole::Recovery => "recovery",
+        }
+    }
 }
 
 /// One viewer device.
@@ -114,6 +136,63 @@ pub struct DeviceRow {
     pub name: String,
     /// Enrollment time (Unix seconds).
     pub created_at: i64,
+    /// Viewer or recovery device.
+    pub role: DeviceRole,
+    /// The viewer key it enrolled with, if it gave one (opaque text).
+    pub viewer_key: Option<String>,
+}
+
+/// A device to create at enrollment.
+#[derive(Debug, Clone, Copy)]
+pub struct NewDevice<'a> {
+    /// Device id (v4, assigned by the server).
+    pub id: Uuid,
+    /// Name given at enrollment.
+    pub name: &'a str,
+    /// Hash of the device's credential.
+    pub token_hash: &'a TokenHash,
+    /// The viewer key it enrolls with, if any (opaque text).
+    pub viewer_key: Option<&'a str>,
+}
+
+/// Outcome of [`Database::register_recovery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecoveryOutcome {
+    /// The account had no recovery device; it has one now.
+    Created,
+    /// The credential is already the account's recovery credential.
+    Unchanged,
+    /// The caller, the recovery device, replaced its own credential.
+    Replaced,
+    /// The account has another recovery credential and the caller is not the
+    /// recovery device: nothing changed.
+    NotRecoveryDevice,
+    /// The credential belongs to another device of the same account.
+    OtherDevice,
+    /// The credential belongs to a device of another account.
+    OtherAccount,
+}
+
+/// Outcome of [`Database::delete_device`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceDeleted {
+    /// Deleted; its credential stops working at once.
+    Deleted,
+    /// No such device in the account.
+    NotFound,
+    /// It is the recovery device and the caller is not: nothing changed.
+    RecoveryDevice,
+}
+
+/// A camera's recipient set as stored, with its owner's key log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSet {
+    /// The epoch stored with the set.
+    pub epoch: u64,
+    /// The opaque signed set.
+    pub set: Vec<u8>,
+    /// The owner account's key log record, when it has one.
+    pub key_log: Option<Vec<u8>>,
 }
 
 /// A camera with the caller's role.
@@ -301,31 +380,50 @@ pub trait Database: Send + Sync + 'static {
     async fn create_account(&self, id: Uuid, name: &str, now: i64) -> StoreResult<()>;
     /// Returns an account's name.
     async fn account_name(&self, account_id: Uuid) -> StoreResult<Option<String>>;
-    /// Stores a one-time token for an account.
+    /// Stores a one-time token for an account; a link token may be bound to
+    /// the viewer key of the device it will enroll.
     async fn create_one_time(
         &self,
         kind: OneTimeKind,
         hash: &TokenHash,
         account_id: Uuid,
+        viewer_key: Option<&str>,
         expires_at: i64,
         now: i64,
     ) -> StoreResult<()>;
-    /// Consumes an enrollment or link token and creates a device in one transaction.
-    /// Returns the account, or `None` when the token is unknown, used or expired.
+    /// Consumes an enrollment or link token and creates a viewer device in
+    /// one transaction. Returns the account, or `None` when the token is
+    /// unknown, used or expired, or bound to another viewer key than
+    /// `device.viewer_key` (then the token stays unused).
     async fn enroll(
         &self,
         token: &TokenHash,
-        device_id: Uuid,
-        device_name: &str,
-        device_token: &TokenHash,
+        device: NewDevice<'_>,
         now: i64,
     ) -> StoreResult<Option<Uuid>>;
     /// Finds the device holding a credential.
     async fn viewer_by_token(&self, hash: &TokenHash) -> StoreResult<Option<ViewerPrincipal>>;
     /// Lists an account's devices.
     async fn list_devices(&self, account_id: Uuid) -> StoreResult<Vec<DeviceRow>>;
-    /// Deletes a device of the account; `false` when there is none.
-    async fn delete_device(&self, account_id: Uuid, device_id: Uuid) -> StoreResult<bool>;
+    /// Deletes a device of the account. The recovery device is deleted only
+    /// when it is the caller (`caller_device`) itself.
+    async fn delete_device(
+        &self,
+        account_id: Uuid,
+        caller_device: Uuid,
+        device_id: Uuid,
+    ) -> StoreResult<DeviceDeleted>;
+    /// Registers the account's recovery credential, in one transaction:
+    /// creates the recovery device (`device`) when the account has none, and
+    /// otherwise replaces the recovery device's credential only when the
+    /// caller (`caller_device`) is that device.
+    async fn register_recovery(
+        &self,
+        account_id: Uuid,
+        caller_device: Uuid,
+        device: NewDevice<'_>,
+        now: i64,
+    ) -> StoreResult<RecoveryOutcome>;
     /// Reads an opaque account record.
     async fn get_record(&self, account_id: Uuid, kind: RecordKind) -> StoreResult<Option<Vec<u8>>>;
     /// Writes an opaque account record; with `if_match`, only when the stored
@@ -367,15 +465,18 @@ pub trait Database: Send + Sync + 'static {
         owner_id: Uuid,
         camera_id: Uuid,
     ) -> StoreResult<Option<Vec<String>>>;
-    /// Reads a camera's recipient set (no access check: callers check first).
-    async fn recipient_set(&self, camera_id: Uuid) -> StoreResult<Option<(u64, Vec<u8>)>>;
-    /// Replaces the recipient set of an owned camera if `epoch` grows.
+    /// Reads a camera's recipient set with its owner's key log, in one query
+    /// (no access check: callers check first).
+    async fn recipient_set(&self, camera_id: Uuid) -> StoreResult<Option<StoredSet>>;
+    /// Replaces the recipient set of an owned camera if `epoch` grows, or
+    /// whatever the stored epoch with `supersede`.
     async fn put_recipient_set(
         &self,
         owner_id: Uuid,
         camera_id: Uuid,
         epoch: u64,
         set: &[u8],
+        supersede: bool,
     ) -> StoreResult<Written>;
     /// Sets the retention of an owned camera.
     async fn set_retention(
@@ -480,6 +581,42 @@ pub trait Database: Send + Sync + 'static {
     async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>>;
 }
 
+/// What [`Database::register_recovery`] does, given what its transaction read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RecoveryStep {
+    /// Nothing to write; answer this.
+    Answer(RecoveryOutcome),
+    /// Create the recovery device.
+    Create,
+    /// Give the recovery device (this id) the new credential.
+    Replace(Uuid),
+}
+
+/// The rule of [`Database::register_recovery`], shared by both backends:
+/// `holder` is the device (id, account) that already holds the presented
+/// credential, `recovery` the account's recovery device.
+fn recovery_step(
+    account_id: Uuid,
+    caller_device: Uuid,
+    holder: Option<(Uuid, Uuid)>,
+    recovery: Option<Uuid>,
+) -> RecoveryStep {
+    if let Some((device, account)) = holder {
+        return RecoveryStep::Answer(if account != account_id {
+            RecoveryOutcome::OtherAccount
+        } else if Some(device) == recovery {
+            RecoveryOutcome::Unchanged
+        } else {
+            RecoveryOutcome::OtherDevice
+        });
+    }
+    match recovery {
+        None => RecoveryStep::Create,
+        Some(id) if id == caller_device => RecoveryStep::Replace(id),
+        Some(_) => RecoveryStep::Answer(RecoveryOutcome::NotRecoveryDevice),
+    }
+}
+
 /// Opens the database named by `url` and runs its migrations.
 pub async fn open(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Database>> {
     if url.starts_with("sqlite:") {
@@ -492,5 +629,56 @@ pub async fn open(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Databa
         ))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_recovery_device_replaces_the_recovery_credential() {
+        let (account, other_account) = (Uuid::new_v4(), Uuid::new_v4());
+        let (viewer, recovery, third) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let answer = RecoveryStep::Answer;
+        // First registration, by any device of the account.
+        assert_eq!(
+            recovery_step(account, viewer, None, None),
+            RecoveryStep::Create
+        );
+        // The same credential again, from anyone of the account: no-op.
+        for caller in [viewer, recovery] {
+            assert_eq!(
+                recovery_step(account, caller, Some((recovery, account)), Some(recovery)),
+                answer(RecoveryOutcome::Unchanged)
+            );
+        }
+        // A new credential: only from the recovery device itself.
+        assert_eq!(
+            recovery_step(account, recovery, None, Some(recovery)),
+            RecoveryStep::Replace(recovery)
+        );
+        assert_eq!(
+            recovery_step(account, viewer, None, Some(recovery)),
+            answer(RecoveryOutcome::NotRecoveryDevice)
+        );
+        // A credential some other device holds.
+        assert_eq!(
+            recovery_step(account, recovery, Some((third, account)), Some(recovery)),
+            answer(RecoveryOutcome::OtherDevice)
+        );
+        assert_eq!(
+            recovery_step(account, viewer, Some((viewer, account)), None),
+            answer(RecoveryOutcome::OtherDevice)
+        );
+        assert_eq!(
+            recovery_step(
+                account,
+                recovery,
+                Some((third, other_account)),
+                Some(recovery)
+            ),
+            answer(RecoveryOutcome::OtherAccount)
+        );
     }
 }

@@ -24,11 +24,15 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row as _, SqlSafeStr as _};
 use uuid::Uuid;
 
-use super::rows::{group_events, hash_col, part_row, status_col, to_i64, token_part_row, u64_col};
+use super::rows::{
+    device_row, group_events, hash_col, part_row, status_col, stored_set_row, to_i64,
+    token_part_row, u64_col,
+};
 use super::{
-    BlobRef, CameraPrincipal, CameraRow, Database, DeviceRow, EventFilter, EventRow, InsertPart,
-    NewCamera, NewPart, OneTimeKind, PartRow, RecordKind, ShareRow, StoreError, StoreResult,
-    ViewerPrincipal, Written,
+    recovery_step, BlobRef, CameraPrincipal, CameraRow, Database, DeviceDeleted, DeviceRole,
+    DeviceRow, EventFilter, EventRow, InsertPart, NewCamera, NewDevice, NewPart, OneTimeKind,
+    PartRow, RecordKind, RecoveryOutcome, RecoveryStep, ShareRow, StoreError, StoreResult,
+    StoredSet, ViewerPrincipal, Written,
 };
 use crate::tokens::TokenHash;
 
@@ -43,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "doomed blobs",
         include_str!("../../migrations/postgres/0002_doomed_blobs.sql"),
+    ),
+    (
+        3,
+        "trust v2",
+        include_str!("../../migrations/postgres/0003_trust_v2.sql"),
     ),
 ];
 
@@ -117,6 +126,30 @@ async fn lock_and_refuse_doomed(tx: &mut Tx, keys: &[&str]) -> StoreResult<()> {
     }
 }
 
+/// Inserts a device of `account_id` with `role`.
+async fn insert_device(
+    tx: &mut Tx,
+    account_id: Uuid,
+    device: NewDevice<'_>,
+    role: DeviceRole,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO devices (id, account_id, name, token_hash, created_at, role, viewer_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(device.id)
+    .bind(account_id)
+    .bind(device.name)
+    .bind(&device.token_hash[..])
+    .bind(now)
+    .bind(role.as_str())
+    .bind(device.viewer_key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 fn keys_of(rows: &[PgRow]) -> StoreResult<Vec<String>> {
     let mut keys = Vec::with_capacity(rows.len() * 2);
     for row in rows {
@@ -157,16 +190,18 @@ impl Database for PostgresDatabase {
         kind: OneTimeKind,
         hash: &TokenHash,
         account_id: Uuid,
+        viewer_key: Option<&str>,
         expires_at: i64,
         now: i64,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO one_time_tokens (token_hash, kind, account_id, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO one_time_tokens (token_hash, kind, account_id, viewer_key, expires_at, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&hash[..])
         .bind(kind.as_str())
         .bind(account_id)
+        .bind(viewer_key)
         .bind(expires_at)
         .bind(now)
         .execute(&self.pool)
@@ -177,36 +212,26 @@ impl Database for PostgresDatabase {
     async fn enroll(
         &self,
         token: &TokenHash,
-        device_id: Uuid,
-        device_name: &str,
-        device_token: &TokenHash,
+        device: NewDevice<'_>,
         now: i64,
     ) -> StoreResult<Option<Uuid>> {
         let mut tx = self.pool.begin().await?;
         // DELETE … RETURNING: of two concurrent enrollments with one token,
-        // exactly one gets the row.
+        // exactly one gets the row. A token bound to a viewer key is consumed
+        // only with that key (`viewer_key = NULL` is not true).
         let account_id: Option<Uuid> = sqlx::query_scalar(
             "DELETE FROM one_time_tokens WHERE token_hash = $1 AND kind IN ('enroll', 'link') \
-             AND expires_at > $2 RETURNING account_id",
+             AND expires_at > $2 AND (viewer_key IS NULL OR viewer_key = $3) RETURNING account_id",
         )
         .bind(&token[..])
         .bind(now)
+        .bind(device.viewer_key)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(account_id) = account_id else {
             return Ok(None);
         };
-        sqlx::query(
-            "INSERT INTO devices (id, account_id, name, token_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(device_id)
-        .bind(account_id)
-        .bind(device_name)
-        .bind(&device_token[..])
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_device(&mut tx, account_id, device, DeviceRole::Viewer, now).await?;
         tx.commit().await?;
         Ok(Some(account_id))
     }
@@ -229,36 +254,100 @@ impl Database for PostgresDatabase {
 
     async fn list_devices(&self, account_id: Uuid) -> StoreResult<Vec<DeviceRow>> {
         let rows = sqlx::query(
-            "SELECT id, name, created_at FROM devices WHERE account_id = $1 \
+            "SELECT id, name, created_at, role, viewer_key FROM devices WHERE account_id = $1 \
              ORDER BY created_at, id",
         )
         .bind(account_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DeviceRow {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(device_row).collect()
     }
 
-    async fn delete_device(&self, account_id: Uuid, device_id: Uuid) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM devices WHERE id = $1 AND account_id = $2")
-            .bind(device_id)
+    async fn delete_device(
+        &self,
+        account_id: Uuid,
+        caller_device: Uuid,
+        device_id: Uuid,
+    ) -> StoreResult<DeviceDeleted> {
+        // The rule is in the DELETE; the read after it only tells the two
+        // refusals apart.
+        let done = sqlx::query(
+            "DELETE FROM devices WHERE id = $1 AND account_id = $2 \
+             AND (role <> 'recovery' OR id = $3)",
+        )
+        .bind(device_id)
+        .bind(account_id)
+        .bind(caller_device)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            return Ok(DeviceDeleted::Deleted);
+        }
+        let kept: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM devices WHERE id = $1 AND account_id = $2")
+                .bind(device_id)
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(if kept.is_some() {
+            DeviceDeleted::RecoveryDevice
+        } else {
+            DeviceDeleted::NotFound
+        })
+    }
+
+    async fn register_recovery(
+        &self,
+        account_id: Uuid,
+        caller_device: Uuid,
+        device: NewDevice<'_>,
+        now: i64,
+    ) -> StoreResult<RecoveryOutcome> {
+        let mut tx = self.pool.begin().await?;
+        // The account row's lock serialises registrations of one account
+        // (replicas included): the reads below see every one committed before.
+        sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
             .bind(account_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() > 0)
+        let holder = sqlx::query("SELECT id, account_id FROM devices WHERE token_hash = $1")
+            .bind(&device.token_hash[..])
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| Ok::<_, StoreError>((row.try_get("id")?, row.try_get("account_id")?)))
+            .transpose()?;
+        let recovery: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM devices WHERE account_id = $1 AND role = 'recovery'",
+        )
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let outcome = match recovery_step(account_id, caller_device, holder, recovery) {
+            RecoveryStep::Answer(outcome) => return Ok(outcome),
+            RecoveryStep::Create => {
+                insert_device(&mut tx, account_id, device, DeviceRole::Recovery, now).await?;
+                RecoveryOutcome::Created
+            }
+            RecoveryStep::Replace(id) => {
+                sqlx::query(
+                    "UPDATE devices SET token_hash = $1 WHERE id = $2 AND role = 'recovery'",
+                )
+                .bind(&device.token_hash[..])
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                RecoveryOutcome::Replaced
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
     }
 
     async fn get_record(&self, account_id: Uuid, kind: RecordKind) -> StoreResult<Option<Vec<u8>>> {
         let sql = match kind {
             RecordKind::KeyBundle => "SELECT key_bundle FROM accounts WHERE id = $1",
             RecordKind::Viewers => "SELECT viewers FROM accounts WHERE id = $1",
+            RecordKind::KeyLog => "SELECT key_log FROM accounts WHERE id = $1",
         };
         let value: Option<Option<Vec<u8>>> = sqlx::query_scalar(sql)
             .bind(account_id)
@@ -288,6 +377,11 @@ impl Database for PostgresDatabase {
                 "UPDATE accounts SET viewers = $1, viewers_sha = $2 WHERE id = $3",
                 "UPDATE accounts SET viewers = $1, viewers_sha = $2 WHERE id = $3 \
                  AND viewers_sha IS NOT DISTINCT FROM $4",
+            ),
+            RecordKind::KeyLog => (
+                "UPDATE accounts SET key_log = $1, key_log_sha = $2 WHERE id = $3",
+                "UPDATE accounts SET key_log = $1, key_log_sha = $2 WHERE id = $3 \
+                 AND key_log_sha IS NOT DISTINCT FROM $4",
             ),
         };
         let done = match if_match {
@@ -470,15 +564,15 @@ impl Database for PostgresDatabase {
         Ok(Some(keys))
     }
 
-    async fn recipient_set(&self, camera_id: Uuid) -> StoreResult<Option<(u64, Vec<u8>)>> {
+    async fn recipient_set(&self, camera_id: Uuid) -> StoreResult<Option<StoredSet>> {
         let row = sqlx::query(
-            "SELECT set_epoch, set_data FROM cameras WHERE id = $1 AND set_epoch IS NOT NULL",
+            "SELECT c.set_epoch, c.set_data, a.key_log FROM cameras c \
+             JOIN accounts a ON a.id = c.owner_id WHERE c.id = $1 AND c.set_epoch IS NOT NULL",
         )
         .bind(camera_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| Ok((u64_col(&row, "set_epoch")?, row.try_get("set_data")?)))
-            .transpose()
+        row.as_ref().map(stored_set_row).transpose()
     }
 
     async fn put_recipient_set(
@@ -487,17 +581,20 @@ impl Database for PostgresDatabase {
         camera_id: Uuid,
         epoch: u64,
         set: &[u8],
+        supersede: bool,
     ) -> StoreResult<Written> {
         // One statement: the epoch comparison and the write happen under the
         // row lock, so two replicas cannot both accept the same epoch.
         let done = sqlx::query(
             "UPDATE cameras SET set_epoch = $3, set_data = $4 \
-             WHERE id = $1 AND owner_id = $2 AND (set_epoch IS NULL OR set_epoch < $3)",
+             WHERE id = $1 AND owner_id = $2 \
+               AND ($5 OR set_epoch IS NULL OR set_epoch < $3)",
         )
         .bind(camera_id)
         .bind(owner_id)
         .bind(to_i64(epoch))
         .bind(set)
+        .bind(supersede)
         .execute(&self.pool)
         .await?;
         if done.rows_affected() > 0 {

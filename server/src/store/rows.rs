@@ -8,7 +8,10 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{EventRow, PartRow, PartSizes, StoreError, StoreResult, ViewerPrincipal};
+use super::{
+    DeviceRole, DeviceRow, EventRow, PartRow, PartSizes, StoreError, StoreResult, StoredSet,
+    ViewerPrincipal,
+};
 use crate::tokens::TokenHash;
 
 /// The columns a result row of either backend yields.
@@ -19,10 +22,14 @@ pub(super) trait Columns {
     fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>>;
     /// A byte-string column.
     fn bytes(&self, col: &str) -> StoreResult<Vec<u8>>;
+    /// A nullable byte-string column.
+    fn opt_bytes(&self, col: &str) -> StoreResult<Option<Vec<u8>>>;
     /// An integer column.
     fn int(&self, col: &str) -> StoreResult<i64>;
     /// A text column.
     fn text(&self, col: &str) -> StoreResult<String>;
+    /// A nullable text column.
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>>;
 }
 
 /// The getters that read the same on both backends.
@@ -31,10 +38,16 @@ macro_rules! plain_columns {
         fn bytes(&self, col: &str) -> StoreResult<Vec<u8>> {
             Ok(self.try_get(col)?)
         }
+        fn opt_bytes(&self, col: &str) -> StoreResult<Option<Vec<u8>>> {
+            Ok(self.try_get(col)?)
+        }
         fn int(&self, col: &str) -> StoreResult<i64> {
             Ok(self.try_get(col)?)
         }
         fn text(&self, col: &str) -> StoreResult<String> {
+            Ok(self.try_get(col)?)
+        }
+        fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
             Ok(self.try_get(col)?)
         }
     };
@@ -92,6 +105,35 @@ pub(super) fn status_col(row: &impl Columns) -> StoreResult<CameraStatus> {
         "active" => Ok(CameraStatus::Active),
         _ => Err(StoreError::Corrupt(format!("status {text:?}"))),
     }
+}
+
+fn role_col(row: &impl Columns) -> StoreResult<DeviceRole> {
+    let text = row.text("role")?;
+    match text.as_str() {
+        "viewer" => Ok(DeviceRole::Viewer),
+        "recovery" => Ok(DeviceRole::Recovery),
+        _ => Err(StoreError::Corrupt(format!("role {text:?}"))),
+    }
+}
+
+/// A device of the listing (`id, name, created_at, role, viewer_key`).
+pub(super) fn device_row(row: &impl Columns) -> StoreResult<DeviceRow> {
+    Ok(DeviceRow {
+        id: row.id("id")?,
+        name: row.text("name")?,
+        created_at: row.int("created_at")?,
+        role: role_col(row)?,
+        viewer_key: row.opt_text("viewer_key")?,
+    })
+}
+
+/// A recipient set with its owner's key log (`set_epoch, set_data, key_log`).
+pub(super) fn stored_set_row(row: &impl Columns) -> StoreResult<StoredSet> {
+    Ok(StoredSet {
+        epoch: u64_col(row, "set_epoch")?,
+        set: row.bytes("set_data")?,
+        key_log: row.opt_bytes("key_log")?,
+    })
 }
 
 pub(super) fn to_i64(v: u64) -> i64 {

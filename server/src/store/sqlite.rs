@@ -22,13 +22,15 @@ use sqlx::{Row as _, SqlSafeStr as _};
 use uuid::Uuid;
 
 use super::rows::{
-    group_events, hash_col, part_row, status_col, to_i64, token_part_row, u64_col, uuid_col,
+    device_row, group_events, hash_col, part_row, status_col, stored_set_row, to_i64,
+    token_part_row, u64_col, uuid_col,
 };
 use super::sqlite_inline::InlineReader;
 use super::{
-    BlobRef, CameraPrincipal, CameraRow, Database, DeviceRow, EventFilter, EventRow, InsertPart,
-    NewCamera, NewPart, OneTimeKind, PartRow, RecordKind, ShareRow, StoreError, StoreResult,
-    ViewerPrincipal, Written,
+    recovery_step, BlobRef, CameraPrincipal, CameraRow, Database, DeviceDeleted, DeviceRole,
+    DeviceRow, EventFilter, EventRow, InsertPart, NewCamera, NewDevice, NewPart, OneTimeKind,
+    PartRow, RecordKind, RecoveryOutcome, RecoveryStep, ShareRow, StoreError, StoreResult,
+    StoredSet, ViewerPrincipal, Written,
 };
 use crate::tokens::TokenHash;
 
@@ -43,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "doomed blobs",
         include_str!("../../migrations/sqlite/0002_doomed_blobs.sql"),
+    ),
+    (
+        3,
+        "trust v2",
+        include_str!("../../migrations/sqlite/0003_trust_v2.sql"),
     ),
 ];
 
@@ -126,6 +133,30 @@ async fn refuse_doomed(
     Ok(())
 }
 
+/// Inserts a device of `account_id` with `role` (`viewer` or `recovery`).
+async fn insert_device(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    account_id: Uuid,
+    device: NewDevice<'_>,
+    role: DeviceRole,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO devices (id, account_id, name, token_hash, created_at, role, viewer_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(device.id.to_string())
+    .bind(account_id.to_string())
+    .bind(device.name)
+    .bind(&device.token_hash[..])
+    .bind(now)
+    .bind(role.as_str())
+    .bind(device.viewer_key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Whether account `?` (bound twice) may see camera `c`.
 macro_rules! visible {
     () => {
@@ -162,16 +193,18 @@ impl Database for SqliteDatabase {
         kind: OneTimeKind,
         hash: &TokenHash,
         account_id: Uuid,
+        viewer_key: Option<&str>,
         expires_at: i64,
         now: i64,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO one_time_tokens (token_hash, kind, account_id, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO one_time_tokens (token_hash, kind, account_id, viewer_key, expires_at, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&hash[..])
         .bind(kind.as_str())
         .bind(account_id.to_string())
+        .bind(viewer_key)
         .bind(expires_at)
         .bind(now)
         .execute(&self.pool)
@@ -182,34 +215,26 @@ impl Database for SqliteDatabase {
     async fn enroll(
         &self,
         token: &TokenHash,
-        device_id: Uuid,
-        device_name: &str,
-        device_token: &TokenHash,
+        device: NewDevice<'_>,
         now: i64,
     ) -> StoreResult<Option<Uuid>> {
         let mut tx = self.write_tx().await?;
+        // A token bound to a viewer key is consumed only with that key
+        // (`viewer_key = NULL` is not true: an unbound request leaves it).
         let row = sqlx::query(
             "DELETE FROM one_time_tokens WHERE token_hash = ? AND kind IN ('enroll', 'link') \
-             AND expires_at > ? RETURNING account_id",
+             AND expires_at > ? AND (viewer_key IS NULL OR viewer_key = ?) RETURNING account_id",
         )
         .bind(&token[..])
         .bind(now)
+        .bind(device.viewer_key)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
             return Ok(None);
         };
         let account_id = uuid_col(&row, "account_id")?;
-        sqlx::query(
-            "INSERT INTO devices (id, account_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(device_id.to_string())
-        .bind(account_id.to_string())
-        .bind(device_name)
-        .bind(&device_token[..])
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_device(&mut tx, account_id, device, DeviceRole::Viewer, now).await?;
         tx.commit().await?;
         Ok(Some(account_id))
     }
@@ -232,35 +257,96 @@ impl Database for SqliteDatabase {
 
     async fn list_devices(&self, account_id: Uuid) -> StoreResult<Vec<DeviceRow>> {
         let rows = sqlx::query(
-            "SELECT id, name, created_at FROM devices WHERE account_id = ? ORDER BY created_at, id",
+            "SELECT id, name, created_at, role, viewer_key FROM devices WHERE account_id = ? \
+             ORDER BY created_at, id",
         )
         .bind(account_id.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DeviceRow {
-                    id: uuid_col(row, "id")?,
-                    name: row.try_get("name")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(device_row).collect()
     }
 
-    async fn delete_device(&self, account_id: Uuid, device_id: Uuid) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM devices WHERE id = ? AND account_id = ?")
-            .bind(device_id.to_string())
-            .bind(account_id.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+    async fn delete_device(
+        &self,
+        account_id: Uuid,
+        caller_device: Uuid,
+        device_id: Uuid,
+    ) -> StoreResult<DeviceDeleted> {
+        // The rule is in the DELETE; the read after it only tells the two
+        // refusals apart.
+        let done = sqlx::query(
+            "DELETE FROM devices WHERE id = ?1 AND account_id = ?2 \
+             AND (role <> 'recovery' OR id = ?3)",
+        )
+        .bind(device_id.to_string())
+        .bind(account_id.to_string())
+        .bind(caller_device.to_string())
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            return Ok(DeviceDeleted::Deleted);
+        }
+        let kept: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM devices WHERE id = ? AND account_id = ?")
+                .bind(device_id.to_string())
+                .bind(account_id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(if kept.is_some() {
+            DeviceDeleted::RecoveryDevice
+        } else {
+            DeviceDeleted::NotFound
+        })
+    }
+
+    async fn register_recovery(
+        &self,
+        account_id: Uuid,
+        caller_device: Uuid,
+        device: NewDevice<'_>,
+        now: i64,
+    ) -> StoreResult<RecoveryOutcome> {
+        // BEGIN IMMEDIATE: SQLite's one writer, so the reads and the write
+        // below cannot interleave with another registration.
+        let mut tx = self.write_tx().await?;
+        let holder = sqlx::query("SELECT id, account_id FROM devices WHERE token_hash = ?")
+            .bind(&device.token_hash[..])
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| Ok::<_, StoreError>((uuid_col(&row, "id")?, uuid_col(&row, "account_id")?)))
+            .transpose()?;
+        let recovery: Option<String> =
+            sqlx::query_scalar("SELECT id FROM devices WHERE account_id = ? AND role = 'recovery'")
+                .bind(account_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let recovery = recovery
+            .map(|id| Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(format!("id: {e}"))))
+            .transpose()?;
+        let outcome = match recovery_step(account_id, caller_device, holder, recovery) {
+            RecoveryStep::Answer(outcome) => return Ok(outcome),
+            RecoveryStep::Create => {
+                insert_device(&mut tx, account_id, device, DeviceRole::Recovery, now).await?;
+                RecoveryOutcome::Created
+            }
+            RecoveryStep::Replace(id) => {
+                sqlx::query("UPDATE devices SET token_hash = ? WHERE id = ? AND role = 'recovery'")
+                    .bind(&device.token_hash[..])
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                RecoveryOutcome::Replaced
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
     }
 
     async fn get_record(&self, account_id: Uuid, kind: RecordKind) -> StoreResult<Option<Vec<u8>>> {
         let sql = match kind {
             RecordKind::KeyBundle => "SELECT key_bundle FROM accounts WHERE id = ?",
             RecordKind::Viewers => "SELECT viewers FROM accounts WHERE id = ?",
+            RecordKind::KeyLog => "SELECT key_log FROM accounts WHERE id = ?",
         };
         let value: Option<Option<Vec<u8>>> = sqlx::query_scalar(sql)
             .bind(account_id.to_string())
@@ -287,6 +373,10 @@ impl Database for SqliteDatabase {
             RecordKind::Viewers => (
                 "UPDATE accounts SET viewers = ?, viewers_sha = ? WHERE id = ?",
                 "UPDATE accounts SET viewers = ?, viewers_sha = ? WHERE id = ? AND viewers_sha IS ?",
+            ),
+            RecordKind::KeyLog => (
+                "UPDATE accounts SET key_log = ?, key_log_sha = ? WHERE id = ?",
+                "UPDATE accounts SET key_log = ?, key_log_sha = ? WHERE id = ? AND key_log_sha IS ?",
             ),
         };
         let done = match if_match {
@@ -475,15 +565,15 @@ impl Database for SqliteDatabase {
         Ok(Some(keys))
     }
 
-    async fn recipient_set(&self, camera_id: Uuid) -> StoreResult<Option<(u64, Vec<u8>)>> {
+    async fn recipient_set(&self, camera_id: Uuid) -> StoreResult<Option<StoredSet>> {
         let row = sqlx::query(
-            "SELECT set_epoch, set_data FROM cameras WHERE id = ? AND set_epoch IS NOT NULL",
+            "SELECT c.set_epoch, c.set_data, a.key_log FROM cameras c \
+             JOIN accounts a ON a.id = c.owner_id WHERE c.id = ? AND c.set_epoch IS NOT NULL",
         )
         .bind(camera_id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| Ok((u64_col(&row, "set_epoch")?, row.try_get("set_data")?)))
-            .transpose()
+        row.as_ref().map(stored_set_row).transpose()
     }
 
     async fn put_recipient_set(
@@ -492,6 +582,7 @@ impl Database for SqliteDatabase {
         camera_id: Uuid,
         epoch: u64,
         set: &[u8],
+        supersede: bool,
     ) -> StoreResult<Written> {
         let mut tx = self.write_tx().await?;
         let current: Option<Option<i64>> =
@@ -503,7 +594,7 @@ impl Database for SqliteDatabase {
         let Some(current) = current else {
             return Ok(Written::NotFound);
         };
-        if current.is_some_and(|c| c >= to_i64(epoch)) {
+        if !supersede && current.is_some_and(|c| c >= to_i64(epoch)) {
             return Ok(Written::Refused);
         }
         sqlx::query("UPDATE cameras SET set_epoch = ?, set_data = ? WHERE id = ?")
@@ -999,15 +1090,18 @@ mod tests {
             let account = Uuid::new_v4();
             db.create_account(account, name, 1).await.unwrap();
             let enrollment = [i as u8; 32];
-            db.create_one_time(OneTimeKind::Enrollment, &enrollment, account, 100, 1)
+            db.create_one_time(OneTimeKind::Enrollment, &enrollment, account, None, 100, 1)
                 .await
                 .unwrap();
             let device = Uuid::new_v4();
             let token = [10 + i as u8; 32];
-            db.enroll(&enrollment, device, name, &token, 2)
-                .await
-                .unwrap()
-                .unwrap();
+            let new = NewDevice {
+                id: device,
+                name,
+                token_hash: &token,
+                viewer_key: None,
+            };
+            db.enroll(&enrollment, new, 2).await.unwrap().unwrap();
             tokens.push(token);
             devices.push((account, device));
         }
@@ -1015,7 +1109,7 @@ mod tests {
             unreachable!()
         };
         let claim = [50u8; 32];
-        db.create_one_time(OneTimeKind::Claim, &claim, a, 100, 1)
+        db.create_one_time(OneTimeKind::Claim, &claim, a, None, 100, 1)
             .await
             .unwrap();
         let camera = NewCamera {
@@ -1084,7 +1178,10 @@ mod tests {
 
         assert!(db.delete_share(a, camera.id, c).await.unwrap());
         check(tokens[2], event, PartKind::Thumbnail, Some(false)).await;
-        assert!(db.delete_device(a, a_device).await.unwrap());
+        assert_eq!(
+            db.delete_device(a, a_device, a_device).await.unwrap(),
+            DeviceDeleted::Deleted
+        );
         check(tokens[0], event, PartKind::Thumbnail, None).await;
     }
 }

@@ -203,6 +203,8 @@ pub async fn account_pairing_upload_list_download_delete_retention(b: Backend) {
                 &RecipientSet {
                     epoch,
                     set: STANDARD.encode(format!("set-{epoch}")),
+                    key_log: None,
+                    supersede: false,
                 },
             )
             .await;

@@ -1,7 +1,8 @@
 //! The authorisation matrix: for every route that takes an id, a second
 //! account's credentials (viewer and camera) with every foreign id answer 404
 //! — byte for byte the same answer as an id that does not exist — and change
-//! nothing.
+//! nothing. The account routes without an id (key bundle, viewers, key log)
+//! answer the caller's own account only.
 
 use crate::common::{bytes, now, start_on, Backend};
 use base64::engine::general_purpose::STANDARD;
@@ -24,10 +25,46 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
         return;
     };
 
-    // Account A: two devices, a confirmed camera with a recipient set and
-    // retention, an event with every part, a share with account C.
+    // Account A: two devices and a recovery device, a key log, a confirmed
+    // camera with a recipient set and retention, an event with every part, a
+    // share with account C.
     let a = t.new_viewer("a").await;
     let a2 = t.link_device(&a, "a2").await;
+    let a_recovery_cred = format!(
+        "scv_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([42u8; 32])
+    );
+    let resp = t
+        .json(
+            Method::PUT,
+            "/v1/account/recovery-credential",
+            Some(&a.token),
+            &serde_json::json!({ "credential": a_recovery_cred }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let a_devices: DeviceList = t
+        .send(Method::GET, "/v1/devices", Some(&a.token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let a_recovery = a_devices
+        .devices
+        .iter()
+        .find(|d| d.recovery)
+        .expect("A's recovery device")
+        .device_id;
+    let resp = t
+        .send(
+            Method::PUT,
+            "/v1/account/key-log",
+            Some(&a.token),
+            Some(b"key-log-a".to_vec()),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let a_log_etag = resp.headers()["etag"].to_str().unwrap().to_owned();
     let cam_a = t.pair_camera(&a).await;
     let pending_a = t.register_camera(&a).await;
     let c = t.new_viewer("c").await;
@@ -48,6 +85,8 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
             &RecipientSet {
                 epoch: 5,
                 set: STANDARD.encode(b"set-a"),
+                key_log: None,
+                supersede: false,
             },
         )
         .await;
@@ -89,7 +128,9 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
         body,
     };
     let json = |v: serde_json::Value| Some(serde_json::to_vec(&v).unwrap());
-    for device in [a.device_id, a2.device_id] {
+    // A's recovery device too: 404 to a stranger, never the 409 A's own
+    // viewers get.
+    for device in [a.device_id, a2.device_id, a_recovery] {
         probes.push((
             viewer(Method::DELETE, "/v1/devices/{}".into(), None),
             device.to_string(),
@@ -114,6 +155,14 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
                 Method::PUT,
                 "/v1/cameras/{}/recipient-set".into(),
                 json(serde_json::json!({"epoch": 99, "set": STANDARD.encode(b"evil")})),
+            ),
+            id.clone(),
+        ));
+        probes.push((
+            viewer(
+                Method::PUT,
+                "/v1/cameras/{}/recipient-set".into(),
+                json(serde_json::json!({"epoch": 1, "set": STANDARD.encode(b"evil"), "supersede": true})),
             ),
             id.clone(),
         ));
@@ -248,7 +297,72 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
         backend.name()
     );
     assert_eq!(requests, answered_404);
-    assert!(requests >= 90, "the matrix shrank: {requests}");
+    assert!(requests >= 99, "the matrix shrank: {requests}");
+    let reference_body = reference_body.unwrap();
+
+    // The account records name no id: B reads and writes only its own. A's
+    // key log is not B's (404, the same answer), B's conditional writes
+    // against A's version fail, and B's camera may not read any.
+    let resp = t
+        .send(Method::GET, "/v1/account/key-log", Some(&b.token), None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), reference_body);
+    let resp = t
+        .http
+        .put(t.url("/v1/account/key-log"))
+        .bearer_auth(&b.token)
+        .header("If-Match", &a_log_etag)
+        .body(b"evil-log".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
+    let resp = t
+        .send(Method::GET, "/v1/account/key-log", Some(&cam_b.token), None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // B's recipient sets carry B's key log, never A's.
+    let resp = t
+        .send(
+            Method::PUT,
+            "/v1/account/key-log",
+            Some(&b.token),
+            Some(b"key-log-b".to_vec()),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = t
+        .json(
+            Method::PUT,
+            &format!("/v1/cameras/{}/recipient-set", cam_b.camera_id),
+            Some(&b.token),
+            &serde_json::json!({"epoch": 1, "set": STANDARD.encode(b"set-b")}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let set_b: RecipientSet = t
+        .send(
+            Method::GET,
+            &format!("/v1/cameras/{}/recipient-set", cam_b.camera_id),
+            Some(&cam_b.token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set_b.key_log, Some(STANDARD.encode(b"key-log-b")));
+    // A's recovery credential is not B's to take.
+    let resp = t
+        .json(
+            Method::PUT,
+            "/v1/account/recovery-credential",
+            Some(&b.token),
+            &serde_json::json!({ "credential": a_recovery_cred }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
 
     // Lists never show another account's things.
     let cams: CameraList = t
@@ -303,6 +417,12 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(set.epoch, 5);
+    assert_eq!(set.key_log, Some(STANDARD.encode(b"key-log-a")));
+    let resp = t
+        .send(Method::GET, "/v1/account/key-log", Some(&a.token), None)
+        .await;
+    assert_eq!(resp.headers()["etag"].to_str().unwrap(), a_log_etag);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), b"key-log-a");
     let shares: ShareList = t
         .send(
             Method::GET,
@@ -331,7 +451,7 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
             .count(),
         1
     );
-    for token in [&a.token, &a2.token] {
+    for token in [&a.token, &a2.token, &a_recovery_cred] {
         let resp = t.send(Method::GET, "/v1/account", Some(token), None).await;
         assert_eq!(resp.status(), StatusCode::OK);
     }
