@@ -54,6 +54,16 @@ static void on_notice(void *userdata, const sealcam_notice *n) {
         fprintf(stderr, "camera: refused a recipient set (%s), keeping epoch %llu\n",
                 n->message, (unsigned long long)n->epoch);
         break;
+    case SEALCAM_NOTICE_OWNER_KEY_CHANGED:
+        fprintf(stderr, "camera: the owner key moved (%s)\n", n->message);
+        break;
+    case SEALCAM_NOTICE_KEY_REFUSED:
+        fprintf(stderr, "camera: REFUSED the owner's key log (%s)\n", n->message);
+        break;
+    case SEALCAM_NOTICE_SET_EXPIRED:
+        fprintf(stderr, "camera: recipient set epoch %llu %s\n",
+                (unsigned long long)n->epoch, n->message);
+        break;
     default:
         break;
     }

@@ -149,6 +149,21 @@ typedef enum {
    A recipient set was refused (`message` says why; `epoch` is the one kept).
    */
   SEALCAM_NOTICE_SET_REFUSED = 7,
+  /*
+   The owner key the camera follows moved (a rotation or a reset from the
+   owner's key log; `message` says from and to).
+   */
+  SEALCAM_NOTICE_OWNER_KEY_CHANGED = 8,
+  /*
+   A statement of the owner's key log, or the whole log, was refused
+   (`message` says which and why): a sign of an attack.
+   */
+  SEALCAM_NOTICE_KEY_REFUSED = 9,
+  /*
+   The recipient set in use (`epoch`) expired: recordings are sealed to
+   the owner's recovery key alone until the owner renews the set.
+   */
+  SEALCAM_NOTICE_SET_EXPIRED = 10,
 } sealcam_notice_kind;
 
 /*

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use sealcam_format::{Binding, ObjectMeta, Sealer};
 use sealcam_keys::{
-    Acceptance, CameraId, DeviceKey, DevicePublicKey, EventId, OwnerId, PairingCode,
-    RecipientSetError, SignedRecipientSet, VerifiedRecipientSet,
+    unix_now, Acceptance, CameraId, DeviceKey, DevicePublicKey, EventId, KeyLog, KeyStatementError,
+    OwnerId, OwnerKeyState, PairingCode, RecipientSetError, SignedRecipientSet,
+    VerifiedRecipientSet,
 };
 use sealcam_wire::{CameraStatus, PartKind, RegisterCameraRequest};
 
@@ -85,6 +86,40 @@ pub enum Notice {
         /// The epoch still in use, if any.
         kept: Option<u64>,
     },
+    /// The owner key the camera follows moved (a rotation signed by the
+    /// previous owner key, or a reset signed by the root key, from the
+    /// owner's key log). Sets signed by the previous key are refused from now
+    /// on; the last good set stays in use until the owner's next set arrives.
+    OwnerKeyChanged {
+        /// `(reset, generation)` before.
+        from: (u64, u64),
+        /// `(reset, generation)` now.
+        to: (u64, u64),
+    },
+    /// A statement of the owner's key log was refused, for a reason other
+    /// than being older than the key held (the log keeps its history, so old
+    /// entries are normal): a fork, a bad signature, another root key — signs
+    /// of an attack on the owner's account or the server.
+    KeyStatementRefused {
+        /// Its index in the log.
+        index: usize,
+        /// Why.
+        reason: KeyStatementError,
+    },
+    /// The key log the server sent is malformed; nothing of it was used.
+    KeyLogRefused {
+        /// Why.
+        reason: KeyStatementError,
+    },
+    /// The recipient set in use expired (the owner's devices did not renew
+    /// it, or the server withholds the renewal): what is recorded now is
+    /// sealed to the recovery key alone until a new set is accepted.
+    RecipientSetExpired {
+        /// The epoch of the expired set.
+        epoch: u64,
+        /// When it expired (unix seconds).
+        expires_at: u64,
+    },
 }
 
 /// The result of a recipient-set sync.
@@ -151,6 +186,8 @@ pub struct RecordReport {
     pub epoch: u64,
     /// One report per part, in upload order (thumbnail, clip, record).
     pub parts: Vec<PartReport>,
+    /// The set had expired: the parts were sealed to the recovery key alone.
+    pub recovery_only: bool,
 }
 
 /// Whether to try the network while recording.
@@ -316,16 +353,18 @@ impl std::fmt::Debug for Device {
 
 impl Device {
     /// Opens the camera state in `state_dir` (created 0700 if missing). A
-    /// stored recipient set is re-verified against the pinned owner key.
+    /// stored recipient set is re-verified against the owner key state it
+    /// was accepted under.
     pub fn open(state_dir: &Path, config: DeviceConfig) -> Result<Self, DeviceError> {
         let state = StateDir::open(state_dir)?;
-        let pairing = state.pairing()?;
-        let (key, set, api) = match &pairing {
-            Some(p) => (
-                Some(state.device_key()?),
-                state.recipient_set(&p.pin())?,
-                Some(Api::new(&p.server_url, config.timeouts)),
-            ),
+        let mut pairing = state.pairing()?;
+        let (key, set, api) = match pairing.as_mut() {
+            Some(p) => {
+                let key = state.device_key()?;
+                let set = stored_set(&state, p, key.public())?;
+                let api = Api::new(&p.server_url, config.timeouts);
+                (Some(key), set, Some(api))
+            }
             None => (state.existing_device_key()?, None, None),
         };
         let spool = Spool::open(&state.spool_dir(), config.spool)?;
@@ -388,6 +427,12 @@ impl Device {
         self.set.as_ref()
     }
 
+    /// The owner key the camera follows now, once paired: pinned from the
+    /// pairing code, moved by the owner's key log.
+    pub fn owner_keys(&self) -> Option<OwnerKeyState> {
+        self.pairing.as_ref().map(|p| p.keys)
+    }
+
     /// The offline spool.
     pub fn spool(&self) -> &Spool {
         &self.spool
@@ -427,13 +472,24 @@ impl Device {
                 got,
             });
         }
+        // A v2 code names the account's root key and the owner key's place
+        // in the key log; a v1 code only the owner key.
+        let (keys, paired_v1) = match code.trust {
+            Some((root, reset, generation)) => (
+                OwnerKeyState::new(code.owner, code.owner_key, Some(root), reset, generation),
+                false,
+            ),
+            None => (OwnerKeyState::legacy(code.owner, code.owner_key), true),
+        };
         let pairing = Pairing {
-            version: 1,
+            version: 2,
             server_url: code.server_url.clone(),
             camera_id: CameraId::from(answer.camera_id),
             owner_id: code.owner,
-            owner_key: code.owner_key,
             credential: answer.credential,
+            keys,
+            set_keys: None,
+            paired_v1,
         };
         self.state.write_pairing(&pairing)?;
         let ids = (pairing.camera_id, pairing.owner_id);
@@ -457,36 +513,55 @@ impl Device {
             .map_err(Failure::into_error)
     }
 
-    /// Fetches the recipient set and accepts it only if it is signed by the
-    /// pinned owner key, names this camera, and its epoch does not go back
-    /// (S4). On refusal the last good set stays in use and the reason is
-    /// returned (and reported to the observer).
+    /// Fetches the recipient set, with the owner's key log, and accepts the
+    /// set only if it is signed by the owner key the camera follows, names
+    /// this camera and its device key, is bound to that owner key's place in
+    /// the log, has not expired, and its epoch neither goes back nor jumps
+    /// too far (S4, owner trust v2). On refusal the last good set stays in
+    /// use and the reason is returned (and reported to the observer).
+    ///
+    /// The key log is followed first, from the owner key state the camera
+    /// holds: a rotation signed by that key, or a reset signed by the root
+    /// key, moves it (persisted at once, [`Notice::OwnerKeyChanged`]).
     pub fn sync(&mut self) -> Result<SyncOutcome, DeviceError> {
         let (pairing, api) = self.paired()?;
-        let pin = pairing.pin();
         let offered = match api.recipient_set(&pairing.credential, pairing.camera_id) {
             Ok(Some(set)) => set,
             Ok(None) => return Ok(SyncOutcome::NotPublished),
             Err(f) => return Err(f.into_error()),
         };
+        if let Some(log) = &offered.key_log {
+            self.follow_key_log(log)?;
+        }
+        let device_key = self.device_public_key()?;
+        let (pairing, _) = self.paired()?;
+        let pin = pairing.pin(device_key);
         let kept = self.epoch();
         let verdict = b64::decode(&offered.set)
             .ok_or(RecipientSetError::Malformed("the set is not base64"))
             .and_then(|bytes| SignedRecipientSet::from_bytes(&bytes))
-            .and_then(|s| s.verify(&pin))
+            .and_then(|s| s.verify_for_camera(&pin, unix_now()))
             .and_then(|v| match &self.set {
                 Some(last) => last.accept_successor(&v).map(|a| (v, a)),
-                None => Ok((v, Acceptance::Newer)),
+                None => VerifiedRecipientSet::accept_first(&v).map(|a| (v, a)),
             });
         match verdict {
-            Ok((set, Acceptance::Newer)) => {
-                self.state.write_recipient_set(&set)?;
+            Ok((set, acceptance)) => {
+                if acceptance == Acceptance::Newer {
+                    self.state.write_recipient_set(&set)?;
+                }
+                // Written after the set: a crash in between leaves a set that
+                // verifies under `keys`, which `open` also tries.
+                self.set_keys_to_current()?;
                 let to = set.epoch();
-                self.set = Some(set);
-                self.notify(Notice::RecipientSetUpdated { from: kept, to });
-                Ok(SyncOutcome::Updated { from: kept, to })
+                if acceptance == Acceptance::Newer {
+                    self.set = Some(set);
+                    self.notify(Notice::RecipientSetUpdated { from: kept, to });
+                    Ok(SyncOutcome::Updated { from: kept, to })
+                } else {
+                    Ok(SyncOutcome::Unchanged { epoch: to })
+                }
             }
-            Ok((set, _)) => Ok(SyncOutcome::Unchanged { epoch: set.epoch() }),
             Err(reason) => {
                 self.notify(Notice::RecipientSetRefused {
                     reason: reason.clone(),
@@ -495,6 +570,59 @@ impl Device {
                 Ok(SyncOutcome::Refused { reason, kept })
             }
         }
+    }
+
+    /// Follows the owner's key log (standard base64 from the server) from
+    /// the owner key state held; persists and reports a move, and reports
+    /// the statements refused for a reason other than being old.
+    fn follow_key_log(&mut self, text: &str) -> Result<(), DeviceError> {
+        let log = b64::decode(text)
+            .ok_or(KeyStatementError::Malformed("the key log is not base64"))
+            .and_then(|bytes| KeyLog::from_bytes(&bytes));
+        let log = match log {
+            Ok(log) => log,
+            Err(reason) => {
+                self.notify(Notice::KeyLogRefused { reason });
+                return Ok(());
+            }
+        };
+        let (pairing, _) = self.paired()?;
+        let mut keys = pairing.keys;
+        let report = keys.follow(&log);
+        if keys != pairing.keys {
+            let from = pairing.keys.position();
+            let updated = Pairing {
+                keys,
+                ..pairing.clone()
+            };
+            self.state.write_pairing(&updated)?;
+            self.pairing = Some(updated);
+            self.notify(Notice::OwnerKeyChanged {
+                from,
+                to: keys.position(),
+            });
+        }
+        for (index, reason) in report.refused {
+            if !matches!(reason, KeyStatementError::Superseded { .. }) {
+                self.notify(Notice::KeyStatementRefused { index, reason });
+            }
+        }
+        Ok(())
+    }
+
+    /// Records that the stored set was accepted under the current owner key state.
+    fn set_keys_to_current(&mut self) -> Result<(), DeviceError> {
+        let (pairing, _) = self.paired()?;
+        if pairing.set_keys == Some(pairing.keys) {
+            return Ok(());
+        }
+        let updated = Pairing {
+            set_keys: Some(pairing.keys),
+            ..pairing.clone()
+        };
+        self.state.write_pairing(&updated)?;
+        self.pairing = Some(updated);
+        Ok(())
     }
 
     /// Records one event: seals the thumbnail, then the clip, then the event
@@ -512,28 +640,46 @@ impl Device {
             delivery,
         } = event;
         let record_json = record.map(EventRecord::to_json).transpose()?;
-        if self.set.is_none() {
+        let Some(set) = &self.set else {
             return Err(DeviceError::NoRecipientSet);
+        };
+        // One instant for every part of the event: all are sealed to the
+        // same recipients.
+        let now = unix_now();
+        let expired = set
+            .set()
+            .binding()
+            .filter(|_| set.is_expired(now))
+            .map(|b| (set.epoch(), b.expires_at));
+        if let Some((epoch, expires_at)) = expired {
+            self.notify(Notice::RecipientSetExpired { epoch, expires_at });
         }
         let id = EventId::now_v7();
         let mut parts = Vec::with_capacity(3);
         let try_now = delivery == Delivery::UploadNow;
         if let Some(mut jpeg) = thumbnail {
-            let part = PartSpec::new(id, PartKind::Thumbnail, captured_at_ms, thumbnail_type);
+            let part = PartSpec::new(id, PartKind::Thumbnail, captured_at_ms, thumbnail_type, now);
             parts.push(self.send_part(part, &mut jpeg, try_now)?);
         }
         if let Some(clip) = clip {
-            let part = PartSpec::new(id, PartKind::Clip, captured_at_ms, clip_type);
+            let part = PartSpec::new(id, PartKind::Clip, captured_at_ms, clip_type, now);
             parts.push(self.send_part(part, clip, try_now)?);
         }
         if let Some(json) = record_json {
-            let part = PartSpec::new(id, PartKind::Record, captured_at_ms, "application/json");
+            let part = PartSpec::new(
+                id,
+                PartKind::Record,
+                captured_at_ms,
+                "application/json",
+                now,
+            );
             parts.push(self.send_part(part, &mut &json[..], try_now)?);
         }
         Ok(RecordReport {
             event: id,
             epoch: self.epoch().unwrap_or_default(),
             parts,
+            recovery_only: expired.is_some(),
         })
     }
 
@@ -560,7 +706,11 @@ impl Device {
             epoch: set.epoch(),
             content_type: part.content_type.to_owned(),
         };
-        let mut reader = SealingReader::new(Sealer::new(set, key, meta)?, source);
+        // Every recipient while the set is valid, the recovery key alone
+        // once it expired.
+        let recipients = set.sealing_recipients(part.sealed_at);
+        let mut reader =
+            SealingReader::new(Sealer::with_recipients(recipients, key, meta)?, source);
         let header_len = reader.header_len();
         let captured_at = part.captured_at_ms.div_euclid(1000);
         let mut staged = self
@@ -792,17 +942,55 @@ struct PartSpec<'a> {
     kind: PartKind,
     captured_at_ms: i64,
     content_type: &'a str,
+    /// When it is sealed (unix seconds): decides whether the set expired.
+    sealed_at: u64,
 }
 
 impl<'a> PartSpec<'a> {
-    fn new(event: EventId, kind: PartKind, captured_at_ms: i64, content_type: &'a str) -> Self {
+    fn new(
+        event: EventId,
+        kind: PartKind,
+        captured_at_ms: i64,
+        content_type: &'a str,
+        sealed_at: u64,
+    ) -> Self {
         Self {
             event,
             kind,
             captured_at_ms,
             content_type,
+            sealed_at,
         }
     }
+}
+
+/// The stored recipient set, re-verified under the owner key state it was
+/// accepted under (`set_keys`): after a rotation, the last good set was
+/// signed by the previous key and stays in use until the owner's new set
+/// arrives. Then under the current state (`keys`), which a crash between
+/// writing the set and `camera.json` leaves as the one that verifies; that
+/// is then recorded.
+fn stored_set(
+    state: &StateDir,
+    pairing: &mut Pairing,
+    device_key: DevicePublicKey,
+) -> Result<Option<VerifiedRecipientSet>, DeviceError> {
+    let mut pins = Vec::with_capacity(2);
+    if let Some(set_keys) = pairing.set_keys {
+        pins.push(pairing.pin_under(device_key, set_keys));
+    }
+    if pairing.set_keys != Some(pairing.keys) {
+        pins.push(pairing.pin(device_key));
+    }
+    let Some((set, under)) = state.recipient_set(&pins)? else {
+        return Ok(None);
+    };
+    let under = pins[under].keys;
+    if pairing.set_keys != Some(under) {
+        pairing.set_keys = Some(under);
+        state.write_pairing(pairing)?;
+    }
+    Ok(Some(set))
 }
 
 fn format_kind(kind: PartKind) -> sealcam_format::PartKind {

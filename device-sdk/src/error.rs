@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use sealcam_keys::{CameraId, KeyError, OwnerId, PairingError, RecipientSetError};
+use sealcam_keys::{
+    CameraId, KeyError, KeyStatementError, OwnerId, PairingError, RecipientSetError,
+};
 use sealcam_wire::ErrorCode;
 
 /// An error of the device SDK.
@@ -42,6 +44,10 @@ pub enum DeviceError {
     /// A recipient set (stored or offered) was refused (S4).
     #[error("recipient set refused: {0}")]
     RecipientSet(#[from] RecipientSetError),
+    /// An owner key statement or key log could not be made (the owner
+    /// simulator; a camera reports refused statements as notices instead).
+    #[error("owner key statement: {0}")]
+    KeyStatement(#[from] KeyStatementError),
     /// A key or state file could not be read or written.
     #[error(transparent)]
     Key(#[from] KeyError),

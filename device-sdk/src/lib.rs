@@ -10,8 +10,9 @@
 //! | step | call | what it guarantees |
 //! | --- | --- | --- |
 //! | pair | [`Device::pair`] | the device key is made on first use and never leaves the camera; the pairing proof lets the owner check that the key the server reports is this camera's (S5); state is stored 0600, atomically |
-//! | sync | [`Device::sync`] | a set is accepted only when signed by the owner key pinned at pairing, for this camera, with an epoch that never goes back; otherwise the last good set stays in use and the reason is returned (S4, S6) |
+//! | sync | [`Device::sync`] | the owner's key log is followed from the owner key pinned at pairing (rotations signed by the previous key, resets signed by the root key); a set is accepted only when signed by the owner key followed now, for this camera and its device key, not expired, with an epoch that never goes back; otherwise the last good set stays in use and the reason is returned (S4, S6) |
 //! | record | [`Device::record`] | each part is sealed and uploaded *as it is sealed*, with constant memory whatever the clip's length; signed by the device key (S3) |
+//! | expiry | [`Device::record`] | past its `expires_at` a set seals to the recovery key alone, so a server that withholds a revocation cannot keep a camera sealing to a revoked viewer for more than 30 days |
 //! | spool | [`Device::drain`] | while the server is unreachable or overloaded, sealed parts (never plaintext) wait in a bounded spool and go out oldest first with jittered backoff |
 //!
 //! # Example
@@ -82,7 +83,9 @@ pub use record::{EventRecord, MAX_RECORD_LEN};
 pub use sealing::SealingReader;
 pub use spool::{Loss, LossReason, Spool, SpoolEntry, SpoolLimits};
 
-pub use sealcam_keys::{CameraId, EventId, OwnerId, RecipientSetError};
+pub use sealcam_keys::{
+    CameraId, EventId, KeyStatementError, OwnerId, OwnerKeyState, RecipientSetError,
+};
 pub use sealcam_wire::{CameraStatus, PartKind};
 
 /// How opaque bytes travel in the API's JSON: standard base64, padded when

@@ -3,6 +3,16 @@
 //! pairing proof of each pending camera (S5) before it confirms it, and signs
 //! and publishes recipient sets. Not part of a camera build (feature `sim`).
 //!
+//! It is an owner of trust v2: a recovery key and the root key it derives,
+//! a key log that starts with the genesis reset `(1, 0)` (stored with
+//! `PUT /v1/account/key-log`), pairing codes that name the root key, and
+//! version-2 recipient sets bound to each camera's device key (the one it
+//! pinned from the cameras list), to the owner key's position, to an expiry
+//! `SET_LIFETIME_SECS` away, with the recovery key among the recipients. It
+//! can rotate and reset its owner key. [`SimOwner::enroll_legacy`] makes an
+//! owner of before v2 (version-1 codes and sets, no key log) whose first
+//! [`rotate`](SimOwner::rotate) upgrades it.
+//!
 //! The owner's real tooling is the app SDK (`crates/client`) and the
 //! `sealcam` command; this module only does what a camera test needs.
 
@@ -15,8 +25,10 @@ use ureq::http::Response;
 use ureq::{Agent, Body};
 
 use sealcam_keys::{
-    CameraId, DevicePublicKey, EventId, OwnerId, OwnerSigningKey, PairingCode, PairingProof,
-    PairingSecret, RecipientSet, ViewerIdentity, ViewerRecipient,
+    unix_now, CameraId, DevicePublicKey, EventId, KeyLog, KeyStatement, OwnerId, OwnerKeyState,
+    OwnerSigningKey, PairingCode, PairingProof, PairingSecret, RecipientSet, RecoveryKey,
+    RootSigningKey, SetBinding, SignedRecipientSet, ViewerIdentity, ViewerRecipient,
+    SET_LIFETIME_SECS,
 };
 use sealcam_wire::{
     CameraList, CameraStatus, EnrollResponse, Event, EventPage, PairingResponse, PartKind,
@@ -37,6 +49,11 @@ pub struct SimOwner {
     credential: String,
     key: OwnerSigningKey,
     viewer: ViewerIdentity,
+    recovery: RecoveryKey,
+    root: RootSigningKey,
+    /// The owner key's state: key, root key (`None` while legacy), position.
+    keys: OwnerKeyState,
+    log: KeyLog,
     pending: Vec<PendingPairing>,
     pinned: HashMap<CameraId, DevicePublicKey>,
     epochs: HashMap<CameraId, u64>,
@@ -53,9 +70,38 @@ impl std::fmt::Debug for SimOwner {
 
 impl SimOwner {
     /// Enrolls a viewer device with a one-time enrollment token
-    /// (`sealcam-server accounts create`), and makes a fresh owner key and
-    /// viewer identity.
+    /// (`sealcam-server accounts create`), and makes a fresh owner key,
+    /// viewer identity and recovery key; stores the key log holding the
+    /// genesis reset (the owner key at reset 1, generation 0).
     pub fn enroll(server_url: &str, enrollment_token: &str) -> Result<Self, DeviceError> {
+        let mut owner = Self::enroll_legacy(server_url, enrollment_token)?;
+        let root = owner.root.public();
+        owner.keys = OwnerKeyState::new(owner.account, owner.key.public(), Some(root), 1, 0);
+        let genesis = KeyStatement::reset(
+            owner.account,
+            &owner.root,
+            1,
+            0,
+            owner.key.public(),
+            unix_now(),
+        );
+        owner.log.push(genesis)?;
+        let resp = owner
+            .agent
+            .put(owner.url("/account/key-log"))
+            .header("authorization", owner.auth())
+            .header("if-none-match", "*")
+            .header("content-type", "application/octet-stream")
+            .send(owner.log.to_bytes())
+            .map_err(net)?;
+        expect(resp, 204)?;
+        Ok(owner)
+    }
+
+    /// Enrolls an owner of before owner trust v2: version-1 pairing codes
+    /// (no root key), version-1 recipient sets, no key log. Its first
+    /// [`rotate`](Self::rotate) names the root key and upgrades it.
+    pub fn enroll_legacy(server_url: &str, enrollment_token: &str) -> Result<Self, DeviceError> {
         let agent: Agent = Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(120)))
@@ -69,13 +115,21 @@ impl SimOwner {
             .send(body.to_string())
             .map_err(net)?;
         let e: EnrollResponse = json(resp, 201)?;
+        let account = OwnerId::from(e.account_id);
+        let key = OwnerSigningKey::generate();
+        let recovery = RecoveryKey::generate();
+        let root = recovery.root_key();
         Ok(Self {
             agent,
             base,
-            account: OwnerId::from(e.account_id),
+            account,
             credential: e.credential,
-            key: OwnerSigningKey::generate(),
+            keys: OwnerKeyState::legacy(account, key.public()),
+            key,
             viewer: ViewerIdentity::generate(),
+            recovery,
+            root,
+            log: KeyLog::new(),
             pending: Vec::new(),
             pinned: HashMap::new(),
             epochs: HashMap::new(),
@@ -87,9 +141,34 @@ impl SimOwner {
         self.account
     }
 
-    /// The owner signing key.
+    /// The owner signing key in use.
     pub fn signing_key(&self) -> &OwnerSigningKey {
         &self.key
+    }
+
+    /// The owner key's state: key, root key, `(reset, generation)`.
+    pub fn keys(&self) -> OwnerKeyState {
+        self.keys
+    }
+
+    /// Whether this owner is still of before trust v2 (see [`Self::enroll_legacy`]).
+    pub fn is_legacy(&self) -> bool {
+        self.keys.root_key.is_none()
+    }
+
+    /// The recovery key (a recipient of every version-2 set).
+    pub fn recovery(&self) -> &RecoveryKey {
+        &self.recovery
+    }
+
+    /// The root key derived from the recovery key (signs resets).
+    pub fn root_key(&self) -> &RootSigningKey {
+        &self.root
+    }
+
+    /// The key log as this owner wrote it.
+    pub fn key_log(&self) -> &KeyLog {
+        &self.log
     }
 
     /// The owner's viewer identity (a recipient of every set it publishes).
@@ -130,7 +209,10 @@ impl SimOwner {
             claim_token: p.claim_token.clone(),
             owner: self.account,
             owner_key: self.key.public(),
-            trust: None,
+            trust: self
+                .keys
+                .root_key
+                .map(|root| (root, self.keys.reset, self.keys.generation)),
             secret: secret.clone(),
             expires_at: u64::try_from(p.expires_at).unwrap_or(0),
         };
@@ -194,28 +276,154 @@ impl SimOwner {
         Ok(confirmed)
     }
 
-    /// Signs and publishes the next epoch of `camera`'s recipient set.
+    /// Signs and publishes the next epoch of `camera`'s recipient set,
+    /// valid for [`SET_LIFETIME_SECS`].
     pub fn publish(
         &mut self,
         camera: CameraId,
         recipients: Vec<ViewerRecipient>,
     ) -> Result<u64, DeviceError> {
+        self.publish_until(camera, recipients, unix_now() + SET_LIFETIME_SECS)
+    }
+
+    /// Signs and publishes the next epoch of `camera`'s recipient set,
+    /// expiring at `expires_at` (unix seconds).
+    pub fn publish_until(
+        &mut self,
+        camera: CameraId,
+        recipients: Vec<ViewerRecipient>,
+        expires_at: u64,
+    ) -> Result<u64, DeviceError> {
         let epoch = self.epoch(camera) + 1;
-        let set = RecipientSet::new(self.account, camera, epoch, recipients)?.sign(&self.key);
-        self.put_set_bytes(camera, epoch, set.as_bytes())?;
-        self.epochs.insert(camera, epoch);
+        self.publish_at(camera, epoch, recipients, expires_at)?;
         Ok(epoch)
     }
 
-    /// Stores `bytes` as `camera`'s recipient set under `wire_epoch`, as is:
-    /// tests use it to serve forged, replayed or tampered sets.
+    /// Signs and publishes `camera`'s recipient set at `epoch` (an owner
+    /// that learned a higher epoch was forced on the camera publishes above
+    /// it); later [`publish`](Self::publish)es continue from there.
+    pub fn publish_at(
+        &mut self,
+        camera: CameraId,
+        epoch: u64,
+        recipients: Vec<ViewerRecipient>,
+        expires_at: u64,
+    ) -> Result<(), DeviceError> {
+        let set = self.signed_set(camera, epoch, recipients, expires_at)?;
+        self.put_set_bytes(camera, epoch, set.as_bytes())?;
+        self.epochs.insert(camera, epoch);
+        Ok(())
+    }
+
+    /// A set for `camera` signed with the owner key in use, published by
+    /// nobody (tests serve it, or a tampered copy, with
+    /// [`put_set_bytes`](Self::put_set_bytes)). Version 2: bound to the
+    /// device key pinned for `camera`, to the owner key's position and to
+    /// `expires_at`, with the recovery key added to `recipients` when
+    /// missing. A legacy owner makes a version-1 set of `recipients`.
+    pub fn signed_set(
+        &self,
+        camera: CameraId,
+        epoch: u64,
+        mut recipients: Vec<ViewerRecipient>,
+        expires_at: u64,
+    ) -> Result<SignedRecipientSet, DeviceError> {
+        if self.is_legacy() {
+            return Ok(RecipientSet::new(self.account, camera, epoch, recipients)?.sign(&self.key));
+        }
+        let device_key = self.device_key(camera).ok_or_else(|| {
+            DeviceError::Protocol(format!("camera {camera} is not confirmed by this owner"))
+        })?;
+        let recovery = self.recovery.to_public();
+        if !recipients.contains(&recovery) {
+            recipients.push(recovery.clone());
+        }
+        let binding = SetBinding {
+            device_key,
+            expires_at,
+            key_position: self.keys.position(),
+            recovery,
+        };
+        let set =
+            RecipientSet::bound(self.account, camera, epoch, unix_now(), recipients, binding)?;
+        Ok(set.sign(&self.key))
+    }
+
+    /// Rotates the owner key: a rotation signed by the key in use hands over
+    /// to a fresh one (the next generation), appended to the key log, which
+    /// is stored. A legacy owner's first rotation names the root key. Sets
+    /// must be published again afterwards; cameras refuse the old key's.
+    pub fn rotate(&mut self) -> Result<KeyStatement, DeviceError> {
+        let next = OwnerSigningKey::generate();
+        let from = OwnerKeyState {
+            root_key: Some(self.root.public()),
+            ..self.keys
+        };
+        let st = KeyStatement::rotation(&from, &self.key, next.public(), unix_now())?;
+        self.adopt(st.clone(), next)?;
+        Ok(st)
+    }
+
+    /// Resets the owner key with the root key: a fresh key at the next
+    /// reset, generation 0, above any rotation.
+    pub fn reset(&mut self) -> Result<KeyStatement, DeviceError> {
+        let next = OwnerSigningKey::generate();
+        let st = KeyStatement::reset(
+            self.account,
+            &self.root,
+            self.keys.reset + 1,
+            0,
+            next.public(),
+            unix_now(),
+        );
+        self.adopt(st.clone(), next)?;
+        Ok(st)
+    }
+
+    fn adopt(&mut self, st: KeyStatement, next: OwnerSigningKey) -> Result<(), DeviceError> {
+        let mut keys = self.keys;
+        keys.apply(&st)?;
+        let mut log = self.log.clone();
+        log.push(st)?;
+        self.put_key_log_bytes(&log.to_bytes())?;
+        (self.keys, self.key, self.log) = (keys, next, log);
+        Ok(())
+    }
+
+    /// Appends `st` to the stored key log as is, without adopting it: tests
+    /// use it to serve an attacker's statements.
+    pub fn append_to_key_log(&mut self, st: KeyStatement) -> Result<(), DeviceError> {
+        self.log.push(st)?;
+        self.put_key_log_bytes(&self.log.to_bytes())
+    }
+
+    /// Stores `bytes` as the account's key log, as is (unconditionally).
+    pub fn put_key_log_bytes(&self, bytes: &[u8]) -> Result<(), DeviceError> {
+        let resp = self
+            .agent
+            .put(self.url("/account/key-log"))
+            .header("authorization", self.auth())
+            .header("content-type", "application/octet-stream")
+            .send(bytes)
+            .map_err(net)?;
+        expect(resp, 204)
+    }
+
+    /// Stores `bytes` as `camera`'s recipient set under `wire_epoch`, as is,
+    /// replacing whatever is stored (`supersede`: the camera, not the
+    /// server, enforces the signed epoch order): tests use it to serve
+    /// forged, replayed or tampered sets.
     pub fn put_set_bytes(
         &self,
         camera: CameraId,
         wire_epoch: u64,
         bytes: &[u8],
     ) -> Result<(), DeviceError> {
-        let body = serde_json::json!({"epoch": wire_epoch, "set": b64::encode(bytes)});
+        let body = serde_json::json!({
+            "epoch": wire_epoch,
+            "set": b64::encode(bytes),
+            "supersede": true,
+        });
         let resp = self
             .agent
             .put(self.url(&format!("/cameras/{camera}/recipient-set")))

@@ -10,15 +10,24 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{owner_open, owner_open_as, paired_camera, Harness};
+use common::{owner_open, owner_open_as, paired_camera, Harness, SetSpec};
 use sealcam_device::{Device, DeviceConfig, NewEvent, Notice, PartKind, SyncOutcome};
 use sealcam_format::OpenError;
-use sealcam_keys::{CameraId, OwnerSigningKey, RecipientSet, RecipientSetError, ViewerIdentity};
+use sealcam_keys::{
+    CameraId, OwnerSigningKey, RecipientSet, RecipientSetError, SignedRecipientSet, ViewerIdentity,
+};
 
 /// The signed bytes of a genuine set plus one recipient, signature kept.
 fn inject(genuine: &[u8], extra: &ViewerIdentity) -> Vec<u8> {
     let mut bytes = genuine.to_vec();
-    let count_at = 8 + 16 + 16 + 8 + 8;
+    // The count (u16) precedes the recipients, each `len 1 ‖ 62 characters`.
+    let n = SignedRecipientSet::from_bytes(genuine)
+        .unwrap()
+        .unverified()
+        .recipients()
+        .len();
+    let count_at = bytes.len() - 64 - n * 63 - 2;
+    assert_eq!(bytes[count_at] as usize, n);
     bytes[count_at] += 1;
     let sig = bytes.split_off(bytes.len() - 64);
     let text = extra.to_public().to_string();
@@ -34,7 +43,6 @@ fn forged_replayed_and_tampered_sets_are_refused_and_the_last_good_set_stays() {
     let mut owner = h.owner();
     let mut device = paired_camera(&mut owner, &h.state("cam"));
     let camera = device.camera_id().unwrap();
-    let owner_id = device.owner_id().unwrap();
     let notices = Arc::new(Mutex::new(Vec::new()));
     let sink = notices.clone();
     device.set_observer(move |n| sink.lock().unwrap().push(n.clone()));
@@ -66,9 +74,11 @@ fn forged_replayed_and_tampered_sets_are_refused_and_the_last_good_set_stays() {
 
     // 2. The server signs a set with a key of its own.
     let server_key = OwnerSigningKey::generate();
-    let forged = RecipientSet::new(owner_id, camera, 3, vec![attacker.to_public()])
-        .unwrap()
-        .sign(&server_key);
+    let forged = SetSpec {
+        recipients: vec![attacker.to_public(), owner.recovery().to_public()],
+        ..SetSpec::of(&owner, camera, 3)
+    }
+    .sign(&owner, &server_key);
     serve(forged.as_bytes());
     assert_refused(&mut device, RecipientSetError::NotSignedByPinnedOwner, 2);
 
@@ -92,16 +102,16 @@ fn forged_replayed_and_tampered_sets_are_refused_and_the_last_good_set_stays() {
     );
 
     // 5. A different set signed by the owner under the accepted epoch.
-    let twin = RecipientSet::new(owner_id, camera, 2, vec![owner.viewer().to_public()])
-        .unwrap()
-        .sign(owner.signing_key());
+    let twin = SetSpec::of(&owner, camera, 2).sign(&owner, owner.signing_key());
     serve(twin.as_bytes());
     assert_refused(&mut device, RecipientSetError::Equivocation { epoch: 2 }, 2);
 
     // 6. A genuine set of another camera of the same owner.
-    let other = RecipientSet::new(owner_id, CameraId::random(), 9, vec![attacker.to_public()])
-        .unwrap()
-        .sign(owner.signing_key());
+    let other = SetSpec {
+        camera: CameraId::random(),
+        ..SetSpec::of(&owner, camera, 9)
+    }
+    .sign(&owner, owner.signing_key());
     serve(other.as_bytes());
     assert_refused(&mut device, RecipientSetError::WrongCamera, 2);
 

@@ -109,6 +109,15 @@ pub enum sealcam_notice_kind {
     SEALCAM_NOTICE_SET_UPDATED = 6,
     /// A recipient set was refused (`message` says why; `epoch` is the one kept).
     SEALCAM_NOTICE_SET_REFUSED = 7,
+    /// The owner key the camera follows moved (a rotation or a reset from the
+    /// owner's key log; `message` says from and to).
+    SEALCAM_NOTICE_OWNER_KEY_CHANGED = 8,
+    /// A statement of the owner's key log, or the whole log, was refused
+    /// (`message` says which and why): a sign of an attack.
+    SEALCAM_NOTICE_KEY_REFUSED = 9,
+    /// The recipient set in use (`epoch`) expired: recordings are sealed to
+    /// the owner's recovery key alone until the owner renews the set.
+    SEALCAM_NOTICE_SET_EXPIRED = 10,
 }
 
 /// Something the camera reports as it works. Valid only during the callback.
@@ -613,6 +622,47 @@ impl NoticeSink {
                 kept.unwrap_or(0),
                 0,
                 reason.to_string(),
+            ),
+            Notice::OwnerKeyChanged { from, to } => (
+                SEALCAM_NOTICE_OWNER_KEY_CHANGED,
+                none,
+                None,
+                0,
+                0,
+                0,
+                format!(
+                    "reset {}, generation {} -> reset {}, generation {}",
+                    from.0, from.1, to.0, to.1
+                ),
+            ),
+            Notice::KeyStatementRefused { index, reason } => (
+                SEALCAM_NOTICE_KEY_REFUSED,
+                none,
+                None,
+                0,
+                0,
+                0,
+                format!("key log statement {index}: {reason}"),
+            ),
+            Notice::KeyLogRefused { reason } => (
+                SEALCAM_NOTICE_KEY_REFUSED,
+                none,
+                None,
+                0,
+                0,
+                0,
+                format!("key log: {reason}"),
+            ),
+            Notice::RecipientSetExpired { epoch, expires_at } => (
+                SEALCAM_NOTICE_SET_EXPIRED,
+                none,
+                None,
+                0,
+                *epoch,
+                0,
+                format!(
+                    "expired at {expires_at} (unix seconds); sealing to the recovery key alone"
+                ),
             ),
             _ => return,
         };

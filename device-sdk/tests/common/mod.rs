@@ -11,8 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use sealcam_device::owner_sim::SimOwner;
-use sealcam_device::{Device, DeviceConfig, EventId, PartKind};
+use sealcam_device::{Device, DeviceConfig, EventId, Notice, PartKind};
 use sealcam_format::{open_to_vec, Binding, OpenedObject};
+use sealcam_keys::{
+    CameraId, DevicePublicKey, OwnerId, OwnerSigningKey, RecipientSet, SetBinding,
+    SignedRecipientSet, ViewerRecipient,
+};
 use sealcam_server::{Config, RunningServer, Server};
 
 pub struct Harness {
@@ -57,12 +61,20 @@ impl Harness {
 
     /// An owner whose pairing codes name `url` (a proxy in front of the server).
     pub fn owner_at(&self, url: &str) -> SimOwner {
+        SimOwner::enroll(url, &self.enrollment_token()).unwrap()
+    }
+
+    /// An owner of before owner trust v2 (v1 pairing codes and sets, no key log).
+    pub fn legacy_owner(&self) -> SimOwner {
+        SimOwner::enroll_legacy(&self.url, &self.enrollment_token()).unwrap()
+    }
+
+    fn enrollment_token(&self) -> String {
         let server = self.server.as_ref().unwrap();
-        let account = self
-            .rt
+        self.rt
             .block_on(server.create_account("household"))
-            .unwrap();
-        SimOwner::enroll(url, &account.enrollment_token).unwrap()
+            .unwrap()
+            .enrollment_token
     }
 
     /// A state directory for a camera.
@@ -95,6 +107,61 @@ pub fn paired_camera_with(owner: &mut SimOwner, state: &Path, config: DeviceConf
         sealcam_device::SyncOutcome::Updated { from: None, to: 1 }
     ));
     device
+}
+
+/// Records every notice the device reports.
+pub fn notices(device: &mut Device) -> Arc<Mutex<Vec<Notice>>> {
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let sink = notices.clone();
+    device.set_observer(move |n| sink.lock().unwrap().push(n.clone()));
+    notices
+}
+
+/// What a version-2 set says, for building sets the owner would not sign
+/// as they are (another signer, device key, position or expiry).
+pub struct SetSpec {
+    pub owner: OwnerId,
+    pub camera: CameraId,
+    pub epoch: u64,
+    pub recipients: Vec<ViewerRecipient>,
+    pub device_key: DevicePublicKey,
+    pub key_position: (u64, u64),
+    pub expires_at: u64,
+}
+
+impl SetSpec {
+    /// What `owner` would sign for `camera` at `epoch`: its viewer and its
+    /// recovery key, its device key pin, its key position, 30 days.
+    pub fn of(owner: &SimOwner, camera: CameraId, epoch: u64) -> Self {
+        Self {
+            owner: owner.account(),
+            camera,
+            epoch,
+            recipients: vec![owner.viewer().to_public(), owner.recovery().to_public()],
+            device_key: owner.device_key(camera).unwrap(),
+            key_position: owner.keys().position(),
+            expires_at: sealcam_keys::unix_now() + sealcam_keys::SET_LIFETIME_SECS,
+        }
+    }
+
+    /// Signs it with `key` (the recovery key of `owner` is the binding's).
+    pub fn sign(&self, owner: &SimOwner, key: &OwnerSigningKey) -> SignedRecipientSet {
+        RecipientSet::bound(
+            self.owner,
+            self.camera,
+            self.epoch,
+            sealcam_keys::unix_now(),
+            self.recipients.clone(),
+            SetBinding {
+                device_key: self.device_key,
+                expires_at: self.expires_at,
+                key_position: self.key_position,
+                recovery: owner.recovery().to_public(),
+            },
+        )
+        .unwrap()
+        .sign(key)
+    }
 }
 
 /// Fetches one part as the owner and opens it with the owner's viewer key

@@ -276,6 +276,19 @@ fn print_notice(n: &Notice) {
         Notice::RecipientSetRefused { reason, kept } => {
             eprintln!("REFUSED a recipient set: {reason}; still sealing to epoch {kept:?}")
         }
+        Notice::OwnerKeyChanged { from, to } => eprintln!(
+            "owner key moved from reset {}, generation {} to reset {}, generation {}",
+            from.0, from.1, to.0, to.1
+        ),
+        Notice::KeyStatementRefused { index, reason } => {
+            eprintln!("REFUSED statement {index} of the owner's key log: {reason}")
+        }
+        Notice::KeyLogRefused { reason } => {
+            eprintln!("REFUSED the owner's key log: {reason}")
+        }
+        Notice::RecipientSetExpired { epoch, expires_at } => eprintln!(
+            "recipient set epoch {epoch} expired at {expires_at}: sealing to the recovery key alone until the owner renews it"
+        ),
         _ => {}
     }
 }
