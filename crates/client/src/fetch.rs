@@ -19,8 +19,8 @@ use futures_util::TryStreamExt as _;
 use rand::RngCore as _;
 use sealcam_format::open::Opened;
 use sealcam_format::{Binding, ObjectMeta, OpenError, Opening, PartKind as FormatKind};
-use sealcam_keys::{CameraId, DevicePublicKey, EventId, OwnerId};
-use sealcam_wire::PartKind;
+use sealcam_keys::{CameraId, DevicePublicKey, EventId, OwnerId, ViewerIdentity};
+use sealcam_wire::{PartInfo, PartKind};
 use serde::Serialize;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -64,6 +64,40 @@ fn format_kind(kind: PartKind) -> FormatKind {
         PartKind::Clip => FormatKind::Clip,
         PartKind::Record => FormatKind::Record,
     }
+}
+
+/// The camera an object must come from: the owner and camera its inner
+/// header must name, and the device key pinned for that camera.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pinned {
+    /// The owner the binding must name.
+    pub(crate) owner: OwnerId,
+    /// The camera the binding must name.
+    pub(crate) camera: CameraId,
+    /// The key the camera's signature must verify under.
+    pub(crate) device_key: DevicePublicKey,
+}
+
+/// A stored part: which one, and its payload length as the server lists it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StoredPart {
+    /// The event the binding must name.
+    pub(crate) event: EventId,
+    /// The part, which the binding must name too.
+    pub(crate) kind: PartKind,
+    /// The payload's length in bytes.
+    pub(crate) payload_len: u64,
+}
+
+/// The payload length of part `kind` in an event's part list.
+fn payload_len(parts: &[PartInfo], event: EventId, kind: PartKind) -> Result<u64> {
+    parts
+        .iter()
+        .find(|p| p.kind == kind)
+        .map(|p| p.payload_size)
+        .ok_or_else(|| ClientError::NotFound {
+            what: format!("{kind} of event {event} (the event has no such part)"),
+        })
 }
 
 /// An object whose header, binding and signature verified; its body is
@@ -129,40 +163,68 @@ impl Client {
     pub async fn open_part(&self, event: EventId, kind: PartKind) -> Result<RemoteObject> {
         let ev_id = *event.as_uuid();
         let info = self.api().event(ev_id).await?;
-        let part =
-            info.parts
-                .iter()
-                .find(|p| p.kind == kind)
-                .ok_or_else(|| ClientError::NotFound {
-                    what: format!("{kind} of event {event} (the event has no such part)"),
-                })?;
+        let payload_len = payload_len(&info.parts, event, kind)?;
         // The server's camera id only chooses which pinned key to use: the
         // object must be signed by it and bind to it.
         let camera = CameraId::from(info.camera_id);
         let (owner, device_key) = self.pinned(camera).await?;
-        let expected = Binding {
+        let pinned = Pinned {
             owner,
             camera,
-            event,
-            kind: format_kind(kind),
-            sequence: 0,
+            device_key,
         };
         let header = self.api().part_header(ev_id, kind).await?;
-        let opening =
-            Opening::new(&header, &[&self.device().viewer]).map_err(ClientError::from_open)?;
-        let len = part.payload_size;
+        let part = StoredPart {
+            event,
+            kind,
+            payload_len,
+        };
+        self.open_with_header(&part, &header, &self.device().viewer, &pinned)
+            .await
+    }
+
+    /// Opens a stored part whose age header the caller already holds: unwraps
+    /// `header` with `identity` (S2: `Misdelivered(NotAddressedToViewer)`
+    /// when it is not a recipient), fetches the payload chunks that hold the
+    /// inner header and the trailer, and checks that the object binds to
+    /// `{pinned.owner, pinned.camera, part.event, part.kind}` (S2) and is
+    /// signed by `pinned.device_key` (S3), with `header` bound to that
+    /// payload. Whatever the server says about the event plays no part
+    /// beyond the payload length. No body byte is released here.
+    ///
+    /// A caller that goes on to use `header` (re-wrapping it) thus knows it
+    /// is the header of exactly this object.
+    pub(crate) async fn open_with_header(
+        &self,
+        part: &StoredPart,
+        header: &[u8],
+        identity: &ViewerIdentity,
+        pinned: &Pinned,
+    ) -> Result<RemoteObject> {
+        let ev_id = *part.event.as_uuid();
+        let expected = Binding {
+            owner: pinned.owner,
+            camera: pinned.camera,
+            event: part.event,
+            kind: format_kind(part.kind),
+            sequence: 0,
+        };
+        let opening = Opening::new(header, &[identity]).map_err(ClientError::from_open)?;
+        let len = part.payload_len;
         let needed = opening.needed(len).map_err(ClientError::from_open)?;
-        let first = self.fetch_exact(ev_id, kind, needed.first.clone()).await?;
+        let first = self
+            .fetch_exact(ev_id, part.kind, needed.first.clone())
+            .await?;
         let trailer = self
-            .fetch_exact(ev_id, kind, needed.trailer.clone())
+            .fetch_exact(ev_id, part.kind, needed.trailer.clone())
             .await?;
         let opened = opening
-            .verify(len, &first, &trailer, &expected, &device_key)
+            .verify(len, &first, &trailer, &expected, &pinned.device_key)
             .map_err(ClientError::from_open)?;
         Ok(RemoteObject {
             api: self.api().clone(),
             event: ev_id,
-            kind,
+            kind: part.kind,
             opened,
         })
     }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use sealcam_format::age_header::AgeHeader;
 use sealcam_format::stream::{CHUNK, ENC_CHUNK};
-use sealcam_format::{rewrap, Binding, ObjectMeta, PartKind, Sealer};
+use sealcam_format::{rewrap_adding, Binding, ObjectMeta, PartKind, Sealer};
 use sealcam_keys::{
     CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, RecipientSet, RecipientSetPin,
     ViewerIdentity,
@@ -195,7 +195,7 @@ fn main() {
         Some(&clip),
     );
     let newcomer = ViewerIdentity::generate();
-    let rewrapped = rewrap(&hc, &[&me], &[newcomer.to_public()]).unwrap();
+    let rewrapped = rewrap_adding(&hc, &[&me], &[newcomer.to_public()]).unwrap();
     g.object(
         "ok_rewrapped_header",
         "ok",

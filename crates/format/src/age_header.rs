@@ -255,30 +255,70 @@ pub(crate) fn write_header<'a>(
     recipients: impl Iterator<Item = &'a dyn age::Recipient>,
     payload_nonce: Option<&[u8; 16]>,
 ) -> Result<Vec<u8>, crate::SealError> {
-    let mut out = Vec::with_capacity(1024);
-    out.extend_from_slice(INTRO);
+    let mut stanzas = wrap(file_key, recipients)?;
+    if let Some(nonce) = payload_nonce {
+        stanzas.push(Stanza {
+            tag: PAYLOAD_STANZA_TAG.into(),
+            args: vec![B64.encode(nonce)],
+            body: Vec::new(),
+        });
+    }
+    Ok(write_stanzas(file_key, stanzas.iter()))
+}
+
+impl AgeHeader {
+    /// Writes this header again with stanzas wrapping `file_key` to `added`:
+    /// every existing stanza is kept as it is and in its place, the new ones
+    /// go before the payload-binding stanza (at the end when there is none),
+    /// and the MAC is computed afresh. `file_key` must be the one this
+    /// header's stanzas wrap, its MAC verified ([`unwrap`](Self::unwrap)).
+    pub(crate) fn write_adding<'a>(
+        &self,
+        file_key: &FileKey,
+        added: impl Iterator<Item = &'a dyn age::Recipient>,
+    ) -> Result<Vec<u8>, crate::SealError> {
+        let added = wrap(file_key, added)?;
+        let at = self
+            .stanzas
+            .iter()
+            .position(|s| s.tag == PAYLOAD_STANZA_TAG)
+            .unwrap_or(self.stanzas.len());
+        let (before, after) = self.stanzas.split_at(at);
+        Ok(write_stanzas(
+            file_key,
+            before.iter().chain(&added).chain(after),
+        ))
+    }
+}
+
+/// The stanzas wrapping `file_key` to each recipient, in order.
+fn wrap<'a>(
+    file_key: &FileKey,
+    recipients: impl Iterator<Item = &'a dyn age::Recipient>,
+) -> Result<Vec<Stanza>, crate::SealError> {
+    let mut out = Vec::new();
     for r in recipients {
         let (stanzas, _labels) = r
             .wrap_file_key(file_key)
             .map_err(|_| crate::SealError::Wrap)?;
-        for s in &stanzas {
-            write_stanza(&mut out, s);
-        }
+        out.extend(stanzas);
     }
-    if let Some(nonce) = payload_nonce {
-        let s = Stanza {
-            tag: PAYLOAD_STANZA_TAG.into(),
-            args: vec![B64.encode(nonce)],
-            body: Vec::new(),
-        };
-        write_stanza(&mut out, &s);
+    Ok(out)
+}
+
+/// A complete header: the intro, `stanzas` in order, and the MAC under `file_key`.
+fn write_stanzas<'a>(file_key: &FileKey, stanzas: impl Iterator<Item = &'a Stanza>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(INTRO);
+    for s in stanzas {
+        write_stanza(&mut out, s);
     }
     out.extend_from_slice(MAC_PREFIX);
     let mac = header_mac(file_key, &out).finalize().into_bytes();
     out.push(b' ');
     out.extend_from_slice(B64.encode(mac).as_bytes());
     out.push(b'\n');
-    Ok(out)
+    out
 }
 
 fn write_stanza(out: &mut Vec<u8>, s: &Stanza) {

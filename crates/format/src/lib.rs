@@ -46,7 +46,7 @@ pub use inner::{Binding, ObjectMeta, PartKind, MAX_INNER_HEADER_LEN, VERSION};
 pub use open::{
     open, open_to_vec, OpenedObject, Opening, RangeSource, Seekable, StreamOpener, VerifiedReader,
 };
-pub use rewrap::rewrap;
+pub use rewrap::rewrap_adding;
 #[cfg(feature = "tokio")]
 pub use seal::seal_async;
 pub use seal::{seal, PayloadSealer, PayloadWriter, Sealer};

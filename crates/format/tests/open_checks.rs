@@ -89,6 +89,29 @@ fn header_of_another_object_is_misdelivery() {
 }
 
 #[test]
+fn a_rewrapped_header_stays_bound_to_its_payload() {
+    // Re-wrapping adds a recipient and keeps the binding: the newcomer opens
+    // the object, and the re-wrapped header still refuses another payload.
+    let w = World::new(1);
+    let (h1, p1) = w.seal(b"one");
+    let (_, p2) = w.seal(b"two");
+    let newcomer = ViewerIdentity::generate();
+    let h1 = sealcam_format::rewrap_adding(&h1, &w.ids(), &[newcomer.to_public()]).unwrap();
+    let dev = w.device.public();
+    for v in [&w.viewers[0], &newcomer] {
+        assert_eq!(
+            open_to_vec(&h1, &p1, &[v], &w.binding, &dev).unwrap().body,
+            b"one"
+        );
+        let e = open_to_vec(&h1, &p2, &[v], &w.binding, &dev).unwrap_err();
+        assert!(
+            matches!(&e, OpenError::Misdelivered(m) if **m == Misdelivery::HeaderOfAnotherObject),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
 fn other_camera_key_is_bad_signature() {
     let w = World::new(1);
     let (h, p) = w.seal(b"thumb");

@@ -7,6 +7,48 @@ mod common;
 use std::process::Command;
 
 use common::{bytes, World};
+use sealcam_keys::ViewerIdentity;
+
+/// Decrypts `object` with the stock `age` command and `viewer`'s identity file.
+fn stock_age_decrypt(dir: &std::path::Path, object: &[u8], viewer: &ViewerIdentity) -> Vec<u8> {
+    let path = dir.join("object.age");
+    std::fs::write(&path, object).unwrap();
+    let identity = dir.join("identity.txt");
+    let _ = std::fs::remove_file(&identity);
+    viewer
+        .write_file(&identity, "2026-11-29T00:00:00Z")
+        .unwrap();
+    let out = Command::new("age")
+        .arg("--decrypt")
+        .arg("-i")
+        .arg(&identity)
+        .arg(&path)
+        .output()
+        .expect("the stock `age` command must be installed (apt-get install age); scripts/test.sh installs it");
+    assert!(
+        out.status.success(),
+        "age failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn stock_age_decrypts_a_rewrapped_object_for_old_and_added_viewers() {
+    let w = World::new(1);
+    let body = bytes(70_000, 4);
+    let (header, payload) = w.seal(&body);
+    let added = ViewerIdentity::generate();
+    let header =
+        sealcam_format::rewrap_adding(&header, &[&w.viewers[0]], &[added.to_public()]).unwrap();
+    let object = [&header[..], &payload[..]].concat();
+    let dir = tempfile::tempdir().unwrap();
+    let by_old = stock_age_decrypt(dir.path(), &object, &w.viewers[0]);
+    let by_added = stock_age_decrypt(dir.path(), &object, &added);
+    assert_eq!(by_old, by_added);
+    let inner_len = u16::from_le_bytes([by_old[9], by_old[10]]) as usize;
+    assert_eq!(&by_old[inner_len..inner_len + body.len()], &body[..]);
+}
 
 #[test]
 fn stock_age_decrypts_a_sealed_object() {
