@@ -105,6 +105,9 @@ pub enum Command {
         #[arg(long)]
         revoke_others: bool,
     },
+    /// The owner key: where it stands in the key log; upgrade an older account.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -193,6 +196,19 @@ pub struct FetchArgs {
     /// Write binary to stdout even when it is a terminal.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Show the owner key this device follows and any sign of an attack on it.
+    Status,
+    /// Move an account set up before owner trust v2 to it (asks for the
+    /// recovery key once): owner keys rotate on every revocation from then on.
+    Upgrade {
+        /// Read the recovery key from this file (default: standard input).
+        #[arg(long, value_name = "FILE")]
+        recovery_key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

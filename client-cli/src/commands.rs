@@ -5,13 +5,15 @@ use std::io::{IsTerminal as _, Read as _, Write as _};
 use anyhow::{bail, Context as _};
 use sealcam_client::codes::{Code as _, LinkRequest, MemberCode, ShareCode};
 use sealcam_client::time::{rfc3339, unix_now};
-use sealcam_client::{Client, ClientError, Confirmation, EventFilter, Home};
+use sealcam_client::{Client, ClientError, Confirmation, EventFilter, Home, Uptake};
 use sealcam_keys::{EventId, RecoveryKey};
 use sealcam_wire::PartKind;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::cli::{CamerasCommand, Cli, Command, EventsCommand, FetchArgs, Part, ViewersCommand};
+use crate::cli::{
+    CamerasCommand, Cli, Command, EventsCommand, FetchArgs, Part, TrustCommand, ViewersCommand,
+};
 use crate::ui;
 
 struct Ctx {
@@ -20,8 +22,20 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn client(&self) -> anyhow::Result<Client> {
-        Ok(Client::open(self.home.clone())?)
+    /// The device set up here, after following the account's key log; signs
+    /// of an attack on the owner key are printed on stderr.
+    async fn client(&self) -> anyhow::Result<Client> {
+        let (client, report) = Client::connect(self.home.clone()).await?;
+        if let Some((from, to)) = report.moved {
+            eprintln!(
+                "note: the owner key moved from reset {}, generation {} to reset {}, generation {} (a viewer was revoked or the account recovered)",
+                from.0, from.1, to.0, to.1
+            );
+        }
+        for w in &report.warnings {
+            eprintln!("warning: {w} — if nobody in this household did this, run `sealcam recover --revoke-others`");
+        }
+        Ok(client)
     }
 
     /// Prints `value` as JSON with `--json`, else the text.
@@ -66,7 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             token,
             name,
         } => init(&ctx, &server, &token, &name).await,
-        Command::Whoami => whoami(&ctx),
+        Command::Whoami => whoami(&ctx).await,
         Command::Pair { name, no_qr } => pair(&ctx, &name, no_qr).await,
         Command::Cameras(c) => cameras(&ctx, c).await,
         Command::Events(c) => events(&ctx, c).await,
@@ -79,6 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             days,
             camera,
         } => grant_history(&ctx, &viewer, days, camera.as_deref()).await,
+        Command::Trust(c) => trust(&ctx, c).await,
         Command::Recover {
             server,
             recovery_key_file,
@@ -163,8 +178,8 @@ async fn init(ctx: &Ctx, server: &str, token: &str, name: &str) -> anyhow::Resul
     Ok(())
 }
 
-fn whoami(ctx: &Ctx) -> anyhow::Result<()> {
-    let client = ctx.client()?;
+async fn whoami(ctx: &Ctx) -> anyhow::Result<()> {
+    let client = ctx.client().await?;
     let d = &client.device().info;
     let member = client.member_code().to_text();
     ctx.print(
@@ -198,7 +213,7 @@ fn whoami(ctx: &Ctx) -> anyhow::Result<()> {
 }
 
 async fn pair(ctx: &Ctx, name: &str, no_qr: bool) -> anyhow::Result<()> {
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let start = client.pair(name).await?;
     let expires = rfc3339(start.code.expires_at as i64);
     let qr = if no_qr || ctx.json {
@@ -229,7 +244,7 @@ async fn pair(ctx: &Ctx, name: &str, no_qr: bool) -> anyhow::Result<()> {
 }
 
 async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> {
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     match c {
         CamerasCommand::Confirm => {
             let outcomes = client.confirm_cameras().await?;
@@ -296,10 +311,32 @@ async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> {
                             c.retention_days
                                 .map_or_else(|| "forever".into(), |d| format!("{d} days")),
                             c.epoch.map_or_else(|| "-".into(), |e| e.to_string()),
+                            c.sealed_epoch.map_or_else(|| "-".into(), |e| e.to_string()),
                         ]
                     })
                     .collect();
-                let mut s = table(&["CAMERA", "NAME", "ROLE", "STATUS", "RETENTION", "EPOCH"], &rows);
+                let mut s = table(
+                    &["CAMERA", "NAME", "ROLE", "STATUS", "RETENTION", "EPOCH", "SEALED"],
+                    &rows,
+                );
+                for c in &cams {
+                    let Some(u) = c.uptake.as_ref().filter(|u| u.is_warning()) else {
+                        continue;
+                    };
+                    let why = match u {
+                        Uptake::Lagging { sealed, published } => format!(
+                            "recorded after epoch {published} was published but still seals to epoch {sealed}: the new set (a revocation?) has not reached it — the server may be withholding it"
+                        ),
+                        Uptake::Foreign { sealed } => format!(
+                            "seals to epoch {sealed}, which this account never published: a recipient set from someone else reached it; run `sealcam recover --revoke-others`"
+                        ),
+                        Uptake::Unreadable { reason } => format!(
+                            "its newest recording does not open on this device ({reason})"
+                        ),
+                        _ => continue,
+                    };
+                    s.push_str(&format!("WARNING: camera {}: {why}\n", c.camera_id));
+                }
                 for c in cams.iter().filter(|c| !c.key_matches_server) {
                     s.push_str(&format!(
                         "warning: the server reports another device key for {} than the one pinned; objects are checked against the pinned key\n",
@@ -358,7 +395,7 @@ fn parts_text(parts: &[sealcam_wire::PartInfo]) -> String {
 }
 
 async fn events(ctx: &Ctx, c: EventsCommand) -> anyhow::Result<()> {
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     match c {
         EventsCommand::List {
             camera,
@@ -431,7 +468,7 @@ async fn fetch(ctx: &Ctx, args: FetchArgs) -> anyhow::Result<()> {
     let event = parse_event(&args.event)?;
     let kind = part_kind(args.part);
     let range = args.range.as_deref().map(ui::parse_range).transpose()?;
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let bar = ui::Bar::new(ctx.json);
     let progress = |p| bar.update(p);
     let to_stdout = args.output.as_os_str() == "-";
@@ -516,7 +553,7 @@ async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ViewersCommand::Approve { code } => {
-            let client = ctx.client()?;
+            let client = ctx.client().await?;
             let request = LinkRequest::from_text(&code)?;
             let approval = client.approve(&request).await?;
             let text = approval.approval.to_text();
@@ -535,9 +572,10 @@ async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ViewersCommand::List => {
-            let client = ctx.client()?;
+            let client = ctx.client().await?;
             let list = client.viewers().await?;
-            ctx.print(json!({"viewers": list}), || {
+            let devices = client.devices().await?;
+            ctx.print(json!({"viewers": list, "devices": devices}), || {
                 let rows: Vec<Vec<String>> = list
                     .iter()
                     .map(|v| {
@@ -549,19 +587,45 @@ async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> {
                         ]
                     })
                     .collect();
-                table(&["VIEWER", "NAME", "ADDED", "KEY"], &rows) + "(* this device)\n"
+                let mut s = table(&["VIEWER", "NAME", "ADDED", "KEY"], &rows) + "(* this device)\n\n";
+                let rows: Vec<Vec<String>> = devices
+                    .iter()
+                    .map(|d| {
+                        let role = if d.recovery {
+                            "recovery key".to_owned()
+                        } else if let Some(v) = d.viewer {
+                            format!("viewer {v}")
+                        } else if d.current {
+                            "this device".to_owned()
+                        } else {
+                            "UNKNOWN: no viewer of the signed record holds it".to_owned()
+                        };
+                        vec![d.device_id.to_string(), d.name.clone(), role]
+                    })
+                    .collect();
+                s += &table(&["SERVER DEVICE", "NAME", "HELD BY"], &rows);
+                if devices.iter().any(|d| d.unknown) {
+                    s += "warning: the server holds credentials that no viewer of the signed owner record holds; `sealcam viewers revoke` or `sealcam recover` deletes them\n";
+                }
+                s
             });
             Ok(())
         }
         ViewersCommand::Revoke { id } => {
-            let client = ctx.client()?;
+            let client = ctx.client().await?;
             let r = client.revoke_viewer(&id).await?;
             ctx.print(json!({"revoked": r}), || {
                 let mut s = format!("revoked {:?} ({})", r.name, r.id);
                 if r.device_deleted {
                     s.push_str("; its server credential is deleted");
                 }
-                s.push_str(".\n");
+                s.push_str(&format!(
+                    ".\nThe owner key rotated (reset {}, generation {}): the revoked device's copy signs nothing a camera takes.\n",
+                    r.key_position.0, r.key_position.1
+                ));
+                for p in &r.pruned {
+                    s.push_str(&format!("deleted server credential {} ({:?})\n", p.device_id, p.name));
+                }
                 for (cam, epoch) in &r.epochs {
                     s.push_str(&format!("camera {cam}: recipient set epoch {epoch}\n"));
                 }
@@ -574,7 +638,7 @@ async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> {
 }
 
 async fn share(ctx: &Ctx, camera: &str, with: &str) -> anyhow::Result<()> {
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let id = client.resolve_camera(camera).await?;
     let member = MemberCode::from_text(with)?;
     let shared = client.share(id, &member).await?;
@@ -589,7 +653,7 @@ async fn share(ctx: &Ctx, camera: &str, with: &str) -> anyhow::Result<()> {
 }
 
 async fn unshare(ctx: &Ctx, camera: &str, with: &str) -> anyhow::Result<()> {
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let id = client.resolve_camera(camera).await?;
     let account = with
         .trim()
@@ -614,7 +678,7 @@ async fn grant_history(
     days: u32,
     camera: Option<&str>,
 ) -> anyhow::Result<()> {
-    let client = ctx.client()?;
+    let client = ctx.client().await?;
     let camera = match camera {
         Some(c) => Some(client.resolve_camera(c).await?),
         None => None,
@@ -683,6 +747,40 @@ fn read_recovery_key(file: Option<&std::path::Path>) -> anyhow::Result<RecoveryK
     )
 }
 
+async fn trust(ctx: &Ctx, c: TrustCommand) -> anyhow::Result<()> {
+    let client = ctx.client().await?;
+    match c {
+        TrustCommand::Status => {
+            let keys = client.device().info.key_state();
+            ctx.print(json!({"keys": keys}), || {
+                let (reset, generation) = keys.position();
+                match keys.root_key {
+                    Some(root) => format!(
+                        "owner key {} (reset {reset}, generation {generation})\nroot key  {root} (derived from the recovery key)\n",
+                        keys.owner_key
+                    ),
+                    None => format!(
+                        "owner key {} — this account predates owner trust v2: run `sealcam trust upgrade`\n",
+                        keys.owner_key
+                    ),
+                }
+            });
+        }
+        TrustCommand::Upgrade { recovery_key_file } => {
+            let key = read_recovery_key(recovery_key_file.as_deref())?;
+            let next = client.upgrade_trust(&key).await?;
+            let keys = next.device().info.key_state();
+            ctx.print(json!({"keys": keys}), || {
+                format!(
+                    "upgraded: owner key {} (reset {}, generation {}); cameras take it at their next sync\n",
+                    keys.owner_key, keys.reset, keys.generation
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
 async fn recover(
     ctx: &Ctx,
     server: &str,
@@ -699,6 +797,9 @@ async fn recover(
             "device_id": d.device_id,
             "epochs": r.epochs,
             "revoked": r.revoked.iter().map(|v| v.id).collect::<Vec<_>>(),
+            "pruned": r.pruned,
+            "record_fingerprint": r.record_fingerprint,
+            "key_position": d.key_state().position(),
             "history": r.history,
         }),
         || {
@@ -712,6 +813,17 @@ async fn recover(
             if !r.revoked.is_empty() {
                 s.push_str(&format!("revoked {} lost viewer(s)\n", r.revoked.len()));
             }
+            let (reset, generation) = d.key_state().position();
+            s.push_str(&format!(
+                "the owner key is reset (reset {reset}, generation {generation}): every camera takes it at its next sync, and no earlier owner key signs anything more\n"
+            ));
+            for p in &r.pruned {
+                s.push_str(&format!("deleted server credential {} ({:?})\n", p.device_id, p.name));
+            }
+            s.push_str(&format!(
+                "owner record fingerprint {} (it names the cameras' pinned keys; check them with `sealcam cameras list`)\n",
+                r.record_fingerprint
+            ));
             s.push_str(&format!(
                 "re-wrapped {} past part(s) so that this device opens them\n",
                 r.history.rewrapped

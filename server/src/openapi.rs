@@ -15,7 +15,7 @@ use crate::routes::{accounts, cameras, events, health};
     info(title = "sealcam-server", description = "The blind blob server of sealcam: stores sealed media it cannot open. See docs/API.md."),
     paths(
         health::healthz, health::openapi,
-        accounts::enroll, accounts::account, accounts::list_devices, accounts::link_device,
+        accounts::enroll, accounts::account, accounts::list_devices, accounts::link_device, accounts::withdraw_links,
         accounts::delete_device, accounts::get_key_bundle, accounts::put_key_bundle,
         accounts::get_viewers, accounts::put_viewers, accounts::get_key_log,
         accounts::put_key_log, accounts::put_recovery_credential,

@@ -12,8 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sealcam_format::{Binding, ObjectMeta, PartKind as FormatKind, Sealer};
 use sealcam_keys::{
-    Acceptance, CameraId, DeviceKey, EventId, OwnerId, OwnerPublicKey, PairingCode,
-    RecipientSetPin, SignedRecipientSet, VerifiedRecipientSet,
+    Acceptance, CameraId, CameraPin, DeviceKey, EventId, KeyLog, OwnerId, OwnerKeyState,
+    PairingCode, SignedRecipientSet, VerifiedRecipientSet,
 };
 use sealcam_server::{Config, RunningServer, Server};
 use sealcam_wire::{PartKind, RecipientSet, RegisterCameraResponse};
@@ -212,7 +212,8 @@ pub struct TestCamera {
     pub key: DeviceKey,
     pub camera_id: CameraId,
     pub owner: OwnerId,
-    pub owner_key: OwnerPublicKey,
+    /// The owner key it follows through the key log (owner trust v2).
+    pub keys: OwnerKeyState,
     pub token: String,
     pub set: Option<VerifiedRecipientSet>,
 }
@@ -247,14 +248,20 @@ impl TestCamera {
             key,
             camera_id: CameraId::from(r.camera_id),
             owner: code.owner,
-            owner_key: code.owner_key,
+            keys: match code.trust {
+                Some((root, reset, generation)) => {
+                    OwnerKeyState::new(code.owner, code.owner_key, Some(root), reset, generation)
+                }
+                None => OwnerKeyState::legacy(code.owner, code.owner_key),
+            },
             token: r.credential,
             set: None,
         }
     }
 
-    /// Fetches the recipient set, verifies it against the pinned owner key
-    /// and accepts it if newer (S4). Returns the epoch in force.
+    /// Fetches the recipient set, follows the key log that comes with it,
+    /// verifies the set as a camera does (owner key, device key, position,
+    /// expiry) and accepts it if newer (S4). Returns the epoch in force.
     pub fn sync(&mut self, env: &Env) -> Option<u64> {
         let got: Option<RecipientSet> = env.rt.block_on(async {
             let resp = env
@@ -275,14 +282,19 @@ impl TestCamera {
             }
         });
         if let Some(got) = got {
-            let pin = RecipientSetPin {
-                owner: self.owner,
+            if let Some(log) = &got.key_log {
+                let log = KeyLog::from_bytes(&STANDARD.decode(log).unwrap()).unwrap();
+                self.keys.follow(&log);
+            }
+            let pin = CameraPin {
                 camera: self.camera_id,
-                owner_key: self.owner_key,
+                device_key: self.key.public(),
+                keys: self.keys,
+                accept_v1: false,
             };
             let offered = SignedRecipientSet::from_bytes(&STANDARD.decode(got.set).unwrap())
                 .unwrap()
-                .verify(&pin)
+                .verify_for_camera(&pin, sealcam_keys::unix_now())
                 .unwrap();
             let take = match &self.set {
                 None => true,

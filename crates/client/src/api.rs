@@ -11,6 +11,7 @@ use reqwest::header::{
     HeaderMap, HeaderValue, CONTENT_RANGE, ETAG, IF_MATCH, IF_NONE_MATCH, RANGE,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use sealcam_keys::ViewerRecipient;
 use sealcam_wire::{
     AccountInfo, CameraList, DeviceList, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode,
     Event, EventPage, EventsQuery, LinkResponse, PairingResponse, PartKind, RecipientSet,
@@ -52,6 +53,8 @@ pub enum Record {
     KeyBundle,
     /// `/v1/account/viewers`: the sealed, signed owner record.
     OwnerRecord,
+    /// `/v1/account/key-log`: the owner key statements, in order (trust v2).
+    KeyLog,
 }
 
 impl Record {
@@ -59,6 +62,7 @@ impl Record {
         match self {
             Self::KeyBundle => "/v1/account/key-bundle",
             Self::OwnerRecord => "/v1/account/viewers",
+            Self::KeyLog => "/v1/account/key-log",
         }
     }
 }
@@ -176,12 +180,20 @@ impl Api {
     // Accounts and devices.
 
     /// `POST /v1/enroll`.
-    pub async fn enroll(&self, token: &str, device_name: &str) -> Result<EnrollResponse> {
+    /// `viewer_key` is this device's viewer key: recorded with the device, and
+    /// required to match when the link token was bound to a key.
+    pub async fn enroll(
+        &self,
+        token: &str,
+        device_name: &str,
+        viewer_key: Option<&ViewerRecipient>,
+    ) -> Result<EnrollResponse> {
         let req = Self::with_json(
             self.request(Method::POST, "/v1/enroll"),
             &EnrollRequest {
                 token: token.to_owned(),
                 device_name: device_name.to_owned(),
+                viewer_key: viewer_key.map(ToString::to_string),
             },
         )?;
         match self.json(req, "enrollment token").await {
@@ -204,10 +216,22 @@ impl Api {
             .await
     }
 
-    /// `POST /v1/devices/link`.
-    pub async fn link_device(&self) -> Result<LinkResponse> {
-        self.json(self.request(Method::POST, "/v1/devices/link"), "link")
-            .await
+    /// `POST /v1/devices/link`, the token bound to `viewer_key` when given:
+    /// only a device presenting that key can enroll with it.
+    pub async fn link_device(&self, viewer_key: Option<&ViewerRecipient>) -> Result<LinkResponse> {
+        let req = Self::with_json(
+            self.request(Method::POST, "/v1/devices/link"),
+            &sealcam_wire::LinkRequest {
+                viewer_key: viewer_key.map(ToString::to_string),
+            },
+        )?;
+        self.json(req, "link").await
+    }
+
+    /// `DELETE /v1/devices/link`: withdraws every unused link token of the account.
+    pub async fn withdraw_links(&self) -> Result<()> {
+        let req = self.request(Method::DELETE, "/v1/devices/link");
+        self.send(req, "link tokens").await.map(drop)
     }
 
     /// `DELETE /v1/devices/{id}`.
@@ -308,12 +332,22 @@ impl Api {
         }
     }
 
-    /// `PUT /v1/cameras/{id}/recipient-set`.
-    pub async fn put_recipient_set(&self, camera: Uuid, epoch: u64, set: &[u8]) -> Result<()> {
+    /// `PUT /v1/cameras/{id}/recipient-set`. With `supersede` the server
+    /// stores it even over a set with a higher epoch (one that does not
+    /// verify for this owner: see `Client::publish_set`).
+    pub async fn put_recipient_set(
+        &self,
+        camera: Uuid,
+        epoch: u64,
+        set: &[u8],
+        supersede: bool,
+    ) -> Result<()> {
         use base64::Engine as _;
         let body = RecipientSet {
             epoch,
             set: base64::engine::general_purpose::STANDARD.encode(set),
+            key_log: None,
+            supersede,
         };
         let req = Self::with_json(
             self.request(Method::PUT, &format!("/v1/cameras/{camera}/recipient-set")),

@@ -4,7 +4,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use sealcam_keys::{CameraId, DevicePublicKey, PairingCode, PairingProof, PairingSecret};
-use sealcam_wire::{CameraRole, CameraStatus};
+use sealcam_wire::{CameraRole, CameraStatus, PartKind};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -97,6 +97,60 @@ pub struct CameraView {
     pub key_matches_server: bool,
     /// The epoch of the last recipient set this account published (owned cameras).
     pub epoch: Option<u64>,
+    /// The epoch the camera sealed its newest recording to, read from that
+    /// object's signed inner header (owned cameras with a recording).
+    pub sealed_epoch: Option<u64>,
+    /// Whether the camera took up the published set (owned, active cameras).
+    pub uptake: Option<Uptake>,
+}
+
+/// Whether a camera seals to the recipient set its owner published: the
+/// owner's check that a revocation (or a new viewer) is in effect on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Uptake {
+    /// Its newest recording is sealed to the published epoch.
+    Current,
+    /// Nothing recorded yet.
+    NoRecordings,
+    /// Its newest recording predates the published set: it has not recorded
+    /// since (or not synced yet). Not a warning by itself.
+    Pending {
+        /// The epoch of its newest recording.
+        sealed: u64,
+    },
+    /// It recorded *after* the published set was issued, still at an older
+    /// epoch: the set did not reach it. A revocation is not in effect on
+    /// this camera — the server may be withholding it.
+    Lagging {
+        /// The epoch it seals to.
+        sealed: u64,
+        /// The epoch published.
+        published: u64,
+    },
+    /// It seals to an epoch this account never published: someone else's
+    /// recipient set reached it.
+    Foreign {
+        /// The epoch it seals to.
+        sealed: u64,
+    },
+    /// Its newest recording does not open on this device, or fails
+    /// verification: this device is not among its recipients.
+    Unreadable {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Uptake {
+    /// `true` when the owner should act (`sealcam cameras list` flags it).
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            Self::Lagging { .. } | Self::Foreign { .. } | Self::Unreadable { .. }
+        )
+    }
 }
 
 impl Client {
@@ -105,12 +159,15 @@ impl Client {
     pub async fn pair(&self, name: &str) -> Result<PairingStart> {
         let claim = self.api().create_pairing().await?;
         let secret = PairingSecret::generate();
+        let keys = self.device().info.key_state();
         let code = PairingCode {
             server_url: self.api().base_url().to_owned(),
             claim_token: claim.claim_token.clone(),
             owner: self.device().info.account_id,
-            owner_key: self.device().info.owner_key,
-            trust: None,
+            owner_key: keys.owner_key,
+            trust: keys
+                .root_key
+                .map(|root| (root, keys.reset, keys.generation)),
             secret: secret.clone(),
             expires_at: u64::try_from(claim.expires_at).unwrap_or(0),
         };
@@ -199,8 +256,98 @@ impl Client {
         Ok(out)
     }
 
-    /// Every camera the server lists for this account, with what this device pinned.
+    /// Every camera the server lists for this account, with what this device
+    /// pinned; for owned cameras, whether each took up the published set.
     pub async fn cameras(&self) -> Result<Vec<CameraView>> {
+        let mut views = self.camera_views().await?;
+        for v in views.iter_mut() {
+            if let (Some(published), CameraStatus::Active) = (v.epoch, v.status) {
+                let (sealed, uptake) = self.uptake(v.camera_id, published).await?;
+                v.sealed_epoch = sealed;
+                v.uptake = Some(uptake);
+            }
+        }
+        Ok(views)
+    }
+
+    /// The newest recording's signed epoch against the published one.
+    async fn uptake(&self, camera: CameraId, published: u64) -> Result<(Option<u64>, Uptake)> {
+        let page = self
+            .api()
+            .events(
+                *camera.as_uuid(),
+                &sealcam_wire::EventsQuery {
+                    since: None,
+                    until: None,
+                    before: None,
+                    limit: Some(1),
+                },
+            )
+            .await?;
+        let Some(event) = page.events.first() else {
+            return Ok((None, Uptake::NoRecordings));
+        };
+        // The smallest part tells as much as the largest.
+        let Some(part) = [PartKind::Record, PartKind::Thumbnail, PartKind::Clip]
+            .into_iter()
+            .find(|k| event.parts.iter().any(|p| p.kind == *k))
+        else {
+            return Ok((None, Uptake::NoRecordings));
+        };
+        let object = match self
+            .open_part(sealcam_keys::EventId::from(event.event_id), part)
+            .await
+        {
+            Ok(o) => o,
+            Err(e) if e.is_misdelivery() || e.is_verification_failure() => {
+                return Ok((
+                    None,
+                    Uptake::Unreadable {
+                        reason: e.to_string(),
+                    },
+                ))
+            }
+            Err(e) => return Err(e),
+        };
+        let sealed = object.meta().epoch;
+        let captured = object.meta().captured_at_ms.div_euclid(1000);
+        let uptake = if sealed == published {
+            Uptake::Current
+        } else if sealed > published {
+            Uptake::Foreign { sealed }
+        } else if self
+            .published_at(camera)
+            .await?
+            .is_some_and(|issued| captured >= issued as i64)
+        {
+            Uptake::Lagging { sealed, published }
+        } else {
+            Uptake::Pending { sealed }
+        };
+        Ok((Some(sealed), uptake))
+    }
+
+    /// When the camera's current set on the server was issued, if this
+    /// owner key signed it.
+    async fn published_at(&self, camera: CameraId) -> Result<Option<u64>> {
+        use base64::engine::general_purpose::STANDARD;
+        let Some(current) = self.api().recipient_set(*camera.as_uuid()).await? else {
+            return Ok(None);
+        };
+        let pin = sealcam_keys::RecipientSetPin {
+            owner: self.device().info.account_id,
+            camera,
+            owner_key: self.device().info.owner_key,
+        };
+        Ok(STANDARD
+            .decode(&current.set)
+            .ok()
+            .and_then(|b| sealcam_keys::SignedRecipientSet::from_bytes(&b).ok())
+            .and_then(|s| s.verify(&pin).ok())
+            .map(|v| v.set().issued_at()))
+    }
+
+    pub(crate) async fn camera_views(&self) -> Result<Vec<CameraView>> {
         let listed = self.api().cameras().await?;
         let record = self.record().await?.record;
         Ok(listed
@@ -225,6 +372,8 @@ impl Client {
                     device_key: key.map(|k| k.to_string()),
                     key_matches_server: key.is_none() || key == server_key,
                     epoch,
+                    sealed_epoch: None,
+                    uptake: None,
                 }
             })
             .collect())

@@ -4,12 +4,38 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use sealcam_keys::{CameraId, OwnerKeyBundle, RecipientSet, RecipientSetPin, SignedRecipientSet};
+use sealcam_keys::{
+    CameraId, OwnerKeyBundle, RecipientSet, RecipientSetPin, SetBinding, SignedRecipientSet,
+    SET_LIFETIME_SECS,
+};
 
 use crate::api::{is_stale_epoch, Api, Precondition, Record};
 use crate::error::{ClientError, Result};
 use crate::home::{Device, Home};
 use crate::record::OwnerRecord;
+use crate::time::unix_now;
+
+/// A record read after `cached` must not go back, nor claim the same
+/// version with other content (a fork).
+fn check_successor(cached: &OwnerRecord, record: &OwnerRecord) -> Result<()> {
+    let reason = if record.version < cached.version {
+        format!(
+            "it was rolled back from version {} to {}",
+            cached.version, record.version
+        )
+    } else if record.version == cached.version && record != cached {
+        format!(
+            "it differs from the version {} this device saw, under the same version (a forked record)",
+            record.version
+        )
+    } else {
+        return Ok(());
+    };
+    Err(ClientError::Untrusted {
+        what: "owner record",
+        reason,
+    })
+}
 
 /// A device that is set up: the entry point of every owner flow.
 #[derive(Debug, Clone)]
@@ -33,6 +59,14 @@ impl Client {
         let device = home.load_device()?;
         let api = device.api()?;
         Ok(Self { home, device, api })
+    }
+
+    /// Opens the device set up in `home` and follows the account's key log
+    /// ([`sync_trust`](Self::sync_trust)): what every command should do first.
+    pub async fn connect(home: Home) -> Result<(Self, crate::TrustReport)> {
+        let mut client = Self::open(home)?;
+        let report = client.sync_trust().await?;
+        Ok((client, report))
     }
 
     /// Builds a client from parts (after `init`, `recover` or linking).
@@ -74,15 +108,7 @@ impl Client {
             &self.device.info.owner_key,
         )?;
         if let Some(cached) = self.home.cached_record()? {
-            if record.version < cached.version {
-                return Err(ClientError::Untrusted {
-                    what: "owner record",
-                    reason: format!(
-                        "it was rolled back from version {} to {}",
-                        cached.version, record.version
-                    ),
-                });
-            }
+            check_successor(&cached, &record)?;
         }
         self.home.cache_record(&record)?;
         Ok(RecordHandle { record, etag })
@@ -128,55 +154,87 @@ impl Client {
 
     /// Publishes a new recipient set for an owned camera from the record;
     /// returns its epoch (also stored in the record's camera entry).
+    ///
+    /// The set (format v2) names the camera's pinned device key, the owner
+    /// key's place in the key log and an expiry. Its epoch is one above the
+    /// highest *verified* epoch: the record's, or the server's set when it is
+    /// signed by this owner key. A set on the server that does not verify (one
+    /// an attacker stored, with an epoch up to `u64::MAX`) counts for nothing,
+    /// and this set supersedes it.
     pub async fn publish_set(&self, record: &mut OwnerRecord, camera: CameraId) -> Result<u64> {
         let entry = record
             .camera(camera)
             .ok_or_else(|| ClientError::UnknownCamera(camera.to_string()))?
             .clone();
         let recipients = record.camera_recipients(&entry);
-        let server_epoch = self.current_epoch(camera).await?;
-        let mut epoch = entry.epoch.max(server_epoch) + 1;
-        loop {
-            let set = RecipientSet::new(record.owner, camera, epoch, recipients.clone())?
-                .sign(&self.device.owner_key);
+        let keys = self.device.info.key_state();
+        let overflow = || ClientError::Protocol("the recipient-set epoch would overflow".into());
+        let mut epoch = entry
+            .epoch
+            .max(self.verified_epoch(camera).await?.unwrap_or(0))
+            .checked_add(1)
+            .ok_or_else(overflow)?;
+        let mut supersede = false;
+        for _ in 0..8 {
+            let now = unix_now().max(0) as u64;
+            let set = RecipientSet::bound(
+                record.owner,
+                camera,
+                epoch,
+                now,
+                recipients.clone(),
+                SetBinding {
+                    device_key: entry.device_key,
+                    expires_at: now.saturating_add(SET_LIFETIME_SECS),
+                    key_position: keys.position(),
+                    recovery: record.recovery.clone(),
+                },
+            )?
+            .sign(&self.device.owner_key);
             match self
                 .api
-                .put_recipient_set(*camera.as_uuid(), epoch, set.as_bytes())
+                .put_recipient_set(*camera.as_uuid(), epoch, set.as_bytes(), supersede)
                 .await
             {
-                Ok(()) => break,
-                // Another device published meanwhile: go above it.
-                Err(e) if is_stale_epoch(&e) && epoch < entry.epoch.max(server_epoch) + 8 => {
-                    epoch = self.current_epoch(camera).await?.max(epoch) + 1;
+                Ok(()) => {
+                    if let Some(c) = record.camera_mut(camera) {
+                        c.epoch = epoch;
+                    }
+                    return Ok(epoch);
                 }
+                Err(e) if is_stale_epoch(&e) => match self.verified_epoch(camera).await? {
+                    // Another device of this owner published meanwhile: go above it.
+                    Some(theirs) if theirs >= epoch => {
+                        epoch = theirs.checked_add(1).ok_or_else(overflow)?;
+                    }
+                    // The stored set is not one this owner key signed.
+                    _ => supersede = true,
+                },
                 Err(e) => return Err(e),
             }
         }
-        if let Some(c) = record.camera_mut(camera) {
-            c.epoch = epoch;
-        }
-        Ok(epoch)
+        Err(ClientError::Conflict)
     }
 
-    /// The epoch of the camera's current set on the server, checked against
-    /// the owner key (0 when none was published).
-    async fn current_epoch(&self, camera: CameraId) -> Result<u64> {
+    /// The epoch of the camera's set on the server when this owner key
+    /// signed it; `None` when there is none or it does not verify (S4: a
+    /// set the owner key did not sign does not move the epoch).
+    async fn verified_epoch(&self, camera: CameraId) -> Result<Option<u64>> {
         let Some(current) = self.api.recipient_set(*camera.as_uuid()).await? else {
-            return Ok(0);
+            return Ok(None);
         };
-        let bytes = STANDARD
-            .decode(&current.set)
-            .map_err(|_| ClientError::Protocol("a recipient set is not base64".into()))?;
+        let Ok(bytes) = STANDARD.decode(&current.set) else {
+            return Ok(None);
+        };
         let pin = RecipientSetPin {
             owner: self.device.info.account_id,
             camera,
             owner_key: self.device.info.owner_key,
         };
-        // A set the owner key did not sign does not move our epoch (S4).
-        match SignedRecipientSet::from_bytes(&bytes).and_then(|s| s.verify(&pin)) {
-            Ok(v) => Ok(v.epoch()),
-            Err(_) => Ok(current.epoch),
-        }
+        Ok(SignedRecipientSet::from_bytes(&bytes)
+            .and_then(|s| s.verify(&pin))
+            .ok()
+            .map(|v| v.epoch()))
     }
 
     /// Publishes new sets for every owned camera (after a viewer change).

@@ -6,7 +6,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sealcam_keys::{CameraId, DevicePublicKey, OwnerId, OwnerPublicKey, ViewerRecipient};
+use sealcam_keys::{
+    CameraId, DevicePublicKey, OwnerId, OwnerKeyState, OwnerPublicKey, RootPublicKey,
+    ViewerRecipient,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -72,6 +75,29 @@ pub struct LinkApproval {
     pub owner: OwnerId,
     /// The owner signing key to pin.
     pub owner_key: OwnerPublicKey,
+    /// The account's root key (owner trust v2; absent from older approvals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key: Option<RootPublicKey>,
+    /// `(reset, generation)` of `owner_key` in the key log.
+    #[serde(default)]
+    pub key_position: (u64, u64),
+    /// The owner record the approving device wrote: its version and
+    /// fingerprint, which the new device checks against what it reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<(u64, String)>,
+}
+
+impl LinkApproval {
+    /// The owner key state the new device pins.
+    pub fn key_state(&self) -> OwnerKeyState {
+        OwnerKeyState::new(
+            self.owner,
+            self.owner_key,
+            self.root_key,
+            self.key_position.0,
+            self.key_position.1,
+        )
+    }
 }
 
 impl std::fmt::Debug for LinkApproval {

@@ -38,7 +38,7 @@ pub struct EventFilter {
 impl Client {
     /// Lists events, newest first within each camera.
     pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventView>> {
-        let cameras = self.cameras().await?;
+        let cameras = self.camera_views().await?;
         let mut out = Vec::new();
         for cam in cameras.iter().filter(|c| {
             c.status == CameraStatus::Active && filter.camera.is_none_or(|id| id == c.camera_id)

@@ -11,6 +11,8 @@
 //! viewer.txt      this device's viewer key: a standard age identity file
 //! owner.key       the owner signing key (a copy of what the key bundle holds)
 //! record.json     the last owner record this device verified (rollback check)
+//! keylog.bin      the last owner key log this device followed (it may only grow)
+//! owner.key.next  a rotated owner key, until the device holds it (crash safety)
 //! pairings/*.json pairing secrets kept until their camera is confirmed
 //! link.json       a viewer key waiting for `viewers approve` on another device
 //! ```
@@ -22,7 +24,8 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sealcam_keys::{
-    secret_file, OwnerId, OwnerPublicKey, OwnerSigningKey, PairingSecret, ViewerIdentity,
+    secret_file, KeyLog, OwnerId, OwnerKeyState, OwnerPublicKey, OwnerSigningKey, PairingSecret,
+    ViewerIdentity,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -47,8 +50,22 @@ pub struct DeviceInfo {
     pub device_id: Uuid,
     /// This device's name.
     pub device_name: String,
-    /// The owner signing key's public half, pinned on this device.
+    /// The owner signing key's public half, pinned on this device (the
+    /// current one: it follows the key log).
     pub owner_key: OwnerPublicKey,
+    /// Where that key stands in the account's key log, and the account's
+    /// root key (owner trust v2); absent on a device set up before v2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<OwnerKeyState>,
+}
+
+impl DeviceInfo {
+    /// The owner key state this device follows (a device set up before
+    /// owner trust v2 holds only the owner key).
+    pub fn key_state(&self) -> OwnerKeyState {
+        self.keys
+            .unwrap_or_else(|| OwnerKeyState::legacy(self.account_id, self.owner_key))
+    }
 }
 
 /// Everything a working device holds: its info and its secrets.
@@ -283,6 +300,21 @@ impl Home {
 
     // The owner record cache.
 
+    /// The last owner key log this device followed.
+    pub fn cached_key_log(&self) -> Result<Option<KeyLog>> {
+        match self.read_private("keylog.bin")? {
+            None => Ok(None),
+            Some(bytes) => KeyLog::from_bytes(&bytes).map(Some).map_err(|e| {
+                ClientError::BadInput(format!("{}: {e}", self.file("keylog.bin").display()))
+            }),
+        }
+    }
+
+    /// Keeps the key log this device followed.
+    pub fn cache_key_log(&self, log: &KeyLog) -> Result<()> {
+        self.write_private("keylog.bin", &log.to_bytes())
+    }
+
     /// The last owner record this device verified.
     pub fn cached_record(&self) -> Result<Option<OwnerRecord>> {
         match self.read_private("record.json")? {
@@ -366,12 +398,41 @@ impl Home {
     }
 
     pub(crate) fn remove_link(&self) -> Result<()> {
-        let path = self.file("link.json");
+        self.remove("link.json")
+    }
+
+    fn remove(&self, name: &str) -> Result<()> {
+        let path = self.file(name);
         match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(ClientError::io(path)(e)),
         }
+    }
+
+    // An owner key made by a rotation, kept until the device holds it.
+
+    /// Keeps a new owner key before the key log names it.
+    pub(crate) fn save_pending_owner_key(&self, key: &OwnerSigningKey) -> Result<()> {
+        self.ensure_dir(&self.dir)?;
+        key.write_file(&self.file("owner.key.next"))
+            .map_err(ClientError::from)
+    }
+
+    /// The owner key of an interrupted rotation, if any.
+    pub(crate) fn pending_owner_key(&self) -> Result<Option<OwnerSigningKey>> {
+        let path = self.file("owner.key.next");
+        if !path.exists() {
+            return Ok(None);
+        }
+        OwnerSigningKey::read_file(&path)
+            .map(Some)
+            .map_err(ClientError::from)
+    }
+
+    /// Forgets the pending owner key (the device holds it now).
+    pub(crate) fn remove_pending_owner_key(&self) -> Result<()> {
+        self.remove("owner.key.next")
     }
 }
 
@@ -390,6 +451,7 @@ mod tests {
                 device_id: Uuid::new_v4(),
                 device_name: "laptop".into(),
                 owner_key: owner_key.public(),
+                keys: None,
             },
             credential: Credential::new("scv_secret"),
             viewer: ViewerIdentity::generate(),

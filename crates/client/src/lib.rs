@@ -43,23 +43,27 @@ pub mod codes;
 mod error;
 mod events;
 mod fetch;
+mod history;
 mod home;
 pub mod record;
 mod setup;
 mod share;
 pub mod time;
+mod trust;
 mod viewers;
 
 pub use api::{Api, Credential};
-pub use cameras::{parse_device_key, parse_proof, CameraView, Confirmation, PairingStart};
+pub use cameras::{parse_device_key, parse_proof, CameraView, Confirmation, PairingStart, Uptake};
 pub use client::{Client, RecordHandle};
 pub use error::{ClientError, Result};
 pub use events::{EventFilter, EventView};
 pub use fetch::{no_progress, FetchOutcome, Progress, ProgressFn, RemoteObject};
+pub use history::HistoryGrant;
 pub use home::{Device, DeviceInfo, Home, PendingPairing, HOME_ENV};
 pub use setup::{
     init, link_finish, link_request, parse_approval, recover, recovery_credential, InitOutcome,
     RecoverOutcome,
 };
 pub use share::Shared;
-pub use viewers::{Approval, HistoryGrant, Revocation, ViewerView};
+pub use trust::{PrunedDevice, TrustReport};
+pub use viewers::{Approval, DeviceView, Revocation, ViewerView};

@@ -164,6 +164,43 @@ impl OwnerRecord {
         out
     }
 
+    /// A short fingerprint of the record's content, for people (and link
+    /// approvals) to compare: SHA-256 of its JSON, first 10 bytes, base32,
+    /// grouped like key fingerprints.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let digest = sha2::Sha256::digest(&json);
+        let b32 = data_encoding::BASE32_NOPAD.encode(&digest[..10]);
+        b32.as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    /// Opens a sealed record whose signature may be by any of `keys` (the
+    /// owner keys a recovering device verified through the key log, newest
+    /// first).
+    pub fn open_under_any(
+        sealed: &[u8],
+        identity: &ViewerIdentity,
+        owner: OwnerId,
+        keys: &[OwnerPublicKey],
+    ) -> Result<Self> {
+        let mut last = None;
+        for key in keys {
+            match Self::open(sealed, identity, owner, key) {
+                Ok(r) => return Ok(r),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| ClientError::Untrusted {
+            what: "owner record",
+            reason: "no owner key to check it with".into(),
+        }))
+    }
+
     /// The camera entry.
     pub fn camera(&self, id: CameraId) -> Option<&CameraEntry> {
         self.cameras.iter().find(|c| c.camera_id == id)

@@ -5,7 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hkdf::Hkdf;
 use sealcam_keys::{
-    OwnerId, OwnerKeyBundle, OwnerSigningKey, RecoveryKey, ViewerIdentity, ViewerRecipient,
+    KeyLog, KeyStatement, OwnerId, OwnerKeyBundle, OwnerKeyState, OwnerSigningKey, RecoveryKey,
+    ViewerIdentity, ViewerRecipient,
 };
 use sha2::Sha256;
 use uuid::Uuid;
@@ -52,7 +53,7 @@ pub async fn init(
 ) -> Result<InitOutcome> {
     home.check_fresh()?;
     let api = Api::new(server_url)?;
-    let enrolled = api.enroll(token.trim(), device_name).await?;
+    let enrolled = api.enroll(token.trim(), device_name, None).await?;
     let credential = Credential::new(enrolled.credential.clone());
     let api = api.with_credential(credential.clone());
     let owner = OwnerId::from(enrolled.account_id);
@@ -60,6 +61,28 @@ pub async fn init(
     let owner_key = OwnerSigningKey::generate();
     let viewer = ViewerIdentity::generate();
     let recovery_key = RecoveryKey::generate();
+    // The key log starts with a reset signed by the root key (derived from
+    // the recovery key): every later owner key follows from it.
+    let root = recovery_key.root_key();
+    let genesis = KeyStatement::reset(
+        owner,
+        &root,
+        1,
+        0,
+        owner_key.public(),
+        unix_now().max(0) as u64,
+    );
+    let keys = OwnerKeyState::new(owner, owner_key.public(), Some(root.public()), 1, 0);
+    let mut log = KeyLog::new();
+    log.push(genesis)
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    match api
+        .put_record(Record::KeyLog, log.to_bytes(), Precondition::IfAbsent)
+        .await
+    {
+        Err(ClientError::Conflict) => return Err(ClientError::AccountAlreadySetUp),
+        other => other?,
+    };
 
     let bundle = OwnerKeyBundle::new(owner, owner_key.clone(), &recovery_key);
     let sealed = bundle.seal(&[viewer.to_public(), recovery_key.to_public()])?;
@@ -97,6 +120,7 @@ pub async fn init(
             device_id: enrolled.device_id,
             device_name: device_name.to_owned(),
             owner_key: owner_key.public(),
+            keys: Some(keys),
         },
         credential,
         viewer,
@@ -104,6 +128,7 @@ pub async fn init(
     };
     home.save_device(&device)?;
     home.cache_record(&record)?;
+    home.cache_key_log(&log)?;
     Ok(InitOutcome {
         client: Client::from_parts(home.clone(), device)?,
         recovery_key,
@@ -143,7 +168,13 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
     })?;
     let viewer = ViewerIdentity::from_secret_text(&pending.viewer)?;
     let api = Api::new(&pending.server_url)?;
-    let enrolled = api.enroll(&approval.link_token, &pending.name).await?;
+    let enrolled = api
+        .enroll(
+            &approval.link_token,
+            &pending.name,
+            Some(&viewer.to_public()),
+        )
+        .await?;
     if OwnerId::from(enrolled.account_id) != approval.owner {
         return Err(ClientError::Untrusted {
             what: "enrollment",
@@ -153,6 +184,17 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
     }
     let credential = Credential::new(enrolled.credential.clone());
     let api = api.with_credential(credential.clone());
+    // Pin the owner key the approval names, and follow the key log from it
+    // (the owner key may have moved since the approval was written).
+    let mut keys = approval.key_state();
+    if let Some((bytes, _)) = api.get_record(Record::KeyLog).await? {
+        let log = KeyLog::from_bytes(&bytes).map_err(|e| ClientError::Untrusted {
+            what: "key log",
+            reason: e.to_string(),
+        })?;
+        keys.follow(&log);
+        home.cache_key_log(&log)?;
+    }
     let (sealed, _) =
         api.get_record(Record::KeyBundle)
             .await?
@@ -160,21 +202,21 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
                 what: "owner key bundle",
                 reason: "the server has none for this account".into(),
             })?;
-    let bundle =
-        OwnerKeyBundle::open_as_viewer(&sealed, &viewer, approval.owner, &approval.owner_key)
-            .map_err(|e| match e {
-                sealcam_keys::BundleError::NotAddressedToMe => ClientError::BadInput(
-                    "the owner key bundle is not sealed to this device yet: was the request approved with `sealcam viewers approve`?".into(),
-                ),
-                other => ClientError::Bundle(other),
-            })?;
+    let bundle = OwnerKeyBundle::open_as_viewer(&sealed, &viewer, approval.owner, &keys.owner_key)
+        .map_err(|e| match e {
+            sealcam_keys::BundleError::NotAddressedToMe => ClientError::BadInput(
+                "the owner key bundle is not sealed to this device yet: was the request approved with `sealcam viewers approve`?".into(),
+            ),
+            other => ClientError::Bundle(other),
+        })?;
     let device = Device {
         info: DeviceInfo {
             server_url: api.base_url().to_owned(),
             account_id: approval.owner,
             device_id: enrolled.device_id,
             device_name: pending.name.clone(),
-            owner_key: approval.owner_key,
+            owner_key: keys.owner_key,
+            keys: keys.root_key.map(|_| keys),
         },
         credential,
         viewer,
@@ -182,6 +224,18 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
     };
     let client = Client::from_parts(home.clone(), device)?;
     let mut handle = client.record().await?;
+    if let Some((version, fingerprint)) = &approval.record {
+        let ok = handle.record.version > *version
+            || (handle.record.version == *version && handle.record.fingerprint() == *fingerprint);
+        if !ok {
+            return Err(ClientError::Untrusted {
+                what: "owner record",
+                reason: format!(
+                    "it is not the version {version} (fingerprint {fingerprint}) the approving device wrote, nor a later one"
+                ),
+            });
+        }
+    }
     let me = client.device().viewer.to_public();
     if let Some(v) = handle.record.viewers.iter_mut().find(|v| v.recipient == me) {
         v.device_id = Some(enrolled.device_id);
@@ -201,15 +255,25 @@ pub struct RecoverOutcome {
     pub epochs: Vec<(sealcam_keys::CameraId, u64)>,
     /// Viewers removed (with `revoke_others`).
     pub revoked: Vec<ViewerEntry>,
+    /// Server credentials deleted: every one no remaining viewer holds.
+    pub pruned: Vec<crate::PrunedDevice>,
+    /// The fingerprint of the owner record recovery trusted (and wrote
+    /// anew): compare it with one noted down earlier, if any.
+    pub record_fingerprint: String,
     /// Past parts re-wrapped so that this device opens them.
-    pub history: crate::viewers::HistoryGrant,
+    pub history: crate::history::HistoryGrant,
 }
 
 /// Restores the account on a fresh device from the recovery key alone (S7):
-/// authenticates with the derived credential, opens the owner key bundle
-/// (checking its recovery tag) and the owner record, makes a new viewer key,
-/// re-seals the bundle and publishes recipient sets that include it. With
-/// `revoke_others`, every other viewer is removed (lost devices).
+/// authenticates with the derived credential, finds the current owner key
+/// through the key log from the root key (which the recovery key derives),
+/// opens the owner record, and **resets** the owner key: a new key, named by
+/// a statement signed with the root key, which every camera takes whatever
+/// was signed before — so an owner key that was lost, or hijacked by a
+/// device that rotated it first, signs nothing more. Then a new viewer key,
+/// a new bundle and new recipient sets; every server credential that no
+/// remaining viewer holds is deleted. With `revoke_others`, every other
+/// viewer is removed (lost devices).
 pub async fn recover(
     home: &Home,
     server_url: &str,
@@ -219,7 +283,7 @@ pub async fn recover(
 ) -> Result<RecoverOutcome> {
     home.check_fresh()?;
     let rapi = Api::new(server_url)?.with_credential(recovery_credential(recovery));
-    let (sealed, bundle_etag) = match rapi.get_record(Record::KeyBundle).await {
+    let (sealed_bundle, bundle_etag) = match rapi.get_record(Record::KeyBundle).await {
         Ok(Some(found)) => found,
         Ok(None) => {
             return Err(ClientError::Untrusted {
@@ -234,9 +298,50 @@ pub async fn recover(
         }
         Err(e) => return Err(e),
     };
-    let bundle = OwnerKeyBundle::open_with_recovery(&sealed, recovery)?;
-    let owner = bundle.owner();
-    let owner_key = bundle.signing_key().clone();
+    let owner = OwnerId::from(rapi.account().await?.account_id);
+    let root = recovery.root_key();
+    let untrusted_log = |reason: String| ClientError::Untrusted {
+        what: "key log",
+        reason,
+    };
+    let new_key = OwnerSigningKey::generate();
+    let now = unix_now().max(0) as u64;
+
+    // Where the owner key stands, from the root key alone; and the key log
+    // after the reset this recovery adds.
+    let (log, log_pre, keys, record_keys) = match rapi.get_record(Record::KeyLog).await? {
+        Some((bytes, etag)) => {
+            let mut log = KeyLog::from_bytes(&bytes).map_err(|e| untrusted_log(e.to_string()))?;
+            let (state, report) = OwnerKeyState::from_root(owner, root.public(), &log)
+                .map_err(|e| untrusted_log(e.to_string()))?;
+            let mut record_keys: Vec<_> = report.adopted.iter().map(|a| a.2).collect();
+            record_keys.reverse();
+            let reset = state
+                .reset
+                .checked_add(1)
+                .ok_or_else(|| untrusted_log("the reset count would overflow".into()))?;
+            let st = KeyStatement::reset(owner, &root, reset, 0, new_key.public(), now);
+            let mut keys = state;
+            keys.apply(&st).map_err(|e| untrusted_log(e.to_string()))?;
+            log.push(st).map_err(|e| untrusted_log(e.to_string()))?;
+            (log, Precondition::IfMatch(etag), keys, record_keys)
+        }
+        None => {
+            // An account set up before owner trust v2: the bundle's recovery
+            // tag authenticates its owner key; the upgrade log starts from it.
+            let bundle = OwnerKeyBundle::open_with_recovery(&sealed_bundle, recovery)?;
+            if bundle.owner() != owner {
+                return Err(ClientError::Untrusted {
+                    what: "owner key bundle",
+                    reason: "it names another account than the server's".into(),
+                });
+            }
+            let legacy = OwnerKeyState::legacy(owner, bundle.signing_key().public());
+            let (log, keys) =
+                crate::trust::upgrade_log(&legacy, bundle.signing_key(), recovery, &new_key)?;
+            (log, Precondition::IfAbsent, keys, vec![legacy.owner_key])
+        }
+    };
     let (sealed_record, record_etag) =
         rapi.get_record(Record::OwnerRecord)
             .await?
@@ -244,12 +349,8 @@ pub async fn recover(
                 what: "owner record",
                 reason: "the server has none for this account".into(),
             })?;
-    let mut record = OwnerRecord::open(
-        &sealed_record,
-        recovery.identity(),
-        owner,
-        &owner_key.public(),
-    )?;
+    let mut record =
+        OwnerRecord::open_under_any(&sealed_record, recovery.identity(), owner, &record_keys)?;
     if record.recovery != recovery.to_public() {
         return Err(ClientError::Untrusted {
             what: "owner record",
@@ -257,10 +358,13 @@ pub async fn recover(
         });
     }
 
-    // A real device credential for the new viewer.
-    let link = rapi.link_device().await?;
+    // A real device credential for the new viewer, bound to its key.
+    let viewer = ViewerIdentity::generate();
+    let link = rapi.link_device(Some(&viewer.to_public())).await?;
     let api = Api::new(server_url)?;
-    let enrolled = api.enroll(&link.link_token, device_name).await?;
+    let enrolled = api
+        .enroll(&link.link_token, device_name, Some(&viewer.to_public()))
+        .await?;
     if OwnerId::from(enrolled.account_id) != owner {
         return Err(ClientError::Untrusted {
             what: "enrollment",
@@ -268,7 +372,6 @@ pub async fn recover(
         });
     }
     let credential = Credential::new(enrolled.credential.clone());
-    let viewer = ViewerIdentity::generate();
 
     let mut revoked = Vec::new();
     if revoke_others {
@@ -288,22 +391,26 @@ pub async fn recover(
             account_id: owner,
             device_id: enrolled.device_id,
             device_name: device_name.to_owned(),
-            owner_key: owner_key.public(),
+            owner_key: keys.owner_key,
+            keys: Some(keys),
         },
         credential,
         viewer,
-        owner_key,
+        owner_key: new_key.clone(),
     };
+    // The new key is kept before the log names it.
+    home.save_pending_owner_key(&new_key)?;
+    rapi.put_record(Record::KeyLog, log.to_bytes(), log_pre)
+        .await?;
+    home.cache_key_log(&log)?;
+    rapi.put_record(
+        Record::KeyBundle,
+        OwnerKeyBundle::new(owner, new_key, recovery).seal(&record.owner_recipients())?,
+        Precondition::IfMatch(bundle_etag),
+    )
+    .await?;
     let client = Client::from_parts(home.clone(), device)?;
     let epochs = client.publish_all_sets(&mut record).await?;
-    client
-        .api()
-        .put_record(
-            Record::KeyBundle,
-            bundle.seal(&record.owner_recipients())?,
-            Precondition::IfMatch(bundle_etag),
-        )
-        .await?;
     record.version += 1;
     client
         .api()
@@ -313,25 +420,22 @@ pub async fn recover(
             Precondition::IfMatch(record_etag),
         )
         .await?;
-    for v in &revoked {
-        if let Some(id) = v.device_id {
-            match client.api().delete_device(id).await {
-                Ok(()) | Err(ClientError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
     home.cache_record(&record)?;
-    // Every past recording was sealed to the recovery key: re-wrap each header
-    // so that the new viewer (and the current recipients) open it too.
-    let history = client
-        .rewrap_history(recovery.identity(), None, None, None, &|_| {})
-        .await?;
     home.save_device(client.device())?;
+    home.remove_pending_owner_key()?;
+    let pruned = client.prune_credentials(&record).await?;
+    // Past recordings were sealed to the recovery key: re-wrap each verified
+    // header so that this new device opens it too — and nobody else gains.
+    let me = client.device().viewer.to_public();
+    let history = client
+        .rewrap_history(recovery.identity(), &[me], None, None, &|_| {})
+        .await?;
     Ok(RecoverOutcome {
         client,
         epochs,
         revoked,
+        pruned,
+        record_fingerprint: record.fingerprint(),
         history,
     })
 }

@@ -1,15 +1,13 @@
 //! The owner's viewer devices: approve a new one, list, revoke (S6), and give
 //! one access to past recordings by re-wrapping headers.
 
-use sealcam_keys::{CameraId, ViewerIdentity, ViewerRecipient};
-use sealcam_wire::PartKind;
+use sealcam_keys::CameraId;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::client::Client;
 use crate::codes::{LinkApproval, LinkRequest};
 use crate::error::{ClientError, Result};
-use crate::events::EventFilter;
 use crate::record::ViewerEntry;
 use crate::time::unix_now;
 
@@ -51,15 +49,29 @@ pub struct Revocation {
     pub epochs: Vec<(CameraId, u64)>,
     /// Whether its server credential was deleted too.
     pub device_deleted: bool,
+    /// Every server credential deleted (the revoked device's and any other
+    /// that no remaining viewer holds).
+    pub pruned: Vec<crate::PrunedDevice>,
+    /// `(reset, generation)` of the new owner key.
+    pub key_position: (u64, u64),
 }
 
-/// What a history grant did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct HistoryGrant {
-    /// Parts whose header now also wraps the file key to the viewer.
-    pub rewrapped: u64,
-    /// Parts this device could not open (not addressed to it), left as they were.
-    pub skipped: u64,
+/// A device the server knows for this account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceView {
+    /// Its id on the server.
+    pub device_id: Uuid,
+    /// Its name there.
+    pub name: String,
+    /// Whether it is the recovery credential.
+    pub recovery: bool,
+    /// Whether it is this device.
+    pub current: bool,
+    /// The owner record's viewer that holds it.
+    pub viewer: Option<Uuid>,
+    /// `true` when no viewer of the signed owner record holds it: a
+    /// credential nobody approved (revoke or recover deletes it).
+    pub unknown: bool,
 }
 
 impl Client {
@@ -107,19 +119,27 @@ impl Client {
         self.reseal_bundle(&handle.record).await?;
         let epochs = self.publish_all_sets(&mut handle.record).await?;
         self.save_record(&mut handle).await?;
-        let link = self.api().link_device().await?;
+        // The token enrolls only the device holding the approved viewer key.
+        let link = self.api().link_device(Some(&viewer.recipient)).await?;
+        let keys = self.device().info.key_state();
         Ok(Approval {
             viewer,
             approval: LinkApproval {
                 link_token: link.link_token,
                 owner: self.device().info.account_id,
-                owner_key: self.device().info.owner_key,
+                owner_key: keys.owner_key,
+                root_key: keys.root_key,
+                key_position: keys.position(),
+                record: Some((handle.record.version, handle.record.fingerprint())),
             },
             epochs,
         })
     }
 
-    fn find_viewer<'r>(viewers: &'r [ViewerEntry], which: &str) -> Result<&'r ViewerEntry> {
+    pub(crate) fn find_viewer<'r>(
+        viewers: &'r [ViewerEntry],
+        which: &str,
+    ) -> Result<&'r ViewerEntry> {
         let which = which.trim();
         let mut hits = viewers.iter().filter(|v| {
             v.id.to_string() == which
@@ -136,9 +156,13 @@ impl Client {
         }
     }
 
-    /// Revokes a viewer: removes it from the owner record, publishes new
-    /// recipient sets without it (S6), re-seals the owner key bundle without it
-    /// and deletes its server credential.
+    /// Revokes a viewer (S6): removes it from the owner record, **rotates
+    /// the owner key** (the revoked device kept a copy of the old one, which
+    /// signs nothing a camera takes once it followed the key log), seals the
+    /// new key to the remaining viewers only, publishes new recipient sets
+    /// without the viewer under the new key, and deletes every server
+    /// credential that no remaining viewer holds — the revoked device's, and
+    /// any spare one it minted.
     pub async fn revoke_viewer(&self, which: &str) -> Result<Revocation> {
         let mut handle = self.record().await?;
         let victim = Self::find_viewer(&handle.record.viewers, which)?.clone();
@@ -148,107 +172,49 @@ impl Client {
             ));
         }
         handle.record.viewers.retain(|v| v.id != victim.id);
-        // The sets first: cameras stop sealing to it as soon as they sync.
-        let epochs = self.publish_all_sets(&mut handle.record).await?;
-        self.reseal_bundle(&handle.record).await?;
-        self.save_record(&mut handle).await?;
-        let mut device_deleted = false;
-        if let Some(id) = victim.device_id {
-            match self.api().delete_device(id).await {
-                Ok(()) => device_deleted = true,
-                Err(ClientError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let next = self
+            .rotate_owner_key(&handle.record.owner_recipients())
+            .await?;
+        // The sets next: cameras stop sealing to it as soon as they sync.
+        let epochs = next.publish_all_sets(&mut handle.record).await?;
+        next.save_record(&mut handle).await?;
+        let pruned = next.prune_credentials(&handle.record).await?;
+        let key = next.device().info.key_state();
         Ok(Revocation {
             id: victim.id,
             name: victim.name,
             epochs,
-            device_deleted,
+            device_deleted: victim
+                .device_id
+                .is_some_and(|id| pruned.iter().any(|p| p.device_id == id)),
+            pruned,
+            key_position: key.position(),
         })
     }
 
-    /// The recipient of a viewer or household member, by id, name or key.
-    async fn grantee(&self, which: &str) -> Result<ViewerRecipient> {
+    /// Every device the server knows for this account, beside the viewers of
+    /// the signed owner record: a device the record does not name (a spare
+    /// credential someone minted) is flagged.
+    pub async fn devices(&self) -> Result<Vec<DeviceView>> {
         let record = self.record().await?.record;
-        if let Ok(v) = Self::find_viewer(&record.viewers, which) {
-            return Ok(v.recipient.clone());
-        }
-        record
-            .members
-            .iter()
-            .find(|m| m.account_id.to_string() == which || m.name == which)
-            .map(|m| m.recipient.clone())
-            .ok_or_else(|| ClientError::UnknownViewer(which.to_owned()))
-    }
-
-    /// Lets a viewer open recordings from the last `days` days (of one camera,
-    /// or every owned camera): each part's age header is re-wrapped to the
-    /// camera's current recipients and the viewer. Payloads are not touched,
-    /// so the camera's signature still verifies. `progress` is called after
-    /// each part with the counts so far.
-    pub async fn grant_history(
-        &self,
-        which: &str,
-        days: u32,
-        camera: Option<CameraId>,
-        progress: &(dyn Fn(&HistoryGrant) + Send + Sync),
-    ) -> Result<HistoryGrant> {
-        let grantee = self.grantee(which).await?;
-        let since = unix_now() - i64::from(days) * 86_400;
-        let viewer = self.device().viewer.clone();
-        self.rewrap_history(&viewer, Some(&grantee), Some(since), camera, progress)
-            .await
-    }
-
-    /// Re-wraps the headers of every part since `since` (of one camera, or
-    /// every owned camera) that `identity` can open, to each camera's current
-    /// recipients (and `extra`).
-    pub(crate) async fn rewrap_history(
-        &self,
-        identity: &ViewerIdentity,
-        extra: Option<&ViewerRecipient>,
-        since: Option<i64>,
-        camera: Option<CameraId>,
-        progress: &(dyn Fn(&HistoryGrant) + Send + Sync),
-    ) -> Result<HistoryGrant> {
-        let record = self.record().await?.record;
-        let mut out = HistoryGrant::default();
-        for cam in record
-            .cameras
-            .iter()
-            .filter(|c| camera.is_none_or(|id| id == c.camera_id))
-        {
-            let mut recipients = record.camera_recipients(cam);
-            if let Some(extra) = extra {
-                if !recipients.contains(extra) {
-                    recipients.push(extra.clone());
+        let listed = self.api().devices().await?;
+        Ok(listed
+            .devices
+            .into_iter()
+            .map(|d| {
+                let viewer = record
+                    .viewers
+                    .iter()
+                    .find(|v| v.device_id == Some(d.device_id));
+                DeviceView {
+                    device_id: d.device_id,
+                    name: d.name,
+                    recovery: d.recovery,
+                    current: d.current,
+                    viewer: viewer.map(|v| v.id),
+                    unknown: !d.recovery && viewer.is_none() && !d.current,
                 }
-            }
-            let events = self
-                .events(&EventFilter {
-                    camera: Some(cam.camera_id),
-                    since,
-                    ..EventFilter::default()
-                })
-                .await?;
-            for ev in events {
-                for part in &ev.parts {
-                    let kind: PartKind = part.kind;
-                    let id = *ev.event_id.as_uuid();
-                    let header = self.api().part_header(id, kind).await?;
-                    match sealcam_format::rewrap(&header, &[identity], &recipients) {
-                        Ok(new) => {
-                            self.api().replace_header(id, kind, new).await?;
-                            out.rewrapped += 1;
-                        }
-                        Err(e) if e.is_misdelivery() => out.skipped += 1,
-                        Err(e) => return Err(ClientError::from_open(e)),
-                    }
-                    progress(&out);
-                }
-            }
-        }
-        Ok(out)
+            })
+            .collect())
     }
 }

@@ -139,6 +139,20 @@ pub async fn list_devices(
     Ok(Json(DeviceList { devices }))
 }
 
+/// Withdraw every unused link token of this account (what `sealcam viewers
+/// revoke` and `recover` do: a revoked device may have minted one while it
+/// was a viewer, to enroll a spare device later).
+#[utoipa::path(delete, path = "/v1/devices/link", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn withdraw_links(
+    State(state): State<AppState>,
+    Viewer(v): Viewer,
+) -> AppResult<Response> {
+    let n = state.db.withdraw_link_tokens(v.account_id).await?;
+    tracing::info!(account_id = %v.account_id, withdrawn = n, "link tokens withdrawn");
+    Ok(no_content())
+}
+
 /// A one-time token to enroll one more device of this account, optionally
 /// bound to the new device's viewer key (an empty body is `{}`).
 #[utoipa::path(post, path = "/v1/devices/link", tag = "accounts", security(("bearer" = [])),

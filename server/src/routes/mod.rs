@@ -46,7 +46,10 @@ pub fn router(state: AppState) -> Router {
             put(accounts::put_recovery_credential),
         )
         .route("/v1/devices", get(accounts::list_devices))
-        .route("/v1/devices/link", post(accounts::link_device))
+        .route(
+            "/v1/devices/link",
+            post(accounts::link_device).delete(accounts::withdraw_links),
+        )
         .route(
             "/v1/devices/{device_id}",
             axum::routing::delete(accounts::delete_device),

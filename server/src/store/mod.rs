@@ -562,6 +562,10 @@ pub trait Database: Send + Sync + 'static {
     async fn delete_expired(&self, now: i64, limit: u32) -> StoreResult<(u64, Vec<String>)>;
     /// Deletes expired one-time tokens.
     async fn delete_expired_tokens(&self, now: i64) -> StoreResult<u64>;
+
+    /// Withdraws every unused link token of an account (revocation: a
+    /// revoked device may have minted one while it was a viewer).
+    async fn withdraw_link_tokens(&self, account_id: Uuid) -> StoreResult<u64>;
     /// The orphan sweep's claim on a blob: atomically, when no part names
     /// `key`, records a tombstone for it and returns `true` (the caller may
     /// delete the blob; recording a part that names it fails from now on);

@@ -970,6 +970,15 @@ impl Database for PostgresDatabase {
         Ok(done.rows_affected())
     }
 
+    async fn withdraw_link_tokens(&self, account_id: Uuid) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM one_time_tokens WHERE account_id = $1 AND kind = 'link'")
+                .bind(account_id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn claim_orphan(&self, key: &str, now: i64) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")

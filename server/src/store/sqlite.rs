@@ -969,6 +969,15 @@ impl Database for SqliteDatabase {
         Ok(done.rows_affected())
     }
 
+    async fn withdraw_link_tokens(&self, account_id: Uuid) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM one_time_tokens WHERE account_id = ? AND kind = 'link'")
+                .bind(account_id.to_string())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn claim_orphan(&self, key: &str, now: i64) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
         let named: Option<i64> = sqlx::query_scalar(

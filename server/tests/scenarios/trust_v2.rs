@@ -454,6 +454,22 @@ pub async fn link_token_bound_to_a_viewer_key_enrolls_only_that_key(b: Backend) 
         link(&t, &owner, Some(b"{not json")).await.status(),
         StatusCode::BAD_REQUEST
     );
+
+    // Revocation withdraws every unused link token: one minted earlier (by a
+    // device since revoked) no longer enrolls anything.
+    let resp = link(&t, &owner, None).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let spare: LinkResponse = resp.json().await.unwrap();
+    let resp = t
+        .send(Method::DELETE, "/v1/devices/link", Some(&owner.token), None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = enroll(
+        &t,
+        serde_json::json!({"token": spare.link_token, "device_name": "spare"}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
 
 fn hex(bytes: &[u8]) -> String {

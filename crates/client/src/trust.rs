@@ -1,0 +1,295 @@
+//! Following and moving the owner key (owner trust v2; docs/PROTOCOL.md
+//! "Owner trust v2").
+//!
+//! The account's key log (`/v1/account/key-log`) says which owner signing key
+//! is current. Every owner device follows it from the state it pinned
+//! ([`Client::sync_trust`]); revoking a viewer *rotates* the key
+//! ([`Client::rotate_owner_key`]), so the revoked device's copy signs nothing
+//! a camera takes any more; recovery *resets* it with the root key, which only
+//! the recovery key derives.
+
+use std::collections::HashSet;
+
+use sealcam_keys::{
+    KeyLog, KeyStatement, KeyStatementError, OwnerKeyBundle, OwnerKeyState, OwnerSigningKey,
+    RecoveryKey, ViewerRecipient,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::api::{Precondition, Record};
+use crate::client::Client;
+use crate::error::{ClientError, Result};
+use crate::home::Device;
+use crate::record::OwnerRecord;
+use crate::time::unix_now;
+
+/// What following the key log did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TrustReport {
+    /// `(reset, generation)` before and after, when the owner key moved.
+    pub moved: Option<((u64, u64), (u64, u64))>,
+    /// Log entries refused for another reason than being history: a fork, a
+    /// bad signature, another root key — signs that someone holding an old
+    /// owner key tried to move it.
+    pub warnings: Vec<String>,
+}
+
+/// A server device that no viewer of the owner record holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrunedDevice {
+    /// Its id on the server.
+    pub device_id: Uuid,
+    /// Its name there.
+    pub name: String,
+}
+
+fn untrusted_log(reason: impl Into<String>) -> ClientError {
+    ClientError::Untrusted {
+        what: "key log",
+        reason: reason.into(),
+    }
+}
+
+fn statement_error(e: KeyStatementError) -> ClientError {
+    untrusted_log(e.to_string())
+}
+
+/// The key log of a legacy account (set up before owner trust v2) moving to
+/// v2: a rotation signed by the legacy owner key, which names the root key
+/// (so cameras paired before v2 learn it), then a reset signed by the root
+/// key, which anchors the log for devices that start from the root key.
+pub(crate) fn upgrade_log(
+    legacy: &OwnerKeyState,
+    legacy_key: &OwnerSigningKey,
+    recovery: &RecoveryKey,
+    next: &OwnerSigningKey,
+) -> Result<(KeyLog, OwnerKeyState)> {
+    let root = recovery.root_key();
+    let now = unix_now().max(0) as u64;
+    let with_root = OwnerKeyState {
+        root_key: Some(root.public()),
+        ..*legacy
+    };
+    let rotation = KeyStatement::rotation(&with_root, legacy_key, next.public(), now)
+        .map_err(statement_error)?;
+    let reset = KeyStatement::reset(legacy.owner, &root, 1, 0, next.public(), now);
+    let mut state = *legacy;
+    let mut log = KeyLog::new();
+    for st in [rotation, reset] {
+        state.apply(&st).map_err(statement_error)?;
+        log.push(st).map_err(statement_error)?;
+    }
+    Ok((log, state))
+}
+
+impl Client {
+    /// Reads the account's key log: `None` for an account set up before
+    /// owner trust v2. Refused when it drops or rewrites statements this
+    /// device saw before.
+    pub(crate) async fn key_log(&self) -> Result<Option<(KeyLog, String)>> {
+        let Some((bytes, etag)) = self.api().get_record(Record::KeyLog).await? else {
+            if self.home().cached_key_log()?.is_some() {
+                return Err(untrusted_log(
+                    "the server has none, but this device followed one before",
+                ));
+            }
+            return Ok(None);
+        };
+        let log = KeyLog::from_bytes(&bytes).map_err(statement_error)?;
+        if let Some(cached) = self.home().cached_key_log()? {
+            if !log.extends(&cached) {
+                return Err(untrusted_log(
+                    "it drops or rewrites owner key statements this device saw before",
+                ));
+            }
+        }
+        Ok(Some((log, etag)))
+    }
+
+    /// Follows the key log from the owner key this device pins. When the
+    /// key moved (a rotation after a revocation elsewhere, or a recovery),
+    /// takes the new key from the owner key bundle, which must hold exactly
+    /// it and be sealed to this device: a revoked device, or one whose
+    /// account was taken over, is told so.
+    pub async fn sync_trust(&mut self) -> Result<TrustReport> {
+        let Some((log, _)) = self.key_log().await? else {
+            return Ok(TrustReport::default());
+        };
+        let before = self.device().info.key_state();
+        let mut state = before;
+        let followed = state.follow(&log);
+        let mut report = TrustReport {
+            moved: None,
+            warnings: followed
+                .refused
+                .iter()
+                .filter(|(_, e)| !matches!(e, KeyStatementError::Superseded { .. }))
+                .map(|(i, e)| format!("owner key statement {i} refused: {e}"))
+                .collect(),
+        };
+        if state != before {
+            report.moved = Some((before.position(), state.position()));
+            let key = self.owner_key_for(&state).await?;
+            let mut device = self.device().clone();
+            device.info.keys = Some(state);
+            device.info.owner_key = state.owner_key;
+            device.owner_key = key;
+            self.home().save_device(&device)?;
+            *self = Client::from_parts(self.home().clone(), device)?;
+            self.home().remove_pending_owner_key()?;
+        }
+        self.home().cache_key_log(&log)?;
+        Ok(report)
+    }
+
+    /// The secret of the owner key `state` names: from this device's own
+    /// interrupted rotation, else from the owner key bundle.
+    async fn owner_key_for(&self, state: &OwnerKeyState) -> Result<OwnerSigningKey> {
+        if let Some(pending) = self.home().pending_owner_key()? {
+            if pending.public() == state.owner_key {
+                return Ok(pending);
+            }
+        }
+        let hijack = format!(
+            "the owner key moved to reset {}, generation {}, and the key bundle that holds it is not sealed to this device: this device was revoked — or, if nobody in this household revoked it, someone took over the account; then run `sealcam recover --revoke-others` with the recovery key",
+            state.reset, state.generation
+        );
+        let Some((sealed, _)) = self.api().get_record(Record::KeyBundle).await? else {
+            return Err(ClientError::Untrusted {
+                what: "owner key bundle",
+                reason: hijack,
+            });
+        };
+        match OwnerKeyBundle::open_as_viewer(
+            &sealed,
+            &self.device().viewer,
+            state.owner,
+            &state.owner_key,
+        ) {
+            Ok(b) => Ok(b.signing_key().clone()),
+            Err(_) => Err(ClientError::Untrusted {
+                what: "owner key bundle",
+                reason: hijack,
+            }),
+        }
+    }
+
+    /// Rotates the owner key (after a revocation): appends a rotation signed
+    /// by the current key to the key log, seals the new key in a bundle to
+    /// `recipients` only, and returns a client that holds it. The previous
+    /// key signs nothing a camera takes once the camera followed the log.
+    pub(crate) async fn rotate_owner_key(&self, recipients: &[ViewerRecipient]) -> Result<Client> {
+        let state = self.device().info.key_state();
+        let upgrade_first = || {
+            ClientError::BadInput(
+                "this account was set up before owner keys could rotate; run `sealcam trust upgrade` once (it asks for the recovery key), then try again".into(),
+            )
+        };
+        if state.root_key.is_none() {
+            return Err(upgrade_first());
+        }
+        let Some((mut log, etag)) = self.key_log().await? else {
+            return Err(upgrade_first());
+        };
+        let next = OwnerSigningKey::generate();
+        let now = unix_now().max(0) as u64;
+        let statement =
+            KeyStatement::rotation(&state, &self.device().owner_key, next.public(), now)
+                .map_err(statement_error)?;
+        let mut moved = state;
+        moved.apply(&statement).map_err(statement_error)?;
+        log.push(statement).map_err(statement_error)?;
+        // Kept locally first: if anything below fails, this device still
+        // holds the key the log names (`owner_key_for`).
+        self.home().save_pending_owner_key(&next)?;
+        self.api()
+            .put_record(Record::KeyLog, log.to_bytes(), Precondition::IfMatch(etag))
+            .await?;
+        self.home().cache_key_log(&log)?;
+        let sealed = OwnerKeyBundle::rotated(state.owner, next.clone()).seal(recipients)?;
+        self.api()
+            .put_record(Record::KeyBundle, sealed, Precondition::None)
+            .await?;
+        let mut device = self.device().clone();
+        device.info.keys = Some(moved);
+        device.info.owner_key = moved.owner_key;
+        device.owner_key = next;
+        self.adopt(device)
+    }
+
+    /// Saves `device` as this home's device and returns a client for it.
+    pub(crate) fn adopt(&self, device: Device) -> Result<Client> {
+        self.home().save_device(&device)?;
+        self.home().remove_pending_owner_key()?;
+        Client::from_parts(self.home().clone(), device)
+    }
+
+    /// Deletes every server credential of the account that no viewer of
+    /// `record` holds — spare credentials a revoked device minted, devices the
+    /// record does not name — and withdraws unused link tokens. This device
+    /// and the recovery credential stay.
+    pub async fn prune_credentials(&self, record: &OwnerRecord) -> Result<Vec<PrunedDevice>> {
+        // Unused link tokens first: one minted by a revoked device would
+        // otherwise enroll a fresh credential after this.
+        self.api().withdraw_links().await?;
+        let keep: HashSet<Uuid> = record
+            .viewers
+            .iter()
+            .filter_map(|v| v.device_id)
+            .chain(std::iter::once(self.device().info.device_id))
+            .collect();
+        let mut pruned = Vec::new();
+        for d in self.api().devices().await?.devices {
+            if d.recovery || keep.contains(&d.device_id) {
+                continue;
+            }
+            match self.api().delete_device(d.device_id).await {
+                Ok(()) | Err(ClientError::NotFound { .. }) => pruned.push(PrunedDevice {
+                    device_id: d.device_id,
+                    name: d.name,
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(pruned)
+    }
+
+    /// Moves an account set up before owner trust v2 to v2 (needs the
+    /// recovery key once): a new owner key, a key log that legacy cameras
+    /// and new devices both follow, a new bundle, and new recipient sets.
+    pub async fn upgrade_trust(&self, recovery: &RecoveryKey) -> Result<Client> {
+        if self.key_log().await?.is_some() {
+            return Err(ClientError::BadInput(
+                "this account already uses owner trust v2".into(),
+            ));
+        }
+        let mut handle = self.record().await?;
+        if handle.record.recovery != recovery.to_public() {
+            return Err(ClientError::BadInput(
+                "this is not the account's recovery key".into(),
+            ));
+        }
+        let legacy = self.device().info.key_state();
+        let next = OwnerSigningKey::generate();
+        let (log, state) = upgrade_log(&legacy, &self.device().owner_key, recovery, &next)?;
+        self.home().save_pending_owner_key(&next)?;
+        self.api()
+            .put_record(Record::KeyLog, log.to_bytes(), Precondition::IfAbsent)
+            .await?;
+        self.home().cache_key_log(&log)?;
+        let sealed = OwnerKeyBundle::new(state.owner, next.clone(), recovery)
+            .seal(&handle.record.owner_recipients())?;
+        self.api()
+            .put_record(Record::KeyBundle, sealed, Precondition::None)
+            .await?;
+        let mut device = self.device().clone();
+        device.info.keys = Some(state);
+        device.info.owner_key = state.owner_key;
+        device.owner_key = next;
+        let next = self.adopt(device)?;
+        next.publish_all_sets(&mut handle.record).await?;
+        next.save_record(&mut handle).await?;
+        Ok(next)
+    }
+}
