@@ -705,6 +705,12 @@ async fn grant_history(
                 g.skipped
             ));
         }
+        if g.refused > 0 {
+            s.push_str(&format!(
+                "\nWARNING: {} part(s) refused and left as they were: the server served a header or payload that is not that recording's (misdelivered or altered), so nothing was re-wrapped for it",
+                g.refused
+            ));
+        }
         s
     });
     Ok(())
@@ -828,6 +834,12 @@ async fn recover(
                 "re-wrapped {} past part(s) so that this device opens them\n",
                 r.history.rewrapped
             ));
+            if r.history.refused > 0 {
+                s.push_str(&format!(
+                    "WARNING: {} past part(s) refused: the server served a header or payload that is not that recording's; nothing was re-wrapped for them\n",
+                    r.history.refused
+                ));
+            }
             s
         },
     );
