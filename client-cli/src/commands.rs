@@ -612,7 +612,7 @@ async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ViewersCommand::Revoke { id } => {
-            let client = ctx.client().await?;
+            let mut client = ctx.client().await?;
             let r = client.revoke_viewer(&id).await?;
             ctx.print(json!({"revoked": r}), || {
                 let mut s = format!("revoked {:?} ({})", r.name, r.id);
@@ -754,7 +754,7 @@ fn read_recovery_key(file: Option<&std::path::Path>) -> anyhow::Result<RecoveryK
 }
 
 async fn trust(ctx: &Ctx, c: TrustCommand) -> anyhow::Result<()> {
-    let client = ctx.client().await?;
+    let mut client = ctx.client().await?;
     match c {
         TrustCommand::Status => {
             let keys = client.device().info.key_state();
@@ -774,8 +774,8 @@ async fn trust(ctx: &Ctx, c: TrustCommand) -> anyhow::Result<()> {
         }
         TrustCommand::Upgrade { recovery_key_file } => {
             let key = read_recovery_key(recovery_key_file.as_deref())?;
-            let next = client.upgrade_trust(&key).await?;
-            let keys = next.device().info.key_state();
+            client.upgrade_trust(&key).await?;
+            let keys = client.device().info.key_state();
             ctx.print(json!({"keys": keys}), || {
                 format!(
                     "upgraded: owner key {} (reset {}, generation {}); cameras take it at their next sync\n",

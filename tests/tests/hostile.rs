@@ -69,7 +69,7 @@ fn set_path(camera: CameraId) -> String {
 #[test]
 fn hostile_server_is_refused_at_every_step() {
     let h = Harness::start().unwrap();
-    let owner = h.owner("target").unwrap();
+    let mut owner = h.owner("target").unwrap();
     let mut refusals = Vec::new();
 
     // 1. Pairing: the server reports its own device key for the new camera.
@@ -193,13 +193,12 @@ fn hostile_server_is_refused_at_every_step() {
         (r.method == axum::http::Method::GET && r.path == path)
             .then(|| Reply::new(200, replay.clone()))
     })));
+    // The revocation rotated the owner key: the replayed set is signed by a
+    // retired key, refused before its epoch is even compared.
     assert_eq!(
         cam.sync().unwrap(),
         SyncOutcome::Refused {
-            reason: RecipientSetError::RolledBack {
-                accepted: after_revocation,
-                offered: with_old_phone.epoch,
-            },
+            reason: RecipientSetError::NotSignedByPinnedOwner,
             kept: Some(after_revocation)
         }
     );
@@ -225,7 +224,8 @@ fn hostile_server_is_refused_at_every_step() {
         .unwrap(),
         t3
     );
-    refusals.push("older set replayed after a revocation → camera: recipient set rolled back");
+    refusals
+        .push("older set replayed after a revocation → camera: signed by the retired owner key");
 
     // 4. The server fabricates an event for the camera, sealed to the owner's
     //    public keys (it knows them: they are in every set it stores) and

@@ -258,7 +258,8 @@ impl Client {
     /// Moves an account set up before owner trust v2 to v2 (needs the
     /// recovery key once): a new owner key, a key log that legacy cameras
     /// and new devices both follow, a new bundle, and new recipient sets.
-    pub async fn upgrade_trust(&self, recovery: &RecoveryKey) -> Result<Client> {
+    /// This client holds the new owner key afterwards.
+    pub async fn upgrade_trust(&mut self, recovery: &RecoveryKey) -> Result<()> {
         if self.key_log().await?.is_some() {
             return Err(ClientError::BadInput(
                 "this account already uses owner trust v2".into(),
@@ -287,9 +288,9 @@ impl Client {
         device.info.keys = Some(state);
         device.info.owner_key = state.owner_key;
         device.owner_key = next;
-        let next = self.adopt(device)?;
-        next.publish_all_sets(&mut handle.record).await?;
-        next.save_record(&mut handle).await?;
-        Ok(next)
+        *self = self.adopt(device)?;
+        self.publish_all_sets(&mut handle.record).await?;
+        self.save_record(&mut handle).await?;
+        Ok(())
     }
 }

@@ -163,7 +163,11 @@ impl Client {
     /// without the viewer under the new key, and deletes every server
     /// credential that no remaining viewer holds — the revoked device's, and
     /// any spare one it minted.
-    pub async fn revoke_viewer(&self, which: &str) -> Result<Revocation> {
+    ///
+    /// This client holds the new owner key afterwards. Other clients of the
+    /// same account take it up with [`sync_trust`](Self::sync_trust)
+    /// ([`Client::connect`] does).
+    pub async fn revoke_viewer(&mut self, which: &str) -> Result<Revocation> {
         let mut handle = self.record().await?;
         let victim = Self::find_viewer(&handle.record.viewers, which)?.clone();
         if victim.recipient == self.device().viewer.to_public() {
@@ -180,6 +184,7 @@ impl Client {
         next.save_record(&mut handle).await?;
         let pruned = next.prune_credentials(&handle.record).await?;
         let key = next.device().info.key_state();
+        *self = next;
         Ok(Revocation {
             id: victim.id,
             name: victim.name,
