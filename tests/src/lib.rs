@@ -11,6 +11,7 @@
 //! Fault injection lives here and only here: the server, the SDKs and the
 //! CLI run their production code paths.
 
+pub mod household;
 pub mod media;
 pub mod process;
 pub mod proxy;

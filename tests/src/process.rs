@@ -1,6 +1,7 @@
-//! The real `sealcam-server` binary as a child process, for the crash test:
-//! started on ephemeral ports, its address read from its first line, and
-//! killed with SIGKILL.
+//! The real binaries as child processes: `sealcam-server` for the crash
+//! and trust tests (started on ephemeral ports, its address read from its
+//! first line, killed with SIGKILL), and where to find `sealcam` and
+//! `sealcam-device` ([`binary`]).
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -8,22 +9,31 @@ use std::process::{Child, Command, Stdio};
 
 use crate::HarnessError;
 
-/// Where the `sealcam-server` binary is: `SEALCAM_SERVER_BIN`, else beside
-/// this test binary's directory (`target/<profile>/sealcam-server`); built
-/// with cargo when it is not there yet (`cargo test -p sealcam-e2e` alone
-/// does not build other packages' binaries).
+/// Where the `sealcam-server` binary is (see [`binary`]).
 pub fn server_binary() -> Result<PathBuf, HarnessError> {
-    if let Some(bin) = std::env::var_os("SEALCAM_SERVER_BIN") {
-        return Ok(PathBuf::from(bin));
+    binary("sealcam-server", "sealcam-server")
+}
+
+/// Where the binary `bin` of the workspace package `package` is:
+/// `$<BIN>_BIN` when set (`SEALCAM_SERVER_BIN`, `SEALCAM_BIN`,
+/// `SEALCAM_DEVICE_BIN`), else beside this test binary's directory
+/// (`target/<profile>/<bin>`); built with cargo when it is not there yet
+/// (`cargo test -p sealcam-e2e` alone does not build other packages'
+/// binaries). A binary already there is used as it is: build the packages
+/// first when their sources changed.
+pub fn binary(package: &str, bin: &str) -> Result<PathBuf, HarnessError> {
+    let var = format!("{}_BIN", bin.to_ascii_uppercase().replace('-', "_"));
+    if let Some(path) = std::env::var_os(&var) {
+        return Ok(PathBuf::from(path));
     }
     let exe = std::env::current_exe()?;
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .ok_or("the test binary has no target directory")?;
-    let bin = profile_dir.join("sealcam-server");
-    if bin.exists() {
-        return Ok(bin);
+    let path = profile_dir.join(bin);
+    if path.exists() {
+        return Ok(path);
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,7 +42,7 @@ pub fn server_binary() -> Result<PathBuf, HarnessError> {
     let mut build = Command::new(cargo);
     build
         .current_dir(workspace)
-        .args(["build", "-p", "sealcam-server", "--bin", "sealcam-server"]);
+        .args(["build", "-p", package, "--bin", bin]);
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
     }
@@ -40,10 +50,10 @@ pub fn server_binary() -> Result<PathBuf, HarnessError> {
         build.env("CARGO_TARGET_DIR", target);
     }
     let status = build.status()?;
-    if !status.success() || !bin.exists() {
-        return Err(format!("could not build {}: {status}", bin.display()).into());
+    if !status.success() || !path.exists() {
+        return Err(format!("could not build {}: {status}", path.display()).into());
     }
-    Ok(bin)
+    Ok(path)
 }
 
 /// A running `sealcam-server serve`.

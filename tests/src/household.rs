@@ -1,0 +1,454 @@
+//! A household driven only through the real binaries, as a user (or an
+//! attacker holding a device's files) would: `sealcam-server` as a child
+//! process on SQLite and local disk in a temporary directory, the owner's
+//! `sealcam` command with one `SEALCAM_HOME` per device, and cameras
+//! simulated by `sealcam-device`, each with its own `--state` directory.
+//!
+//! Nothing here reaches into a process: what a test learns, it learns from
+//! their output (`--json`), the files in their directories, the public HTTP
+//! API and the stock `age` command.
+
+use std::cell::Cell;
+use std::fmt;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use uuid::Uuid;
+
+use crate::media;
+use crate::process::{binary, create_account, ServerProcess};
+use crate::HarnessError;
+
+/// The three binaries under test.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    /// `sealcam-server`.
+    pub server: PathBuf,
+    /// `sealcam`, the owner's command.
+    pub cli: PathBuf,
+    /// `sealcam-device`, the camera simulator.
+    pub device: PathBuf,
+}
+
+impl Binaries {
+    /// Finds (or builds) the three binaries: see [`binary`].
+    pub fn locate() -> Result<Self, HarnessError> {
+        Ok(Self {
+            server: binary("sealcam-server", "sealcam-server")?,
+            cli: binary("sealcam-cli", "sealcam")?,
+            device: binary("sealcam-device", "sealcam-device")?,
+        })
+    }
+}
+
+/// What a finished command printed, and how it exited.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The command line, for messages.
+    pub command: String,
+    /// The exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` exited {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.command, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    /// Whether it exited 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Itself when it exited 0, else an error with everything it printed.
+    pub fn checked(self) -> Result<Self, HarnessError> {
+        if self.success() {
+            Ok(self)
+        } else {
+            Err(format!("command failed: {self}").into())
+        }
+    }
+
+    /// Standard output parsed as JSON.
+    pub fn json(&self) -> Result<serde_json::Value, HarnessError> {
+        serde_json::from_str(&self.stdout).map_err(|e| format!("not JSON ({e}): {self}").into())
+    }
+
+    /// Standard output and standard error together (for matching messages).
+    pub fn all_output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// The first line of standard error that contains `needle`, trimmed.
+    pub fn stderr_line(&self, needle: &str) -> Option<&str> {
+        self.stderr
+            .lines()
+            .find(|l| l.contains(needle))
+            .map(str::trim)
+    }
+}
+
+/// A paired camera (`sealcam-device --state DIR`).
+#[derive(Debug, Clone)]
+pub struct Camera {
+    /// Its name at `sealcam pair`.
+    pub name: String,
+    /// Its state directory.
+    pub state: PathBuf,
+    /// Its id, as the server assigned it.
+    pub id: Uuid,
+}
+
+/// One event a camera recorded: its id and the thumbnail's plaintext.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// The event id `sealcam-device record` printed.
+    pub event: Uuid,
+    /// The thumbnail it sealed.
+    pub thumbnail: Vec<u8>,
+}
+
+/// The real server and one household account whose first owner device,
+/// `phone`, is set up with `sealcam init`.
+pub struct Household {
+    /// The binaries.
+    pub bins: Binaries,
+    /// The running server.
+    pub server: ServerProcess,
+    /// Its base URL.
+    pub url: String,
+    /// The server's data directory (its SQLite database is `sealcam.db` in it).
+    pub data: PathBuf,
+    /// The account.
+    pub account: Uuid,
+    /// A file holding the recovery key `sealcam init` printed (once).
+    pub recovery_file: PathBuf,
+    seeds: Cell<u64>,
+    rt: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    dir: tempfile::TempDir,
+}
+
+impl fmt::Debug for Household {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Household")
+            .field("url", &self.url)
+            .field("dir", &self.dir.path())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The home of the owner's first device.
+pub const PHONE: &str = "phone";
+
+impl Household {
+    /// Starts the server binary on a fresh data directory, creates the
+    /// account `household` with `sealcam-server accounts create`, and sets up
+    /// its first device (`sealcam init`, home [`PHONE`]), keeping the
+    /// recovery key it prints in [`recovery_file`](Self::recovery_file).
+    pub fn start() -> Result<Self, HarnessError> {
+        let bins = Binaries::locate()?;
+        let dir = tempfile::tempdir()?;
+        let data = dir.path().join("server");
+        std::fs::create_dir_all(&data)?;
+        let token = create_account(&bins.server, &data, "household")?;
+        let server = ServerProcess::start(&bins.server, &data)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let url = server.url.clone();
+        let mut h = Self {
+            bins,
+            server,
+            url,
+            data,
+            account: Uuid::nil(),
+            recovery_file: dir.path().join("recovery-key.txt"),
+            seeds: Cell::new(1),
+            rt,
+            http: reqwest::Client::new(),
+            dir,
+        };
+        let (account, recovery) = h.init(PHONE, &token)?;
+        h.account = account;
+        let mut f = std::fs::File::create(&h.recovery_file)?;
+        writeln!(f, "{recovery}")?;
+        Ok(h)
+    }
+
+    /// `sealcam init` in `home` with an enrollment token; returns the
+    /// account id and the recovery key.
+    fn init(&self, home: &str, token: &str) -> Result<(Uuid, String), HarnessError> {
+        let out = self
+            .sealcam(
+                home,
+                &[
+                    "init", "--server", &self.url, "--token", token, "--name", home, "--json",
+                ],
+            )?
+            .checked()?
+            .json()?;
+        let account = out["account_id"]
+            .as_str()
+            .ok_or("init printed no account_id")?
+            .parse()?;
+        let recovery = out["recovery_key"]
+            .as_str()
+            .ok_or("init printed no recovery_key")?
+            .to_owned();
+        Ok((account, recovery))
+    }
+
+    /// A directory under the test's temporary directory (a home, a camera's
+    /// state, a file).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The server's SQLite database file.
+    pub fn database(&self) -> PathBuf {
+        self.data.join("sealcam.db")
+    }
+
+    /// Runs `sealcam ARGS` with `SEALCAM_HOME` = the home `home`.
+    pub fn sealcam(&self, home: &str, args: &[&str]) -> Result<Run, HarnessError> {
+        let mut cmd = Command::new(&self.bins.cli);
+        cmd.env("SEALCAM_HOME", self.path(home))
+            .env_remove("SEALCAM_SERVER")
+            .args(args);
+        run(
+            cmd,
+            &format!("SEALCAM_HOME={home} sealcam {}", args.join(" ")),
+        )
+    }
+
+    /// Runs `sealcam-device --state <camera's state> ARGS`.
+    pub fn device(&self, cam: &Camera, args: &[&str]) -> Result<Run, HarnessError> {
+        let mut cmd = Command::new(&self.bins.device);
+        cmd.arg("--state")
+            .arg(&cam.state)
+            .env_remove("SEALCAM_DEVICE_STATE")
+            .args(args);
+        run(
+            cmd,
+            &format!("sealcam-device --state {} {}", cam.name, args.join(" ")),
+        )
+    }
+
+    /// Links a new owner device `name` (home `name`), approved from `from`:
+    /// `viewers link --server` there, `viewers approve` on `from`, then
+    /// `viewers link --finish` there.
+    pub fn link(&self, from: &str, name: &str) -> Result<(), HarnessError> {
+        let request = self
+            .sealcam(
+                name,
+                &[
+                    "viewers", "link", "--server", &self.url, "--name", name, "--json",
+                ],
+            )?
+            .checked()?
+            .json()?;
+        let request = request["link_request"]
+            .as_str()
+            .ok_or("no link_request")?
+            .to_owned();
+        let approval = self
+            .sealcam(from, &["viewers", "approve", &request, "--json"])?
+            .checked()?
+            .json()?;
+        let approval = approval["approval"]
+            .as_str()
+            .ok_or("no approval")?
+            .to_owned();
+        self.sealcam(name, &["viewers", "link", "--finish", &approval, "--json"])?
+            .checked()?;
+        Ok(())
+    }
+
+    /// A second account (a household member) with its own first device in
+    /// the home `name`; returns its account id.
+    pub fn other_account(&self, name: &str) -> Result<Uuid, HarnessError> {
+        let token = create_account(&self.bins.server, &self.data, name)?;
+        Ok(self.init(name, &token)?.0)
+    }
+
+    /// Pairs a camera `name` from the owner device `owner`: `sealcam pair`
+    /// → `sealcam-device pair CODE` → `sealcam cameras confirm` →
+    /// `sealcam-device sync`.
+    pub fn pair_camera(&self, owner: &str, name: &str) -> Result<Camera, HarnessError> {
+        let code = self
+            .sealcam(owner, &["pair", "--name", name, "--no-qr", "--json"])?
+            .checked()?
+            .json()?;
+        let code = code["code"].as_str().ok_or("pair printed no code")?;
+        let mut cam = Camera {
+            name: name.to_owned(),
+            state: self.path(&format!("cam-{name}")),
+            id: Uuid::nil(),
+        };
+        let paired = self.device(&cam, &["pair", code])?.checked()?;
+        cam.id = paired.stdout.trim().parse()?;
+        let confirmed = self
+            .sealcam(owner, &["cameras", "confirm", "--json"])?
+            .checked()?
+            .json()?;
+        let id = cam.id.to_string();
+        let ours = confirmed["cameras"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["outcome"] == "confirmed" && c["camera_id"] == id.as_str());
+        if !ours {
+            return Err(format!("camera {name} was not confirmed: {confirmed}").into());
+        }
+        self.device(&cam, &["sync"])?.checked()?;
+        Ok(cam)
+    }
+
+    /// `sealcam-device record --thumbnail FILE --record '{"type":"person"}'`
+    /// (it syncs the recipient set first); returns the event and its
+    /// thumbnail.
+    pub fn record(&self, cam: &Camera) -> Result<(Recording, Run), HarnessError> {
+        let seed = self.seeds.get();
+        self.seeds.set(seed + 1);
+        let thumbnail = media::thumbnail(seed, 1500);
+        let file = self.path(&format!("thumb-{seed}.jpg"));
+        std::fs::write(&file, &thumbnail)?;
+        let file = file.to_str().ok_or("temporary path is not UTF-8")?;
+        let run = self
+            .device(
+                cam,
+                &[
+                    "record",
+                    "--thumbnail",
+                    file,
+                    "--record",
+                    r#"{"type":"person"}"#,
+                ],
+            )?
+            .checked()?;
+        let event = run
+            .stdout
+            .lines()
+            .last()
+            .ok_or("record printed no event id")?
+            .trim()
+            .parse()?;
+        Ok((Recording { event, thumbnail }, run))
+    }
+
+    /// The credential a home holds (its `credential` file).
+    pub fn credential(&self, home: &str) -> Result<String, HarnessError> {
+        Ok(std::fs::read_to_string(self.path(home).join("credential"))?
+            .trim()
+            .to_owned())
+    }
+
+    /// One HTTP request to the server; returns the status and the body.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        credential: Option<&str>,
+        json: Option<&serde_json::Value>,
+    ) -> Result<(u16, Vec<u8>), HarnessError> {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(c) = credential {
+            req = req.bearer_auth(c);
+        }
+        if let Some(body) = json {
+            req = req.json(body);
+        }
+        self.rt.block_on(async {
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let body = resp.bytes().await?.to_vec();
+            Ok((status, body))
+        })
+    }
+
+    /// `header ‖ payload` of a part, downloaded with the credential of
+    /// `home` (`GET /v1/events/{id}/parts/{kind}/header` and `…/payload`):
+    /// a standard age file.
+    pub fn download(&self, home: &str, event: Uuid, kind: &str) -> Result<Vec<u8>, HarnessError> {
+        let cred = self.credential(home)?;
+        let mut object = Vec::new();
+        for piece in ["header", "payload"] {
+            let path = format!("/v1/events/{event}/parts/{kind}/{piece}");
+            let (status, body) = self.request(reqwest::Method::GET, &path, Some(&cred), None)?;
+            if status != 200 {
+                return Err(
+                    format!("GET {path}: {status} {}", String::from_utf8_lossy(&body)).into(),
+                );
+            }
+            object.extend_from_slice(&body);
+        }
+        Ok(object)
+    }
+
+    /// Whether the stock `age -d -i <home>/viewer.txt` decrypts `object`
+    /// to a plaintext holding `expected` (the inner header, the body, the
+    /// trailer: the body is in it verbatim).
+    pub fn age_opens(
+        &self,
+        home: &str,
+        object: &[u8],
+        expected: &[u8],
+    ) -> Result<bool, HarnessError> {
+        let identity = self.path(home).join("viewer.txt");
+        let mut child = Command::new("age")
+            .arg("-d")
+            .arg("-i")
+            .arg(&identity)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run the stock `age` command: {e}"))?;
+        let mut stdin = child.stdin.take().ok_or("no stdin")?;
+        let bytes = object.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+        let out = child.wait_with_output()?;
+        // age stops reading when the header does not open: a broken pipe then is expected.
+        let _ = writer.join();
+        if !out.status.success() {
+            return Ok(false);
+        }
+        if !contains(&out.stdout, expected) {
+            return Err(format!(
+                "age -d -i {} decrypted something else than the recording",
+                identity.display()
+            )
+            .into());
+        }
+        Ok(true)
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn run(mut cmd: Command, shown: &str) -> Result<Run, HarnessError> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    Ok(Run {
+        command: shown.to_owned(),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
