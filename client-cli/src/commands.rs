@@ -327,6 +327,10 @@ async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> {
                         Uptake::Lagging { sealed, published } => format!(
                             "recorded after epoch {published} was published but still seals to epoch {sealed}: the new set (a revocation?) has not reached it — the server may be withholding it"
                         ),
+                        Uptake::Withheld { serving, published } => format!(
+                            "the server does not serve the recipient set epoch {published} this account published (it serves {}): a revocation or a new viewer is withheld from this camera",
+                            serving.map_or_else(|| "a set not signed by the current owner key".into(), |e| format!("epoch {e}"))
+                        ),
                         Uptake::Foreign { sealed } => format!(
                             "seals to epoch {sealed}, which this account never published: a recipient set from someone else reached it; run `sealcam recover --revoke-others`"
                         ),

@@ -49,10 +49,12 @@
 //!    for everybody (owner devices refuse the shortened log, exit 8); the
 //!    old ones for the camera only (the owner's `cameras list` flags it as
 //!    lagging); the old set for everybody with the key log left alone (the
-//!    same flag is expected). The window is real: the tablet opens what the
-//!    camera records meanwhile;
-//! 9. a hijack (the tablet revokes the phone first) → the phone is told to
-//!    recover (exit 8); undone with the recovery key; the thief's later
+//!    owner's `cameras list` flags it as withheld: the server serves a set
+//!    the current owner key did not sign). The window is real: the tablet
+//!    opens what the camera records meanwhile;
+//! 9. a hijack (the tablet revokes the phone first) → the phone's credential
+//!    is refused (exit 7) with the hint that a takeover is the other reason
+//!    and `sealcam recover --revoke-others` undoes it; undone with the recovery key; the thief's later
 //!    rotation is refused;
 //! 10. after a revocation and after a recovery, the stock `age` with a
 //!     removed identity opens nothing recorded after the camera synced.
@@ -1017,7 +1019,7 @@ fn withheld_revocation_is_flagged() {
     );
     assert_eq!(
         uptake,
-        json!({"state": "lagging", "sealed": sealed, "published": published}),
+        json!({"state": "withheld", "serving": null, "published": published}),
         "the owner is not told that the camera still seals to the revoked tablet"
     );
     assert!(warning.is_some(), "no WARNING line: {text}");
@@ -1113,12 +1115,18 @@ fn hijack_is_undone_with_the_recovery_key() {
         RecipientSetError::NotSignedByPinnedOwner,
         usize::from(opened_after.contains(&TABLET))
     );
+    // The thief deleted the phone's credential: the phone is refused (exit 7)
+    // and told that a takeover is the other reason, and what undoes it.
     assert_eq!(
         phone.code,
-        Some(8),
-        "the hijacked phone is not told the account was taken over: {phone}"
+        Some(7),
+        "the hijacked phone is not told the account may have been taken over: {phone}"
     );
-    assert!(phone.stderr.contains("sealcam recover"), "{phone}");
+    assert!(
+        phone.stderr.contains("took over the account")
+            && phone.stderr.contains("sealcam recover --revoke-others"),
+        "{phone}"
+    );
 }
 
 #[test]

@@ -129,6 +129,15 @@ pub enum Uptake {
         /// The epoch published.
         published: u64,
     },
+    /// The server does not serve the set this account published: the set it
+    /// hands the camera is older, or not signed by the current owner key. A
+    /// revocation is withheld from this camera.
+    Withheld {
+        /// The epoch of the set the server serves, when this owner key signed it.
+        serving: Option<u64>,
+        /// The epoch published.
+        published: u64,
+    },
     /// It seals to an epoch this account never published: someone else's
     /// recipient set reached it.
     Foreign {
@@ -148,7 +157,10 @@ impl Uptake {
     pub fn is_warning(&self) -> bool {
         matches!(
             self,
-            Self::Lagging { .. } | Self::Foreign { .. } | Self::Unreadable { .. }
+            Self::Lagging { .. }
+                | Self::Withheld { .. }
+                | Self::Foreign { .. }
+                | Self::Unreadable { .. }
         )
     }
 }
@@ -231,7 +243,16 @@ impl Client {
                 continue;
             };
             let mut handle = self.record().await?;
-            if handle.record.camera(camera_id).is_none() {
+            if let Some(pinned) = handle.record.camera(camera_id) {
+                if pinned.device_key != device_key {
+                    out.push(refuse(format!(
+                        "this camera id is already pinned to another device key ({}); the server reports {} — refusing to report a key that is not pinned",
+                        pinned.device_key.fingerprint(),
+                        device_key.fingerprint()
+                    )));
+                    continue;
+                }
+            } else {
                 handle.record.cameras.push(CameraEntry {
                     camera_id,
                     name: pairing.name.clone(),
@@ -272,6 +293,24 @@ impl Client {
 
     /// The newest recording's signed epoch against the published one.
     async fn uptake(&self, camera: CameraId, published: u64) -> Result<(Option<u64>, Uptake)> {
+        let serving = self.verified_epoch(camera).await?;
+        let withheld = match serving {
+            Some(e) if e >= published => None,
+            _ => Some(Uptake::Withheld { serving, published }),
+        };
+        let (sealed, uptake) = self.newest_uptake(camera, published).await?;
+        // What the camera sealed to says more when it is a warning itself.
+        match (withheld, &uptake) {
+            (Some(w), u) if !u.is_warning() => Ok((sealed, w)),
+            _ => Ok((sealed, uptake)),
+        }
+    }
+
+    async fn newest_uptake(
+        &self,
+        camera: CameraId,
+        published: u64,
+    ) -> Result<(Option<u64>, Uptake)> {
         let page = self
             .api()
             .events(

@@ -15,6 +15,11 @@ use crate::home::{Device, Home};
 use crate::record::OwnerRecord;
 use crate::time::unix_now;
 
+/// How far above the record's epoch a set on the server, signed by this
+/// owner key, may be for `publish_set` to go above it (another device of the
+/// owner published meanwhile) instead of superseding it.
+const MAX_FOLLOWED_EPOCH_GAP: u64 = 1024;
+
 /// A record read after `cached` must not go back, nor claim the same
 /// version with other content (a fork).
 fn check_successor(cached: &OwnerRecord, record: &OwnerRecord) -> Result<()> {
@@ -169,10 +174,17 @@ impl Client {
         let recipients = record.camera_recipients(&entry);
         let keys = self.device.info.key_state();
         let overflow = || ClientError::Protocol("the recipient-set epoch would overflow".into());
+        // Only epochs this owner key signed count, and only near the record's:
+        // owner devices add one per change, so a set signed with this very
+        // key far above the record (stored by a device that held the key, to
+        // lock the account) is superseded, not followed.
+        let counted =
+            |e: Option<u64>| e.filter(|&e| e <= entry.epoch.saturating_add(MAX_FOLLOWED_EPOCH_GAP));
         let mut epoch = entry
             .epoch
-            .max(self.verified_epoch(camera).await?.unwrap_or(0))
+            .max(counted(self.verified_epoch(camera).await?).unwrap_or(0))
             .checked_add(1)
+            .filter(|&e| e < 1 << 63)
             .ok_or_else(overflow)?;
         let mut supersede = false;
         for _ in 0..8 {
@@ -202,7 +214,7 @@ impl Client {
                     }
                     return Ok(epoch);
                 }
-                Err(e) if is_stale_epoch(&e) => match self.verified_epoch(camera).await? {
+                Err(e) if is_stale_epoch(&e) => match counted(self.verified_epoch(camera).await?) {
                     // Another device of this owner published meanwhile: go above it.
                     Some(theirs) if theirs >= epoch => {
                         epoch = theirs.checked_add(1).ok_or_else(overflow)?;
@@ -219,7 +231,7 @@ impl Client {
     /// The epoch of the camera's set on the server when this owner key
     /// signed it; `None` when there is none or it does not verify (S4: a
     /// set the owner key did not sign does not move the epoch).
-    async fn verified_epoch(&self, camera: CameraId) -> Result<Option<u64>> {
+    pub(crate) async fn verified_epoch(&self, camera: CameraId) -> Result<Option<u64>> {
         let Some(current) = self.api.recipient_set(*camera.as_uuid()).await? else {
             return Ok(None);
         };

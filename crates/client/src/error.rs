@@ -29,7 +29,7 @@ pub enum ClientError {
     },
     /// The server refused the credential.
     #[error(
-        "the server refused this device's credential; if this device was revoked, run `sealcam recover` or link it again"
+        "the server refused this device's credential: this device was revoked — or, if nobody in this household revoked it, someone holding another of your devices took over the account; then run `sealcam recover --revoke-others` with the recovery key (otherwise link this device again)"
     )]
     Unauthorized,
     /// The server answered with another error.
