@@ -1160,3 +1160,70 @@ fn revoked_identity_opens_nothing_with_stock_age() {
         usize::from(opened.contains(&"recovered"))
     );
 }
+
+#[test]
+fn confirm_refuses_a_pinned_camera_id_with_another_key() {
+    let h = Household::start().unwrap_or_else(fail);
+    let a = h.pair_camera(PHONE, "door").unwrap_or_else(fail);
+    let pinned_before = pinned_key(&h, a.id);
+
+    // The owner pairs a new camera; the colluding server hands it camera A's
+    // id (its pairing proof is genuine: it holds a kept pairing code).
+    let code = h
+        .sealcam(PHONE, &["pair", "--name", "porch", "--no-qr", "--json"])
+        .and_then(Run::checked)
+        .and_then(|r| r.json())
+        .unwrap_or_else(fail);
+    let newcomer = Camera {
+        name: "porch".into(),
+        state: h.path("cam-porch"),
+        id: Uuid::nil(),
+    };
+    let paired = h
+        .device(&newcomer, &["pair", code["code"].as_str().unwrap()])
+        .and_then(Run::checked)
+        .unwrap_or_else(fail);
+    let newcomer_id: Uuid = paired.stdout.trim().parse().unwrap();
+    let db = Db::open(&h);
+    db.0.execute("DELETE FROM cameras WHERE id = ?1", [a.id.to_string()])
+        .unwrap();
+    db.0.execute(
+        "UPDATE cameras SET id = ?1 WHERE id = ?2",
+        [a.id.to_string(), newcomer_id.to_string()],
+    )
+    .unwrap();
+
+    let confirm = h
+        .sealcam(PHONE, &["cameras", "confirm", "--json"])
+        .unwrap_or_else(fail);
+    let text = confirm.all_output();
+    assert!(!confirm.success(), "{confirm}");
+    assert!(
+        text.contains("already pinned to another device key"),
+        "{confirm}"
+    );
+    assert!(!text.contains("\"confirmed\""), "{confirm}");
+    // The owner record still pins camera A's own key.
+    assert_eq!(pinned_key(&h, a.id), pinned_before);
+    println!(
+        "trust: a new camera handed the pinned camera {}'s id: `sealcam cameras confirm` exited {:?} and refused it (already pinned to another device key); the record still pins {}",
+        a.id, confirm.code, pinned_before
+    );
+}
+
+/// The device key the phone's owner record pins for `camera`.
+fn pinned_key(h: &Household, camera: Uuid) -> String {
+    let list = h
+        .sealcam(PHONE, &["cameras", "list", "--json"])
+        .and_then(Run::checked)
+        .and_then(|r| r.json())
+        .unwrap_or_else(fail);
+    list["cameras"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["camera_id"] == camera.to_string().as_str())
+        .and_then(|c| c["device_key"].as_str())
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
