@@ -320,24 +320,34 @@ impl Household {
     /// (it syncs the recipient set first); returns the event and its
     /// thumbnail.
     pub fn record(&self, cam: &Camera) -> Result<(Recording, Run), HarnessError> {
+        self.record_at(cam, None)
+    }
+
+    /// Like [`record`](Self::record), with the capture time the camera
+    /// reports (unix seconds; `None`: now).
+    pub fn record_at(
+        &self,
+        cam: &Camera,
+        captured_at: Option<i64>,
+    ) -> Result<(Recording, Run), HarnessError> {
         let seed = self.seeds.get();
         self.seeds.set(seed + 1);
         let thumbnail = media::thumbnail(seed, 1500);
         let file = self.path(&format!("thumb-{seed}.jpg"));
         std::fs::write(&file, &thumbnail)?;
         let file = file.to_str().ok_or("temporary path is not UTF-8")?;
-        let run = self
-            .device(
-                cam,
-                &[
-                    "record",
-                    "--thumbnail",
-                    file,
-                    "--record",
-                    r#"{"type":"person"}"#,
-                ],
-            )?
-            .checked()?;
+        let at = captured_at.map(|t| t.to_string());
+        let mut args = vec![
+            "record",
+            "--thumbnail",
+            file,
+            "--record",
+            r#"{"type":"person"}"#,
+        ];
+        if let Some(at) = &at {
+            args.extend(["--captured-at", at.as_str()]);
+        }
+        let run = self.device(cam, &args)?.checked()?;
         let event = run
             .stdout
             .lines()

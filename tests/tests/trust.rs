@@ -1227,3 +1227,57 @@ fn pinned_key(h: &Household, camera: Uuid) -> String {
         .map(str::to_owned)
         .unwrap_or_default()
 }
+
+#[test]
+fn grant_window_is_judged_on_the_signed_capture_time() {
+    let h = Household::start().unwrap_or_else(fail);
+    let cam = h.pair_camera(PHONE, "door").unwrap_or_else(fail);
+    let month_ago = i64::try_from(sealcam_keys::unix_now()).unwrap() - 30 * 86_400;
+    let (old, _) = h.record_at(&cam, Some(month_ago)).unwrap_or_else(fail);
+    let member = h.other_account("member").unwrap_or_else(fail).to_string();
+    let who = sealcam_ok(&h, "member", &["whoami", "--json"]);
+    let code = who["member_code"].as_str().unwrap();
+    sealcam_ok(&h, PHONE, &["share", "door", "--with", code, "--json"]);
+    let grant = |h: &Household| {
+        sealcam_ok(
+            h,
+            PHONE,
+            &["grant-history", &member, "--days", "1", "--json"],
+        )["granted"]
+            .clone()
+    };
+    let count = |v: &Value, k: &str| v[k].as_u64().unwrap();
+
+    // An honest server does not list the month-old event for a one-day grant.
+    let honest = grant(&h);
+    assert_eq!(count(&honest, "rewrapped"), 0, "{honest}");
+
+    // A lying server lists it as recorded now.
+    let db = Db::open(&h);
+    let now = i64::try_from(sealcam_keys::unix_now()).unwrap();
+    let changed =
+        db.0.execute(
+            "UPDATE events SET captured_at = ?1 WHERE id = ?2",
+            params![now - now % 60, old.event.to_string()],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let lied = grant(&h);
+    assert_eq!(count(&lied, "rewrapped"), 0, "{lied}");
+    assert_eq!(count(&lied, "refused"), 2, "{lied}");
+    let object = h
+        .download(PHONE, old.event, "thumbnail")
+        .unwrap_or_else(fail);
+    let member_opens = h
+        .age_opens("member", &object, &old.thumbnail)
+        .unwrap_or_else(fail);
+    assert!(
+        !member_opens,
+        "the member opens a recording outside its grant"
+    );
+    println!(
+        "trust: a server that lists a month-old recording as recent during `grant-history --days 1`: re-wrapped {}, refused {} (the camera-signed capture time is outside the window); the member's identity opened it: {member_opens}",
+        count(&lied, "rewrapped"),
+        count(&lied, "refused")
+    );
+}

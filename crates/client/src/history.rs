@@ -72,8 +72,10 @@ impl Client {
     /// and the part, and is signed by the device key pinned in the owner
     /// record) before the same bytes are re-wrapped and written back. A part
     /// not addressed to `identity` counts as `skipped`; a part that fails
-    /// verification counts as `refused` and is left alone, and the grant
-    /// goes on with the next part. Other errors (network, server) stop it.
+    /// verification, or whose signed capture time is before `since` (the
+    /// server listed it as recent), counts as `refused` and is left alone,
+    /// and the grant goes on with the next part. Other errors (network,
+    /// server) stop it.
     pub(crate) async fn rewrap_history(
         &self,
         identity: &ViewerIdentity,
@@ -109,7 +111,10 @@ impl Client {
                         kind: info.kind,
                         payload_len: info.payload_size,
                     };
-                    match self.rewrap_part(&part, identity, add, &pinned).await? {
+                    match self
+                        .rewrap_part(&part, identity, add, &pinned, since)
+                        .await?
+                    {
                         Rewrap::Done => out.rewrapped += 1,
                         Rewrap::NotAddressed => out.skipped += 1,
                         Rewrap::Refused => out.refused += 1,
@@ -128,11 +133,19 @@ impl Client {
         identity: &ViewerIdentity,
         add: &[ViewerRecipient],
         pinned: &Pinned,
+        since: Option<i64>,
     ) -> Result<Rewrap> {
         let id = *part.event.as_uuid();
         let header = self.api().part_header(id, part.kind).await?;
-        if let Err(e) = self.open_with_header(part, &header, identity, pinned).await {
-            return Rewrap::after_failed_check(e);
+        let object = match self.open_with_header(part, &header, identity, pinned).await {
+            Ok(o) => o,
+            Err(e) => return Rewrap::after_failed_check(e),
+        };
+        // The window is judged on the capture time the camera signed, not on
+        // the server's listing: a server that lists older events as recent
+        // must not widen a grant.
+        if since.is_some_and(|s| object.meta().captured_at_ms.div_euclid(1000) < s) {
+            return Ok(Rewrap::Refused);
         }
         // The very bytes just verified: the header of this camera's object.
         let new = sealcam_format::rewrap_adding(&header, &[identity], add)

@@ -73,6 +73,10 @@ enum Command {
         /// Do not sync the recipient set first.
         #[arg(long)]
         no_sync: bool,
+        /// The capture time, unix seconds (default: now), as a camera that
+        /// recorded while offline reports it.
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        captured_at: Option<i64>,
     },
     /// Upload what the spool holds, oldest first, with backoff.
     Drain {
@@ -147,6 +151,7 @@ fn run(cli: Cli) -> Result<()> {
             record,
             spool_only,
             no_sync,
+            captured_at,
         } => {
             let (mut device, _) = open()?;
             if !no_sync && !spool_only {
@@ -169,6 +174,9 @@ fn run(cli: Cli) -> Result<()> {
                 )),
             };
             let mut event = NewEvent::now().thumbnail(&jpeg);
+            if let Some(t) = captured_at {
+                event.captured_at_ms = t.saturating_mul(1000);
+            }
             if let Some(src) = clip_source.as_mut() {
                 event = event.clip(src.as_mut());
             }
