@@ -20,28 +20,6 @@ use crate::time::unix_now;
 /// owner published meanwhile) instead of superseding it.
 const MAX_FOLLOWED_EPOCH_GAP: u64 = 1024;
 
-/// A record read after `cached` must not go back, nor claim the same
-/// version with other content (a fork).
-fn check_successor(cached: &OwnerRecord, record: &OwnerRecord) -> Result<()> {
-    let reason = if record.version < cached.version {
-        format!(
-            "it was rolled back from version {} to {}",
-            cached.version, record.version
-        )
-    } else if record.version == cached.version && record != cached {
-        format!(
-            "it differs from the version {} this device saw, under the same version (a forked record)",
-            record.version
-        )
-    } else {
-        return Ok(());
-    };
-    Err(ClientError::Untrusted {
-        what: "owner record",
-        reason,
-    })
-}
-
 /// A device that is set up: the entry point of every owner flow.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -113,7 +91,7 @@ impl Client {
             &self.device.info.owner_key,
         )?;
         if let Some(cached) = self.home.cached_record()? {
-            check_successor(&cached, &record)?;
+            OwnerRecord::check_successor(&cached, &record)?;
         }
         self.home.cache_record(&record)?;
         Ok(RecordHandle { record, etag })

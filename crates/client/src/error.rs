@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use sealcam_format::OpenError;
-use sealcam_keys::{BundleError, KeyError, PairingError, RecipientSetError};
+use sealcam_keys::{BundleError, KeyError, PairingError, RecipientSetError, RecordError};
 use sealcam_wire::ErrorCode;
 
 /// A failure of an app SDK call.
@@ -149,6 +149,21 @@ impl ClientError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| Self::Io { path, source }
+    }
+}
+
+impl From<RecordError> for ClientError {
+    /// An owner record refused: "refusing the owner record the server sent:
+    /// REASON" (exit 8 in the CLI); a record that could not be sealed is a
+    /// protocol error.
+    fn from(e: RecordError) -> Self {
+        match e {
+            RecordError::Seal => Self::Protocol(e.to_string()),
+            e => Self::Untrusted {
+                what: "owner record",
+                reason: e.to_string(),
+            },
+        }
     }
 }
 

@@ -215,3 +215,59 @@ pub enum BundleError {
     #[error("sealing the key bundle failed")]
     Seal,
 }
+
+/// An owner record that a device must refuse, or that could not be sealed.
+///
+/// Each message is the reason PROTOCOL.md's check table gives; the app SDK
+/// shows it as "refusing the owner record the server sent: REASON".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// Larger than [`MAX_SEALED_LEN`](crate::owner_record::MAX_SEALED_LEN).
+    #[error("too large")]
+    TooLarge,
+    /// Not an age file.
+    #[error("not an age file")]
+    NotAgeFile,
+    /// No stanza opens with this device's viewer key (or the recovery key).
+    #[error("it is not sealed to this device's key (was this device revoked?)")]
+    NotSealedToMe,
+    /// The age payload does not decrypt (damaged or cut short).
+    #[error("it does not decrypt")]
+    DoesNotDecrypt,
+    /// The plaintext is shorter than its header or lacks the magic.
+    #[error("not an owner record")]
+    NotAnOwnerRecord,
+    /// The signature does not verify under the owner key.
+    #[error("its signature does not verify under the owner key")]
+    BadSignature,
+    /// The signed JSON does not parse as a record (the parser's message).
+    #[error("malformed: {0}")]
+    Malformed(String),
+    /// The record names another account.
+    #[error("it names another owner")]
+    OtherOwner,
+    /// The version is lower than that of the last record this device verified.
+    #[error("it was rolled back from version {from} to {to}")]
+    RolledBack {
+        /// The version this device saw.
+        from: u64,
+        /// The version offered.
+        to: u64,
+    },
+    /// The same version as the last record this device verified, with other
+    /// content: two records signed for one version.
+    #[error(
+        "it differs from the version {version} this device saw, under the same version (a forked record)"
+    )]
+    Forked {
+        /// The version both claim.
+        version: u64,
+    },
+    /// No owner key was given to check the signature with.
+    #[error("no owner key to check it with")]
+    NoOwnerKey,
+    /// Sealing failed (no recipients, or the age encryptor failed).
+    #[error("sealing the owner record failed")]
+    Seal,
+}

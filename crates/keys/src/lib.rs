@@ -16,6 +16,7 @@
 //! | [`RootSigningKey`] | Ed25519, derived from the recovery key; signs owner key resets only |
 //! | [`KeyStatement`], [`KeyLog`] | owner key rotations and resets, in order (owner trust v2) |
 //! | [`OwnerKeyState`] | the owner key a camera or device follows through the key log |
+//! | [`OwnerRecord`] | the owner's viewers, members and pinned cameras, signed by the owner key and sealed to the viewers ([`owner_record`]) |
 //!
 //! Secrets zeroize when dropped and never print in `Debug`. Key files are
 //! written with mode 0600 and refused when group- or world-readable
@@ -52,6 +53,7 @@ mod error;
 mod ids;
 mod key_log;
 mod owner;
+pub mod owner_record;
 mod pairing;
 mod recipient_set;
 mod root;
@@ -62,13 +64,16 @@ mod viewer;
 
 pub use bundle::OwnerKeyBundle;
 pub use device::{DeviceKey, DevicePublicKey, DeviceSignature};
-pub use error::{BundleError, KeyError, KeyStatementError, PairingError, RecipientSetError};
+pub use error::{
+    BundleError, KeyError, KeyStatementError, PairingError, RecipientSetError, RecordError,
+};
 pub use ids::{CameraId, EventId, OwnerId};
 pub use key_log::{
     Applied, KeyLog, KeyStatement, LogReport, OwnerKeyState, StatementKind, MAX_LOG_ENTRIES,
     STATEMENT_LEN,
 };
 pub use owner::{OwnerPublicKey, OwnerSigningKey};
+pub use owner_record::OwnerRecord;
 pub use pairing::{PairingCode, PairingProof, PairingSecret};
 pub use recipient_set::{
     Acceptance, CameraPin, RecipientSet, RecipientSetPin, SetBinding, SignedRecipientSet,
