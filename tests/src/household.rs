@@ -187,6 +187,53 @@ impl Household {
         Ok(h)
     }
 
+    /// A household made by an earlier release, from an archive of its
+    /// server data directory, owner home `phone` and camera state `cam`
+    /// (tests/fixtures/make-legacy-v1.sh). The server binary under test is
+    /// started on that data directory (its migrations run), on a new port:
+    /// the `server_url` kept in `phone/device.json` and `cam/camera.json` is
+    /// pointed at it, as an operator who moved the server would.
+    pub fn from_archive(archive: &std::path::Path) -> Result<Self, HarnessError> {
+        let bins = Binaries::locate()?;
+        let dir = tempfile::tempdir()?;
+        let status = Command::new("tar")
+            .arg("-xzf")
+            .arg(archive)
+            .arg("-C")
+            .arg(dir.path())
+            .status()?;
+        if !status.success() {
+            return Err(format!("tar -xzf {}: {status}", archive.display()).into());
+        }
+        let data = dir.path().join("server");
+        let server = ServerProcess::start(&bins.server, &data)?;
+        let url = server.url.clone();
+        let mut account = Uuid::nil();
+        for file in ["phone/device.json", "cam/camera.json"] {
+            let path = dir.path().join(file);
+            let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+            json["server_url"] = serde_json::Value::String(url.clone());
+            if let Some(id) = json["account_id"].as_str() {
+                account = id.parse()?;
+            }
+            std::fs::write(&path, serde_json::to_vec_pretty(&json)?)?;
+        }
+        Ok(Self {
+            bins,
+            server,
+            url,
+            data,
+            account,
+            recovery_file: dir.path().join("recovery.txt"),
+            seeds: Cell::new(1000),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+            http: reqwest::Client::new(),
+            dir,
+        })
+    }
+
     /// `sealcam init` in `home` with an enrollment token; returns the
     /// account id and the recovery key.
     fn init(&self, home: &str, token: &str) -> Result<(Uuid, String), HarnessError> {
