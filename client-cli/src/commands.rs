@@ -35,6 +35,16 @@ impl Ctx {
         for w in &report.warnings {
             eprintln!("warning: {w} — if nobody in this household did this, run `sealcam recover --revoke-others`");
         }
+        // Cameras whose set expires seal to the recovery key alone: renew
+        // them in passing. A failure here must not stop the command.
+        match client.renew_sets().await {
+            Ok(renewed) => {
+                for (camera, epoch) in renewed {
+                    eprintln!("note: renewed the recipient set of camera {camera} (epoch {epoch}) before it expires");
+                }
+            }
+            Err(e) => eprintln!("warning: could not renew expiring recipient sets: {e}"),
+        }
         Ok(client)
     }
 

@@ -44,3 +44,17 @@ pub fn split(data: &[u8]) -> Option<(&[u8], &[u8])> {
     let len = u16::from_le_bytes(*len) as usize;
     (len <= rest.len()).then(|| rest.split_at(len))
 }
+
+/// The plaintext of an owner record holding `json`, signed with `key` as the
+/// app SDK signs one (`"SCOREC\0\1" ‖ Ed25519(DOMAIN ‖ json) ‖ json`), so that
+/// the owner record target reaches the JSON parser behind the signature.
+pub fn record_plaintext(json: &[u8], key: &OwnerSigningKey) -> Vec<u8> {
+    use ed25519_dalek::Signer as _;
+    let signer = ed25519_dalek::SigningKey::from_bytes(&key.to_seed());
+    let mut message = b"sealcam owner record v1\x00".to_vec();
+    message.extend_from_slice(json);
+    let mut plain = b"SCOREC\x00\x01".to_vec();
+    plain.extend_from_slice(&signer.sign(&message).to_bytes());
+    plain.extend_from_slice(json);
+    plain
+}

@@ -73,7 +73,23 @@ fn legacy_camera(h: &Household) -> Camera {
 fn legacy_account_upgrades_without_losing_a_recording() {
     let (h, old) = legacy();
 
-    // 1. What the earlier release stored opens and verifies, before any upgrade.
+    // 1. Its sets never expire and its record knows no expiry: the first
+    // command renews them (v2 sets, the owner key still the legacy one), the
+    // next has nothing to renew.
+    let first = h
+        .sealcam(PHONE, &["cameras", "list"])
+        .and_then(Run::checked)
+        .unwrap_or_else(fail);
+    assert!(
+        first.stderr.contains("renewed the recipient set"),
+        "{first}"
+    );
+    let second = h
+        .sealcam(PHONE, &["cameras", "list"])
+        .and_then(Run::checked)
+        .unwrap_or_else(fail);
+    assert!(!second.stderr.contains("renewed"), "{second}");
+    // What the earlier release stored opens and verifies, before any upgrade.
     for (event, thumb) in &old {
         assert_eq!(&fetch(&h, PHONE, *event), thumb);
     }

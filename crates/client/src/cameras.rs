@@ -260,6 +260,7 @@ impl Client {
                     paired_at: unix_now(),
                     shared_with: Vec::new(),
                     epoch: 0,
+                    expires_at: None,
                 });
             }
             let epoch = self.publish_set(&mut handle.record, camera_id).await?;

@@ -20,6 +20,10 @@ use crate::time::unix_now;
 /// owner published meanwhile) instead of superseding it.
 const MAX_FOLLOWED_EPOCH_GAP: u64 = 1024;
 
+/// Sets expiring within this many seconds are renewed by
+/// [`Client::renew_sets`] (every `sealcam` command runs it): 7 days.
+pub const RENEW_BEFORE_SECS: u64 = 7 * 86_400;
+
 /// A device that is set up: the entry point of every owner flow.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -189,6 +193,7 @@ impl Client {
                 Ok(()) => {
                     if let Some(c) = record.camera_mut(camera) {
                         c.epoch = epoch;
+                        c.expires_at = Some(now.saturating_add(SET_LIFETIME_SECS));
                     }
                     return Ok(epoch);
                 }
@@ -225,6 +230,30 @@ impl Client {
             .and_then(|s| s.verify(&pin))
             .ok()
             .map(|v| v.epoch()))
+    }
+
+    /// Renews the recipient sets that expire within `RENEW_BEFORE_SECS`
+    /// (7 days), or whose expiry this record does not know: a camera whose
+    /// set expires seals to the recovery key alone. Returns the cameras
+    /// renewed; writes the record when there are any.
+    pub async fn renew_sets(&self) -> Result<Vec<(CameraId, u64)>> {
+        let mut handle = self.record().await?;
+        let soon = (unix_now().max(0) as u64).saturating_add(RENEW_BEFORE_SECS);
+        let due: Vec<CameraId> = handle
+            .record
+            .cameras
+            .iter()
+            .filter(|c| c.expires_at.is_none_or(|t| t <= soon))
+            .map(|c| c.camera_id)
+            .collect();
+        let mut renewed = Vec::with_capacity(due.len());
+        for id in due {
+            renewed.push((id, self.publish_set(&mut handle.record, id).await?));
+        }
+        if !renewed.is_empty() {
+            self.save_record(&mut handle).await?;
+        }
+        Ok(renewed)
     }
 
     /// Publishes new sets for every owned camera (after a viewer change).

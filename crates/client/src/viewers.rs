@@ -202,9 +202,12 @@ impl Client {
     /// credential someone minted) is flagged.
     pub async fn devices(&self) -> Result<Vec<DeviceView>> {
         let record = self.record().await?.record;
-        let listed = self.api().devices().await?;
+        let mut listed = self.api().devices().await?.devices;
+        // A stable order for people: the recovery credential last, else by name.
+        listed.sort_by(|a, b| {
+            (a.recovery, &a.name, a.device_id).cmp(&(b.recovery, &b.name, b.device_id))
+        });
         Ok(listed
-            .devices
             .into_iter()
             .map(|d| {
                 let viewer = record

@@ -916,6 +916,7 @@ fn the_record(f: &Fixture, version: u64) -> OwnerRecord {
         paired_at: 1_764_374_700,
         shared_with: vec![member],
         epoch: 5,
+        expires_at: None,
     });
     r
 }

@@ -109,6 +109,10 @@ pub struct CameraEntry {
     pub shared_with: Vec<Uuid>,
     /// The epoch of the last recipient set published for it.
     pub epoch: u64,
+    /// When that set expires (unix seconds); owner devices renew it before.
+    /// Absent in records written before sets expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
 }
 
 /// A camera another owner shared with this account, pinned from their share code.
@@ -472,6 +476,7 @@ mod tests {
             paired_at: 3,
             shared_with: vec![],
             epoch: 1,
+            expires_at: None,
         };
         assert_eq!(rec.camera_recipients(&cam).len(), 2);
         cam.shared_with.push(member);

@@ -5,7 +5,10 @@ use std::fs;
 
 use sealcam_format::{seal, ObjectMeta, Sealer};
 use sealcam_fuzz::{binding, device, owner_key, split, viewer};
-use sealcam_keys::{OwnerKeyBundle, PairingCode, PairingSecret, RecipientSet, RecoveryKey};
+use sealcam_keys::owner_record::{CameraEntry, Member, OwnerRecord, SharedCamera, ViewerEntry};
+use sealcam_keys::{
+    CameraId, OwnerId, OwnerKeyBundle, OwnerSigningKey, PairingCode, PairingSecret, RecipientSet, RecoveryKey,
+};
 
 fn put(target: &str, name: &str, data: &[u8]) {
     let dir = format!("corpus/{target}");
@@ -53,5 +56,49 @@ fn main() {
     put("pairing_code", "one", code.to_text().unwrap().as_bytes());
     let bundle = OwnerKeyBundle::new(b.owner, owner_key(), &RecoveryKey::generate());
     put("key_bundle", "one", &bundle.seal(&[viewer().to_public()]).unwrap());
+    // An owner record: sealed, its plaintext, and its JSON (what the target
+    // signs itself). The sealed one must open, or the seed is useless.
+    let recovery = RecoveryKey::generate();
+    let mut record = OwnerRecord::new(
+        b.owner,
+        recovery.to_public(),
+        ViewerEntry {
+            id: uuid::Uuid::from_bytes([4; 16]),
+            device_id: Some(uuid::Uuid::from_bytes([5; 16])),
+            name: "laptop".into(),
+            recipient: viewer().to_public(),
+            added_at: 1,
+        },
+    );
+    let member = uuid::Uuid::from_bytes([6; 16]);
+    record.members.push(Member {
+        account_id: member,
+        name: "kid".into(),
+        recipient: RecoveryKey::generate().to_public(),
+        added_at: 2,
+    });
+    record.cameras.push(CameraEntry {
+        camera_id: b.camera,
+        name: "porch".into(),
+        device_key: dev.public(),
+        paired_at: 3,
+        shared_with: vec![member],
+        epoch: 4,
+        expires_at: None,
+    });
+    record.shared_with_me.push(SharedCamera {
+        camera_id: CameraId::from_bytes([8; 16]),
+        owner: OwnerId::from_bytes([9; 16]),
+        owner_key: OwnerSigningKey::from_seed(&[13; 32]).public(),
+        device_key: dev.public(),
+        name: "gate".into(),
+        accepted_at: 5,
+    });
+    let sealed = record.seal(&owner_key()).unwrap();
+    assert_eq!(OwnerRecord::open(&sealed, &viewer(), b.owner, &owner_key().public()).unwrap(), record);
+    let json = serde_json::to_vec(&record).unwrap();
+    put("owner_record", "sealed", &sealed);
+    put("owner_record", "plaintext", &sealcam_fuzz::record_plaintext(&json, &owner_key()));
+    put("owner_record", "json", &json);
     println!("seeds written to fuzz/corpus/");
 }
