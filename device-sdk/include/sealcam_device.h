@@ -160,8 +160,9 @@ typedef enum {
    */
   SEALCAM_NOTICE_KEY_REFUSED = 9,
   /*
-   The recipient set in use (`epoch`) expired: recordings are sealed to
-   the owner's recovery key alone until the owner renews the set.
+   The recipient set in use (`epoch`) expired, or the owner key that
+   signed it was replaced since: recordings are sealed to the owner's
+   recovery key alone until a set of the current owner key arrives.
    */
   SEALCAM_NOTICE_SET_EXPIRED = 10,
 } sealcam_notice_kind;

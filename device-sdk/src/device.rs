@@ -120,6 +120,18 @@ pub enum Notice {
         /// When it expired (unix seconds).
         expires_at: u64,
     },
+    /// The owner key moved on (a rotation after a revocation, or a reset)
+    /// since the set in use was accepted, and no set of the new key has
+    /// arrived: what is recorded now is sealed to the recovery key alone, so
+    /// a revoked viewer in the old set opens nothing more.
+    RecipientSetRetired {
+        /// The epoch of the set in use.
+        epoch: u64,
+        /// `(reset, generation)` of the key that signed it.
+        signed_under: (u64, u64),
+        /// `(reset, generation)` of the owner key now.
+        current: (u64, u64),
+    },
 }
 
 /// The result of a recipient-set sync.
@@ -186,7 +198,8 @@ pub struct RecordReport {
     pub epoch: u64,
     /// One report per part, in upload order (thumbnail, clip, record).
     pub parts: Vec<PartReport>,
-    /// The set had expired: the parts were sealed to the recovery key alone.
+    /// The set had expired, or its owner key was replaced since it was
+    /// accepted: the parts were sealed to the recovery key alone.
     pub recovery_only: bool,
 }
 
@@ -651,18 +664,37 @@ impl Device {
             .binding()
             .filter(|_| set.is_expired(now))
             .map(|b| (set.epoch(), b.expires_at));
+        // A v2 set signed under an owner key the camera has since seen
+        // replaced: seal to the recovery key alone until the new key's set
+        // arrives (a v1 set names no recovery key and stays in use).
+        let retired = match (&self.pairing, set.set().binding()) {
+            (Some(p), Some(b)) if b.key_position < p.keys.position() => {
+                Some((set.epoch(), b.key_position, p.keys.position()))
+            }
+            _ => None,
+        };
         if let Some((epoch, expires_at)) = expired {
             self.notify(Notice::RecipientSetExpired { epoch, expires_at });
         }
+        if let Some((epoch, signed_under, current)) = retired {
+            self.notify(Notice::RecipientSetRetired {
+                epoch,
+                signed_under,
+                current,
+            });
+        }
+        let recovery_only = expired.is_some() || retired.is_some();
         let id = EventId::now_v7();
         let mut parts = Vec::with_capacity(3);
         let try_now = delivery == Delivery::UploadNow;
         if let Some(mut jpeg) = thumbnail {
-            let part = PartSpec::new(id, PartKind::Thumbnail, captured_at_ms, thumbnail_type, now);
+            let part = PartSpec::new(id, PartKind::Thumbnail, captured_at_ms, thumbnail_type, now)
+                .recovery_only(recovery_only);
             parts.push(self.send_part(part, &mut jpeg, try_now)?);
         }
         if let Some(clip) = clip {
-            let part = PartSpec::new(id, PartKind::Clip, captured_at_ms, clip_type, now);
+            let part = PartSpec::new(id, PartKind::Clip, captured_at_ms, clip_type, now)
+                .recovery_only(recovery_only);
             parts.push(self.send_part(part, clip, try_now)?);
         }
         if let Some(json) = record_json {
@@ -672,14 +704,15 @@ impl Device {
                 captured_at_ms,
                 "application/json",
                 now,
-            );
+            )
+            .recovery_only(recovery_only);
             parts.push(self.send_part(part, &mut &json[..], try_now)?);
         }
         Ok(RecordReport {
             event: id,
             epoch: self.epoch().unwrap_or_default(),
             parts,
-            recovery_only: expired.is_some(),
+            recovery_only,
         })
     }
 
@@ -707,8 +740,11 @@ impl Device {
             content_type: part.content_type.to_owned(),
         };
         // Every recipient while the set is valid, the recovery key alone
-        // once it expired.
-        let recipients = set.sealing_recipients(part.sealed_at);
+        // once it expired or its owner key was replaced.
+        let recipients = match set.set().binding() {
+            Some(b) if part.recovery_only => std::slice::from_ref(&b.recovery),
+            _ => set.sealing_recipients(part.sealed_at),
+        };
         let mut reader =
             SealingReader::new(Sealer::with_recipients(recipients, key, meta)?, source);
         let header_len = reader.header_len();
@@ -944,6 +980,8 @@ struct PartSpec<'a> {
     content_type: &'a str,
     /// When it is sealed (unix seconds): decides whether the set expired.
     sealed_at: u64,
+    /// Seal to the set's recovery key alone.
+    recovery_only: bool,
 }
 
 impl<'a> PartSpec<'a> {
@@ -960,7 +998,13 @@ impl<'a> PartSpec<'a> {
             captured_at_ms,
             content_type,
             sealed_at,
+            recovery_only: false,
         }
+    }
+
+    fn recovery_only(mut self, yes: bool) -> Self {
+        self.recovery_only = yes;
+        self
     }
 }
 

@@ -74,7 +74,10 @@ fn after_a_rotation_the_retired_key_signs_nothing_and_the_last_good_set_stays() 
     )));
 
     // The key moved on disk at once; the last good set (signed by k0) stays
-    // in use across a restart, and what is recorded opens for the owner only.
+    // the set in use across a restart, but since its key was replaced, what
+    // is recorded until the new key's set arrives is sealed to the recovery
+    // key alone: the viewers of the old set (a revoked one among them) open
+    // nothing.
     drop(device);
     let mut device = Device::open(&h.state("cam"), DeviceConfig::default()).unwrap();
     let seen = notices(&mut device);
@@ -88,7 +91,25 @@ fn after_a_rotation_the_retired_key_signs_nothing_and_the_last_good_set_stays() 
         .record(NewEvent::now().thumbnail(b"between"))
         .unwrap();
     assert_eq!(between.epoch, 1);
-    owner_open(&owner, &device, between.event, PartKind::Thumbnail).unwrap();
+    assert!(between.recovery_only);
+    assert!(seen.lock().unwrap().iter().any(|n| matches!(
+        n,
+        Notice::RecipientSetRetired {
+            epoch: 1,
+            signed_under: (1, 0),
+            current: (1, 1)
+        }
+    )));
+    let err = owner_open(&owner, &device, between.event, PartKind::Thumbnail).unwrap_err();
+    assert!(matches!(err, OpenError::NotAddressedToViewer), "{err:?}");
+    owner_open_as(
+        &owner,
+        owner.recovery().identity(),
+        &device,
+        between.event,
+        PartKind::Thumbnail,
+    )
+    .unwrap();
 
     // The revoked device forks the log from k0: refused, and reported.
     let evil = OwnerSigningKey::generate();

@@ -300,11 +300,14 @@ impl Client {
             _ => Some(Uptake::Withheld { serving, published }),
         };
         let (sealed, uptake) = self.newest_uptake(camera, published).await?;
-        // What the camera sealed to says more when it is a warning itself.
-        match (withheld, &uptake) {
-            (Some(w), u) if !u.is_warning() => Ok((sealed, w)),
-            _ => Ok((sealed, uptake)),
-        }
+        // A camera sealing to an epoch never published says the most; then a
+        // server withholding the published set (the cause of a camera that
+        // lags, or seals to the recovery key alone).
+        Ok(match (withheld, uptake) {
+            (_, u @ Uptake::Foreign { .. }) => (sealed, u),
+            (Some(w), _) => (sealed, w),
+            (None, u) => (sealed, u),
+        })
     }
 
     async fn newest_uptake(

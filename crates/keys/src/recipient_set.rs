@@ -477,13 +477,43 @@ impl VerifiedRecipientSet {
         Ok(Acceptance::Newer)
     }
 
-    /// Decides whether `offered` may replace `self` (the last good set): its
-    /// epoch must not go back, and a different set may not reuse an epoch.
+    /// The `(reset, generation)` of the owner key that signed it: `(0, 0)`
+    /// for a version-1 set.
+    pub fn key_position(&self) -> (u64, u64) {
+        self.set().binding().map_or((0, 0), |b| b.key_position)
+    }
+
+    /// Decides whether `offered` may replace `self` (the last good set).
+    ///
+    /// Sets are ordered by the signing owner key's position first, then by
+    /// epoch. A set signed under a newer owner key (after a rotation or a
+    /// reset) replaces any set of an older one, whatever the older one's
+    /// epoch — so epochs a thief pushed up with a key since retired cannot
+    /// hold a camera — as long as its epoch is not more than
+    /// [`MAX_EPOCH_JUMP`] above the last one. Under the same key the epoch
+    /// must grow, by at most [`MAX_EPOCH_JUMP`], and a different set may not
+    /// reuse an epoch.
     pub fn accept_successor(
         &self,
         offered: &VerifiedRecipientSet,
     ) -> Result<Acceptance, RecipientSetError> {
         let (accepted, epoch) = (self.epoch(), offered.epoch());
+        if offered.key_position() > self.key_position() {
+            if epoch.saturating_sub(accepted) > MAX_EPOCH_JUMP {
+                return Err(RecipientSetError::EpochJump {
+                    accepted,
+                    offered: epoch,
+                    max: MAX_EPOCH_JUMP,
+                });
+            }
+            return Ok(Acceptance::Newer);
+        }
+        if offered.key_position() < self.key_position() {
+            return Err(RecipientSetError::RolledBack {
+                accepted,
+                offered: epoch,
+            });
+        }
         if epoch < accepted {
             return Err(RecipientSetError::RolledBack {
                 accepted,
@@ -701,6 +731,30 @@ mod tests {
         ));
         assert!(VerifiedRecipientSet::accept_first(&far).is_err());
         assert!(VerifiedRecipientSet::accept_first(&good).is_ok());
+
+        // After the owner key moved on (a reset, say), a set of the new key
+        // replaces one a thief pushed to a huge epoch with the old key.
+        let next_key = OwnerSigningKey::generate();
+        let moved = CameraPin {
+            keys: OwnerKeyState {
+                owner_key: next_key.public(),
+                reset: 2,
+                generation: 0,
+                ..pin.keys
+            },
+            ..pin
+        };
+        let pushed = reparse(make(1 << 40, device, (1, 3), 1_000, &owner_key))
+            .verify_for_camera(&pin, 500)
+            .unwrap();
+        let after_reset = reparse(make(7, device, (2, 0), 1_000, &next_key))
+            .verify_for_camera(&moved, 500)
+            .unwrap();
+        assert_eq!(pushed.accept_successor(&after_reset), Ok(Acceptance::Newer));
+        assert!(matches!(
+            after_reset.accept_successor(&pushed),
+            Err(RecipientSetError::RolledBack { .. })
+        ));
     }
 
     #[test]

@@ -115,8 +115,9 @@ pub enum sealcam_notice_kind {
     /// A statement of the owner's key log, or the whole log, was refused
     /// (`message` says which and why): a sign of an attack.
     SEALCAM_NOTICE_KEY_REFUSED = 9,
-    /// The recipient set in use (`epoch`) expired: recordings are sealed to
-    /// the owner's recovery key alone until the owner renews the set.
+    /// The recipient set in use (`epoch`) expired, or the owner key that
+    /// signed it was replaced since: recordings are sealed to the owner's
+    /// recovery key alone until a set of the current owner key arrives.
     SEALCAM_NOTICE_SET_EXPIRED = 10,
 }
 
@@ -662,6 +663,22 @@ impl NoticeSink {
                 0,
                 format!(
                     "expired at {expires_at} (unix seconds); sealing to the recovery key alone"
+                ),
+            ),
+            // The same effect as an expiry: the recovery key alone.
+            Notice::RecipientSetRetired {
+                epoch,
+                signed_under,
+                current,
+            } => (
+                SEALCAM_NOTICE_SET_EXPIRED,
+                none,
+                None,
+                0,
+                *epoch,
+                0,
+                format!(
+                    "signed under owner key {signed_under:?}, which {current:?} replaced; sealing to the recovery key alone until the new key's set arrives"
                 ),
             ),
             _ => return,

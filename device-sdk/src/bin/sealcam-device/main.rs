@@ -297,6 +297,13 @@ fn print_notice(n: &Notice) {
         Notice::RecipientSetExpired { epoch, expires_at } => eprintln!(
             "recipient set epoch {epoch} expired at {expires_at}: sealing to the recovery key alone until the owner renews it"
         ),
+        Notice::RecipientSetRetired {
+            epoch,
+            signed_under,
+            current,
+        } => eprintln!(
+            "recipient set epoch {epoch} was signed under owner key {signed_under:?}, since replaced by {current:?}: sealing to the recovery key alone until the new key's set arrives"
+        ),
         _ => {}
     }
 }
