@@ -1069,6 +1069,20 @@ fn hijack_is_undone_with_the_recovery_key() {
         "trust: the camera followed the thief's rotation to {thief_position:?} and epoch {thief_epoch}: only the tablet opens what it records"
     );
 
+    // With the key it now holds, the thief pushes the camera's epoch as far
+    // as one step allows (a colluding server stores the set), so that an
+    // owner who takes the account back could never publish above it.
+    let thief = steal(&h, TABLET);
+    let pushed = thief_epoch + MAX_EPOCH_JUMP;
+    Db::open(&h).put_set(
+        cam.id,
+        i64::try_from(pushed).unwrap(),
+        &thief.forge_set(cam.id, pushed),
+    );
+    let (held, _) = sync_ok(&h, &cam);
+    assert_eq!(held, pushed);
+    println!("trust: the thief then pushed the camera's epoch to {pushed} with its key");
+
     // The owner recovers with the recovery key and revokes every other device.
     let recovered = recover(&h, "recovered", true);
     let reset = position(&recovered["key_position"]);
