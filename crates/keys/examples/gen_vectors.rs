@@ -14,7 +14,7 @@
 //! kept as they are.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-#[path = "../tests/vector_file/mod.rs"]
+#[path = "../../format/tests/vector_file/mod.rs"]
 mod vector_file;
 
 use std::io::Write as _;

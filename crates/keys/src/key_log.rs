@@ -111,6 +111,25 @@ pub struct LogReport {
     pub refused: Vec<(usize, KeyStatementError)>,
 }
 
+/// Reads a magic: its first seven bytes name the document, the last its
+/// version.
+fn check_magic(
+    r: &mut Reader<'_>,
+    magic: &[u8; 8],
+    not_it: &'static str,
+) -> Result<(), KeyStatementError> {
+    let got = r
+        .array::<8>()
+        .map_err(|_| KeyStatementError::Malformed("too short"))?;
+    if got[..7] != magic[..7] {
+        return Err(KeyStatementError::Malformed(not_it));
+    }
+    if got[7] != magic[7] {
+        return Err(KeyStatementError::UnsupportedVersion(got[7]));
+    }
+    Ok(())
+}
+
 fn signed_message(body: &[u8]) -> Vec<u8> {
     let mut m = Vec::with_capacity(DOMAIN.len() + body.len());
     m.extend_from_slice(DOMAIN);
@@ -228,13 +247,7 @@ impl KeyStatement {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyStatementError> {
         use KeyStatementError::Malformed;
         let mut r = Reader::new(bytes);
-        let magic = r.array::<8>().map_err(|_| Malformed("too short"))?;
-        if magic[..7] != MAGIC[..7] {
-            return Err(Malformed("not an owner key statement"));
-        }
-        if magic[7] != MAGIC[7] {
-            return Err(KeyStatementError::UnsupportedVersion(magic[7]));
-        }
+        check_magic(&mut r, MAGIC, "not an owner key statement")?;
         if bytes.len() != STATEMENT_LEN {
             return Err(Malformed("wrong length"));
         }
@@ -531,13 +544,7 @@ impl KeyLog {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyStatementError> {
         use KeyStatementError::Malformed;
         let mut r = Reader::new(bytes);
-        let magic = r.array::<8>().map_err(|_| Malformed("too short"))?;
-        if magic[..7] != LOG_MAGIC[..7] {
-            return Err(Malformed("not a key log"));
-        }
-        if magic[7] != LOG_MAGIC[7] {
-            return Err(KeyStatementError::UnsupportedVersion(magic[7]));
-        }
+        check_magic(&mut r, LOG_MAGIC, "not a key log")?;
         let short = |_| Malformed("truncated");
         let count = r.u32().map_err(short)? as usize;
         if count > MAX_LOG_ENTRIES {

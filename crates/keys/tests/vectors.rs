@@ -8,6 +8,7 @@
 //! same files.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "../../format/tests/vector_file/mod.rs"]
 mod vector_file;
 
 use std::collections::BTreeMap;

@@ -1,8 +1,10 @@
-//! The text format of sealcam's test vectors, shared by the generator
+//! The text format of sealcam's test vectors (sealcam-format's objects and
+//! sealcam-keys' signed documents), shared by both crates' generators
 //! (`examples/gen_vectors.rs`) and the test (`tests/vectors.rs`).
 //!
 //! Like the age testkit: `key: value` lines, an empty line, then the binary
-//! (an object `header ‖ payload`, or the bytes of a recipient set).
+//! (an object `header ‖ payload`, a recipient set, a key log or statement, a
+//! sealed owner record or key bundle, or a plaintext).
 #![allow(dead_code, missing_docs)]
 
 use std::collections::BTreeMap;
@@ -21,7 +23,9 @@ impl VectorFile {
     }
 
     pub fn set(&mut self, k: &str, v: impl ToString) -> &mut Self {
-        self.fields.push((k.to_owned(), v.to_string()));
+        let v = v.to_string();
+        assert!(!v.contains('\n'), "{k}: a field is one line");
+        self.fields.push((k.to_owned(), v));
         self
     }
 
