@@ -6,7 +6,7 @@ use base64::Engine as _;
 use hkdf::Hkdf;
 use sealcam_keys::{
     KeyLog, KeyStatement, OwnerId, OwnerKeyBundle, OwnerKeyState, OwnerSigningKey, RecoveryKey,
-    ViewerIdentity, ViewerRecipient,
+    ViewerIdentity,
 };
 use sha2::Sha256;
 use uuid::Uuid;
@@ -438,18 +438,6 @@ pub async fn recover(
         record_fingerprint: record.fingerprint(),
         history,
     })
-}
-
-/// The viewer recipient of a link request, checked against the server.
-pub(crate) fn check_link_request(request: &LinkRequest, api: &Api) -> Result<ViewerRecipient> {
-    if request.server_url.trim_end_matches('/') != api.base_url() {
-        return Err(ClientError::BadInput(format!(
-            "the link request is for the server {}, this device uses {}",
-            request.server_url,
-            api.base_url()
-        )));
-    }
-    Ok(request.recipient.clone())
 }
 
 /// Parses an approval text.

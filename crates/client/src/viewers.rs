@@ -1,10 +1,11 @@
 //! The owner's viewer devices: approve a new one, list, revoke (S6), and give
 //! one access to past recordings by re-wrapping headers.
 
-use sealcam_keys::CameraId;
+use sealcam_keys::{CameraId, ViewerRecipient};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::api::Api;
 use crate::client::Client;
 use crate::codes::{LinkApproval, LinkRequest};
 use crate::error::{ClientError, Result};
@@ -96,7 +97,7 @@ impl Client {
     /// record, re-seals the owner key bundle to it, publishes new recipient
     /// sets for every camera and makes a one-time link token.
     pub async fn approve(&self, request: &LinkRequest) -> Result<Approval> {
-        let recipient = crate::setup::check_link_request(request, self.api())?;
+        let recipient = check_link_request(request, self.api())?;
         let mut handle = self.record().await?;
         if handle
             .record
@@ -225,4 +226,16 @@ impl Client {
             })
             .collect())
     }
+}
+
+/// The viewer recipient of a link request, checked against the server.
+fn check_link_request(request: &LinkRequest, api: &Api) -> Result<ViewerRecipient> {
+    if request.server_url.trim_end_matches('/') != api.base_url() {
+        return Err(ClientError::BadInput(format!(
+            "the link request is for the server {}, this device uses {}",
+            request.server_url,
+            api.base_url()
+        )));
+    }
+    Ok(request.recipient.clone())
 }

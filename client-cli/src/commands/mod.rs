@@ -1,0 +1,152 @@
+//! Each command: call the app SDK, print the result (text or `--json`).
+//! One module per family of subcommands; this one holds what they share.
+
+mod cameras;
+mod events;
+mod setup;
+mod viewers;
+
+use std::io::Write as _;
+
+use sealcam_client::{Client, Home};
+
+use crate::cli::{Cli, Command};
+
+struct Ctx {
+    json: bool,
+    home: Home,
+}
+
+impl Ctx {
+    /// The device set up here, after following the account's key log; signs
+    /// of an attack on the owner key are printed on stderr.
+    async fn client(&self) -> anyhow::Result<Client> {
+        let (client, report) = Client::connect(self.home.clone()).await?;
+        if let Some((from, to)) = report.moved {
+            eprintln!(
+                "note: the owner key moved from reset {}, generation {} to reset {}, generation {} (a viewer was revoked or the account recovered)",
+                from.0, from.1, to.0, to.1
+            );
+        }
+        for w in &report.warnings {
+            eprintln!("warning: {w} — if nobody in this household did this, run `sealcam recover --revoke-others`");
+        }
+        // Cameras whose set expires seal to the recovery key alone: renew
+        // them in passing. A failure here must not stop the command.
+        match client.renew_sets().await {
+            Ok(renewed) => {
+                for (camera, epoch) in renewed {
+                    eprintln!("note: renewed the recipient set of camera {camera} (epoch {epoch}) before it expires");
+                }
+            }
+            Err(e) => eprintln!("warning: could not renew expiring recipient sets: {e}"),
+        }
+        Ok(client)
+    }
+
+    /// Prints `value` as JSON with `--json`, else the text.
+    fn print(&self, value: serde_json::Value, text: impl FnOnce() -> String) {
+        if self.json {
+            out(&format!("{value}\n"));
+        } else {
+            let mut t = text();
+            if !t.ends_with('\n') {
+                t.push('\n');
+            }
+            out(&t);
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`sealcam … | head`) ends quietly
+/// instead of panicking like `print!`.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let home = match cli.home {
+        Some(dir) => Home::at(dir),
+        None => Home::locate()?,
+    };
+    let ctx = Ctx {
+        json: cli.json,
+        home,
+    };
+    match cli.command {
+        Command::Init {
+            server,
+            token,
+            name,
+        } => setup::init(&ctx, &server, &token, &name).await,
+        Command::Whoami => setup::whoami(&ctx).await,
+        Command::Pair { name, no_qr } => cameras::pair(&ctx, &name, no_qr).await,
+        Command::Cameras(c) => cameras::cameras(&ctx, c).await,
+        Command::Events(c) => events::events(&ctx, c).await,
+        Command::Fetch(args) => events::fetch(&ctx, args).await,
+        Command::Viewers(c) => viewers::viewers(&ctx, c).await,
+        Command::Share { camera, with } => viewers::share(&ctx, &camera, &with).await,
+        Command::Unshare { camera, with } => viewers::unshare(&ctx, &camera, &with).await,
+        Command::GrantHistory {
+            viewer,
+            days,
+            camera,
+        } => viewers::grant_history(&ctx, &viewer, days, camera.as_deref()).await,
+        Command::Trust(c) => setup::trust(&ctx, c).await,
+        Command::Recover {
+            server,
+            recovery_key_file,
+            name,
+            revoke_others,
+        } => {
+            setup::recover(
+                &ctx,
+                &server,
+                recovery_key_file.as_deref(),
+                &name,
+                revoke_others,
+            )
+            .await
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "sealcam", &mut buf);
+            out(&String::from_utf8_lossy(&buf));
+            Ok(())
+        }
+    }
+}
+
+/// Left-aligned columns.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+            }
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(header.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        out.push_str(&line(row.clone()));
+    }
+    out
+}
