@@ -27,7 +27,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row};
 use sealcam_wire::PartKind;
 use uuid::Uuid;
 
-use super::{PartRow, ViewerPrincipal};
+use crate::store::{PartRow, ViewerPrincipal};
 use crate::tokens::TokenHash;
 
 /// Connections kept for reuse; more are opened when more threads read at once.
@@ -113,7 +113,7 @@ impl InlineReader {
 }
 
 /// One result row of the download statement, by column position (the
-/// statement's select list, `TOKEN_PART_SQL` in `sqlite.rs`; looking columns
+/// statement's select list, `TOKEN_PART_SQL` in `events.rs`; looking columns
 /// up by name costs more than the rest of the conversion).
 fn convert(row: &Row<'_>) -> Result<(ViewerPrincipal, Option<PartRow>), InlineError> {
     let viewer = ViewerPrincipal {
@@ -154,4 +154,125 @@ fn uuid(row: &Row<'_>, col: usize) -> Result<Uuid, InlineError> {
 fn size(row: &Row<'_>, col: usize) -> Result<u64, InlineError> {
     let v: i64 = row.get(col)?;
     u64::try_from(v).map_err(|_| InlineError::Corrupt("a size"))
+}
+
+#[cfg(test)]
+mod tests {
+    use sealcam_wire::PartKind;
+    use uuid::Uuid;
+
+    use crate::store::sqlite::events::{pooled_part_by_token, TOKEN_PART_SQL};
+    use crate::store::sqlite::SqliteDatabase;
+    use crate::store::{Database, DeviceDeleted, NewCamera, NewDevice, NewPart, OneTimeKind};
+    use crate::tokens::TokenHash;
+
+    /// The in-place download query and the pooled one agree, and both see
+    /// every change at once: a share withdrawn, a device removed.
+    #[tokio::test]
+    async fn in_place_and_pooled_download_queries_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("db").display());
+        let db = SqliteDatabase::open(&url, 4).await.unwrap();
+        assert!(db.inline.is_some(), "a database file gets in-place reads");
+
+        // Owner A with a camera and a thumbnail, member C, stranger B.
+        let mut tokens = Vec::new();
+        let mut devices = Vec::new();
+        for (i, name) in ["a", "b", "c"].into_iter().enumerate() {
+            let account = Uuid::new_v4();
+            db.create_account(account, name, 1).await.unwrap();
+            let enrollment = [i as u8; 32];
+            db.create_one_time(OneTimeKind::Enrollment, &enrollment, account, None, 100, 1)
+                .await
+                .unwrap();
+            let device = Uuid::new_v4();
+            let token = [10 + i as u8; 32];
+            let new = NewDevice {
+                id: device,
+                name,
+                token_hash: &token,
+                viewer_key: None,
+            };
+            db.enroll(&enrollment, new, 2).await.unwrap().unwrap();
+            tokens.push(token);
+            devices.push((account, device));
+        }
+        let [(a, a_device), _, (c, _)] = devices[..] else {
+            unreachable!()
+        };
+        let claim = [50u8; 32];
+        db.create_one_time(OneTimeKind::Claim, &claim, a, None, 100, 1)
+            .await
+            .unwrap();
+        let camera = NewCamera {
+            id: Uuid::new_v4(),
+            token_hash: [60u8; 32],
+            device_public_key: "key".into(),
+            pairing_proof: "proof".into(),
+            created_at: 3,
+        };
+        db.register_camera(&claim, &camera, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(db.confirm_camera(a, camera.id).await.unwrap());
+        let event = Uuid::now_v7();
+        db.insert_part(&NewPart {
+            event_id: event,
+            camera_id: camera.id,
+            captured_at: 4,
+            kind: PartKind::Thumbnail,
+            header_key: "blobs/aa/header".into(),
+            header_size: 200,
+            header_sha256: vec![1; 32],
+            payload_key: "blobs/bb/payload".into(),
+            payload_size: 20_480,
+            payload_sha256: vec![2; 32],
+            created_at: 4,
+        })
+        .await
+        .unwrap();
+        assert!(db.put_share(a, camera.id, c, 5).await.unwrap());
+
+        // (token, event, kind) → does the token name a device, is the part visible.
+        let check = |token: TokenHash, event_id: Uuid, kind: PartKind, want: Option<bool>| {
+            let db = db.clone();
+            async move {
+                let inline = db
+                    .inline
+                    .as_ref()
+                    .unwrap()
+                    .token_part(TOKEN_PART_SQL, &token, event_id, kind)
+                    .unwrap();
+                let pooled = pooled_part_by_token(&db, &token, event_id, kind)
+                    .await
+                    .unwrap();
+                assert_eq!(inline, pooled);
+                assert_eq!(inline.map(|(_, part)| part.is_some()), want);
+                pooled
+            }
+        };
+        let (viewer, part) = check(tokens[0], event, PartKind::Thumbnail, Some(true))
+            .await
+            .unwrap();
+        assert_eq!((viewer.account_id, viewer.device_id), (a, a_device));
+        let part = part.unwrap();
+        assert_eq!(
+            (part.header_size, part.payload_size, part.owner_id),
+            (200, 20_480, a)
+        );
+        check(tokens[0], event, PartKind::Clip, Some(false)).await;
+        check(tokens[0], Uuid::now_v7(), PartKind::Thumbnail, Some(false)).await;
+        check(tokens[1], event, PartKind::Thumbnail, Some(false)).await;
+        check(tokens[2], event, PartKind::Thumbnail, Some(true)).await;
+        check([99u8; 32], event, PartKind::Thumbnail, None).await;
+
+        assert!(db.delete_share(a, camera.id, c).await.unwrap());
+        check(tokens[2], event, PartKind::Thumbnail, Some(false)).await;
+        assert_eq!(
+            db.delete_device(a, a_device, a_device).await.unwrap(),
+            DeviceDeleted::Deleted
+        );
+        check(tokens[0], event, PartKind::Thumbnail, None).await;
+    }
 }

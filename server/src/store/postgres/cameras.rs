@@ -1,0 +1,328 @@
+//! Cameras, their recipient sets and shares (PostgreSQL).
+//!
+//! Each function answers the [`Database`](crate::store::Database) method of
+//! its name, with the backend as its first argument.
+
+use sealcam_wire::CameraRole;
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use super::{keys_of, PostgresDatabase};
+use crate::store::rows::{hash_col, status_col, stored_set_row, to_i64};
+use crate::store::{
+    CameraPrincipal, CameraRow, NewCamera, ShareRow, StoreResult, StoredSet, Written,
+};
+use crate::tokens::TokenHash;
+
+pub(super) async fn register_camera(
+    db: &PostgresDatabase,
+    claim: &TokenHash,
+    camera: &NewCamera,
+    now: i64,
+) -> StoreResult<Option<Uuid>> {
+    let mut tx = db.pool.begin().await?;
+    let owner_id: Option<Uuid> = sqlx::query_scalar(
+        "DELETE FROM one_time_tokens WHERE token_hash = $1 AND kind = 'claim' \
+         AND expires_at > $2 RETURNING account_id",
+    )
+    .bind(&claim[..])
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(owner_id) = owner_id else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "INSERT INTO cameras (id, owner_id, token_hash, status, device_public_key, \
+         pairing_proof, created_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6)",
+    )
+    .bind(camera.id)
+    .bind(owner_id)
+    .bind(&camera.token_hash[..])
+    .bind(&camera.device_public_key)
+    .bind(&camera.pairing_proof)
+    .bind(camera.created_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(owner_id))
+}
+
+pub(super) async fn camera_by_token(
+    db: &PostgresDatabase,
+    hash: &TokenHash,
+) -> StoreResult<Option<CameraPrincipal>> {
+    let row =
+        sqlx::query("SELECT id, owner_id, status, token_hash FROM cameras WHERE token_hash = $1")
+            .bind(&hash[..])
+            .fetch_optional(&db.pool)
+            .await?;
+    row.map(|row| {
+        Ok(CameraPrincipal {
+            camera_id: row.try_get("id")?,
+            owner_id: row.try_get("owner_id")?,
+            status: status_col(&row)?,
+            token_hash: hash_col(&row, "token_hash")?,
+        })
+    })
+    .transpose()
+}
+
+pub(super) async fn list_cameras(
+    db: &PostgresDatabase,
+    account_id: Uuid,
+) -> StoreResult<Vec<CameraRow>> {
+    let rows = sqlx::query(concat!(
+        "SELECT c.id, c.owner_id, c.status, c.device_public_key, c.pairing_proof, \
+         c.created_at, c.retention_days FROM cameras c WHERE ",
+        visible!(),
+        " ORDER BY c.created_at, c.id"
+    ))
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let owner_id: Uuid = row.try_get("owner_id")?;
+            let retention: Option<i64> = row.try_get("retention_days")?;
+            Ok(CameraRow {
+                id: row.try_get("id")?,
+                owner_id,
+                status: status_col(row)?,
+                device_public_key: row.try_get("device_public_key")?,
+                pairing_proof: row.try_get("pairing_proof")?,
+                created_at: row.try_get("created_at")?,
+                retention_days: retention.and_then(|d| u32::try_from(d).ok()),
+                role: if owner_id == account_id {
+                    CameraRole::Owner
+                } else {
+                    CameraRole::Shared
+                },
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn camera_role(
+    db: &PostgresDatabase,
+    account_id: Uuid,
+    camera_id: Uuid,
+) -> StoreResult<Option<CameraRole>> {
+    let owner: Option<Uuid> = sqlx::query_scalar(concat!(
+        "SELECT c.owner_id FROM cameras c WHERE c.id = $2 AND ",
+        visible!()
+    ))
+    .bind(account_id)
+    .bind(camera_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(owner.map(|owner| {
+        if owner == account_id {
+            CameraRole::Owner
+        } else {
+            CameraRole::Shared
+        }
+    }))
+}
+
+pub(super) async fn confirm_camera(
+    db: &PostgresDatabase,
+    owner_id: Uuid,
+    camera_id: Uuid,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE cameras SET status = 'active' WHERE id = $1 AND owner_id = $2")
+        .bind(camera_id)
+        .bind(owner_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn delete_camera(
+    db: &PostgresDatabase,
+    owner_id: Uuid,
+    camera_id: Uuid,
+) -> StoreResult<Option<Vec<String>>> {
+    let mut tx = db.pool.begin().await?;
+    // Lock the camera row: an upload recording a part of this camera
+    // waits (its event insert references the row) and then fails.
+    let found: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM cameras WHERE id = $1 AND owner_id = $2 FOR UPDATE")
+            .bind(camera_id)
+            .bind(owner_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    let rows = sqlx::query(
+        "DELETE FROM parts WHERE event_id IN (SELECT id FROM events WHERE camera_id = $1) \
+         RETURNING header_key, payload_key",
+    )
+    .bind(camera_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let keys = keys_of(&rows)?;
+    for sql in [
+        "DELETE FROM events WHERE camera_id = $1",
+        "DELETE FROM shares WHERE camera_id = $1",
+        "DELETE FROM cameras WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(camera_id).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(Some(keys))
+}
+
+pub(super) async fn recipient_set(
+    db: &PostgresDatabase,
+    camera_id: Uuid,
+) -> StoreResult<Option<StoredSet>> {
+    let row = sqlx::query(
+        "SELECT c.set_epoch, c.set_data, a.key_log FROM cameras c \
+         JOIN accounts a ON a.id = c.owner_id WHERE c.id = $1 AND c.set_epoch IS NOT NULL",
+    )
+    .bind(camera_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(stored_set_row).transpose()
+}
+
+pub(super) async fn put_recipient_set(
+    db: &PostgresDatabase,
+    owner_id: Uuid,
+    camera_id: Uuid,
+    epoch: u64,
+    set: &[u8],
+    supersede: bool,
+) -> StoreResult<Written> {
+    // One statement: the epoch comparison and the write happen under the
+    // row lock, so two replicas cannot both accept the same epoch.
+    let done = sqlx::query(
+        "UPDATE cameras SET set_epoch = $3, set_data = $4 \
+         WHERE id = $1 AND owner_id = $2 \
+           AND ($5 OR set_epoch IS NULL OR set_epoch < $3)",
+    )
+    .bind(camera_id)
+    .bind(owner_id)
+    .bind(to_i64(epoch))
+    .bind(set)
+    .bind(supersede)
+    .execute(&db.pool)
+    .await?;
+    if done.rows_affected() > 0 {
+        return Ok(Written::Stored);
+    }
+    let exists: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = $1 AND owner_id = $2")
+            .bind(camera_id)
+            .bind(owner_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(if exists.is_some() {
+        Written::Refused
+    } else {
+        Written::NotFound
+    })
+}
+
+pub(super) async fn set_retention(
+    db: &PostgresDatabase,
+    owner_id: Uuid,
+    camera_id: Uuid,
+    days: Option<u32>,
+) -> StoreResult<bool> {
+    let done =
+        sqlx::query("UPDATE cameras SET retention_days = $1 WHERE id = $2 AND owner_id = $3")
+            .bind(days.map(i64::from))
+            .bind(camera_id)
+            .bind(owner_id)
+            .execute(&db.pool)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn list_shares(
+    db: &PostgresDatabase,
+    owner_id: Uuid,
+    camera_id: Uuid,
+) -> StoreResult<Option<Vec<ShareRow>>> {
+    // One statement: the camera (owned by the caller) left-joined to its shares.
+    let rows = sqlx::query(
+        "SELECT s.account_id, s.created_at FROM cameras c \
+         LEFT JOIN shares s ON s.camera_id = c.id \
+         WHERE c.id = $1 AND c.owner_id = $2 ORDER BY s.created_at, s.account_id",
+    )
+    .bind(camera_id)
+    .bind(owner_id)
+    .fetch_all(&db.pool)
+    .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut shares = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let account_id: Option<Uuid> = row.try_get("account_id")?;
+        let created_at: Option<i64> = row.try_get("created_at")?;
+        if let (Some(account_id), Some(created_at)) = (account_id, created_at) {
+            shares.push(ShareRow {
+                account_id,
+                created_at,
+            });
+        }
+    }
+    Ok(Some(shares))
+}
+
+pub(super) async fn put_share(
+    db: &PostgresDatabase,
+    owner_id: Uuid,
+    camera_id: Uuid,
+    account_id: Uuid,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO shares (camera_id, account_id, created_at) \
+         SELECT c.id, a.id, $1 FROM cameras c, accounts a \
+         WHERE c.id = $2 AND c.owner_id = $3 AND a.id = $4 AND a.id <> c.owner_id \
+         ON CONFLICT (camera_id, account_id) DO NOTHING",
+    )
+    .bind(now)
+    .bind(camera_id)
+    .bind(owner_id)
+    .bind(account_id)
+    .execute(&db.pool)
+    .await?;
+    if done.rows_affected() > 0 {
+        return Ok(true);
+    }
+    // Already shared (idempotent) or nothing to share: tell them apart.
+    let exists: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM shares s JOIN cameras c ON c.id = s.camera_id \
+         WHERE s.camera_id = $1 AND c.owner_id = $2 AND s.account_id = $3",
+    )
+    .bind(camera_id)
+    .bind(owner_id)
+    .bind(account_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(exists.is_some())
+}
+
+pub(super) async fn delete_share(
+    db: &PostgresDatabase,
+    owner_id: Uuid,
+    camera_id: Uuid,
+    account_id: Uuid,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "DELETE FROM shares WHERE camera_id = $1 AND account_id = $2 \
+         AND camera_id IN (SELECT id FROM cameras WHERE owner_id = $3)",
+    )
+    .bind(camera_id)
+    .bind(account_id)
+    .bind(owner_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

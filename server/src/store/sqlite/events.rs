@@ -1,0 +1,279 @@
+//! Events and their parts, and the download query (SQLite).
+//!
+//! Each function answers the [`Database`](crate::store::Database) method of
+//! its name, with the backend as its first argument.
+
+use sealcam_wire::PartKind;
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use super::sweep::refuse_doomed;
+use super::SqliteDatabase;
+use crate::store::rows::{group_events, part_row, to_i64, token_part_row};
+use crate::store::{
+    EventFilter, EventRow, InsertPart, NewPart, PartRow, StoreResult, ViewerPrincipal,
+};
+use crate::tokens::TokenHash;
+
+pub(super) async fn insert_part(db: &SqliteDatabase, part: &NewPart) -> StoreResult<InsertPart> {
+    let mut tx = db.write_tx().await?;
+    refuse_doomed(&mut tx, &[&part.header_key, &part.payload_key]).await?;
+    sqlx::query(
+        "INSERT INTO events (id, camera_id, captured_at, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(part.event_id.to_string())
+    .bind(part.camera_id.to_string())
+    .bind(part.captured_at)
+    .bind(part.created_at)
+    .execute(&mut *tx)
+    .await?;
+    let owner: Option<String> = sqlx::query_scalar("SELECT camera_id FROM events WHERE id = ?")
+        .bind(part.event_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if owner.as_deref() != Some(part.camera_id.to_string().as_str()) {
+        return Ok(InsertPart::ForeignEvent);
+    }
+    let done = sqlx::query(
+        "INSERT INTO parts (event_id, kind, header_key, header_size, header_sha256, \
+         payload_key, payload_size, payload_sha256, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, kind) DO NOTHING",
+    )
+    .bind(part.event_id.to_string())
+    .bind(part.kind.as_str())
+    .bind(&part.header_key)
+    .bind(to_i64(part.header_size))
+    .bind(&part.header_sha256)
+    .bind(&part.payload_key)
+    .bind(to_i64(part.payload_size))
+    .bind(&part.payload_sha256)
+    .bind(part.created_at)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() > 0 {
+        tx.commit().await?;
+        return Ok(InsertPart::Inserted);
+    }
+    let row = sqlx::query(CAMERA_PART_SQL)
+        .bind(part.event_id.to_string())
+        .bind(part.kind.as_str())
+        .bind(part.camera_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(InsertPart::Exists(part_row(&row)?))
+}
+
+pub(super) async fn camera_part(
+    db: &SqliteDatabase,
+    camera_id: Uuid,
+    event_id: Uuid,
+    kind: PartKind,
+) -> StoreResult<Option<PartRow>> {
+    let row = sqlx::query(CAMERA_PART_SQL)
+        .bind(event_id.to_string())
+        .bind(kind.as_str())
+        .bind(camera_id.to_string())
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(part_row).transpose()
+}
+
+pub(super) async fn viewer_part(
+    db: &SqliteDatabase,
+    account_id: Uuid,
+    event_id: Uuid,
+    kind: PartKind,
+) -> StoreResult<Option<PartRow>> {
+    let row = sqlx::query(VIEWER_PART_SQL)
+        .bind(account_id.to_string())
+        .bind(event_id.to_string())
+        .bind(kind.as_str())
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(part_row).transpose()
+}
+
+pub(super) async fn viewer_part_by_token(
+    db: &SqliteDatabase,
+    token: &TokenHash,
+    event_id: Uuid,
+    kind: PartKind,
+) -> StoreResult<Option<(ViewerPrincipal, Option<PartRow>)>> {
+    if let Some(inline) = &db.inline {
+        match inline.token_part(TOKEN_PART_SQL, token, event_id, kind) {
+            Ok(found) => return Ok(found),
+            Err(e) => tracing::debug!(error = %e, "in-place read failed; asking the pool"),
+        }
+    }
+    pooled_part_by_token(db, token, event_id, kind).await
+}
+
+pub(super) async fn viewer_event(
+    db: &SqliteDatabase,
+    account_id: Uuid,
+    event_id: Uuid,
+) -> StoreResult<Option<EventRow>> {
+    let rows = sqlx::query(concat!(
+        "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
+         p.payload_size FROM events e JOIN cameras c ON c.id = e.camera_id \
+         JOIN parts p ON p.event_id = e.id WHERE e.id = ?2 AND ",
+        visible!()
+    ))
+    .bind(account_id.to_string())
+    .bind(event_id.to_string())
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(group_events(&rows)?.into_iter().next())
+}
+
+pub(super) async fn list_events(
+    db: &SqliteDatabase,
+    camera_id: Uuid,
+    filter: EventFilter,
+) -> StoreResult<Vec<EventRow>> {
+    let (before_time, before_id) = match filter.before {
+        Some((t, id)) => (Some(t), Some(id.to_string())),
+        None => (None, None),
+    };
+    let rows = sqlx::query(
+        "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
+         p.payload_size \
+         FROM (SELECT id, camera_id, captured_at FROM events \
+               WHERE camera_id = ?1 \
+                 AND (?2 IS NULL OR captured_at >= ?2) \
+                 AND (?3 IS NULL OR captured_at < ?3) \
+                 AND (?4 IS NULL OR (captured_at, id) < (?4, ?5)) \
+               ORDER BY captured_at DESC, id DESC LIMIT ?6) e \
+         JOIN cameras c ON c.id = e.camera_id \
+         JOIN parts p ON p.event_id = e.id \
+         ORDER BY e.captured_at DESC, e.id DESC",
+    )
+    .bind(camera_id.to_string())
+    .bind(filter.since)
+    .bind(filter.until)
+    .bind(before_time)
+    .bind(before_id)
+    .bind(i64::from(filter.limit))
+    .fetch_all(&db.pool)
+    .await?;
+    group_events(&rows)
+}
+
+pub(super) async fn replace_header(
+    db: &SqliteDatabase,
+    owner_id: Uuid,
+    event_id: Uuid,
+    kind: PartKind,
+    header_key: &str,
+    header_size: u64,
+    header_sha256: &[u8],
+) -> StoreResult<Option<String>> {
+    let mut tx = db.write_tx().await?;
+    let old: Option<String> = sqlx::query_scalar(
+        "SELECT p.header_key FROM parts p JOIN events e ON e.id = p.event_id \
+         JOIN cameras c ON c.id = e.camera_id \
+         WHERE p.event_id = ? AND p.kind = ? AND c.owner_id = ?",
+    )
+    .bind(event_id.to_string())
+    .bind(kind.as_str())
+    .bind(owner_id.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(old) = old else {
+        return Ok(None);
+    };
+    refuse_doomed(&mut tx, &[header_key]).await?;
+    sqlx::query(
+        "UPDATE parts SET header_key = ?, header_size = ?, header_sha256 = ? \
+         WHERE event_id = ? AND kind = ?",
+    )
+    .bind(header_key)
+    .bind(to_i64(header_size))
+    .bind(header_sha256)
+    .bind(event_id.to_string())
+    .bind(kind.as_str())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(old))
+}
+
+pub(super) async fn delete_event(
+    db: &SqliteDatabase,
+    owner_id: Uuid,
+    event_id: Uuid,
+) -> StoreResult<Option<Vec<String>>> {
+    let mut tx = db.write_tx().await?;
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM events e JOIN cameras c ON c.id = e.camera_id \
+         WHERE e.id = ? AND c.owner_id = ?",
+    )
+    .bind(event_id.to_string())
+    .bind(owner_id.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    let rows =
+        sqlx::query("DELETE FROM parts WHERE event_id = ? RETURNING header_key, payload_key")
+            .bind(event_id.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+    sqlx::query("DELETE FROM events WHERE id = ?")
+        .bind(event_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let mut keys = Vec::with_capacity(rows.len() * 2);
+    for row in &rows {
+        keys.push(row.try_get("header_key")?);
+        keys.push(row.try_get("payload_key")?);
+    }
+    Ok(Some(keys))
+}
+
+/// [`Database::viewer_part_by_token`](crate::store::Database::viewer_part_by_token) through the sqlx pool: the path
+/// when the in-place read is unavailable or fails.
+pub(super) async fn pooled_part_by_token(
+    db: &SqliteDatabase,
+    token: &TokenHash,
+    event_id: Uuid,
+    kind: PartKind,
+) -> StoreResult<Option<(ViewerPrincipal, Option<PartRow>)>> {
+    let row = sqlx::query(TOKEN_PART_SQL)
+        .bind(&token[..])
+        .bind(event_id.to_string())
+        .bind(kind.as_str())
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(token_part_row).transpose()
+}
+
+const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
+     WHERE p.event_id = ? AND p.kind = ? AND e.camera_id = ?";
+
+const VIEWER_PART_SQL: &str = concat!(
+    "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
+     WHERE p.event_id = ?2 AND p.kind = ?3 AND ",
+    visible!()
+);
+
+/// A device by token hash (?1) and, when its account may see it, the part
+/// (?2, ?3): one round trip for a download. [`super::inline`] reads its columns
+/// by position: keep the select list's order.
+pub(super) const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id, d.token_hash, \
+     p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, p.header_size, \
+     p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     FROM devices d \
+     LEFT JOIN parts p ON p.event_id = ?2 AND p.kind = ?3 \
+     LEFT JOIN events e ON e.id = p.event_id \
+     LEFT JOIN cameras c ON c.id = e.camera_id AND (c.owner_id = d.account_id \
+       OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = d.account_id)) \
+     WHERE d.token_hash = ?1";
