@@ -135,9 +135,11 @@ impl From<StoreError> for AppError {
             tracing::warn!(key, "an upload's blob was swept before it was recorded");
             return AppError::Overloaded { retry_after: 1 };
         }
-        if let StoreError::Sqlx(sqlx::Error::PoolTimedOut) = &e {
-            // Every database connection of this replica is busy (a storm):
-            // shed load with a retryable answer instead of queueing further.
+        if let StoreError::Busy(source) = &e {
+            // Every database connection of this replica is in use (a storm),
+            // or the database refused for now (lock, serialisation): nothing
+            // was written; shed load with a retryable answer.
+            tracing::debug!(error = %source, "database busy");
             return AppError::Overloaded { retry_after: 1 };
         }
         AppError::Internal(format!("database: {e}"))

@@ -35,13 +35,21 @@ pub use self::models::{
 use self::recovery::{recovery_step, RecoveryStep};
 use crate::tokens::TokenHash;
 
-/// A database failure. The HTTP layer logs it and answers 500.
+/// A database failure. The HTTP layer logs it and answers 500, or 503 with
+/// `Retry-After` for [`StoreError::Busy`] and [`StoreError::BlobSwept`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The driver failed (connection, constraint, I/O).
     #[error(transparent)]
-    Sqlx(#[from] sqlx::Error),
+    Sqlx(sqlx::Error),
+    /// The database is busy and nothing was written: every pooled
+    /// connection is in use, SQLite did not grant its lock within the busy
+    /// timeout, or PostgreSQL aborted the transaction to serialise it
+    /// (serialization failure, deadlock, lock timeout). The same request may
+    /// succeed if tried again.
+    #[error("database busy: {0}")]
+    Busy(#[source] sqlx::Error),
     /// Running the migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -55,6 +63,24 @@ pub enum StoreError {
     /// nothing was recorded and the client should upload again.
     #[error("blob {0} was swept before it was recorded; upload again")]
     BlobSwept(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// Sorts a driver error: busy (each backend names its own codes) or not.
+    fn from(e: sqlx::Error) -> Self {
+        let busy = match &e {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(db) => {
+                sqlite::is_busy(db.as_ref()) || postgres::is_busy(db.as_ref())
+            }
+            _ => false,
+        };
+        if busy {
+            StoreError::Busy(e)
+        } else {
+            StoreError::Sqlx(e)
+        }
+    }
 }
 
 /// The most keys one [`Database::named_blobs`] call takes.

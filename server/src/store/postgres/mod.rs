@@ -25,8 +25,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sealcam_wire::{CameraRole, PartKind};
+use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row as _, SqlSafeStr as _};
 use uuid::Uuid;
 
@@ -111,6 +112,14 @@ pub(super) fn keys_of(rows: &[PgRow]) -> StoreResult<Vec<String>> {
         keys.push(row.try_get("payload_key")?);
     }
     Ok(keys)
+}
+
+/// Whether PostgreSQL gave up on a transaction so that others may go on:
+/// a serialization failure (`40001`), a deadlock (`40P01`) or a lock not
+/// granted in time (`55P03`).
+pub(super) fn is_busy(e: &dyn DatabaseError) -> bool {
+    e.try_downcast_ref::<PgDatabaseError>()
+        .is_some_and(|e| matches!(e.code(), "40001" | "40P01" | "55P03"))
 }
 
 #[async_trait]

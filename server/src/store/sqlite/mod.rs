@@ -21,9 +21,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sealcam_wire::{CameraRole, PartKind};
+use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteError, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::SqlSafeStr as _;
 use uuid::Uuid;
@@ -110,6 +112,16 @@ impl SqliteDatabase {
     async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
+}
+
+/// Whether SQLite refused for now: `SQLITE_BUSY` (5: the lock was not
+/// granted within the busy timeout) or `SQLITE_LOCKED` (6), in any of their
+/// extended codes (the primary code is the low byte).
+pub(super) fn is_busy(e: &dyn DatabaseError) -> bool {
+    e.try_downcast_ref::<SqliteError>()
+        .and_then(|e| e.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 #[async_trait]
@@ -379,5 +391,36 @@ impl Database for SqliteDatabase {
 
     async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>> {
         sweep::list_blobs(self, after, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    /// A held write lock and an exhausted pool are busy; other failures are not.
+    #[tokio::test]
+    async fn busy_errors_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::ZERO);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_millis(100))
+            .connect_with(options)
+            .await
+            .unwrap();
+        let syntax = sqlx::query("SELEC 1").execute(&pool).await.unwrap_err();
+        assert!(matches!(StoreError::from(syntax), StoreError::Sqlx(_)));
+        let _held = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        let locked = pool.begin_with("BEGIN IMMEDIATE").await.unwrap_err();
+        assert!(matches!(StoreError::from(locked), StoreError::Busy(_)));
+        let _second = pool.acquire().await.unwrap();
+        let exhausted = pool.acquire().await.unwrap_err();
+        assert!(matches!(StoreError::from(exhausted), StoreError::Busy(_)));
     }
 }
