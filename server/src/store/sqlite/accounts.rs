@@ -23,7 +23,7 @@ async fn insert_device(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO devices (id, account_id, name, token_hash, created_at, role, viewer_key) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(device.id.to_string())
     .bind(account_id.to_string())
@@ -43,7 +43,7 @@ pub(super) async fn create_account(
     name: &str,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(id.to_string())
         .bind(name)
         .bind(now)
@@ -56,10 +56,12 @@ pub(super) async fn account_name(
     db: &SqliteDatabase,
     account_id: Uuid,
 ) -> StoreResult<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT name FROM accounts WHERE id = ?")
-        .bind(account_id.to_string())
-        .fetch_optional(&db.pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT name FROM accounts WHERE id = $1")
+            .bind(account_id.to_string())
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }
 
 pub(super) async fn create_one_time(
@@ -73,7 +75,7 @@ pub(super) async fn create_one_time(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO one_time_tokens (token_hash, kind, account_id, viewer_key, expires_at, \
-         created_at) VALUES (?, ?, ?, ?, ?, ?)",
+         created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&hash[..])
     .bind(kind.as_str())
@@ -96,8 +98,8 @@ pub(super) async fn enroll(
     // A token bound to a viewer key is consumed only with that key
     // (`viewer_key = NULL` is not true: an unbound request leaves it).
     let row = sqlx::query(
-        "DELETE FROM one_time_tokens WHERE token_hash = ? AND kind IN ('enroll', 'link') \
-         AND expires_at > ? AND (viewer_key IS NULL OR viewer_key = ?) RETURNING account_id",
+        "DELETE FROM one_time_tokens WHERE token_hash = $1 AND kind IN ('enroll', 'link') \
+         AND expires_at > $2 AND (viewer_key IS NULL OR viewer_key = $3) RETURNING account_id",
     )
     .bind(&token[..])
     .bind(now)
@@ -117,7 +119,7 @@ pub(super) async fn viewer_by_token(
     db: &SqliteDatabase,
     hash: &TokenHash,
 ) -> StoreResult<Option<ViewerPrincipal>> {
-    let row = sqlx::query("SELECT id, account_id, token_hash FROM devices WHERE token_hash = ?")
+    let row = sqlx::query("SELECT id, account_id, token_hash FROM devices WHERE token_hash = $1")
         .bind(&hash[..])
         .fetch_optional(&db.pool)
         .await?;
@@ -136,7 +138,7 @@ pub(super) async fn list_devices(
     account_id: Uuid,
 ) -> StoreResult<Vec<DeviceRow>> {
     let rows = sqlx::query(
-        "SELECT id, name, created_at, role, viewer_key FROM devices WHERE account_id = ? \
+        "SELECT id, name, created_at, role, viewer_key FROM devices WHERE account_id = $1 \
          ORDER BY created_at, id",
     )
     .bind(account_id.to_string())
@@ -154,8 +156,8 @@ pub(super) async fn delete_device(
     // The rule is in the DELETE; the read after it only tells the two
     // refusals apart.
     let done = sqlx::query(
-        "DELETE FROM devices WHERE id = ?1 AND account_id = ?2 \
-         AND (role <> 'recovery' OR id = ?3)",
+        "DELETE FROM devices WHERE id = $1 AND account_id = $2 \
+         AND (role <> 'recovery' OR id = $3)",
     )
     .bind(device_id.to_string())
     .bind(account_id.to_string())
@@ -166,7 +168,7 @@ pub(super) async fn delete_device(
         return Ok(DeviceDeleted::Deleted);
     }
     let kept: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM devices WHERE id = ? AND account_id = ?")
+        sqlx::query_scalar("SELECT 1 FROM devices WHERE id = $1 AND account_id = $2")
             .bind(device_id.to_string())
             .bind(account_id.to_string())
             .fetch_optional(&db.pool)
@@ -188,14 +190,14 @@ pub(super) async fn register_recovery(
     // BEGIN IMMEDIATE: SQLite's one writer, so the reads and the write
     // below cannot interleave with another registration.
     let mut tx = db.write_tx().await?;
-    let holder = sqlx::query("SELECT id, account_id FROM devices WHERE token_hash = ?")
+    let holder = sqlx::query("SELECT id, account_id FROM devices WHERE token_hash = $1")
         .bind(&device.token_hash[..])
         .fetch_optional(&mut *tx)
         .await?
         .map(|row| Ok::<_, StoreError>((uuid_col(&row, "id")?, uuid_col(&row, "account_id")?)))
         .transpose()?;
     let recovery: Option<String> =
-        sqlx::query_scalar("SELECT id FROM devices WHERE account_id = ? AND role = 'recovery'")
+        sqlx::query_scalar("SELECT id FROM devices WHERE account_id = $1 AND role = 'recovery'")
             .bind(account_id.to_string())
             .fetch_optional(&mut *tx)
             .await?;
@@ -209,7 +211,7 @@ pub(super) async fn register_recovery(
             RecoveryOutcome::Created
         }
         RecoveryStep::Replace(id) => {
-            sqlx::query("UPDATE devices SET token_hash = ? WHERE id = ? AND role = 'recovery'")
+            sqlx::query("UPDATE devices SET token_hash = $1 WHERE id = $2 AND role = 'recovery'")
                 .bind(&device.token_hash[..])
                 .bind(id.to_string())
                 .execute(&mut *tx)
@@ -227,9 +229,9 @@ pub(super) async fn get_record(
     kind: RecordKind,
 ) -> StoreResult<Option<Vec<u8>>> {
     let sql = match kind {
-        RecordKind::KeyBundle => "SELECT key_bundle FROM accounts WHERE id = ?",
-        RecordKind::Viewers => "SELECT viewers FROM accounts WHERE id = ?",
-        RecordKind::KeyLog => "SELECT key_log FROM accounts WHERE id = ?",
+        RecordKind::KeyBundle => "SELECT key_bundle FROM accounts WHERE id = $1",
+        RecordKind::Viewers => "SELECT viewers FROM accounts WHERE id = $1",
+        RecordKind::KeyLog => "SELECT key_log FROM accounts WHERE id = $1",
     };
     let value: Option<Option<Vec<u8>>> = sqlx::query_scalar(sql)
         .bind(account_id.to_string())
@@ -249,17 +251,19 @@ pub(super) async fn put_record(
     let sha: [u8; 32] = sha2::Sha256::digest(data).into();
     let (unconditional, conditional) = match kind {
         RecordKind::KeyBundle => (
-            "UPDATE accounts SET key_bundle = ?, key_bundle_sha = ? WHERE id = ?",
-            "UPDATE accounts SET key_bundle = ?, key_bundle_sha = ? WHERE id = ? \
-             AND key_bundle_sha IS ?",
+            "UPDATE accounts SET key_bundle = $1, key_bundle_sha = $2 WHERE id = $3",
+            "UPDATE accounts SET key_bundle = $1, key_bundle_sha = $2 WHERE id = $3 \
+             AND key_bundle_sha IS NOT DISTINCT FROM $4",
         ),
         RecordKind::Viewers => (
-            "UPDATE accounts SET viewers = ?, viewers_sha = ? WHERE id = ?",
-            "UPDATE accounts SET viewers = ?, viewers_sha = ? WHERE id = ? AND viewers_sha IS ?",
+            "UPDATE accounts SET viewers = $1, viewers_sha = $2 WHERE id = $3",
+            "UPDATE accounts SET viewers = $1, viewers_sha = $2 WHERE id = $3 \
+             AND viewers_sha IS NOT DISTINCT FROM $4",
         ),
         RecordKind::KeyLog => (
-            "UPDATE accounts SET key_log = ?, key_log_sha = ? WHERE id = ?",
-            "UPDATE accounts SET key_log = ?, key_log_sha = ? WHERE id = ? AND key_log_sha IS ?",
+            "UPDATE accounts SET key_log = $1, key_log_sha = $2 WHERE id = $3",
+            "UPDATE accounts SET key_log = $1, key_log_sha = $2 WHERE id = $3 \
+             AND key_log_sha IS NOT DISTINCT FROM $4",
         ),
     };
     let done = match if_match {
@@ -294,7 +298,7 @@ pub(super) async fn withdraw_link_tokens(
     db: &SqliteDatabase,
     account_id: Uuid,
 ) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM one_time_tokens WHERE account_id = ? AND kind = 'link'")
+    let done = sqlx::query("DELETE FROM one_time_tokens WHERE account_id = $1 AND kind = 'link'")
         .bind(account_id.to_string())
         .execute(&db.pool)
         .await?;

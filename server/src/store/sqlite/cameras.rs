@@ -22,8 +22,8 @@ pub(super) async fn register_camera(
 ) -> StoreResult<Option<Uuid>> {
     let mut tx = db.write_tx().await?;
     let row = sqlx::query(
-        "DELETE FROM one_time_tokens WHERE token_hash = ? AND kind = 'claim' \
-         AND expires_at > ? RETURNING account_id",
+        "DELETE FROM one_time_tokens WHERE token_hash = $1 AND kind = 'claim' \
+         AND expires_at > $2 RETURNING account_id",
     )
     .bind(&claim[..])
     .bind(now)
@@ -35,7 +35,7 @@ pub(super) async fn register_camera(
     let owner_id = uuid_col(&row, "account_id")?;
     sqlx::query(
         "INSERT INTO cameras (id, owner_id, token_hash, status, device_public_key, \
-         pairing_proof, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+         pairing_proof, created_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6)",
     )
     .bind(camera.id.to_string())
     .bind(owner_id.to_string())
@@ -54,7 +54,7 @@ pub(super) async fn camera_by_token(
     hash: &TokenHash,
 ) -> StoreResult<Option<CameraPrincipal>> {
     let row =
-        sqlx::query("SELECT id, owner_id, status, token_hash FROM cameras WHERE token_hash = ?")
+        sqlx::query("SELECT id, owner_id, status, token_hash FROM cameras WHERE token_hash = $1")
             .bind(&hash[..])
             .fetch_optional(&db.pool)
             .await?;
@@ -110,7 +110,7 @@ pub(super) async fn camera_role(
     camera_id: Uuid,
 ) -> StoreResult<Option<CameraRole>> {
     let owner: Option<String> = sqlx::query_scalar(concat!(
-        "SELECT c.owner_id FROM cameras c WHERE c.id = ?2 AND ",
+        "SELECT c.owner_id FROM cameras c WHERE c.id = $2 AND ",
         visible!()
     ))
     .bind(account_id.to_string())
@@ -131,7 +131,7 @@ pub(super) async fn confirm_camera(
     owner_id: Uuid,
     camera_id: Uuid,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE cameras SET status = 'active' WHERE id = ? AND owner_id = ?")
+    let done = sqlx::query("UPDATE cameras SET status = 'active' WHERE id = $1 AND owner_id = $2")
         .bind(camera_id.to_string())
         .bind(owner_id.to_string())
         .execute(&db.pool)
@@ -146,7 +146,7 @@ pub(super) async fn delete_camera(
 ) -> StoreResult<Option<Vec<String>>> {
     let mut tx = db.write_tx().await?;
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = ? AND owner_id = ?")
+        sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = $1 AND owner_id = $2")
             .bind(camera_id.to_string())
             .bind(owner_id.to_string())
             .fetch_optional(&mut *tx)
@@ -155,7 +155,7 @@ pub(super) async fn delete_camera(
         return Ok(None);
     }
     let rows = sqlx::query(
-        "DELETE FROM parts WHERE event_id IN (SELECT id FROM events WHERE camera_id = ?) \
+        "DELETE FROM parts WHERE event_id IN (SELECT id FROM events WHERE camera_id = $1) \
          RETURNING header_key, payload_key",
     )
     .bind(camera_id.to_string())
@@ -167,9 +167,9 @@ pub(super) async fn delete_camera(
         keys.push(row.try_get("payload_key")?);
     }
     for sql in [
-        "DELETE FROM events WHERE camera_id = ?",
-        "DELETE FROM shares WHERE camera_id = ?",
-        "DELETE FROM cameras WHERE id = ?",
+        "DELETE FROM events WHERE camera_id = $1",
+        "DELETE FROM shares WHERE camera_id = $1",
+        "DELETE FROM cameras WHERE id = $1",
     ] {
         sqlx::query(sql)
             .bind(camera_id.to_string())
@@ -186,7 +186,7 @@ pub(super) async fn recipient_set(
 ) -> StoreResult<Option<StoredSet>> {
     let row = sqlx::query(
         "SELECT c.set_epoch, c.set_data, a.key_log FROM cameras c \
-         JOIN accounts a ON a.id = c.owner_id WHERE c.id = ? AND c.set_epoch IS NOT NULL",
+         JOIN accounts a ON a.id = c.owner_id WHERE c.id = $1 AND c.set_epoch IS NOT NULL",
     )
     .bind(camera_id.to_string())
     .fetch_optional(&db.pool)
@@ -204,7 +204,7 @@ pub(super) async fn put_recipient_set(
 ) -> StoreResult<Written> {
     let mut tx = db.write_tx().await?;
     let current: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT set_epoch FROM cameras WHERE id = ? AND owner_id = ?")
+        sqlx::query_scalar("SELECT set_epoch FROM cameras WHERE id = $1 AND owner_id = $2")
             .bind(camera_id.to_string())
             .bind(owner_id.to_string())
             .fetch_optional(&mut *tx)
@@ -215,7 +215,7 @@ pub(super) async fn put_recipient_set(
     if !supersede && current.is_some_and(|c| c >= to_i64(epoch)) {
         return Ok(Written::Refused);
     }
-    sqlx::query("UPDATE cameras SET set_epoch = ?, set_data = ? WHERE id = ?")
+    sqlx::query("UPDATE cameras SET set_epoch = $1, set_data = $2 WHERE id = $3")
         .bind(to_i64(epoch))
         .bind(set)
         .bind(camera_id.to_string())
@@ -231,12 +231,13 @@ pub(super) async fn set_retention(
     camera_id: Uuid,
     days: Option<u32>,
 ) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE cameras SET retention_days = ? WHERE id = ? AND owner_id = ?")
-        .bind(days.map(i64::from))
-        .bind(camera_id.to_string())
-        .bind(owner_id.to_string())
-        .execute(&db.pool)
-        .await?;
+    let done =
+        sqlx::query("UPDATE cameras SET retention_days = $1 WHERE id = $2 AND owner_id = $3")
+            .bind(days.map(i64::from))
+            .bind(camera_id.to_string())
+            .bind(owner_id.to_string())
+            .execute(&db.pool)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -247,7 +248,7 @@ pub(super) async fn list_shares(
 ) -> StoreResult<Option<Vec<ShareRow>>> {
     let mut tx = db.pool.begin().await?;
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = ? AND owner_id = ?")
+        sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = $1 AND owner_id = $2")
             .bind(camera_id.to_string())
             .bind(owner_id.to_string())
             .fetch_optional(&mut *tx)
@@ -256,7 +257,7 @@ pub(super) async fn list_shares(
         return Ok(None);
     }
     let rows = sqlx::query(
-        "SELECT account_id, created_at FROM shares WHERE camera_id = ? ORDER BY created_at, account_id",
+        "SELECT account_id, created_at FROM shares WHERE camera_id = $1 ORDER BY created_at, account_id",
     )
     .bind(camera_id.to_string())
     .fetch_all(&mut *tx)
@@ -282,8 +283,8 @@ pub(super) async fn put_share(
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO shares (camera_id, account_id, created_at) \
-         SELECT c.id, a.id, ? FROM cameras c, accounts a \
-         WHERE c.id = ? AND c.owner_id = ? AND a.id = ? AND a.id <> c.owner_id \
+         SELECT c.id, a.id, $1 FROM cameras c, accounts a \
+         WHERE c.id = $2 AND c.owner_id = $3 AND a.id = $4 AND a.id <> c.owner_id \
          ON CONFLICT (camera_id, account_id) DO NOTHING",
     )
     .bind(now)
@@ -298,7 +299,7 @@ pub(super) async fn put_share(
     // Already shared (idempotent) or nothing to share: tell them apart.
     let exists: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM shares s JOIN cameras c ON c.id = s.camera_id \
-         WHERE s.camera_id = ? AND c.owner_id = ? AND s.account_id = ?",
+         WHERE s.camera_id = $1 AND c.owner_id = $2 AND s.account_id = $3",
     )
     .bind(camera_id.to_string())
     .bind(owner_id.to_string())
@@ -315,8 +316,8 @@ pub(super) async fn delete_share(
     account_id: Uuid,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
-        "DELETE FROM shares WHERE camera_id = ? AND account_id = ? \
-         AND camera_id IN (SELECT id FROM cameras WHERE owner_id = ?)",
+        "DELETE FROM shares WHERE camera_id = $1 AND account_id = $2 \
+         AND camera_id IN (SELECT id FROM cameras WHERE owner_id = $3)",
     )
     .bind(camera_id.to_string())
     .bind(account_id.to_string())

@@ -19,7 +19,7 @@ pub(super) async fn insert_part(db: &SqliteDatabase, part: &NewPart) -> StoreRes
     let mut tx = db.write_tx().await?;
     refuse_doomed(&mut tx, &[&part.header_key, &part.payload_key]).await?;
     sqlx::query(
-        "INSERT INTO events (id, camera_id, captured_at, created_at) VALUES (?, ?, ?, ?) \
+        "INSERT INTO events (id, camera_id, captured_at, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(part.event_id.to_string())
@@ -28,7 +28,7 @@ pub(super) async fn insert_part(db: &SqliteDatabase, part: &NewPart) -> StoreRes
     .bind(part.created_at)
     .execute(&mut *tx)
     .await?;
-    let owner: Option<String> = sqlx::query_scalar("SELECT camera_id FROM events WHERE id = ?")
+    let owner: Option<String> = sqlx::query_scalar("SELECT camera_id FROM events WHERE id = $1")
         .bind(part.event_id.to_string())
         .fetch_optional(&mut *tx)
         .await?;
@@ -38,7 +38,7 @@ pub(super) async fn insert_part(db: &SqliteDatabase, part: &NewPart) -> StoreRes
     let done = sqlx::query(
         "INSERT INTO parts (event_id, kind, header_key, header_size, header_sha256, \
          payload_key, payload_size, payload_sha256, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id, kind) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id, kind) DO NOTHING",
     )
     .bind(part.event_id.to_string())
     .bind(part.kind.as_str())
@@ -118,7 +118,7 @@ pub(super) async fn viewer_event(
     let rows = sqlx::query(concat!(
         "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
          p.payload_size FROM events e JOIN cameras c ON c.id = e.camera_id \
-         JOIN parts p ON p.event_id = e.id WHERE e.id = ?2 AND ",
+         JOIN parts p ON p.event_id = e.id WHERE e.id = $2 AND ",
         visible!()
     ))
     .bind(account_id.to_string())
@@ -141,11 +141,11 @@ pub(super) async fn list_events(
         "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
          p.payload_size \
          FROM (SELECT id, camera_id, captured_at FROM events \
-               WHERE camera_id = ?1 \
-                 AND (?2 IS NULL OR captured_at >= ?2) \
-                 AND (?3 IS NULL OR captured_at < ?3) \
-                 AND (?4 IS NULL OR (captured_at, id) < (?4, ?5)) \
-               ORDER BY captured_at DESC, id DESC LIMIT ?6) e \
+               WHERE camera_id = $1 \
+                 AND ($2 IS NULL OR captured_at >= $2) \
+                 AND ($3 IS NULL OR captured_at < $3) \
+                 AND ($4 IS NULL OR (captured_at, id) < ($4, $5)) \
+               ORDER BY captured_at DESC, id DESC LIMIT $6) e \
          JOIN cameras c ON c.id = e.camera_id \
          JOIN parts p ON p.event_id = e.id \
          ORDER BY e.captured_at DESC, e.id DESC",
@@ -174,7 +174,7 @@ pub(super) async fn replace_header(
     let old: Option<String> = sqlx::query_scalar(
         "SELECT p.header_key FROM parts p JOIN events e ON e.id = p.event_id \
          JOIN cameras c ON c.id = e.camera_id \
-         WHERE p.event_id = ? AND p.kind = ? AND c.owner_id = ?",
+         WHERE p.event_id = $1 AND p.kind = $2 AND c.owner_id = $3",
     )
     .bind(event_id.to_string())
     .bind(kind.as_str())
@@ -186,8 +186,8 @@ pub(super) async fn replace_header(
     };
     refuse_doomed(&mut tx, &[header_key]).await?;
     sqlx::query(
-        "UPDATE parts SET header_key = ?, header_size = ?, header_sha256 = ? \
-         WHERE event_id = ? AND kind = ?",
+        "UPDATE parts SET header_key = $1, header_size = $2, header_sha256 = $3 \
+         WHERE event_id = $4 AND kind = $5",
     )
     .bind(header_key)
     .bind(to_i64(header_size))
@@ -208,7 +208,7 @@ pub(super) async fn delete_event(
     let mut tx = db.write_tx().await?;
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM events e JOIN cameras c ON c.id = e.camera_id \
-         WHERE e.id = ? AND c.owner_id = ?",
+         WHERE e.id = $1 AND c.owner_id = $2",
     )
     .bind(event_id.to_string())
     .bind(owner_id.to_string())
@@ -218,11 +218,11 @@ pub(super) async fn delete_event(
         return Ok(None);
     }
     let rows =
-        sqlx::query("DELETE FROM parts WHERE event_id = ? RETURNING header_key, payload_key")
+        sqlx::query("DELETE FROM parts WHERE event_id = $1 RETURNING header_key, payload_key")
             .bind(event_id.to_string())
             .fetch_all(&mut *tx)
             .await?;
-    sqlx::query("DELETE FROM events WHERE id = ?")
+    sqlx::query("DELETE FROM events WHERE id = $1")
         .bind(event_id.to_string())
         .execute(&mut *tx)
         .await?;
@@ -255,19 +255,20 @@ pub(super) async fn pooled_part_by_token(
 const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
      p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
      FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
-     WHERE p.event_id = ? AND p.kind = ? AND e.camera_id = ?";
+     WHERE p.event_id = $1 AND p.kind = $2 AND e.camera_id = $3";
 
 const VIEWER_PART_SQL: &str = concat!(
     "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
      p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
      FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
-     WHERE p.event_id = ?2 AND p.kind = ?3 AND ",
+     WHERE p.event_id = $2 AND p.kind = $3 AND ",
     visible!()
 );
 
 /// A device by token hash (?1) and, when its account may see it, the part
 /// (?2, ?3): one round trip for a download. [`super::inline`] reads its columns
-/// by position: keep the select list's order.
+/// by position: keep the select list's order. It also binds by position, so
+/// the placeholders stay `?N` (SQLite numbers `$N` by first appearance).
 pub(super) const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id, d.token_hash, \
      p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, p.header_size, \
      p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \

@@ -4,7 +4,10 @@
 //! loss, so an acknowledged upload is never lost), foreign keys on, a busy
 //! timeout for the single writer. Write transactions start with
 //! `BEGIN IMMEDIATE` so a reader never has to upgrade its lock mid-way.
-//! Queries use sqlx's runtime API: no database is needed to build.
+//! Queries use sqlx's runtime API: no database is needed to build. They are
+//! written in the SQL both engines accept where that costs nothing (`$N`
+//! placeholders, `RETURNING`, `IS NOT DISTINCT FROM`), so a domain file
+//! diffs against its PostgreSQL twin by eye.
 //!
 //! This file opens the database and answers the [`Database`] trait by
 //! handing each method to its domain: `accounts` (accounts, devices,
@@ -38,10 +41,10 @@ use super::{
 };
 use crate::tokens::TokenHash;
 
-/// Whether account `?1` may see camera `c`.
+/// Whether account `$1` may see camera `c`.
 macro_rules! visible {
     () => {
-        "(c.owner_id = ?1 OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = ?1))"
+        "(c.owner_id = $1 OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = $1))"
     };
 }
 

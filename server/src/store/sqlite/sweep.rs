@@ -20,7 +20,7 @@ pub(super) async fn refuse_doomed(
     keys: &[&str],
 ) -> StoreResult<()> {
     for key in keys {
-        let doomed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM doomed_blobs WHERE key = ?")
+        let doomed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM doomed_blobs WHERE key = $1")
             .bind(*key)
             .fetch_optional(&mut **tx)
             .await?;
@@ -39,8 +39,8 @@ pub(super) async fn delete_expired(
     let mut tx = db.write_tx().await?;
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT e.id FROM events e JOIN cameras c ON c.id = e.camera_id \
-         WHERE c.retention_days IS NOT NULL AND e.captured_at < ? - c.retention_days * 86400 \
-         LIMIT ?",
+         WHERE c.retention_days IS NOT NULL AND e.captured_at < $1 - c.retention_days * 86400 \
+         LIMIT $2",
     )
     .bind(now)
     .bind(i64::from(limit))
@@ -49,7 +49,7 @@ pub(super) async fn delete_expired(
     let mut keys = Vec::new();
     for id in &ids {
         let rows =
-            sqlx::query("DELETE FROM parts WHERE event_id = ? RETURNING header_key, payload_key")
+            sqlx::query("DELETE FROM parts WHERE event_id = $1 RETURNING header_key, payload_key")
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -57,7 +57,7 @@ pub(super) async fn delete_expired(
             keys.push(row.try_get("header_key")?);
             keys.push(row.try_get("payload_key")?);
         }
-        sqlx::query("DELETE FROM events WHERE id = ?")
+        sqlx::query("DELETE FROM events WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -67,7 +67,7 @@ pub(super) async fn delete_expired(
 }
 
 pub(super) async fn delete_expired_tokens(db: &SqliteDatabase, now: i64) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM one_time_tokens WHERE expires_at <= ?")
+    let done = sqlx::query("DELETE FROM one_time_tokens WHERE expires_at <= $1")
         .bind(now)
         .execute(&db.pool)
         .await?;
@@ -77,8 +77,8 @@ pub(super) async fn delete_expired_tokens(db: &SqliteDatabase, now: i64) -> Stor
 pub(super) async fn claim_orphan(db: &SqliteDatabase, key: &str, now: i64) -> StoreResult<bool> {
     let mut tx = db.write_tx().await?;
     let named: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM parts WHERE header_key = ?1 UNION ALL \
-         SELECT 1 FROM parts WHERE payload_key = ?1 LIMIT 1",
+        "SELECT 1 FROM parts WHERE header_key = $1 UNION ALL \
+         SELECT 1 FROM parts WHERE payload_key = $1 LIMIT 1",
     )
     .bind(key)
     .fetch_optional(&mut *tx)
@@ -87,7 +87,7 @@ pub(super) async fn claim_orphan(db: &SqliteDatabase, key: &str, now: i64) -> St
         return Ok(false);
     }
     sqlx::query(
-        "INSERT INTO doomed_blobs (key, doomed_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO doomed_blobs (key, doomed_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
     )
     .bind(key)
     .bind(now)
@@ -104,9 +104,9 @@ pub(super) async fn named_blobs(
     if keys.is_empty() {
         return Ok(HashSet::new());
     }
-    // ?1…?N, used by both lists.
+    // $1…$N, used by both lists.
     let list = (1..=keys.len())
-        .map(|i| format!("?{i}"))
+        .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
@@ -121,7 +121,7 @@ pub(super) async fn named_blobs(
 }
 
 pub(super) async fn prune_tombstones(db: &SqliteDatabase, before: i64) -> StoreResult<u64> {
-    let done = sqlx::query("DELETE FROM doomed_blobs WHERE doomed_at < ?")
+    let done = sqlx::query("DELETE FROM doomed_blobs WHERE doomed_at < $1")
         .bind(before)
         .execute(&db.pool)
         .await?;
@@ -138,7 +138,7 @@ pub(super) async fn list_blobs(
            SELECT header_key AS key, header_size AS size, header_sha256 AS sha256 FROM parts \
            UNION ALL \
            SELECT payload_key, payload_size, payload_sha256 FROM parts) \
-         WHERE ?1 IS NULL OR key > ?1 ORDER BY key LIMIT ?2",
+         WHERE $1 IS NULL OR key > $1 ORDER BY key LIMIT $2",
     )
     .bind(after)
     .bind(i64::from(limit))
