@@ -173,6 +173,16 @@ pub(super) fn token_part_row(
     Ok((viewer, part))
 }
 
+/// The blob keys of deleted parts (`RETURNING header_key, payload_key`).
+pub(super) fn blob_keys<R: Columns>(rows: &[R]) -> StoreResult<Vec<String>> {
+    let mut keys = Vec::with_capacity(rows.len() * 2);
+    for row in rows {
+        keys.push(row.text("header_key")?);
+        keys.push(row.text("payload_key")?);
+    }
+    Ok(keys)
+}
+
 /// Events from rows ordered by event, one row per part.
 pub(super) fn group_events<R: Columns>(rows: &[R]) -> StoreResult<Vec<EventRow>> {
     let mut events: Vec<EventRow> = Vec::new();

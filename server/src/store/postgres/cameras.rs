@@ -7,8 +7,8 @@ use sealcam_wire::CameraRole;
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{keys_of, PostgresDatabase};
-use crate::store::rows::{hash_col, status_col, stored_set_row, to_i64};
+use super::PostgresDatabase;
+use crate::store::rows::{blob_keys, hash_col, status_col, stored_set_row, to_i64};
 use crate::store::{
     CameraPrincipal, CameraRow, NewCamera, ShareRow, StoreResult, StoredSet, Written,
 };
@@ -162,7 +162,7 @@ pub(super) async fn delete_camera(
     .bind(camera_id)
     .fetch_all(&mut *tx)
     .await?;
-    let keys = keys_of(&rows)?;
+    let keys = blob_keys(&rows)?;
     for sql in [
         "DELETE FROM events WHERE camera_id = $1",
         "DELETE FROM shares WHERE camera_id = $1",

@@ -7,8 +7,8 @@ use sealcam_wire::PartKind;
 use uuid::Uuid;
 
 use super::sweep::lock_and_refuse_doomed;
-use super::{keys_of, PostgresDatabase};
-use crate::store::rows::{group_events, part_row, to_i64, token_part_row};
+use super::PostgresDatabase;
+use crate::store::rows::{blob_keys, group_events, part_row, to_i64, token_part_row};
 use crate::store::{
     EventFilter, EventRow, InsertPart, NewPart, PartRow, StoreResult, ViewerPrincipal,
 };
@@ -233,7 +233,7 @@ pub(super) async fn delete_event(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(Some(keys_of(&rows)?))
+    Ok(Some(blob_keys(&rows)?))
 }
 
 const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \

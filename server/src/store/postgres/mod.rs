@@ -27,8 +27,8 @@ use async_trait::async_trait;
 use sealcam_wire::{CameraRole, PartKind};
 use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Row as _, SqlSafeStr as _};
+use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
+use sqlx::SqlSafeStr as _;
 use uuid::Uuid;
 
 use crate::store::{
@@ -102,16 +102,6 @@ impl PostgresDatabase {
         Migrator::with_migrations(migrations).run(&pool).await?;
         Ok(Self { pool })
     }
-}
-
-/// The blob keys of deleted parts (`RETURNING header_key, payload_key`).
-pub(super) fn keys_of(rows: &[PgRow]) -> StoreResult<Vec<String>> {
-    let mut keys = Vec::with_capacity(rows.len() * 2);
-    for row in rows {
-        keys.push(row.try_get("header_key")?);
-        keys.push(row.try_get("payload_key")?);
-    }
-    Ok(keys)
 }
 
 /// Whether PostgreSQL gave up on a transaction so that others may go on:

@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{keys_of, PostgresDatabase, Tx};
-use crate::store::rows::u64_col;
+use super::{PostgresDatabase, Tx};
+use crate::store::rows::{blob_keys, u64_col};
 use crate::store::{BlobRef, StoreError, StoreResult};
 
 /// Takes the per-key advisory locks that serialise the sweep's claim on a
@@ -68,7 +68,7 @@ pub(super) async fn delete_expired(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok((deleted.rows_affected(), keys_of(&rows)?))
+    Ok((deleted.rows_affected(), blob_keys(&rows)?))
 }
 
 pub(super) async fn delete_expired_tokens(db: &PostgresDatabase, now: i64) -> StoreResult<u64> {

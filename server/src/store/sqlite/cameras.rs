@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::SqliteDatabase;
-use crate::store::rows::{hash_col, status_col, stored_set_row, to_i64, uuid_col};
+use crate::store::rows::{blob_keys, hash_col, status_col, stored_set_row, to_i64, uuid_col};
 use crate::store::{
     CameraPrincipal, CameraRow, NewCamera, ShareRow, StoreResult, StoredSet, Written,
 };
@@ -161,11 +161,7 @@ pub(super) async fn delete_camera(
     .bind(camera_id.to_string())
     .fetch_all(&mut *tx)
     .await?;
-    let mut keys = Vec::with_capacity(rows.len() * 2);
-    for row in &rows {
-        keys.push(row.try_get("header_key")?);
-        keys.push(row.try_get("payload_key")?);
-    }
+    let keys = blob_keys(&rows)?;
     for sql in [
         "DELETE FROM events WHERE camera_id = $1",
         "DELETE FROM shares WHERE camera_id = $1",

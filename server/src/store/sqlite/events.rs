@@ -4,12 +4,11 @@
 //! its name, with the backend as its first argument.
 
 use sealcam_wire::PartKind;
-use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::sweep::refuse_doomed;
 use super::SqliteDatabase;
-use crate::store::rows::{group_events, part_row, to_i64, token_part_row};
+use crate::store::rows::{blob_keys, group_events, part_row, to_i64, token_part_row};
 use crate::store::{
     EventFilter, EventRow, InsertPart, NewPart, PartRow, StoreResult, ViewerPrincipal,
 };
@@ -227,12 +226,7 @@ pub(super) async fn delete_event(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    let mut keys = Vec::with_capacity(rows.len() * 2);
-    for row in &rows {
-        keys.push(row.try_get("header_key")?);
-        keys.push(row.try_get("payload_key")?);
-    }
-    Ok(Some(keys))
+    Ok(Some(blob_keys(&rows)?))
 }
 
 /// [`Database::viewer_part_by_token`](crate::store::Database::viewer_part_by_token) through the sqlx pool: the path

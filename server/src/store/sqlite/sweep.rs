@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use sqlx::Row as _;
 
 use super::SqliteDatabase;
-use crate::store::rows::u64_col;
+use crate::store::rows::{blob_keys, u64_col};
 use crate::store::{BlobRef, StoreError, StoreResult};
 
 /// Fails with [`StoreError::BlobSwept`] when the sweep claimed one of `keys`.
@@ -53,10 +53,7 @@ pub(super) async fn delete_expired(
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
-        for row in &rows {
-            keys.push(row.try_get("header_key")?);
-            keys.push(row.try_get("payload_key")?);
-        }
+        keys.extend(blob_keys(&rows)?);
         sqlx::query("DELETE FROM events WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
