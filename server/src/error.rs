@@ -1,4 +1,5 @@
-//! The one error type of the HTTP layer and its JSON answer.
+//! The server's errors: [`AppError`], the one error type of the HTTP layer
+//! and its JSON answer, and [`ServerError`], a failure to start or run.
 //!
 //! Every error answer has the shape `{"error": {"code": …, "message": …}}`
 //! with a stable [`ErrorCode`]. Internal details (database and storage
@@ -9,7 +10,34 @@ use axum::response::{IntoResponse, Response};
 use sealcam_wire::{ErrorBody, ErrorCode, ErrorDetail};
 
 use crate::blobs::BlobError;
+use crate::parts::PartsError;
 use crate::store::StoreError;
+
+/// A failure to start or run the server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The blob store could not be opened.
+    #[error("blob store: {0}")]
+    Blobs(#[from] BlobError),
+    /// Binding a listener or serving failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A server task panicked.
+    #[error("server task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The configuration holds an invalid value.
+    #[error("{0}")]
+    Config(String),
+}
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +180,26 @@ impl From<BlobError> for AppError {
             BlobError::TooLarge(limit) => AppError::PayloadTooLarge(limit),
             BlobError::Body(m) => AppError::BadRequest(format!("could not read the body: {m}")),
             other => AppError::Internal(format!("blob store: {other}")),
+        }
+    }
+}
+
+impl From<PartsError> for AppError {
+    fn from(e: PartsError) -> Self {
+        match e {
+            PartsError::CameraNotActive => AppError::CameraNotActive,
+            PartsError::Unauthorized => AppError::Unauthorized,
+            PartsError::NotFound => AppError::NotFound,
+            PartsError::Invalid(m) => AppError::BadRequest(m.into()),
+            PartsError::TooLarge(limit) => AppError::PayloadTooLarge(limit),
+            PartsError::Body(m) => AppError::BadRequest(format!("could not read the body: {m}")),
+            PartsError::Conflict => {
+                AppError::Conflict("this part is stored already with different bytes")
+            }
+            PartsError::Busy { retry_after } => AppError::Overloaded { retry_after },
+            PartsError::RangeNotSatisfiable(size) => AppError::RangeNotSatisfiable(size),
+            PartsError::Store(e) => e.into(),
+            PartsError::Blobs(e) => e.into(),
         }
     }
 }

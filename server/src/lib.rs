@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod open_files;
 pub mod openapi;
+pub mod parts;
 pub mod proxy;
 pub mod range;
 pub mod ratelimit;
@@ -54,37 +55,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::blobs::{BlobError, BlobStore};
+use crate::blobs::BlobStore;
 pub use crate::config::Config;
+pub use crate::error::ServerError;
 use crate::metrics::Metrics;
+use crate::parts::Parts;
 use crate::state::{now, AppState};
-use crate::store::{Database, OneTimeKind, StoreError};
-
-/// A failure to start or run the server.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServerError {
-    /// The database could not be opened or migrated.
-    #[error("database: {0}")]
-    Store(#[from] StoreError),
-    /// The blob store could not be opened.
-    #[error("blob store: {0}")]
-    Blobs(#[from] BlobError),
-    /// Binding a listener or serving failed.
-    #[error("{what}: {source}")]
-    Io {
-        /// What was being done.
-        what: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// A server task panicked.
-    #[error("server task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
-    /// The configuration holds an invalid value.
-    #[error("{0}")]
-    Config(String),
-}
+use crate::store::{Database, OneTimeKind};
 
 /// An account just created by the operator.
 #[derive(Debug, Clone, Serialize)]
@@ -353,16 +330,12 @@ impl RunningServer {
 
     /// Runs one retention pass now; returns the number of events deleted.
     pub async fn run_retention(&self) -> Result<u64, ServerError> {
-        tasks::retention_once(&self.state).await
+        Ok(Parts::of(&self.state).retention_once().await?)
     }
 
     /// Runs one orphan sweep now with the given grace; returns blobs removed.
     pub async fn run_sweep(&self, grace: Duration) -> Result<u64, ServerError> {
-        Ok(self
-            .state
-            .blobs
-            .sweep(self.state.db.as_ref(), grace)
-            .await?)
+        Ok(Parts::of(&self.state).sweep(grace).await?)
     }
 
     /// Stops the server gracefully and waits for it.

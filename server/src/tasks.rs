@@ -1,47 +1,16 @@
-//! Background tasks: retention and the orphan sweep.
+//! Background tasks: the schedule of retention and the orphan sweep.
 //!
-//! Both are safe when every replica runs them at once (docs/SCALE-OUT.md):
-//! retention picks its batches with `FOR UPDATE SKIP LOCKED` on PostgreSQL
-//! (SQLite has one writer), and deleting an already-deleted event or blob is a
-//! no-op; the sweep claims each orphan in the database before deleting it, so
-//! it never races an upload that is about to record the same blob.
+//! What each pass does lives in the parts service ([`Parts::retention_once`],
+//! [`Parts::sweep`]); both are safe when every replica runs them at once
+//! (docs/SCALE-OUT.md).
 
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::state::{now, AppState};
-use crate::ServerError;
-
-/// Events deleted per retention transaction.
-const RETENTION_BATCH: u32 = 500;
-/// Sweep tombstones are kept this long (far longer than any upload lives).
-const TOMBSTONE_SECS: i64 = 30 * 86_400;
-
-/// Deletes every event past its camera's retention, and expired one-time
-/// tokens. Returns the number of events deleted.
-pub async fn retention_once(state: &AppState) -> Result<u64, ServerError> {
-    let mut total = 0;
-    loop {
-        let (events, keys) = state.db.delete_expired(now(), RETENTION_BATCH).await?;
-        state.blobs.delete_all(keys).await;
-        total += events;
-        if events < u64::from(RETENTION_BATCH) {
-            break;
-        }
-    }
-    let tokens = state.db.delete_expired_tokens(now()).await?;
-    state.db.prune_tombstones(now() - TOMBSTONE_SECS).await?;
-    if total > 0 || tokens > 0 {
-        tracing::info!(
-            events = total,
-            tokens,
-            "retention: deleted expired events and tokens"
-        );
-    }
-    Ok(total)
-}
+use crate::parts::Parts;
+use crate::state::AppState;
 
 async fn every<F, Fut>(period: Duration, mut stop: watch::Receiver<bool>, mut job: F)
 where
@@ -68,7 +37,7 @@ pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>
         move || {
             let state = retention_state.clone();
             async move {
-                if let Err(e) = retention_once(&state).await {
+                if let Err(e) = Parts::of(&state).retention_once().await {
                     tracing::error!(error = %e, "retention run failed");
                 }
             }
@@ -81,7 +50,7 @@ pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>
         move || {
             let state = state.clone();
             async move {
-                match state.blobs.sweep(state.db.as_ref(), grace).await {
+                match Parts::of(&state).sweep(grace).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(removed = n, "orphan sweep"),
                     Err(e) => tracing::error!(error = %e, "orphan sweep failed"),

@@ -6,15 +6,15 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sealcam_wire::{
-    token_prefix, Camera as CameraView, CameraList, CameraRole, CameraSelf, ErrorBody,
-    PairingResponse, RecipientSet, RegisterCameraRequest, RegisterCameraResponse, Retention, Share,
-    ShareList,
+    token_prefix, Camera as CameraView, CameraList, CameraSelf, ErrorBody, PairingResponse,
+    RecipientSet, RegisterCameraRequest, RegisterCameraResponse, Retention, Share, ShareList,
 };
 use uuid::Uuid;
 
 use super::{created, no_content, parse_id, JsonBody};
 use crate::auth::{check_rate, fail, Caller, Camera, ClientIp, Viewer};
 use crate::error::{AppError, AppResult};
+use crate::parts::Parts;
 use crate::state::{now, AppState};
 use crate::store::{NewCamera, OneTimeKind, Written};
 use crate::tokens;
@@ -159,13 +159,9 @@ pub async fn delete_camera(
     Path(camera_id): Path<String>,
 ) -> AppResult<Response> {
     let camera_id = parse_id(&camera_id)?;
-    let keys = state
-        .db
+    Parts::of(&state)
         .delete_camera(v.account_id, camera_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tracing::info!(%camera_id, blobs = keys.len(), "camera deleted");
-    state.blobs.delete_all(keys).await;
+        .await?;
     Ok(no_content())
 }
 
@@ -340,13 +336,5 @@ pub async fn delete_share(
         Ok(no_content())
     } else {
         Err(AppError::NotFound)
-    }
-}
-
-/// Whether the caller owns the camera (owner-only routes answer 404 otherwise).
-pub async fn require_owner(state: &AppState, account_id: Uuid, camera_id: Uuid) -> AppResult<()> {
-    match state.db.camera_role(account_id, camera_id).await? {
-        Some(CameraRole::Owner) => Ok(()),
-        _ => Err(AppError::NotFound),
     }
 }

@@ -1,4 +1,7 @@
 //! Media: upload, listing, ranged download, header re-wrap and deletion.
+//!
+//! What spans blobs and rows is the parts service's ([`crate::parts`]); these
+//! handlers parse a request, call it once and answer.
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -6,21 +9,20 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bytes::{Bytes, BytesMut};
-use futures_util::{stream, StreamExt as _};
 use sealcam_wire::{
-    ErrorBody, Event, EventPage, EventsQuery, PartInfo, PartKind, UploadQuery, UploadResponse,
+    CameraStatus, ErrorBody, Event, EventPage, EventsQuery, PartInfo, PartKind, UploadQuery,
+    UploadResponse,
 };
 use uuid::Uuid;
 
-use super::cameras::require_owner;
-use super::{no_content, parse_id, read_body};
+use super::{no_content, parse_id};
 use crate::auth::{fail, Camera, Viewer, ViewerToken};
-use crate::blobs::{hash_stream, BlobStore, Segment};
+use crate::blobs::BlobBody;
 use crate::error::{AppError, AppResult};
-use crate::range::{self, RangeHeader};
-use crate::state::{now, AppState};
-use crate::store::{EventFilter, EventRow, InsertPart, NewPart, PartRow};
+use crate::parts::{Download, Parts, PartsError, Piece, Stored, Upload};
+use crate::range::RangeHeader;
+use crate::state::AppState;
+use crate::store::{EventFilter, EventRow};
 
 /// Default and largest page sizes of an event listing.
 const DEFAULT_PAGE: u32 = 100;
@@ -48,38 +50,21 @@ fn event_view(e: EventRow) -> Event {
     }
 }
 
-fn part_limit(state: &AppState, kind: PartKind) -> u64 {
-    let limits = &state.config.limits;
-    match kind {
-        PartKind::Thumbnail => limits.max_thumbnail_bytes,
-        PartKind::Clip => limits.max_clip_bytes,
-        PartKind::Record => limits.max_record_bytes,
-    }
-}
-
-/// Decrements the in-flight gauge when an upload ends, however it ends.
-struct InFlight<'a>(&'a AppState);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.metrics.uploads_in_flight.dec();
-    }
-}
-
-fn same_part(existing: &PartRow, header_sha: &[u8], payload_sha: &[u8]) -> bool {
-    crate::tokens::hashes_equal(&existing.header_sha256, header_sha)
-        && crate::tokens::hashes_equal(&existing.payload_sha256, payload_sha)
-}
-
-fn upload_answer(status: StatusCode, event_id: Uuid, kind: PartKind, row: (u64, u64)) -> Response {
+/// `201` for a part this request stored, `200` for one stored already.
+fn stored_answer(event_id: Uuid, kind: PartKind, stored: Stored) -> Response {
+    let status = if stored.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     (
         status,
         Json(UploadResponse {
             event_id,
             kind,
-            header_size: row.0,
-            payload_size: row.1,
-            created: status == StatusCode::CREATED,
+            header_size: stored.header_size,
+            payload_size: stored.payload_size,
+            created: stored.created,
         }),
     )
         .into_response()
@@ -108,157 +93,27 @@ pub async fn upload_part(
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Response> {
-    if camera.status != sealcam_wire::CameraStatus::Active {
+    // Before anything else: a pending camera learns nothing about its request.
+    if camera.status != CameraStatus::Active {
         return Err(AppError::CameraNotActive);
     }
     let event_id = parse_id(&event_id)?;
     let kind = parse_kind(&kind)?;
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let limits = &state.config.limits;
-    if query.header_len == 0 {
-        return Err(AppError::BadRequest("header_len must be at least 1".into()));
-    }
-    if query.header_len > limits.max_header_bytes {
-        return Err(AppError::PayloadTooLarge(limits.max_header_bytes));
-    }
-    let limit = part_limit(&state, kind);
-    if let Some(len) = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit {
-            return Err(AppError::PayloadTooLarge(limit));
-        }
-        if len < query.header_len {
-            return Err(AppError::BadRequest("body shorter than header_len".into()));
-        }
-    }
-    let Ok(_permit) = state.uploads.clone().try_acquire_owned() else {
-        return Err(AppError::Overloaded {
-            retry_after: limits.overload_retry_after_secs,
-        });
-    };
-    state.metrics.uploads_in_flight.inc();
-    let _in_flight = InFlight(&state);
-
-    // Split the stream: the first `header_len` bytes are the header.
-    let header_len = usize::try_from(query.header_len).unwrap_or(usize::MAX);
-    let mut stream = body.into_data_stream();
-    let mut header = BytesMut::with_capacity(header_len);
-    let mut rest: Option<Bytes> = None;
-    while header.len() < header_len {
-        match stream.next().await {
-            Some(Ok(mut chunk)) => {
-                let need = header_len - header.len();
-                if chunk.len() > need {
-                    rest = Some(chunk.split_off(need));
-                }
-                header.extend_from_slice(&chunk);
-            }
-            Some(Err(e)) => {
-                return Err(AppError::BadRequest(format!(
-                    "could not read the body: {e}"
-                )))
-            }
-            None => return Err(AppError::BadRequest("body shorter than header_len".into())),
-        }
-    }
-    let header = header.freeze();
-    let payload = stream::iter(rest.map(Ok)).chain(stream);
-    let payload_limit = limit.saturating_sub(query.header_len);
-
-    let existing = state
-        .db
-        .camera_part(camera.camera_id, event_id, kind)
-        .await?;
-    if let Some(existing) = existing {
-        // A retry: compare without storing anything.
-        let header_written =
-            hash_stream(stream::iter([Ok::<_, std::io::Error>(header)]), u64::MAX).await?;
-        let payload_written = hash_stream(payload, payload_limit).await?;
-        return if same_part(&existing, &header_written.sha256, &payload_written.sha256) {
-            Ok(upload_answer(
-                StatusCode::OK,
-                event_id,
-                kind,
-                (existing.header_size, existing.payload_size),
-            ))
-        } else {
-            Err(AppError::Conflict(
-                "this part is stored already with different bytes",
-            ))
-        };
-    }
-
-    let payload_key = BlobStore::new_key();
-    let payload_written = state
-        .blobs
-        .put_stream(&payload_key, payload, payload_limit)
-        .await?;
-    let header_key = BlobStore::new_key();
-    let header_written = match state.blobs.put_bytes(&header_key, header).await {
-        Ok(w) => w,
-        Err(e) => {
-            state.blobs.delete_all(vec![payload_key]).await;
-            return Err(e.into());
-        }
-    };
-    let granularity = state.config.tasks.time_granularity_secs.max(1) as i64;
-    let part = NewPart {
+    let upload = Upload {
         event_id,
-        camera_id: camera.camera_id,
-        captured_at: query.captured_at - query.captured_at.rem_euclid(granularity),
         kind,
-        header_key: header_key.clone(),
-        header_size: header_written.size,
-        header_sha256: header_written.sha256.to_vec(),
-        payload_key: payload_key.clone(),
-        payload_size: payload_written.size,
-        payload_sha256: payload_written.sha256.to_vec(),
-        created_at: now(),
+        captured_at: query.captured_at,
+        header_len: query.header_len,
+        content_length: headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok()),
     };
-    let outcome = match state.db.insert_part(&part).await {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            state.blobs.delete_all(vec![header_key, payload_key]).await;
-            return Err(e.into());
-        }
-    };
-    match outcome {
-        InsertPart::Inserted => {
-            state
-                .metrics
-                .bytes_in
-                .inc_by(header_written.size + payload_written.size);
-            Ok(upload_answer(
-                StatusCode::CREATED,
-                event_id,
-                kind,
-                (header_written.size, payload_written.size),
-            ))
-        }
-        InsertPart::Exists(existing) => {
-            // A concurrent upload of the same part won the race.
-            state.blobs.delete_all(vec![header_key, payload_key]).await;
-            if same_part(&existing, &header_written.sha256, &payload_written.sha256) {
-                Ok(upload_answer(
-                    StatusCode::OK,
-                    event_id,
-                    kind,
-                    (existing.header_size, existing.payload_size),
-                ))
-            } else {
-                Err(AppError::Conflict(
-                    "this part is stored already with different bytes",
-                ))
-            }
-        }
-        InsertPart::ForeignEvent => {
-            state.blobs.delete_all(vec![header_key, payload_key]).await;
-            Err(AppError::NotFound)
-        }
-    }
+    let stored = Parts::of(&state)
+        .upload(&camera, upload, body.into_data_stream())
+        .await?;
+    Ok(stored_answer(event_id, kind, stored))
 }
 
 fn parse_cursor(text: &str) -> AppResult<(i64, Uuid)> {
@@ -345,20 +200,10 @@ pub async fn delete_event(
     Path(event_id): Path<String>,
 ) -> AppResult<Response> {
     let event_id = parse_id(&event_id)?;
-    let keys = state
-        .db
+    Parts::of(&state)
         .delete_event(v.account_id, event_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    state.blobs.delete_all(keys).await;
+        .await?;
     Ok(no_content())
-}
-
-#[derive(Clone, Copy)]
-enum Which {
-    Whole,
-    Header,
-    Payload,
 }
 
 async fn download(
@@ -366,51 +211,36 @@ async fn download(
     token: ViewerToken,
     event_id: &str,
     kind: &str,
-    which: Which,
+    piece: Piece,
     range: &RangeHeader,
 ) -> AppResult<Response> {
-    // Authentication and authorisation in one database query.
     let (event_id, kind) = match (parse_id(event_id), parse_kind(kind)) {
         (Ok(event_id), Ok(kind)) => (event_id, kind),
         // Still authenticate first: an unauthenticated caller learns nothing.
         _ => (Uuid::nil(), PartKind::Thumbnail),
     };
-    let (viewer, part) = state
-        .db
-        .viewer_part_by_token(&token.hash, event_id, kind)
-        .await?
-        .ok_or_else(|| fail(&state, token.ip))?;
-    if !crate::tokens::hashes_equal(&viewer.token_hash, &token.hash) {
-        return Err(fail(&state, token.ip));
+    match Parts::of(&state)
+        .download(&token.hash, event_id, kind, piece, range.as_str())
+        .await
+    {
+        Ok(download) => Ok(download_answer(download)),
+        Err(PartsError::Unauthorized) => Err(fail(&state, token.ip)),
+        Err(e) => Err(e.into()),
     }
-    let part = part.ok_or(AppError::NotFound)?;
-    let pieces: Vec<(String, u64)> = match which {
-        Which::Whole => vec![
-            (part.header_key, part.header_size),
-            (part.payload_key, part.payload_size),
-        ],
-        Which::Header => vec![(part.header_key, part.header_size)],
-        Which::Payload => vec![(part.payload_key, part.payload_size)],
-    };
-    let total: u64 = pieces.iter().map(|(_, size)| size).sum();
-    let wanted = range::resolve(range.as_str(), total)?;
-    let span = wanted.clone().unwrap_or(0..total);
-    let mut segments = Vec::with_capacity(pieces.len());
-    let mut offset = 0u64;
-    for (key, size) in pieces {
-        let (start, end) = (offset, offset + size);
-        offset = end;
-        let from = span.start.max(start);
-        let to = span.end.min(end);
-        if from < to {
-            segments.push(Segment {
-                key,
-                range: (from - start)..(to - start),
-            });
-        }
-    }
-    let body = state.blobs.read(segments).await?;
-    let mut response = Response::new(body);
+}
+
+/// The response of an opened download: `200`, or `206` with `Content-Range`.
+fn download_answer(download: Download) -> Response {
+    let Download {
+        body,
+        span,
+        total,
+        partial,
+    } = download;
+    let mut response = Response::new(match body {
+        BlobBody::Full(bytes) => Body::from(bytes),
+        BlobBody::Stream(stream) => Body::from_stream(stream),
+    });
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -425,7 +255,7 @@ async fn download(
         header::CONTENT_LENGTH,
         HeaderValue::from(span.end - span.start),
     );
-    if wanted.is_some() {
+    if partial {
         *response.status_mut() = StatusCode::PARTIAL_CONTENT;
         let value = format!(
             "bytes {}-{}/{}",
@@ -437,7 +267,7 @@ async fn download(
             response.headers_mut().insert(header::CONTENT_RANGE, value);
         }
     }
-    Ok(response)
+    response
 }
 
 /// The whole part as one age file (header ‖ payload), with Range support.
@@ -452,7 +282,7 @@ pub async fn download_part(
     Path((event_id, kind)): Path<(String, String)>,
     range: RangeHeader,
 ) -> AppResult<Response> {
-    download(state, token, &event_id, &kind, Which::Whole, &range).await
+    download(state, token, &event_id, &kind, Piece::Whole, &range).await
 }
 
 /// The part's age header alone, with Range support.
@@ -467,7 +297,7 @@ pub async fn download_header(
     Path((event_id, kind)): Path<(String, String)>,
     range: RangeHeader,
 ) -> AppResult<Response> {
-    download(state, token, &event_id, &kind, Which::Header, &range).await
+    download(state, token, &event_id, &kind, Piece::Header, &range).await
 }
 
 /// The part's payload alone, with Range support (for seeking in clips).
@@ -482,7 +312,7 @@ pub async fn download_payload(
     Path((event_id, kind)): Path<(String, String)>,
     range: RangeHeader,
 ) -> AppResult<Response> {
-    download(state, token, &event_id, &kind, Which::Payload, &range).await
+    download(state, token, &event_id, &kind, Piece::Payload, &range).await
 }
 
 /// The owner replaces a part's header (re-wrap to add a viewer to past recordings).
@@ -500,46 +330,8 @@ pub async fn replace_header(
 ) -> AppResult<Response> {
     let event_id = parse_id(&event_id)?;
     let kind = parse_kind(&kind)?;
-    let part = state
-        .db
-        .viewer_part(v.account_id, event_id, kind)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    require_owner(&state, v.account_id, part.camera_id).await?;
-    let header = read_body(body, state.config.limits.max_header_bytes).await?;
-    if header.is_empty() {
-        return Err(AppError::BadRequest("the header is empty".into()));
-    }
-    let key = BlobStore::new_key();
-    let written = state.blobs.put_bytes(&key, header).await?;
-    let old = match state
-        .db
-        .replace_header(
-            v.account_id,
-            event_id,
-            kind,
-            &key,
-            written.size,
-            &written.sha256,
-        )
-        .await
-    {
-        Ok(Some(old)) => old,
-        Ok(None) => {
-            state.blobs.delete_all(vec![key]).await;
-            return Err(AppError::NotFound);
-        }
-        Err(e) => {
-            state.blobs.delete_all(vec![key]).await;
-            return Err(e.into());
-        }
-    };
-    state.blobs.delete_all(vec![old]).await;
-    state.metrics.bytes_in.inc_by(written.size);
-    Ok(upload_answer(
-        StatusCode::OK,
-        event_id,
-        kind,
-        (written.size, part.payload_size),
-    ))
+    let stored = Parts::of(&state)
+        .replace_header(v.account_id, event_id, kind, body.into_data_stream())
+        .await?;
+    Ok(stored_answer(event_id, kind, stored))
 }

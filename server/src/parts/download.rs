@@ -1,0 +1,149 @@
+//! A viewer downloads a part, its header or its payload, whole or one byte
+//! range of it: authenticated and authorised in one database query, then
+//! read from the blobs the row names.
+
+use std::ops::Range;
+
+use sealcam_wire::PartKind;
+use uuid::Uuid;
+
+use super::{Parts, PartsError, PartsResult};
+use crate::blobs::{BlobBody, Segment};
+use crate::range;
+use crate::store::PartRow;
+use crate::tokens::{self, TokenHash};
+
+/// Which bytes of a part a download serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// The whole age file: header ‖ payload.
+    Whole,
+    /// The age header alone.
+    Header,
+    /// The payload alone.
+    Payload,
+}
+
+/// An authorised download, its blobs opened.
+#[derive(Debug)]
+pub struct Download {
+    /// The bytes of `span`.
+    pub body: BlobBody,
+    /// The bytes served, within `0..total`.
+    pub span: Range<u64>,
+    /// The size of the whole piece.
+    pub total: u64,
+    /// Whether a range was asked for and is served (`206`), rather than the
+    /// whole piece.
+    pub partial: bool,
+}
+
+impl Parts<'_> {
+    /// Opens `piece` of a part for the viewer holding the token `token`,
+    /// restricted to the `Range` header value `range` when it names one
+    /// satisfiable byte range.
+    ///
+    /// [`PartsError::Unauthorized`] for an unknown token (the caller counts
+    /// the failure), [`PartsError::NotFound`] for a part the viewer may not
+    /// see, [`PartsError::RangeNotSatisfiable`] for a range outside it.
+    pub async fn download(
+        &self,
+        token: &TokenHash,
+        event_id: Uuid,
+        kind: PartKind,
+        piece: Piece,
+        range: Option<&str>,
+    ) -> PartsResult<Download> {
+        // Authentication and authorisation in one database query.
+        let (viewer, part) = self
+            .db
+            .viewer_part_by_token(token, event_id, kind)
+            .await?
+            .ok_or(PartsError::Unauthorized)?;
+        if !tokens::hashes_equal(&viewer.token_hash, token) {
+            return Err(PartsError::Unauthorized);
+        }
+        let part = part.ok_or(PartsError::NotFound)?;
+        let pieces = pieces(part, piece);
+        let total: u64 = pieces.iter().map(|(_, size)| size).sum();
+        let wanted =
+            range::resolve(range, total).map_err(|_| PartsError::RangeNotSatisfiable(total))?;
+        let partial = wanted.is_some();
+        let span = wanted.unwrap_or(0..total);
+        let body = self.blobs.read(segments(pieces, &span)).await?;
+        Ok(Download {
+            body,
+            span,
+            total,
+            partial,
+        })
+    }
+}
+
+/// The blobs (key, size) that make up `piece` of `part`, in order.
+fn pieces(part: PartRow, piece: Piece) -> Vec<(String, u64)> {
+    match piece {
+        Piece::Whole => vec![
+            (part.header_key, part.header_size),
+            (part.payload_key, part.payload_size),
+        ],
+        Piece::Header => vec![(part.header_key, part.header_size)],
+        Piece::Payload => vec![(part.payload_key, part.payload_size)],
+    }
+}
+
+/// The ranges of blobs that hold bytes `span` of the concatenation of
+/// `pieces`; pieces outside the span are left out.
+fn segments(pieces: Vec<(String, u64)>, span: &Range<u64>) -> Vec<Segment> {
+    let mut segments = Vec::with_capacity(pieces.len());
+    let mut offset = 0u64;
+    for (key, size) in pieces {
+        let (start, end) = (offset, offset + size);
+        offset = end;
+        let from = span.start.max(start);
+        let to = span.end.min(end);
+        if from < to {
+            segments.push(Segment {
+                key,
+                range: (from - start)..(to - start),
+            });
+        }
+    }
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces() -> Vec<(String, u64)> {
+        vec![("h".into(), 10), ("p".into(), 100)]
+    }
+
+    fn segment(key: &str, range: Range<u64>) -> Segment {
+        Segment {
+            key: key.into(),
+            range,
+        }
+    }
+
+    #[test]
+    fn a_span_maps_onto_the_blobs_that_hold_it() {
+        assert_eq!(
+            segments(pieces(), &(0..110)),
+            [segment("h", 0..10), segment("p", 0..100)]
+        );
+        // Straddling the boundary.
+        assert_eq!(
+            segments(pieces(), &(8..13)),
+            [segment("h", 8..10), segment("p", 0..3)]
+        );
+        // Inside one blob: the other is left out.
+        assert_eq!(segments(pieces(), &(2..5)), [segment("h", 2..5)]);
+        assert_eq!(segments(pieces(), &(10..110)), [segment("p", 0..100)]);
+        assert_eq!(segments(pieces(), &(109..110)), [segment("p", 99..100)]);
+        // An empty blob contributes nothing.
+        let empty = vec![("h".into(), 0), ("p".into(), 4)];
+        assert_eq!(segments(empty, &(0..4)), [segment("p", 0..4)]);
+    }
+}

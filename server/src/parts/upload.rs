@@ -1,0 +1,243 @@
+//! A camera uploads one part: header ‖ payload, streamed into two blobs,
+//! then one row. The same bytes again are acknowledged without storing
+//! anything; other bytes are a conflict.
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{stream, Stream, StreamExt as _};
+use sealcam_wire::{CameraStatus, PartKind};
+use uuid::Uuid;
+
+use super::{same_digests, Parts, PartsError, PartsResult, Stored};
+use crate::blobs::{hash_stream, BlobStore, Written};
+use crate::metrics::Metrics;
+use crate::state::now;
+use crate::store::{CameraPrincipal, InsertPart, NewPart};
+
+/// One part upload, as the camera asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upload {
+    /// The event (chosen by the camera, UUIDv7).
+    pub event_id: Uuid,
+    /// Which part of it.
+    pub kind: PartKind,
+    /// Capture time (Unix seconds), coarsened before it is stored.
+    pub captured_at: i64,
+    /// How many leading bytes of the body are the age header.
+    pub header_len: u64,
+    /// The body's declared length, when the request gave one: a body
+    /// declared too large is refused before a byte of it is read.
+    pub content_length: Option<u64>,
+}
+
+/// Decrements the in-flight gauge when an upload ends, however it ends.
+struct InFlight<'a>(&'a Metrics);
+
+impl<'a> InFlight<'a> {
+    fn start(metrics: &'a Metrics) -> Self {
+        metrics.uploads_in_flight.inc();
+        Self(metrics)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.uploads_in_flight.dec();
+    }
+}
+
+impl Parts<'_> {
+    /// The largest body (header ‖ payload) of a part of `kind`.
+    pub fn part_limit(&self, kind: PartKind) -> u64 {
+        let limits = &self.config.limits;
+        match kind {
+            PartKind::Thumbnail => limits.max_thumbnail_bytes,
+            PartKind::Clip => limits.max_clip_bytes,
+            PartKind::Record => limits.max_record_bytes,
+        }
+    }
+
+    /// Stores one part of `camera`'s event from `body` (header ‖ payload).
+    ///
+    /// Refuses a pending camera, a header or body over its limit, and a
+    /// body shorter than its header; answers [`PartsError::Busy`] when every
+    /// upload slot is taken. A part stored already is compared, not stored
+    /// again: the same bytes are `Ok` with `created: false`, other bytes
+    /// [`PartsError::Conflict`]. An event id of another camera is
+    /// [`PartsError::NotFound`].
+    pub async fn upload<S, E>(
+        &self,
+        camera: &CameraPrincipal,
+        upload: Upload,
+        body: S,
+    ) -> PartsResult<Stored>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display + Send,
+    {
+        if camera.status != CameraStatus::Active {
+            return Err(PartsError::CameraNotActive);
+        }
+        let limit = self.check_limits(&upload)?;
+        let Ok(_permit) = self.uploads.try_acquire() else {
+            return Err(PartsError::Busy {
+                retry_after: self.config.limits.overload_retry_after_secs,
+            });
+        };
+        let _in_flight = InFlight::start(self.metrics);
+
+        let (header, payload) = split_header(body, upload.header_len).await?;
+        let payload_limit = limit.saturating_sub(upload.header_len);
+        let existing = self
+            .db
+            .camera_part(camera.camera_id, upload.event_id, upload.kind)
+            .await?;
+        if let Some(existing) = existing {
+            // A retry: compare without storing anything.
+            let header_written =
+                hash_stream(stream::iter([Ok::<_, std::io::Error>(header)]), u64::MAX).await?;
+            let payload_written = hash_stream(payload, payload_limit).await?;
+            return if same_digests(&existing, &header_written.sha256, &payload_written.sha256) {
+                Ok(Stored {
+                    created: false,
+                    header_size: existing.header_size,
+                    payload_size: existing.payload_size,
+                })
+            } else {
+                Err(PartsError::Conflict)
+            };
+        }
+        self.store_new(camera, &upload, header, payload, payload_limit)
+            .await
+    }
+
+    /// The checks made before a byte of the body is read; returns the
+    /// part's size limit.
+    fn check_limits(&self, upload: &Upload) -> PartsResult<u64> {
+        let max_header = self.config.limits.max_header_bytes;
+        if upload.header_len == 0 {
+            return Err(PartsError::Invalid("header_len must be at least 1"));
+        }
+        if upload.header_len > max_header {
+            return Err(PartsError::TooLarge(max_header));
+        }
+        let limit = self.part_limit(upload.kind);
+        if let Some(len) = upload.content_length {
+            if len > limit {
+                return Err(PartsError::TooLarge(limit));
+            }
+            if len < upload.header_len {
+                return Err(PartsError::Invalid("body shorter than header_len"));
+            }
+        }
+        Ok(limit)
+    }
+
+    /// Writes a new part's blobs, then its row: the commit point.
+    async fn store_new<S, E>(
+        &self,
+        camera: &CameraPrincipal,
+        upload: &Upload,
+        header: Bytes,
+        payload: S,
+        payload_limit: u64,
+    ) -> PartsResult<Stored>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let payload_key = BlobStore::new_key();
+        let payload_written = self
+            .blobs
+            .put_stream(&payload_key, payload, payload_limit)
+            .await?;
+        let header_key = BlobStore::new_key();
+        let header_written = match self.blobs.put_bytes(&header_key, header).await {
+            Ok(w) => w,
+            Err(e) => {
+                self.blobs.delete_all(vec![payload_key]).await;
+                return Err(e.into());
+            }
+        };
+        let granularity = self.config.tasks.time_granularity_secs.max(1) as i64;
+        let part = NewPart {
+            event_id: upload.event_id,
+            camera_id: camera.camera_id,
+            captured_at: upload.captured_at - upload.captured_at.rem_euclid(granularity),
+            kind: upload.kind,
+            header_key: header_key.clone(),
+            header_size: header_written.size,
+            header_sha256: header_written.sha256.to_vec(),
+            payload_key: payload_key.clone(),
+            payload_size: payload_written.size,
+            payload_sha256: payload_written.sha256.to_vec(),
+            created_at: now(),
+        };
+        let outcome = self.db.insert_part(&part).await;
+        if !matches!(outcome, Ok(InsertPart::Inserted)) {
+            // No row names these blobs: they were never part of the store.
+            self.blobs.delete_all(vec![header_key, payload_key]).await;
+        }
+        answer(self.metrics, outcome?, &header_written, &payload_written)
+    }
+}
+
+/// What an upload whose blobs were written answers, given how recording its
+/// row went.
+fn answer(
+    metrics: &Metrics,
+    outcome: InsertPart,
+    header: &Written,
+    payload: &Written,
+) -> PartsResult<Stored> {
+    match outcome {
+        InsertPart::Inserted => {
+            metrics.bytes_in.inc_by(header.size + payload.size);
+            Ok(Stored {
+                created: true,
+                header_size: header.size,
+                payload_size: payload.size,
+            })
+        }
+        // A concurrent upload of the same part won the race.
+        InsertPart::Exists(existing) => {
+            if same_digests(&existing, &header.sha256, &payload.sha256) {
+                Ok(Stored {
+                    created: false,
+                    header_size: existing.header_size,
+                    payload_size: existing.payload_size,
+                })
+            } else {
+                Err(PartsError::Conflict)
+            }
+        }
+        InsertPart::ForeignEvent => Err(PartsError::NotFound),
+    }
+}
+
+/// Splits a body into its first `header_len` bytes and the stream of the rest.
+async fn split_header<S, E>(
+    mut body: S,
+    header_len: u64,
+) -> PartsResult<(Bytes, impl Stream<Item = Result<Bytes, E>> + Unpin + Send)>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+    E: std::fmt::Display + Send,
+{
+    let header_len = usize::try_from(header_len).unwrap_or(usize::MAX);
+    let mut header = BytesMut::with_capacity(header_len);
+    let mut rest: Option<Bytes> = None;
+    while header.len() < header_len {
+        match body.next().await {
+            Some(Ok(mut chunk)) => {
+                let need = header_len - header.len();
+                if chunk.len() > need {
+                    rest = Some(chunk.split_off(need));
+                }
+                header.extend_from_slice(&chunk);
+            }
+            Some(Err(e)) => return Err(PartsError::Body(e.to_string())),
+            None => return Err(PartsError::Invalid("body shorter than header_len")),
+        }
+    }
+    Ok((header.freeze(), stream::iter(rest.map(Ok)).chain(body)))
+}
