@@ -294,12 +294,13 @@ impl Client {
 
     /// The newest recording's signed epoch against the published one.
     async fn uptake(&self, camera: CameraId, published: u64) -> Result<(Option<u64>, Uptake)> {
-        let serving = self.verified_epoch(camera).await?;
-        let withheld = match serving {
+        let serving = self.verified_server_set(camera).await?;
+        let withheld = match serving.as_ref().map(|s| s.epoch()) {
             Some(e) if e >= published => None,
-            _ => Some(Uptake::Withheld { serving, published }),
+            serving => Some(Uptake::Withheld { serving, published }),
         };
-        let (sealed, uptake) = self.newest_uptake(camera, published).await?;
+        let issued = serving.map(|s| s.set().issued_at());
+        let (sealed, uptake) = self.newest_uptake(camera, published, issued).await?;
         // A camera sealing to an epoch never published says the most; then a
         // server withholding the published set (the cause of a camera that
         // lags, or seals to the recovery key alone).
@@ -310,10 +311,13 @@ impl Client {
         })
     }
 
+    /// `issued`: when the set the server serves (signed by this owner key)
+    /// was issued.
     async fn newest_uptake(
         &self,
         camera: CameraId,
         published: u64,
+        issued: Option<u64>,
     ) -> Result<(Option<u64>, Uptake)> {
         let page = self
             .api()
@@ -358,36 +362,12 @@ impl Client {
             Uptake::Current
         } else if sealed > published {
             Uptake::Foreign { sealed }
-        } else if self
-            .published_at(camera)
-            .await?
-            .is_some_and(|issued| captured >= issued as i64)
-        {
+        } else if issued.is_some_and(|issued| captured >= issued as i64) {
             Uptake::Lagging { sealed, published }
         } else {
             Uptake::Pending { sealed }
         };
         Ok((Some(sealed), uptake))
-    }
-
-    /// When the camera's current set on the server was issued, if this
-    /// owner key signed it.
-    async fn published_at(&self, camera: CameraId) -> Result<Option<u64>> {
-        use base64::engine::general_purpose::STANDARD;
-        let Some(current) = self.api().recipient_set(*camera.as_uuid()).await? else {
-            return Ok(None);
-        };
-        let pin = sealcam_keys::RecipientSetPin {
-            owner: self.device().info.account_id,
-            camera,
-            owner_key: self.device().info.owner_key,
-        };
-        Ok(STANDARD
-            .decode(&current.set)
-            .ok()
-            .and_then(|b| sealcam_keys::SignedRecipientSet::from_bytes(&b).ok())
-            .and_then(|s| s.verify(&pin).ok())
-            .map(|v| v.set().issued_at()))
     }
 
     pub(crate) async fn camera_views(&self) -> Result<Vec<CameraView>> {

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sealcam_keys::{
     CameraId, OwnerKeyBundle, RecipientSet, RecipientSetPin, SetBinding, SignedRecipientSet,
-    SET_LIFETIME_SECS,
+    VerifiedRecipientSet, SET_LIFETIME_SECS,
 };
 
 use crate::api::{is_stale_epoch, Api, Precondition, Record};
@@ -211,10 +211,13 @@ impl Client {
         Err(ClientError::Conflict)
     }
 
-    /// The epoch of the camera's set on the server when this owner key
-    /// signed it; `None` when there is none or it does not verify (S4: a
-    /// set the owner key did not sign does not move the epoch).
-    pub(crate) async fn verified_epoch(&self, camera: CameraId) -> Result<Option<u64>> {
+    /// The camera's set on the server when this owner key signed it; `None`
+    /// when there is none or it does not verify (S4: a set the owner key did
+    /// not sign does not move the epoch, nor say when anything was published).
+    pub(crate) async fn verified_server_set(
+        &self,
+        camera: CameraId,
+    ) -> Result<Option<VerifiedRecipientSet>> {
         let Some(current) = self.api.recipient_set(*camera.as_uuid()).await? else {
             return Ok(None);
         };
@@ -228,8 +231,12 @@ impl Client {
         };
         Ok(SignedRecipientSet::from_bytes(&bytes)
             .and_then(|s| s.verify(&pin))
-            .ok()
-            .map(|v| v.epoch()))
+            .ok())
+    }
+
+    /// The epoch of [`verified_server_set`](Self::verified_server_set).
+    async fn verified_epoch(&self, camera: CameraId) -> Result<Option<u64>> {
+        Ok(self.verified_server_set(camera).await?.map(|v| v.epoch()))
     }
 
     /// Renews the recipient sets that expire within `RENEW_BEFORE_SECS`
