@@ -47,7 +47,7 @@ impl Drop for InFlight<'_> {
 
 impl Parts<'_> {
     /// The largest body (header ‖ payload) of a part of `kind`.
-    pub fn part_limit(&self, kind: PartKind) -> u64 {
+    fn part_limit(&self, kind: PartKind) -> u64 {
         let limits = &self.config.limits;
         match kind {
             PartKind::Thumbnail => limits.max_thumbnail_bytes,
