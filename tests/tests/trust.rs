@@ -360,24 +360,21 @@ impl Db {
     }
 
     fn put_key_log(&self, account: Uuid, log: &[u8]) {
-        let sha = sha2::Sha256::digest(log).to_vec();
-        let n = self
-            .0
-            .execute(
-                "UPDATE accounts SET key_log = ?1, key_log_sha = ?2 WHERE id = ?3",
-                params![log, sha, account.to_string()],
-            )
-            .unwrap();
-        assert_eq!(n, 1);
+        self.put_account_record(account, "key_log", log);
     }
 
     fn put_owner_record(&self, account: Uuid, sealed: &[u8]) {
-        let sha = sha2::Sha256::digest(sealed).to_vec();
+        self.put_account_record(account, "viewers", sealed);
+    }
+
+    /// An account record column (`key_log`, `viewers`) and its sha column.
+    fn put_account_record(&self, account: Uuid, column: &str, bytes: &[u8]) {
+        let sha = sha2::Sha256::digest(bytes).to_vec();
         let n = self
             .0
             .execute(
-                "UPDATE accounts SET viewers = ?1, viewers_sha = ?2 WHERE id = ?3",
-                params![sealed, sha, account.to_string()],
+                &format!("UPDATE accounts SET {column} = ?1, {column}_sha = ?2 WHERE id = ?3"),
+                params![bytes, sha, account.to_string()],
             )
             .unwrap();
         assert_eq!(n, 1);

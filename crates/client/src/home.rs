@@ -92,6 +92,15 @@ impl std::fmt::Debug for Device {
 }
 
 impl Device {
+    /// This device once it holds the owner key `key`, at `keys` in the key log.
+    pub(crate) fn holding(&self, keys: OwnerKeyState, key: OwnerSigningKey) -> Self {
+        let mut device = self.clone();
+        device.info.keys = Some(keys);
+        device.info.owner_key = keys.owner_key;
+        device.owner_key = key;
+        device
+    }
+
     /// An API client authenticated as this device.
     pub fn api(&self) -> Result<Api> {
         Ok(Api::new(&self.info.server_url)?.with_credential(self.credential.clone()))

@@ -131,13 +131,7 @@ impl Client {
         if state != before {
             report.moved = Some((before.position(), state.position()));
             let key = self.owner_key_for(&state).await?;
-            let mut device = self.device().clone();
-            device.info.keys = Some(state);
-            device.info.owner_key = state.owner_key;
-            device.owner_key = key;
-            self.home().save_device(&device)?;
-            *self = Client::from_parts(self.home().clone(), device)?;
-            self.home().remove_pending_owner_key()?;
+            *self = self.adopt(self.device().holding(state, key))?;
         }
         self.home().cache_key_log(&log)?;
         Ok(report)
@@ -200,22 +194,37 @@ impl Client {
         let mut moved = state;
         moved.apply(&statement).map_err(statement_error)?;
         log.push(statement).map_err(statement_error)?;
-        // Kept locally first: if anything below fails, this device still
-        // holds the key the log names (`owner_key_for`).
-        self.home().save_pending_owner_key(&next)?;
+        let bundle = OwnerKeyBundle::rotated(state.owner, next);
+        self.install_owner_key(&log, Precondition::IfMatch(etag), moved, bundle, recipients)
+            .await
+    }
+
+    /// Makes the owner key `bundle` holds current: keeps it locally first
+    /// (if anything below fails, this device still holds the key the log
+    /// names: `owner_key_for`), writes the key log that names it at `moved`,
+    /// seals the bundle to `recipients`, and returns a client holding it.
+    async fn install_owner_key(
+        &self,
+        log: &KeyLog,
+        log_precondition: Precondition,
+        moved: OwnerKeyState,
+        bundle: OwnerKeyBundle,
+        recipients: &[ViewerRecipient],
+    ) -> Result<Client> {
+        let key = bundle.signing_key().clone();
+        self.home().save_pending_owner_key(&key)?;
         self.api()
-            .put_record(Record::KeyLog, log.to_bytes(), Precondition::IfMatch(etag))
+            .put_record(Record::KeyLog, log.to_bytes(), log_precondition)
             .await?;
-        self.home().cache_key_log(&log)?;
-        let sealed = OwnerKeyBundle::rotated(state.owner, next.clone()).seal(recipients)?;
+        self.home().cache_key_log(log)?;
         self.api()
-            .put_record(Record::KeyBundle, sealed, Precondition::None)
+            .put_record(
+                Record::KeyBundle,
+                bundle.seal(recipients)?,
+                Precondition::None,
+            )
             .await?;
-        let mut device = self.device().clone();
-        device.info.keys = Some(moved);
-        device.info.owner_key = moved.owner_key;
-        device.owner_key = next;
-        self.adopt(device)
+        self.adopt(self.device().holding(moved, key))
     }
 
     /// Saves `device` as this home's device and returns a client for it.
@@ -274,21 +283,16 @@ impl Client {
         let legacy = self.device().info.key_state();
         let next = OwnerSigningKey::generate();
         let (log, state) = upgrade_log(&legacy, &self.device().owner_key, recovery, &next)?;
-        self.home().save_pending_owner_key(&next)?;
-        self.api()
-            .put_record(Record::KeyLog, log.to_bytes(), Precondition::IfAbsent)
+        let bundle = OwnerKeyBundle::new(state.owner, next, recovery);
+        *self = self
+            .install_owner_key(
+                &log,
+                Precondition::IfAbsent,
+                state,
+                bundle,
+                &handle.record.owner_recipients(),
+            )
             .await?;
-        self.home().cache_key_log(&log)?;
-        let sealed = OwnerKeyBundle::new(state.owner, next.clone(), recovery)
-            .seal(&handle.record.owner_recipients())?;
-        self.api()
-            .put_record(Record::KeyBundle, sealed, Precondition::None)
-            .await?;
-        let mut device = self.device().clone();
-        device.info.keys = Some(state);
-        device.info.owner_key = state.owner_key;
-        device.owner_key = next;
-        *self = self.adopt(device)?;
         self.publish_all_sets(&mut handle.record).await?;
         self.save_record(&mut handle).await?;
         Ok(())
