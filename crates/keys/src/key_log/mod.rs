@@ -1,0 +1,174 @@
+//! Owner key statements, the key log and the owner key state (owner trust v2).
+//!
+//! The owner signing key is no longer fixed for the life of an account. It
+//! *rotates* when a viewer device is revoked, and the recovery key can
+//! *reset* it at any time. Both are signed [`KeyStatement`]s, kept in order
+//! in the account's [`KeyLog`] (an opaque record on the server, handed to
+//! cameras with their recipient set). A camera or owner device follows the
+//! log from the [`OwnerKeyState`] it pinned:
+//!
+//! - a **rotation** `(reset r, generation g + 1, key K')` is signed by the
+//!   owner key of generation `g` under the same reset `r`;
+//! - a **reset** `(reset r' > r, generation g', key K')` is signed by the
+//!   account's root key ([`RootSigningKey`](crate::RootSigningKey), derived from
+//!   the recovery key). It wins over any rotation, whatever its generation:
+//!   states are ordered by `(reset, generation)`.
+//!
+//! So a device that was revoked — and kept the owner key of its time — can
+//! sign nothing a camera takes once the camera has seen the rotation that
+//! followed it, and the recovery key undoes any rotation it raced in first.
+//!
+//! Statement layout (little-endian), 177 bytes:
+//!
+//! ```text
+//! magic       8  "SCKEYS\0\1"
+//! owner      16
+//! kind        1  1 = rotation, 2 = reset
+//! reset       8  u64
+//! generation  8  u64
+//! owner_key  32  the owner signing key from this statement on
+//! root_key   32  the account's root key
+//! issued_at   8  u64 unix seconds
+//! signature  64  Ed25519 over DOMAIN ‖ all bytes above: by the previous
+//!                owner key (rotation) or by the root key (reset)
+//! ```
+//!
+//! Log layout: `"SCKLOG\0\1" ‖ count u32 ‖ count × (len u16 ‖ statement)`.
+
+mod state;
+mod statement;
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{Reader, Writer};
+use crate::{KeyStatementError, OwnerId, OwnerPublicKey, RootPublicKey};
+
+pub use state::{Applied, LogReport, OwnerKeyState};
+
+const MAGIC: &[u8; 8] = b"SCKEYS\x00\x01";
+const DOMAIN: &[u8] = b"sealcam owner key statement v1\x00";
+const LOG_MAGIC: &[u8; 8] = b"SCKLOG\x00\x01";
+const SIG_LEN: usize = 64;
+/// The length of one statement.
+pub const STATEMENT_LEN: usize = 8 + 16 + 1 + 8 + 8 + 32 + 32 + 8 + SIG_LEN;
+/// The most statements a key log may hold (about 720 KiB).
+pub const MAX_LOG_ENTRIES: usize = 4096;
+
+/// What a statement does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementKind {
+    /// The owner key of the previous generation hands over to a new one.
+    Rotation,
+    /// The root key (the recovery key) names the owner key, above any rotation.
+    Reset,
+}
+
+/// A parsed key statement whose signature has **not** been checked: only
+/// [`OwnerKeyState::apply`] decides whether it counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyStatement {
+    kind: StatementKind,
+    owner: OwnerId,
+    reset: u64,
+    generation: u64,
+    owner_key: OwnerPublicKey,
+    root_key: RootPublicKey,
+    issued_at: u64,
+    bytes: Vec<u8>,
+}
+
+/// Reads a magic: its first seven bytes name the document, the last its
+/// version.
+fn check_magic(
+    r: &mut Reader<'_>,
+    magic: &[u8; 8],
+    not_it: &'static str,
+) -> Result<(), KeyStatementError> {
+    let got = r
+        .array::<8>()
+        .map_err(|_| KeyStatementError::Malformed("too short"))?;
+    if got[..7] != magic[..7] {
+        return Err(KeyStatementError::Malformed(not_it));
+    }
+    if got[7] != magic[7] {
+        return Err(KeyStatementError::UnsupportedVersion(got[7]));
+    }
+    Ok(())
+}
+
+/// The account's key statements, in the order they were written. Owner
+/// devices only ever append to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyLog {
+    statements: Vec<KeyStatement>,
+}
+
+impl KeyLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The statements, oldest first.
+    pub fn statements(&self) -> &[KeyStatement] {
+        &self.statements
+    }
+
+    /// Appends a statement.
+    pub fn push(&mut self, st: KeyStatement) -> Result<(), KeyStatementError> {
+        if self.statements.len() >= MAX_LOG_ENTRIES {
+            return Err(KeyStatementError::Malformed("the key log is full"));
+        }
+        self.statements.push(st);
+        Ok(())
+    }
+
+    /// Whether `older` is a prefix of this log (the log only grows).
+    pub fn extends(&self, older: &KeyLog) -> bool {
+        older.statements.len() <= self.statements.len()
+            && older
+                .statements
+                .iter()
+                .zip(&self.statements)
+                .all(|(a, b)| a.bytes == b.bytes)
+    }
+
+    /// The canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(12 + self.statements.len() * (2 + STATEMENT_LEN));
+        out.extend_from_slice(LOG_MAGIC);
+        // `push` and `from_bytes` bound the count by MAX_LOG_ENTRIES.
+        out.put_u32(self.statements.len() as u32);
+        for st in &self.statements {
+            // A statement is STATEMENT_LEN bytes, well under u16::MAX.
+            out.put_u16(st.bytes.len() as u16);
+            out.extend_from_slice(&st.bytes);
+        }
+        out
+    }
+
+    /// Parses a log. Untrusted input: each statement is parsed (not
+    /// verified), counts and lengths are checked, trailing bytes refused.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyStatementError> {
+        use KeyStatementError::Malformed;
+        let mut r = Reader::new(bytes);
+        check_magic(&mut r, LOG_MAGIC, "not a key log")?;
+        let short = |_| Malformed("truncated");
+        let count = r.u32().map_err(short)? as usize;
+        if count > MAX_LOG_ENTRIES {
+            return Err(Malformed("too many statements"));
+        }
+        let mut statements = Vec::with_capacity(count);
+        for _ in 0..count {
+            let len = r.u16().map_err(short)? as usize;
+            statements.push(KeyStatement::from_bytes(r.take(len).map_err(short)?)?);
+        }
+        if !r.is_empty() {
+            return Err(Malformed("trailing bytes"));
+        }
+        Ok(Self { statements })
+    }
+}

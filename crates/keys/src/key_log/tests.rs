@@ -1,0 +1,153 @@
+use super::*;
+use crate::{OwnerSigningKey, RecoveryKey, RootSigningKey};
+
+struct Account {
+    owner: OwnerId,
+    root: RootSigningKey,
+    k0: OwnerSigningKey,
+    log: KeyLog,
+    state: OwnerKeyState,
+}
+
+fn account() -> Account {
+    let owner = OwnerId::random();
+    let root = RecoveryKey::generate().root_key();
+    let k0 = OwnerSigningKey::generate();
+    let genesis = KeyStatement::reset(owner, &root, 1, 0, k0.public(), 10);
+    let mut log = KeyLog::new();
+    log.push(genesis).unwrap();
+    let state = OwnerKeyState::new(owner, k0.public(), Some(root.public()), 1, 0);
+    Account {
+        owner,
+        root,
+        k0,
+        log,
+        state,
+    }
+}
+
+#[test]
+fn rotation_then_old_key_is_useless() {
+    let a = account();
+    let k1 = OwnerSigningKey::generate();
+    let rot = KeyStatement::rotation(&a.state, &a.k0, k1.public(), 11).unwrap();
+    let mut camera = a.state;
+    assert_eq!(camera.apply(&rot), Ok(Applied::Adopted));
+    assert_eq!(camera.owner_key, k1.public());
+    assert_eq!(camera.position(), (1, 1));
+    // The revoked device (k0) tries its own rotation at the same generation.
+    let evil = OwnerSigningKey::generate();
+    let forged = KeyStatement::rotation(&a.state, &a.k0, evil.public(), 12).unwrap();
+    assert_eq!(
+        camera.apply(&forged),
+        Err(KeyStatementError::Fork {
+            reset: 1,
+            generation: 1
+        })
+    );
+    // ... or one generation further, still signed by k0.
+    let mut pretend = camera;
+    pretend.owner_key = a.k0.public();
+    let further = KeyStatement::rotation(&pretend, &a.k0, evil.public(), 13).unwrap();
+    assert_eq!(camera.apply(&further), Err(KeyStatementError::BadSignature));
+    assert_eq!(camera.owner_key, k1.public());
+}
+
+#[test]
+fn reset_wins_over_a_hijack() {
+    let a = account();
+    let evil = OwnerSigningKey::generate();
+    // The attacker rotates first, many generations up.
+    let mut camera = a.state;
+    let mut attacker_state = a.state;
+    let mut signer = a.k0.clone();
+    for t in 0..5 {
+        let next = if t == 0 {
+            evil.clone()
+        } else {
+            OwnerSigningKey::generate()
+        };
+        let st = KeyStatement::rotation(&attacker_state, &signer, next.public(), 20).unwrap();
+        assert_eq!(camera.apply(&st), Ok(Applied::Adopted));
+        attacker_state.apply(&st).unwrap();
+        signer = next;
+    }
+    assert_eq!(camera.position(), (1, 5));
+    let fresh = OwnerSigningKey::generate();
+    let reset = KeyStatement::reset(a.owner, &a.root, 2, 0, fresh.public(), 30);
+    assert_eq!(camera.apply(&reset), Ok(Applied::Adopted));
+    assert_eq!(camera.owner_key, fresh.public());
+    assert_eq!(camera.position(), (2, 0));
+    // The attacker's key can no longer rotate anything.
+    let again = KeyStatement::rotation(&attacker_state, &signer, evil.public(), 31).unwrap();
+    assert!(matches!(
+        camera.apply(&again),
+        Err(KeyStatementError::Superseded { .. })
+    ));
+    // A reset not signed by the root key is refused.
+    let fake_root = RecoveryKey::generate().root_key();
+    let fake = KeyStatement::reset(a.owner, &fake_root, 9, 0, evil.public(), 32);
+    assert_eq!(camera.apply(&fake), Err(KeyStatementError::OtherRootKey));
+}
+
+#[test]
+fn legacy_camera_learns_the_root_key_from_its_first_rotation() {
+    let a = account();
+    let mut legacy = OwnerKeyState::legacy(a.owner, a.k0.public());
+    let k1 = OwnerSigningKey::generate();
+    let upgrade = OwnerKeyState {
+        root_key: Some(a.root.public()),
+        ..legacy
+    };
+    let rot = KeyStatement::rotation(&upgrade, &a.k0, k1.public(), 11).unwrap();
+    assert_eq!(
+        legacy.apply(&KeyStatement::reset(
+            a.owner,
+            &a.root,
+            1,
+            0,
+            a.k0.public(),
+            1
+        )),
+        Err(KeyStatementError::NoRootKey)
+    );
+    assert_eq!(legacy.apply(&rot), Ok(Applied::Adopted));
+    assert_eq!(legacy.root_key, Some(a.root.public()));
+}
+
+#[test]
+fn log_round_trip_follow_and_from_root() {
+    let mut a = account();
+    let k1 = OwnerSigningKey::generate();
+    let rot = KeyStatement::rotation(&a.state, &a.k0, k1.public(), 11).unwrap();
+    a.log.push(rot).unwrap();
+    let bytes = a.log.to_bytes();
+    let back = KeyLog::from_bytes(&bytes).unwrap();
+    assert_eq!(back, a.log);
+    assert!(back.extends(&KeyLog::new()));
+    let mut camera = a.state;
+    let report = camera.follow(&back);
+    assert_eq!(report.adopted, vec![(1, 1, k1.public())]);
+    assert!(report.refused.is_empty());
+    let (state, _) = OwnerKeyState::from_root(a.owner, a.root.public(), &back).unwrap();
+    assert_eq!(state, camera);
+    // Truncated, trailing, too short.
+    assert!(KeyLog::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(KeyLog::from_bytes(&longer).is_err());
+    assert!(KeyStatement::from_bytes(&back.statements()[0].as_bytes()[..100]).is_err());
+}
+
+#[test]
+fn rotation_arithmetic_is_checked() {
+    let a = account();
+    let top = OwnerKeyState {
+        generation: u64::MAX,
+        ..a.state
+    };
+    assert_eq!(
+        KeyStatement::rotation(&top, &a.k0, a.k0.public(), 1),
+        Err(KeyStatementError::Overflow)
+    );
+}
