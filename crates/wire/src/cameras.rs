@@ -1,0 +1,151 @@
+//! Pairing and cameras: claim tokens, registration, the camera list, a
+//! camera's status and role, recipient sets, retention and shares.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Whether the owner has confirmed a camera's pairing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CameraStatus {
+    /// Registered with a claim token; the owner has not confirmed it yet. It may not upload.
+    Pending,
+    /// Confirmed by the owner; it may upload.
+    Active,
+}
+
+/// How the calling account relates to a camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CameraRole {
+    /// The calling account owns the camera.
+    Owner,
+    /// The owner shared the camera with the calling account.
+    Shared,
+}
+
+/// `POST /v1/pairings`: a one-time, expiring claim token for a new camera.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PairingResponse {
+    /// The claim token (`sck_…`), carried to the camera inside the pairing code.
+    pub claim_token: String,
+    /// When it stops working, in Unix seconds.
+    pub expires_at: i64,
+}
+
+/// `POST /v1/cameras/register` (no credential: the claim token is the credential).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterCameraRequest {
+    /// The claim token from the pairing code.
+    pub claim_token: String,
+    /// The camera's device public key, standard base64 (opaque to the server).
+    pub device_public_key: String,
+    /// The pairing proof, standard base64 (opaque to the server; the owner checks it).
+    pub pairing_proof: String,
+}
+
+/// The answer to [`RegisterCameraRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterCameraResponse {
+    /// The new camera's id.
+    pub camera_id: Uuid,
+    /// The account that owns it.
+    pub owner_id: Uuid,
+    /// The camera's own bearer credential (`scc_…`). Shown once.
+    pub credential: String,
+}
+
+/// A camera as a viewer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Camera {
+    /// The camera id.
+    pub camera_id: Uuid,
+    /// The owning account.
+    pub owner_id: Uuid,
+    /// Pending until the owner confirms it.
+    pub status: CameraStatus,
+    /// The device public key it registered with, standard base64.
+    pub device_public_key: String,
+    /// The pairing proof it registered with, standard base64.
+    pub pairing_proof: String,
+    /// When it registered, in Unix seconds.
+    pub created_at: i64,
+    /// Events older than this many days are deleted; `null` keeps them forever.
+    pub retention_days: Option<u32>,
+    /// Whether the caller owns the camera or it was shared with the caller.
+    pub role: CameraRole,
+}
+
+/// `GET /v1/cameras`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CameraList {
+    /// Owned and shared cameras, oldest first.
+    pub cameras: Vec<Camera>,
+}
+
+/// `GET /v1/camera`: a camera asks about itself (camera credential).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CameraSelf {
+    /// The camera id.
+    pub camera_id: Uuid,
+    /// The owning account.
+    pub owner_id: Uuid,
+    /// Pending until the owner confirms it; only an active camera may upload.
+    pub status: CameraStatus,
+}
+
+/// A camera's recipient set: opaque signed bytes plus the epoch the server checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecipientSet {
+    /// Must grow with every `PUT` (the server answers 409 otherwise), unless
+    /// `supersede` is set.
+    pub epoch: u64,
+    /// The signed set, standard base64 (opaque to the server).
+    pub set: String,
+    /// On `GET`: the owner account's key log (`GET /v1/account/key-log`),
+    /// standard base64, read in the same request; absent when the account
+    /// has none. Ignored on `PUT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_log: Option<String>,
+    /// On `PUT`: store the set even when its epoch does not grow, replacing
+    /// a set with a higher epoch (one an attacker stored must not lock the
+    /// owner out; the camera, not the server, enforces the signed epoch
+    /// order). Never set on `GET`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub supersede: bool,
+}
+
+/// `PUT /v1/cameras/{id}/retention`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Retention {
+    /// Delete events captured more than this many days ago (at least 1); `null` keeps them.
+    pub days: Option<u32>,
+}
+
+/// One account a camera is shared with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Share {
+    /// The account that may see the camera's events.
+    pub account_id: Uuid,
+    /// When it was shared, in Unix seconds.
+    pub created_at: i64,
+}
+
+/// `GET /v1/cameras/{id}/shares`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShareList {
+    /// The accounts the camera is shared with.
+    pub shares: Vec<Share>,
+}
