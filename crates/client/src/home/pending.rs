@@ -1,0 +1,71 @@
+//! What is kept until an operation finishes: a link request in progress
+//! (`link.json`) and an owner key made by a rotation (`owner.key.next`).
+
+use sealcam_keys::OwnerSigningKey;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::Home;
+use crate::error::{ClientError, Result};
+
+/// A device waiting to be approved by another device of the account.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct PendingLink {
+    pub server_url: String,
+    pub name: String,
+    pub viewer: String,
+}
+
+impl Drop for PendingLink {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.viewer.zeroize();
+    }
+}
+impl Home {
+    // A link request in progress.
+
+    pub(crate) fn save_link(&self, link: &PendingLink) -> Result<()> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(link).map_err(|e| ClientError::Protocol(e.to_string()))?,
+        );
+        self.write_private("link.json", &json)
+    }
+
+    pub(crate) fn load_link(&self) -> Result<Option<PendingLink>> {
+        match self.read_private("link.json")? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ClientError::BadInput(format!("link.json: {e}"))),
+        }
+    }
+
+    pub(crate) fn remove_link(&self) -> Result<()> {
+        self.remove("link.json")
+    }
+    // An owner key made by a rotation, kept until the device holds it.
+
+    /// Keeps a new owner key before the key log names it.
+    pub(crate) fn save_pending_owner_key(&self, key: &OwnerSigningKey) -> Result<()> {
+        self.ensure_dir(&self.dir)?;
+        key.write_file(&self.file("owner.key.next"))
+            .map_err(ClientError::from)
+    }
+
+    /// The owner key of an interrupted rotation, if any.
+    pub(crate) fn pending_owner_key(&self) -> Result<Option<OwnerSigningKey>> {
+        let path = self.file("owner.key.next");
+        if !path.exists() {
+            return Ok(None);
+        }
+        OwnerSigningKey::read_file(&path)
+            .map(Some)
+            .map_err(ClientError::from)
+    }
+
+    /// Forgets the pending owner key (the device holds it now).
+    pub(crate) fn remove_pending_owner_key(&self) -> Result<()> {
+        self.remove("owner.key.next")
+    }
+}
