@@ -54,7 +54,8 @@ fn main() {
         let http = reqwest::Client::new();
         let account = server.create_account("bench").await.unwrap();
         let (viewer, camera) =
-            common::enroll_pair_confirm(&http, &base, &base, &account.enrollment_token).await;
+            common::binary::enroll_pair_confirm(&http, &base, &base, &account.enrollment_token)
+                .await;
         // A few other events so the lookup is not against a one-row table.
         let mut last = (String::new(), String::new(), Vec::new(), Vec::new());
         for i in 0..200u32 {

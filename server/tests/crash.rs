@@ -9,8 +9,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::binary::{enroll_pair_confirm, spawn_binary};
 use common::uploads::{create_account_cli, upload_until_killed, Uploads};
-use common::{enroll_pair_confirm, spawn_binary};
 use reqwest::{Client, StatusCode};
 use sealcam_wire::EventPage;
 

@@ -48,7 +48,7 @@ fn migrate(dir: &Path, to: &str, env: &[(&str, String)]) -> (bool, serde_json::V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_to_s3_resumable_verified_then_served_from_s3() {
-    let Some(services) = common::services("migrate_store local → s3") else {
+    let Some(services) = common::services::services("migrate_store local → s3") else {
         return;
     };
 

@@ -262,7 +262,8 @@ async fn sqlite_before_trust_v2_gets_its_recovery_device() {
 
 #[tokio::test]
 async fn postgres_before_trust_v2_gets_its_recovery_device() {
-    let Some(services) = common::services("postgres_before_trust_v2_gets_its_recovery_device")
+    let Some(services) =
+        common::services::services("postgres_before_trust_v2_gets_its_recovery_device")
     else {
         return;
     };

@@ -25,7 +25,8 @@ use sealcam_server::Config;
 use sealcam_wire::{token_prefix, PartKind};
 use uuid::Uuid;
 
-use crate::common::{bytes, now, services, Backend};
+use crate::common::services::services;
+use crate::common::{bytes, now, Backend};
 
 /// The service's state on one backend pair, with no server around it.
 struct Service {

@@ -9,17 +9,25 @@
 //! with a `SKIPPED (postgres+s3)` line otherwise.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "scenarios/api.rs"]
-mod api;
+#[path = "scenarios/accounts.rs"]
+mod accounts;
 #[path = "scenarios/authz_matrix.rs"]
 mod authz_matrix;
+#[path = "scenarios/cameras.rs"]
+mod cameras;
 mod common;
+#[path = "scenarios/events.rs"]
+mod events;
+#[path = "scenarios/operations.rs"]
+mod operations;
 #[path = "scenarios/recovery_credential.rs"]
 mod recovery_credential;
 #[path = "scenarios/storage.rs"]
 mod storage;
 #[path = "scenarios/trust_v2.rs"]
 mod trust_v2;
+#[path = "scenarios/validation.rs"]
+mod validation;
 
 /// One `#[tokio::test]` per scenario, on this binary's backend pair.
 macro_rules! scenarios {
@@ -34,13 +42,28 @@ macro_rules! scenarios {
 }
 
 scenarios!(common::Backend::PostgresS3;
-    api::account_pairing_upload_list_download_delete_retention,
-    api::reupload_same_bytes_is_idempotent_and_different_bytes_conflict,
-    api::limits_and_validation,
-    api::failed_authentication_is_rate_limited,
-    api::rate_limit_follows_the_client_behind_a_trusted_proxy,
-    api::overload_answers_503_with_retry_after,
-    api::graceful_shutdown_lets_an_inflight_upload_finish,
+    accounts::account_answers_and_a_link_token_enrolls_one_device,
+    accounts::opaque_records_take_conditional_writes,
+    accounts::a_removed_device_credential_stops_working_at_once,
+    accounts::a_device_removed_while_downloading_is_refused_next,
+    cameras::a_camera_is_pending_until_confirmed,
+    cameras::recipient_set_epochs_must_grow,
+    cameras::a_shared_member_sees_events_only_while_shared,
+    cameras::retention_removes_old_events_and_keeps_recent_ones,
+    cameras::deleting_a_camera_deletes_its_events_credential_and_blobs,
+    events::events_list_newest_first_paged_by_the_minute,
+    events::downloads_serve_whole_parts_and_ranges,
+    events::a_header_rewrap_leaves_the_payload_untouched,
+    events::deleting_an_event_deletes_its_parts_at_once,
+    events::the_sweep_leaves_what_the_database_names,
+    events::reupload_same_bytes_is_idempotent_and_different_bytes_conflict,
+    events::concurrent_uploads_of_one_part_store_one_copy,
+    operations::healthz_answers_ok_on_a_working_server,
+    operations::metrics_count_requests_bytes_and_uploads,
+    operations::failed_authentication_is_rate_limited,
+    operations::rate_limit_follows_the_client_behind_a_trusted_proxy,
+    operations::overload_answers_503_with_retry_after,
+    operations::graceful_shutdown_lets_an_inflight_upload_finish,
     authz_matrix::foreign_ids_answer_404_on_every_route,
     recovery_credential::recovery_credential_authenticates_as_the_account,
     recovery_credential::recovery_credential_is_registered_once,
@@ -49,4 +72,8 @@ scenarios!(common::Backend::PostgresS3;
     trust_v2::key_log_round_trips_with_conditional_writes,
     trust_v2::recipient_set_carries_the_key_log_and_supersede_replaces_any_epoch,
     trust_v2::link_token_bound_to_a_viewer_key_enrolls_only_that_key,
+    validation::oversized_and_malformed_uploads_are_refused,
+    validation::unknown_kinds_and_malformed_ids_are_plain_404s,
+    validation::camera_and_viewer_credentials_are_not_interchangeable,
+    validation::bad_json_and_wrong_methods_get_the_error_shape,
 );

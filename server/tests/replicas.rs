@@ -11,8 +11,8 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use common::binary::{enroll_pair_confirm, spawn_binary};
 use common::uploads::{create_account_cli, put, upload_until_killed, Uploads};
-use common::{enroll_pair_confirm, spawn_binary};
 use reqwest::{Client, StatusCode};
 use sealcam_server::{Config, Server};
 use sealcam_wire::EventPage;
@@ -48,7 +48,7 @@ fn env_of(config: &Config) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_one_killed_mid_upload_lose_nothing_acknowledged() {
-    let Some(services) = common::services("two_replicas_one_killed_mid_upload") else {
+    let Some(services) = common::services::services("two_replicas_one_killed_mid_upload") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -11,6 +11,10 @@ use sealcam_wire::{
 };
 use uuid::Uuid;
 
+pub mod binary;
+pub mod inflight;
+pub mod seeded;
+pub mod services;
 pub mod uploads;
 
 /// A running server and a client for it.
@@ -43,104 +47,6 @@ impl Backend {
     }
 }
 
-/// The PostgreSQL and S3 servers of the scale-out tests, when configured.
-///
-/// Unset URLs fail the test when `SEALCAM_REQUIRE_SERVICES=1` (CI and
-/// `scripts/test.sh`); otherwise the test is skipped, saying so on stderr.
-pub fn services(test: &str) -> Option<Services> {
-    let pg = std::env::var("SEALCAM_TEST_POSTGRES_URL").ok();
-    let s3 = std::env::var("SEALCAM_TEST_S3_ENDPOINT").ok();
-    match (pg, s3) {
-        (Some(postgres_url), Some(s3_endpoint))
-            if !postgres_url.is_empty() && !s3_endpoint.is_empty() =>
-        {
-            Some(Services {
-                postgres_url,
-                s3_endpoint,
-                s3_region: std::env::var("SEALCAM_TEST_S3_REGION")
-                    .unwrap_or_else(|_| "us-east-1".into()),
-            })
-        }
-        _ => {
-            let why = format!(
-                "{test}: SEALCAM_TEST_POSTGRES_URL and SEALCAM_TEST_S3_ENDPOINT are not both set \
-                 (start them with `source scripts/services.sh start`)"
-            );
-            if std::env::var("SEALCAM_REQUIRE_SERVICES").as_deref() == Ok("1") {
-                panic!("{why}; SEALCAM_REQUIRE_SERVICES=1 forbids skipping");
-            }
-            // Straight to stderr, past the test harness's capture: loud.
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "SKIPPED (postgres+s3): {why}");
-            None
-        }
-    }
-}
-
-/// Where the scale-out servers are.
-#[derive(Debug, Clone)]
-pub struct Services {
-    pub postgres_url: String,
-    pub s3_endpoint: String,
-    pub s3_region: String,
-}
-
-impl Services {
-    /// A fresh, empty database on the test cluster; returns its URL.
-    pub async fn new_database(&self) -> String {
-        use sqlx::Connection as _;
-        let name = format!("sealcam_t_{}", Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&self.postgres_url)
-            .await
-            .unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let (base, _) = self.postgres_url.rsplit_once('/').unwrap();
-        format!("{base}/{name}")
-    }
-
-    /// A fresh, empty bucket on the test S3 server; returns its name.
-    pub async fn new_bucket(&self) -> String {
-        let name = format!("sealcam-t-{}", Uuid::new_v4().simple());
-        // moto accepts an unsigned CreateBucket.
-        let resp = Client::new()
-            .put(format!("{}/{name}", self.s3_endpoint))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            resp.status().is_success(),
-            "CreateBucket: {}",
-            resp.status()
-        );
-        name
-    }
-
-    /// S3 settings for the test server (plain http on loopback, so
-    /// `allow_http`; credentials from the AWS environment).
-    pub fn s3_config(&self) -> sealcam_server::config::S3Config {
-        sealcam_server::config::S3Config {
-            endpoint: Some(self.s3_endpoint.clone()),
-            region: Some(self.s3_region.clone()),
-            allow_http: true,
-            // The smallest part S3 allows, so multi-MiB test clips go multipart.
-            multipart_part_bytes: 5 * 1024 * 1024,
-            ..Default::default()
-        }
-    }
-
-    /// Points `config` at a fresh database and bucket.
-    pub async fn configure(&self, config: &mut Config) {
-        config.database.url = Some(self.new_database().await);
-        config.database.max_connections = 4;
-        config.storage.url = Some(format!("s3://{}", self.new_bucket().await));
-        config.storage.s3 = self.s3_config();
-    }
-}
-
 /// Starts a server on `backend`; `None` when the backend's servers are not
 /// configured and skipping is allowed (see [`services`]).
 pub async fn start_on(
@@ -151,7 +57,7 @@ pub async fn start_on(
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::ephemeral(dir.path());
     if backend == Backend::PostgresS3 {
-        services(test)?.configure(&mut config).await;
+        services::services(test)?.configure(&mut config).await;
     }
     tweak(&mut config);
     Some(start_config(dir, config, backend).await)
@@ -405,102 +311,4 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
-}
-
-/// The real `sealcam-server` binary.
-pub const BIN: &str = env!("CARGO_BIN_EXE_sealcam-server");
-
-/// Starts the real binary on `dir` (API and metrics on free loopback ports)
-/// and returns the child and its base URL, read from its first stdout line.
-pub fn spawn_binary<K, V>(
-    dir: &std::path::Path,
-    env: impl IntoIterator<Item = (K, V)>,
-) -> (std::process::Child, String)
-where
-    K: AsRef<std::ffi::OsStr>,
-    V: AsRef<std::ffi::OsStr>,
-{
-    use std::io::BufRead as _;
-    use std::process::{Command, Stdio};
-
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .envs(env)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    // Keep draining stdout so the child never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let addr = line
-        .trim()
-        .strip_prefix("sealcam-server listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, format!("http://{addr}"))
-}
-
-/// Enrolls a viewer with `enrollment` and pairs and confirms a camera:
-/// the viewer side talks to `owner_base`, the camera registers at
-/// `camera_base` (the same server, or another replica).
-pub async fn enroll_pair_confirm(
-    http: &Client,
-    owner_base: &str,
-    camera_base: &str,
-    enrollment: &str,
-) -> (EnrollResponse, RegisterCameraResponse) {
-    let viewer: EnrollResponse = http
-        .post(format!("{owner_base}/v1/enroll"))
-        .json(&serde_json::json!({"token": enrollment, "device_name": "phone"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let pairing: PairingResponse = http
-        .post(format!("{owner_base}/v1/pairings"))
-        .bearer_auth(&viewer.credential)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let camera: RegisterCameraResponse = http
-        .post(format!("{camera_base}/v1/cameras/register"))
-        .json(&serde_json::json!({
-            "claim_token": pairing.claim_token,
-            "device_public_key": STANDARD.encode([1u8; 32]),
-            "pairing_proof": STANDARD.encode([2u8; 32]),
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let resp = http
-        .post(format!(
-            "{owner_base}/v1/cameras/{}/confirm",
-            camera.camera_id
-        ))
-        .bearer_auth(&viewer.credential)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    (viewer, camera)
 }

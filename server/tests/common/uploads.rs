@@ -12,7 +12,8 @@ use reqwest::{Client, StatusCode};
 use sealcam_wire::PartKind;
 use uuid::Uuid;
 
-use super::{bytes, now, BIN};
+use super::binary::BIN;
+use super::{bytes, now};
 
 /// `sealcam-server accounts create` on `dir` (with `env`); returns the
 /// enrollment token.
