@@ -1,4 +1,5 @@
-//! The OpenAPI document, generated from the handlers' annotations.
+//! The OpenAPI document, generated from the handlers' annotations: the
+//! paths are [`routes::Operations`], the list the router is built from.
 //!
 //! Served at `/openapi.json` and committed as `docs/openapi.json`; the test
 //! `openapi_is_current` fails when the committed copy is stale
@@ -7,29 +8,25 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{accounts, cameras, events, health};
+use crate::routes;
 
-/// The API description.
+/// The API description: its title and security scheme, and every route's
+/// operation.
+pub struct ApiDoc;
+
+impl OpenApi for ApiDoc {
+    fn openapi() -> utoipa::openapi::OpenApi {
+        Info::openapi().merge_from(routes::Operations::openapi())
+    }
+}
+
+/// The title, description and security scheme of the document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "sealcam-server", description = "The blind blob server of sealcam: stores sealed media it cannot open. See docs/API.md."),
-    paths(
-        health::healthz, health::openapi,
-        accounts::enroll, accounts::account, accounts::list_devices, accounts::link_device, accounts::withdraw_links,
-        accounts::delete_device, accounts::get_key_bundle, accounts::put_key_bundle,
-        accounts::get_viewers, accounts::put_viewers, accounts::get_key_log,
-        accounts::put_key_log, accounts::put_recovery_credential,
-        cameras::create_pairing, cameras::register, cameras::list_cameras, cameras::camera_self,
-        cameras::confirm, cameras::delete_camera, cameras::get_recipient_set,
-        cameras::put_recipient_set, cameras::put_retention, cameras::list_shares,
-        cameras::put_share, cameras::delete_share,
-        events::upload_part, events::list_events, events::get_event, events::delete_event,
-        events::download_part, events::download_header, events::download_payload,
-        events::replace_header,
-    ),
     modifiers(&BearerAuth),
 )]
-pub struct ApiDoc;
+struct Info;
 
 /// Declares the `bearer` security scheme used by every authenticated route.
 struct BearerAuth;

@@ -11,88 +11,120 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::OpenApi as _;
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::metrics;
 use crate::state::AppState;
 
+/// Declares the API from one list of handlers: the OpenAPI operations
+/// ([`Operations`]) and, through them, the router ([`router`]). Each
+/// handler's method and path are those of its `#[utoipa::path]`, so a route
+/// is served exactly when it is documented.
+macro_rules! api {
+    ($($module:ident :: $handler:ident),* $(,)?) => {
+        /// Every operation of the API, from the handlers' `#[utoipa::path]`
+        /// annotations (the paths of [`crate::openapi::ApiDoc`]).
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($module::$handler),*))]
+        pub struct Operations;
+
+        /// The operation ids (each handler's function name), in list order.
+        #[cfg(test)]
+        const OPERATION_IDS: &[&str] = &[$(stringify!($handler)),*];
+
+        /// The handler of the operation `id`, routed for `method`.
+        fn handler(id: &str, method: MethodFilter) -> Option<MethodRouter<AppState>> {
+            $(
+                if id == stringify!($handler) {
+                    return Some(axum::routing::on(method, $module::$handler));
+                }
+            )*
+            None
+        }
+    };
+}
+
+api!(
+    health::healthz,
+    health::openapi,
+    accounts::enroll,
+    accounts::account,
+    accounts::list_devices,
+    accounts::link_device,
+    accounts::withdraw_links,
+    accounts::delete_device,
+    accounts::get_key_bundle,
+    accounts::put_key_bundle,
+    accounts::get_viewers,
+    accounts::put_viewers,
+    accounts::get_key_log,
+    accounts::put_key_log,
+    accounts::put_recovery_credential,
+    cameras::create_pairing,
+    cameras::register,
+    cameras::list_cameras,
+    cameras::camera_self,
+    cameras::confirm,
+    cameras::delete_camera,
+    cameras::get_recipient_set,
+    cameras::put_recipient_set,
+    cameras::put_retention,
+    cameras::list_shares,
+    cameras::put_share,
+    cameras::delete_share,
+    events::upload_part,
+    events::list_events,
+    events::get_event,
+    events::delete_event,
+    events::download_part,
+    events::download_header,
+    events::download_payload,
+    events::replace_header,
+);
+
+/// Each documented operation of `item`, with the method it is served at.
+fn operations(item: PathItem) -> impl Iterator<Item = (MethodFilter, Operation)> {
+    [
+        (MethodFilter::GET, item.get),
+        (MethodFilter::PUT, item.put),
+        (MethodFilter::POST, item.post),
+        (MethodFilter::DELETE, item.delete),
+        (MethodFilter::OPTIONS, item.options),
+        (MethodFilter::HEAD, item.head),
+        (MethodFilter::PATCH, item.patch),
+        (MethodFilter::TRACE, item.trace),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| Some((method, operation?)))
+}
+
+/// Every route of [`Operations`]: its path and method, and the handler its
+/// operation id names (the unit test `every_operation_is_routed` checks that
+/// each one has its handler).
+fn api_routes() -> Router<AppState> {
+    let mut router = Router::new();
+    for (path, item) in Operations::openapi().paths.paths {
+        for (method, operation) in operations(item) {
+            let id = operation.operation_id.unwrap_or_default();
+            if let Some(route) = handler(&id, method) {
+                router = router.route(&path, route);
+            }
+        }
+    }
+    router
+}
+
 /// Builds the API router (without the metrics listener).
 pub fn router(state: AppState) -> Router {
     let metrics = Arc::clone(&state.metrics);
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/openapi.json", get(health::openapi))
-        .route("/v1/enroll", post(accounts::enroll))
-        .route("/v1/account", get(accounts::account))
-        .route(
-            "/v1/account/key-bundle",
-            get(accounts::get_key_bundle).put(accounts::put_key_bundle),
-        )
-        .route(
-            "/v1/account/viewers",
-            get(accounts::get_viewers).put(accounts::put_viewers),
-        )
-        .route(
-            "/v1/account/key-log",
-            get(accounts::get_key_log).put(accounts::put_key_log),
-        )
-        .route(
-            "/v1/account/recovery-credential",
-            put(accounts::put_recovery_credential),
-        )
-        .route("/v1/devices", get(accounts::list_devices))
-        .route(
-            "/v1/devices/link",
-            post(accounts::link_device).delete(accounts::withdraw_links),
-        )
-        .route(
-            "/v1/devices/{device_id}",
-            axum::routing::delete(accounts::delete_device),
-        )
-        .route("/v1/pairings", post(cameras::create_pairing))
-        .route("/v1/cameras/register", post(cameras::register))
-        .route("/v1/cameras", get(cameras::list_cameras))
-        .route("/v1/camera", get(cameras::camera_self))
-        .route(
-            "/v1/cameras/{camera_id}",
-            axum::routing::delete(cameras::delete_camera),
-        )
-        .route("/v1/cameras/{camera_id}/confirm", post(cameras::confirm))
-        .route(
-            "/v1/cameras/{camera_id}/recipient-set",
-            get(cameras::get_recipient_set).put(cameras::put_recipient_set),
-        )
-        .route(
-            "/v1/cameras/{camera_id}/retention",
-            put(cameras::put_retention),
-        )
-        .route("/v1/cameras/{camera_id}/shares", get(cameras::list_shares))
-        .route(
-            "/v1/cameras/{camera_id}/shares/{account_id}",
-            put(cameras::put_share).delete(cameras::delete_share),
-        )
-        .route("/v1/cameras/{camera_id}/events", get(events::list_events))
-        .route(
-            "/v1/events/{event_id}",
-            get(events::get_event).delete(events::delete_event),
-        )
-        .route(
-            "/v1/events/{event_id}/parts/{kind}",
-            get(events::download_part).put(events::upload_part),
-        )
-        .route(
-            "/v1/events/{event_id}/parts/{kind}/header",
-            get(events::download_header).put(events::replace_header),
-        )
-        .route(
-            "/v1/events/{event_id}/parts/{kind}/payload",
-            get(events::download_payload),
-        )
+    api_routes()
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         // Bodies are read with explicit per-route limits (see `read_body`).
@@ -183,4 +215,30 @@ pub fn octets(bytes: Vec<u8>, etag: &str) -> Response {
         bytes,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every documented operation has its handler, and every handler of the
+    /// list is documented once: nothing is dropped between the two.
+    #[test]
+    fn every_operation_is_routed() {
+        let mut routed = Vec::new();
+        for (path, item) in Operations::openapi().paths.paths {
+            for (method, operation) in operations(item) {
+                let id = operation.operation_id.unwrap_or_default();
+                assert!(
+                    handler(&id, method).is_some(),
+                    "{path}: operation {id:?} has no handler"
+                );
+                routed.push(id);
+            }
+        }
+        routed.sort_unstable();
+        let mut listed: Vec<String> = OPERATION_IDS.iter().map(|id| (*id).to_owned()).collect();
+        listed.sort_unstable();
+        assert_eq!(routed, listed);
+    }
 }
