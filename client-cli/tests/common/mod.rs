@@ -4,6 +4,8 @@
 //! HTTP, so these tests do not depend on the device SDK.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod flows;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
