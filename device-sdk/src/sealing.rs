@@ -94,6 +94,11 @@ impl<'k, R: Read> SealingReader<'k, R> {
             engine.advance(n);
             self.body_len += n as u64;
         }
+        // The padding, one chunk at a time (constant memory), then the end.
+        if let Some(ct) = engine.pad_chunk() {
+            self.out.extend_from_slice(ct);
+            return Ok(true);
+        }
         // `engine` is Some: checked above and not taken since.
         if let Some(engine) = self.engine.take() {
             self.out = engine.finish();

@@ -14,16 +14,33 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::OpenError;
+use crate::{Binding, OpenError};
+
+/// What a header says about the payload it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PayloadBinding {
+    /// The nonce that starts the payload.
+    pub nonce: [u8; 16],
+    /// Version 2: the tag of the object's binding ([`binding_tag`]).
+    pub tag: Option<[u8; BINDING_TAG]>,
+}
 
 const INTRO: &[u8] = b"age-encryption.org/v1\n";
 const VERSION_PREFIX: &[u8] = b"age-encryption.org/";
 const STANZA_PREFIX: &[u8] = b"-> ";
 const MAC_PREFIX: &[u8] = b"---";
 const BODY_COLUMNS: usize = 64;
-/// The stanza sealcam adds to bind a header to its payload (by the payload
-/// nonce). Other age implementations ignore stanzas they do not know.
+/// The stanza a version 1 header carries to bind it to its payload (by the
+/// payload nonce). Other age implementations ignore stanzas they do not know.
 pub(crate) const PAYLOAD_STANZA_TAG: &str = "sealcam-payload";
+/// The stanza a version 2 header carries instead: the payload nonce and a tag
+/// of the object's binding under the file key.
+pub(crate) const BIND_STANZA_TAG: &str = "sealcam-bind";
+/// A version 2 header has a multiple of this many X25519 stanzas: one per
+/// recipient, the other slots unused (indistinguishable without the file key).
+pub const SLOTS: usize = 16;
+/// Bytes of the binding tag in a `sealcam-bind` stanza.
+const BINDING_TAG: usize = 16;
 /// The largest header accepted (a sealcam header with 64 recipients is about 8 KiB).
 pub const MAX_HEADER_LEN: usize = 64 * 1024;
 
@@ -119,19 +136,40 @@ impl AgeHeader {
         &self.stanzas
     }
 
-    /// The payload nonce named by sealcam's binding stanza, if present.
-    pub(crate) fn payload_binding(&self) -> Result<Option<[u8; 16]>, OpenError> {
+    /// What sealcam's binding stanza names (`sealcam-bind` in version 2,
+    /// `sealcam-payload` in version 1), if the header has one. At most one
+    /// such stanza is allowed.
+    pub(crate) fn payload_binding(&self) -> Result<Option<PayloadBinding>, OpenError> {
+        const MALFORMED: OpenError = OpenError::Header("malformed sealcam binding stanza");
         let mut found = None;
-        for s in self.stanzas.iter().filter(|s| s.tag == PAYLOAD_STANZA_TAG) {
-            if found.is_some() || s.args.len() != 1 || !s.body.is_empty() {
-                return Err(OpenError::Header("malformed sealcam-payload stanza"));
+        for s in self
+            .stanzas
+            .iter()
+            .filter(|s| s.tag == PAYLOAD_STANZA_TAG || s.tag == BIND_STANZA_TAG)
+        {
+            let want_args = if s.tag == BIND_STANZA_TAG { 2 } else { 1 };
+            if found.is_some() || s.args.len() != want_args || !s.body.is_empty() {
+                return Err(MALFORMED);
             }
             let nonce = decode_canonical(&s.args[0])
                 .and_then(|v| <[u8; 16]>::try_from(v).ok())
-                .ok_or(OpenError::Header("malformed sealcam-payload stanza"))?;
-            found = Some(nonce);
+                .ok_or(MALFORMED)?;
+            let tag = match s.args.get(1) {
+                Some(t) => Some(
+                    decode_canonical(t)
+                        .and_then(|v| <[u8; BINDING_TAG]>::try_from(v).ok())
+                        .ok_or(MALFORMED)?,
+                ),
+                None => None,
+            };
+            found = Some(PayloadBinding { nonce, tag });
         }
         Ok(found)
+    }
+
+    /// The number of X25519 stanzas (recipient slots, used or not).
+    pub fn x25519_slots(&self) -> usize {
+        self.stanzas.iter().filter(|s| s.tag == "X25519").count()
     }
 
     /// Unwraps the file key with the first identity that matches, then
@@ -248,36 +286,114 @@ pub(crate) fn new_file_key() -> FileKey {
     FileKey::init_with_mut(|k: &mut [u8; FILE_KEY_BYTES]| rand::rngs::OsRng.fill_bytes(k))
 }
 
-/// Wraps `file_key` to every recipient and writes a complete header (with the
-/// sealcam payload-binding stanza when `payload_nonce` is given).
+/// The tag of `binding` in a version 2 header: the first 16 bytes of
+/// HMAC-SHA256(HKDF(file key, salt = nonce, info = "sealcam binding"),
+/// owner ‖ camera ‖ event ‖ kind ‖ sequence). Only a holder of the file key
+/// can make or check it; it lets a viewer tell a header of another object
+/// before it reads any of the payload.
+pub(crate) fn binding_tag(
+    file_key: &FileKey,
+    nonce: &[u8; 16],
+    binding: &Binding,
+) -> [u8; BINDING_TAG] {
+    let key = zeroize::Zeroizing::new(hkdf32(file_key.expose_secret(), nonce, b"sealcam binding"));
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(&key[..]).unwrap_or_else(|_| unreachable!());
+    mac.update(&binding.to_bytes());
+    let full = mac.finalize().into_bytes();
+    let mut tag = [0u8; BINDING_TAG];
+    tag.copy_from_slice(&full[..BINDING_TAG]);
+    tag
+}
+
+/// The body of an unused slot whose ephemeral share is `share`:
+/// HKDF(file key, salt = nonce, info = "sealcam unused slot" ‖ share).
+fn unused_slot_body(file_key: &FileKey, nonce: &[u8; 16], share: &[u8]) -> [u8; 32] {
+    let info = [&b"sealcam unused slot"[..], share].concat();
+    hkdf32(file_key.expose_secret(), nonce, &info)
+}
+
+/// An unused recipient slot: an X25519 stanza whose share is a fresh curve
+/// point and whose body is derived from the file key. Without the file key
+/// it cannot be told from a stanza that wraps the file key to someone; a
+/// holder of the file key recognises it ([`is_unused_slot`]).
+fn unused_slot(file_key: &FileKey, nonce: &[u8; 16]) -> Stanza {
+    let secret = x25519_dalek::EphemeralSecret::random_from_rng(rand::rngs::OsRng);
+    let share = x25519_dalek::PublicKey::from(&secret);
+    Stanza {
+        tag: "X25519".into(),
+        args: vec![B64.encode(share.as_bytes())],
+        body: unused_slot_body(file_key, nonce, share.as_bytes()).to_vec(),
+    }
+}
+
+fn is_unused_slot(file_key: &FileKey, nonce: &[u8; 16], s: &Stanza) -> bool {
+    s.tag == "X25519"
+        && s.args.len() == 1
+        && decode_canonical(&s.args[0]).is_some_and(|share| {
+            share.len() == 32 && s.body[..] == unused_slot_body(file_key, nonce, &share)[..]
+        })
+}
+
+/// Fills `stanzas` (the real ones) up to a multiple of [`SLOTS`] with unused
+/// slots and shuffles them, so neither the count nor the order of real
+/// stanzas shows.
+fn fill_slots(file_key: &FileKey, nonce: &[u8; 16], stanzas: &mut Vec<Stanza>) {
+    use rand::seq::SliceRandom;
+    let slots = stanzas.len().max(1).div_ceil(SLOTS) * SLOTS;
+    while stanzas.len() < slots {
+        stanzas.push(unused_slot(file_key, nonce));
+    }
+    stanzas.shuffle(&mut rand::rngs::OsRng);
+}
+
+/// Wraps `file_key` to every recipient and writes a complete version 2
+/// header: the recipients' stanzas among unused slots (a multiple of
+/// [`SLOTS`] in all, shuffled), then the `sealcam-bind` stanza.
 pub(crate) fn write_header<'a>(
     file_key: &FileKey,
     recipients: impl Iterator<Item = &'a dyn age::Recipient>,
-    payload_nonce: Option<&[u8; 16]>,
+    nonce: &[u8; 16],
+    binding: &Binding,
 ) -> Result<Vec<u8>, crate::SealError> {
     let mut stanzas = wrap(file_key, recipients)?;
-    if let Some(nonce) = payload_nonce {
-        stanzas.push(Stanza {
-            tag: PAYLOAD_STANZA_TAG.into(),
-            args: vec![B64.encode(nonce)],
-            body: Vec::new(),
-        });
-    }
+    fill_slots(file_key, nonce, &mut stanzas);
+    stanzas.push(Stanza {
+        tag: BIND_STANZA_TAG.into(),
+        args: vec![
+            B64.encode(nonce),
+            B64.encode(binding_tag(file_key, nonce, binding)),
+        ],
+        body: Vec::new(),
+    });
     Ok(write_stanzas(file_key, stanzas.iter()))
 }
 
 impl AgeHeader {
-    /// Writes this header again with stanzas wrapping `file_key` to `added`:
-    /// every existing stanza is kept as it is and in its place, the new ones
-    /// go before the payload-binding stanza (at the end when there is none),
-    /// and the MAC is computed afresh. `file_key` must be the one this
-    /// header's stanzas wrap, its MAC verified ([`unwrap`](Self::unwrap)).
+    /// Writes this header again with stanzas wrapping `file_key` to `added`,
+    /// under a fresh MAC. `file_key` must be the one this header's stanzas
+    /// wrap, its MAC verified ([`unwrap`](Self::unwrap)).
+    ///
+    /// Version 2 (a `sealcam-bind` stanza): each added stanza takes the
+    /// place of an unused slot picked at random; every other stanza stays as
+    /// it is and in its place. When no slot is free, [`SLOTS`] more are
+    /// added (shuffled), so the header grows only in steps of [`SLOTS`].
+    ///
+    /// Version 1: every stanza is kept in its place and the added ones go
+    /// before the `sealcam-payload` stanza (at the end when there is none).
     pub(crate) fn write_adding<'a>(
         &self,
         file_key: &FileKey,
         added: impl Iterator<Item = &'a dyn age::Recipient>,
     ) -> Result<Vec<u8>, crate::SealError> {
         let added = wrap(file_key, added)?;
+        let bind = self
+            .payload_binding()
+            .map_err(|_| crate::SealError::Wrap)?
+            .filter(|b| b.tag.is_some());
+        if let Some(bind) = bind {
+            return Ok(self.write_into_slots(file_key, &bind.nonce, added));
+        }
         let at = self
             .stanzas
             .iter()
@@ -288,6 +404,46 @@ impl AgeHeader {
             file_key,
             before.iter().chain(&added).chain(after),
         ))
+    }
+}
+
+impl AgeHeader {
+    fn write_into_slots(
+        &self,
+        file_key: &FileKey,
+        nonce: &[u8; 16],
+        added: Vec<Stanza>,
+    ) -> Vec<u8> {
+        use rand::seq::SliceRandom;
+        let mut stanzas: Vec<Stanza> = self
+            .stanzas
+            .iter()
+            .map(|s| Stanza {
+                tag: s.tag.clone(),
+                args: s.args.clone(),
+                body: s.body.clone(),
+            })
+            .collect();
+        let mut bind_at = stanzas
+            .iter()
+            .position(|s| s.tag == BIND_STANZA_TAG)
+            .unwrap_or(stanzas.len());
+        for stanza in added {
+            let free: Vec<usize> = (0..bind_at)
+                .filter(|&i| is_unused_slot(file_key, nonce, &stanzas[i]))
+                .collect();
+            match free.choose(&mut rand::rngs::OsRng) {
+                Some(&i) => stanzas[i] = stanza,
+                None => {
+                    let mut block = vec![stanza];
+                    fill_slots(file_key, nonce, &mut block);
+                    let grown = block.len();
+                    stanzas.splice(bind_at..bind_at, block);
+                    bind_at += grown;
+                }
+            }
+        }
+        write_stanzas(file_key, stanzas.iter())
     }
 }
 

@@ -73,8 +73,13 @@ pub enum Misdelivery {
         /// What the object says it is (not yet verified).
         found: Binding,
     },
-    /// The age header belongs to another object than the payload.
+    /// The age header belongs to another object than the one asked for
+    /// (version 2: its binding tag names another object; version 1: it names
+    /// another payload).
     HeaderOfAnotherObject,
+    /// The header is the asked-for object's, the payload another object's
+    /// (version 2).
+    PayloadOfAnotherObject,
 }
 
 impl fmt::Display for Misdelivery {
@@ -84,6 +89,7 @@ impl fmt::Display for Misdelivery {
                 write!(f, "asked for {expected}, received {found}")
             }
             Self::HeaderOfAnotherObject => f.write_str("the header belongs to another object"),
+            Self::PayloadOfAnotherObject => f.write_str("the payload belongs to another object"),
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! magic        8  "sealcam\0"
-//! version      1  = 1
+//! version      1  2 (written since format v2); 1 is still read
 //! length       2  u16, total inner header length H = 81 + c
 //! owner       16
 //! camera      16
@@ -24,8 +24,12 @@ use sealcam_keys::{CameraId, EventId, OwnerId};
 use crate::OpenError;
 
 pub(crate) const MAGIC: &[u8; 8] = b"sealcam\x00";
-/// The inner format version this build writes and reads.
-pub const VERSION: u8 = 1;
+/// The object format version this build writes (it reads this and
+/// [`VERSION_1`]).
+pub const VERSION: u8 = 2;
+/// The first object format version: no padding, one stanza per recipient.
+/// Objects sealed by earlier releases still open, verify and re-wrap.
+pub const VERSION_1: u8 = 1;
 pub(crate) const FIXED_LEN: usize = 81;
 /// The largest inner header (255 bytes of content type).
 pub const MAX_INNER_HEADER_LEN: usize = FIXED_LEN + 255;
@@ -112,6 +116,20 @@ pub struct Binding {
     pub sequence: u32,
 }
 
+impl Binding {
+    /// The binding's fields as the inner header writes them (owner, camera,
+    /// event, kind, sequence): 53 bytes.
+    pub(crate) fn to_bytes(self) -> [u8; 53] {
+        let mut out = [0u8; 53];
+        out[..16].copy_from_slice(&self.owner.to_bytes());
+        out[16..32].copy_from_slice(&self.camera.to_bytes());
+        out[32..48].copy_from_slice(&self.event.to_bytes());
+        out[48] = self.kind.to_byte();
+        out[49..].copy_from_slice(&self.sequence.to_le_bytes());
+        out
+    }
+}
+
 impl fmt::Display for Binding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -167,13 +185,18 @@ impl ObjectMeta {
     /// Parses an inner header at the start of `plain`; returns it and its
     /// length. Untrusted input.
     pub fn parse(plain: &[u8]) -> Result<(Self, usize), OpenError> {
+        Self::parse_versioned(plain).map(|(meta, len, _)| (meta, len))
+    }
+
+    /// As [`parse`](Self::parse), with the format version.
+    pub(crate) fn parse_versioned(plain: &[u8]) -> Result<(Self, usize, u8), OpenError> {
         let trunc = |_| OpenError::Truncated("the payload ends inside the inner header");
         let mut r = Reader::new(plain);
         if r.take(8).map_err(trunc)? != MAGIC {
             return Err(OpenError::Corrupt("not a sealcam object (bad inner magic)"));
         }
         let version = r.u8().map_err(trunc)?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(OpenError::UnsupportedVersion(version));
         }
         let len = r.u16().map_err(trunc)? as usize;
@@ -208,6 +231,7 @@ impl ObjectMeta {
                 content_type,
             },
             len,
+            version,
         ))
     }
 }

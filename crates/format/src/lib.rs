@@ -35,6 +35,7 @@ pub mod age_header;
 mod error;
 mod inner;
 pub mod open;
+pub mod padding;
 mod rewrap;
 mod seal;
 pub mod stream;
@@ -42,7 +43,7 @@ pub mod trailer;
 
 pub use age_core::format::FileKey;
 pub use error::{Misdelivery, OpenError, SealError};
-pub use inner::{Binding, ObjectMeta, PartKind, MAX_INNER_HEADER_LEN, VERSION};
+pub use inner::{Binding, ObjectMeta, PartKind, MAX_INNER_HEADER_LEN, VERSION, VERSION_1};
 pub use open::{
     open, open_to_vec, OpenedObject, Opening, RangeSource, Seekable, StreamOpener, VerifiedReader,
 };

@@ -14,7 +14,7 @@ use std::ops::Range;
 use age_core::format::FileKey;
 use sealcam_keys::{DevicePublicKey, ViewerIdentity};
 
-use crate::age_header::{payload_key, AgeHeader};
+use crate::age_header::{binding_tag, payload_key, AgeHeader};
 use crate::stream::{ChunkCipher, Geometry, CHUNK, ENC_CHUNK, NONCE};
 use crate::trailer::{self, signed_len};
 use crate::{Binding, Misdelivery, ObjectMeta, OpenError};
@@ -72,17 +72,48 @@ impl Opening {
         &self.header
     }
 
-    /// Which payload ranges [`verify`](Self::verify) needs.
+    /// Which payload ranges [`verify`](Self::verify) needs. A length that no
+    /// object can have still asks for the first bytes, so that `verify` can
+    /// tell another object's payload from a truncated one.
     pub fn needed(&self, payload_len: u64) -> Result<Needed, OpenError> {
-        let g = Geometry::new(payload_len)?;
-        let x = signed_len(g.plaintext_len()).ok_or(OpenError::Truncated(
-            "the payload is too short for its trailer",
-        ))?;
-        let first_trailer_chunk = x / CHUNK as u64;
-        Ok(Needed {
-            first: 0..g.chunk_range(0).end,
-            trailer: g.chunk_range(first_trailer_chunk).start..payload_len,
-        })
+        let first = 0..payload_len.min((NONCE + ENC_CHUNK) as u64);
+        let layout = Geometry::new(payload_len)
+            .ok()
+            .and_then(|g| Some((signed_len(g.plaintext_len())?, g)));
+        let trailer = match layout {
+            Some((x, g)) => g.chunk_range(x / CHUNK as u64).start..payload_len,
+            None => payload_len..payload_len,
+        };
+        Ok(Needed { first, trailer })
+    }
+
+    /// Checks, before anything of the payload is decrypted, that the header
+    /// belongs to the object asked for (version 2: its binding tag) and that
+    /// `first` (the start of the payload) is the payload the header names.
+    /// Either failure is a misdelivery (S2).
+    pub fn check_payload(&self, first: &[u8], expected: &Binding) -> Result<(), OpenError> {
+        let Some(bound) = self.header.payload_binding()? else {
+            return Ok(());
+        };
+        if let Some(tag) = bound.tag {
+            if binding_tag(&self.file_key, &bound.nonce, expected) != tag {
+                return Err(OpenError::Misdelivered(Box::new(
+                    Misdelivery::HeaderOfAnotherObject,
+                )));
+            }
+        }
+        let nonce = first
+            .get(..NONCE)
+            .ok_or(OpenError::Truncated("the payload ends inside its nonce"))?;
+        if nonce == bound.nonce {
+            return Ok(());
+        }
+        Err(nonce_mismatch(
+            &self.file_key,
+            &bound.nonce,
+            &mut first[NONCE..].to_vec(),
+            bound.tag.is_some(),
+        ))
     }
 
     /// Checks the object against what was asked for and the pinned camera
@@ -104,16 +135,16 @@ impl Opening {
                 "fewer payload bytes than the payload length",
             ));
         }
+        self.check_payload(first, expected)?;
         let g = Geometry::new(payload_len)?;
         let mut nonce = [0u8; NONCE];
         nonce.copy_from_slice(&first[..NONCE]);
-        check_payload_binding(&self.header, &self.file_key, &nonce, &g, &first[NONCE..])?;
         let cipher = ChunkCipher::new(&payload_key(&self.file_key, &nonce));
 
         let mut chunk0 = first[NONCE..].to_vec();
         let n0 = open_chunk_raw(&cipher, &g, 0, &mut chunk0)?;
         chunk0.truncate(n0);
-        let (meta, inner_len) = ObjectMeta::parse(&chunk0)?;
+        let (meta, inner_len, version) = ObjectMeta::parse_versioned(&chunk0)?;
         if meta.binding != *expected {
             return Err(OpenError::Misdelivered(Box::new(Misdelivery::Binding {
                 expected: *expected,
@@ -147,13 +178,15 @@ impl Opening {
         let tail = plain_tail
             .get(skip..)
             .ok_or(OpenError::Truncated("the trailer is cut"))?;
-        let trailer = trailer::verify(tail, &chunk0[..inner_len], x, device)?;
+        let trailer = trailer::verify(tail, &chunk0[..inner_len], meta.binding.kind, x, device)?;
 
         let opened = Opened {
             cipher,
             geometry: g,
             meta,
+            version,
             inner_len: inner_len as u64,
+            body_len: trailer.body_len,
             signed_len: x,
             hashes: trailer.hashes,
         };
@@ -163,34 +196,24 @@ impl Opening {
     }
 }
 
-/// Checks the header's `sealcam-payload` stanza against the payload nonce.
-fn check_payload_binding(
-    header: &AgeHeader,
-    file_key: &FileKey,
-    nonce: &[u8; NONCE],
-    g: &Geometry,
-    chunk0: &[u8],
-) -> Result<(), OpenError> {
-    match header.payload_binding()? {
-        Some(bound) if bound != *nonce => {
-            Err(nonce_mismatch(file_key, &bound, g, &mut chunk0.to_vec()))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// The header names another nonce than the payload's. If the first chunk
 /// opens under the nonce the header names, the payload's nonce bytes were
 /// damaged (corrupt); otherwise the payload belongs to another object.
+/// `header_checked`: the header was shown to be the asked-for object's
+/// (version 2), so the payload is the stranger.
 fn nonce_mismatch(
     file_key: &FileKey,
     bound: &[u8; NONCE],
-    g: &Geometry,
     chunk0: &mut [u8],
+    header_checked: bool,
 ) -> OpenError {
     let cipher = ChunkCipher::new(&payload_key(file_key, bound));
-    if cipher.open(0, g.is_last(0), chunk0).is_some() {
+    let mut copy = chunk0.to_vec();
+    // The payload's length may be another object's too: try both flags.
+    if cipher.open(0, true, chunk0).is_some() || cipher.open(0, false, &mut copy).is_some() {
         OpenError::Corrupt("the payload nonce is damaged")
+    } else if header_checked {
+        OpenError::Misdelivered(Box::new(Misdelivery::PayloadOfAnotherObject))
     } else {
         OpenError::Misdelivered(Box::new(Misdelivery::HeaderOfAnotherObject))
     }
@@ -219,7 +242,9 @@ pub struct Opened {
     cipher: ChunkCipher,
     geometry: Geometry,
     meta: ObjectMeta,
+    version: u8,
     inner_len: u64,
+    body_len: u64,
     signed_len: u64,
     hashes: Vec<[u8; 32]>,
 }
@@ -239,9 +264,14 @@ impl Opened {
         &self.meta
     }
 
-    /// The body length.
+    /// The body length (signed; the padding after it is not body).
     pub fn body_len(&self) -> u64 {
-        self.signed_len - self.inner_len
+        self.body_len
+    }
+
+    /// The object format version (1 or 2).
+    pub fn format_version(&self) -> u8 {
+        self.version
     }
 
     /// The chunks that hold body bytes `range` (clamped to the body).
@@ -291,7 +321,15 @@ impl Opened {
         self.check_piece(index, &buf[..n])?;
         let start = index * CHUNK as u64;
         let body_start = self.inner_len.max(start);
-        let body_end = self.signed_len.min(start + n as u64);
+        let pad_start = self.inner_len + self.body_len;
+        let body_end = pad_start.min(start + n as u64);
+        let pad_end = self.signed_len.min(start + n as u64);
+        if pad_end > pad_start.max(start) {
+            let pad = &buf[(pad_start.max(start) - start) as usize..(pad_end - start) as usize];
+            if pad.iter().any(|&b| b != 0) {
+                return Err(OpenError::Corrupt("the padding is not zero"));
+            }
+        }
         if body_end <= body_start {
             return Ok((0..0, body_start.saturating_sub(self.inner_len)));
         }
@@ -362,6 +400,7 @@ pub fn open<S: RangeSource>(
     let len = payload.total_len()?;
     let needed = opening.needed(len)?;
     let first = read_range(&mut payload, needed.first.clone())?;
+    opening.check_payload(&first, expected)?;
     let trailer = read_range(&mut payload, needed.trailer.clone())?;
     let opened = opening.verify(len, &first, &trailer, expected, device)?;
     Ok(VerifiedReader {
@@ -529,6 +568,10 @@ pub fn open_to_vec(
 /// reader returns end-of-file**: the end verifies the signature and every
 /// chunk hash, and a failure is returned as the final read's error. Use
 /// [`open`] when the source can seek.
+///
+/// Memory stays constant: where the body ends is signed in the trailer, so a
+/// run of zero bytes (body or padding, not known yet) is held back as a count
+/// and released once the trailer says how much of it is body.
 pub struct StreamOpener<R> {
     inner: R,
     cipher: ChunkCipher,
@@ -538,8 +581,14 @@ pub struct StreamOpener<R> {
     signed_len: u64,
     index: u64,
     buf: Vec<u8>,
-    /// Body bytes of `buf` not yet returned.
+    /// Bytes of `buf` to release (after `pending_zeros`).
     avail: Range<usize>,
+    /// Zero bytes to release before `avail`.
+    pending_zeros: u64,
+    /// A trailing run of zero bytes not released yet: body or padding.
+    held_zeros: u64,
+    /// Body bytes released or scheduled (`pending_zeros` and `avail` included).
+    released: u64,
     computed: Vec<[u8; 32]>,
     trailer: Vec<u8>,
     device: DevicePublicKey,
@@ -557,13 +606,29 @@ impl<R: Read> StreamOpener<R> {
         device: &DevicePublicKey,
     ) -> Result<Self, OpenError> {
         let opening = Opening::new(header, identities)?;
+        // The nonce and first chunk decide misdelivery before the length does.
+        let first_len = payload_len.min((NONCE + ENC_CHUNK) as u64);
+        let bound = opening.header.payload_binding()?;
+        let mut nonce = [0u8; NONCE];
+        if bound.is_some() {
+            let mut first = vec![0u8; NONCE.min(first_len as usize)];
+            payload.read_exact(&mut first).map_err(eof_truncated)?;
+            let matches = bound.is_some_and(|b| b.nonce[..] == first[..]);
+            if !matches {
+                let mut rest = vec![0u8; first_len as usize - first.len()];
+                payload.read_exact(&mut rest).map_err(eof_truncated)?;
+                first.extend_from_slice(&rest);
+            }
+            opening.check_payload(&first, expected)?;
+            nonce.copy_from_slice(&first[..NONCE]);
+        }
         let g = Geometry::new(payload_len)?;
         let x = signed_len(g.plaintext_len()).ok_or(OpenError::Truncated(
             "the payload is too short for its trailer",
         ))?;
-        let mut nonce = [0u8; NONCE];
-        payload.read_exact(&mut nonce).map_err(eof_truncated)?;
-        let bound = opening.header.payload_binding()?;
+        if bound.is_none() {
+            payload.read_exact(&mut nonce).map_err(eof_truncated)?;
+        }
         let cipher = ChunkCipher::new(&payload_key(&opening.file_key, &nonce));
         let mut me = Self {
             inner: payload,
@@ -580,18 +645,15 @@ impl<R: Read> StreamOpener<R> {
             index: 0,
             buf: Vec::with_capacity(ENC_CHUNK),
             avail: 0..0,
+            pending_zeros: 0,
+            held_zeros: 0,
+            released: 0,
             computed: Vec::new(),
             trailer: Vec::new(),
             device: *device,
             verified: false,
         };
-        if let Some(bound) = bound.filter(|b| *b != nonce) {
-            // Read chunk 0 to tell a damaged nonce from another object's payload.
-            let mut ct = vec![0u8; (g.chunk_range(0).end - g.chunk_range(0).start) as usize];
-            me.inner.read_exact(&mut ct).map_err(eof_truncated)?;
-            return Err(nonce_mismatch(&opening.file_key, &bound, &g, &mut ct));
-        }
-        me.next_chunk()?;
+        me.next_chunk(None)?;
         let (meta, inner_len) = ObjectMeta::parse(&me.buf)?;
         if meta.binding != *expected {
             return Err(OpenError::Misdelivered(Box::new(Misdelivery::Binding {
@@ -606,7 +668,7 @@ impl<R: Read> StreamOpener<R> {
         }
         me.inner_header = me.buf[..inner_len].to_vec();
         me.meta = meta;
-        me.avail.start = me.avail.start.max(inner_len);
+        me.release(inner_len);
         Ok(me)
     }
 
@@ -615,8 +677,10 @@ impl<R: Read> StreamOpener<R> {
         &self.meta
     }
 
-    /// Reads one chunk into `buf`, hashes its signed part, keeps its trailer part.
-    fn next_chunk(&mut self) -> Result<(), OpenError> {
+    /// Reads one chunk into `buf`, hashes its signed part, keeps its trailer
+    /// part, and releases its body bytes from `body_from` on (`None`: none
+    /// yet, the first chunk's inner header is parsed first).
+    fn next_chunk(&mut self, body_from: Option<usize>) -> Result<(), OpenError> {
         let range = self.geometry.chunk_range(self.index);
         self.buf.resize((range.end - range.start) as usize, 0);
         self.inner
@@ -631,9 +695,32 @@ impl<R: Read> StreamOpener<R> {
                 .push(trailer::piece_hash(&self.buf[..signed_here]));
         }
         self.trailer.extend_from_slice(&self.buf[signed_here..]);
-        self.avail = 0..signed_here;
+        self.buf.truncate(signed_here);
+        self.avail = 0..0;
         self.index += 1;
+        if let Some(from) = body_from {
+            self.release(from);
+        }
         Ok(())
+    }
+
+    /// Schedules the signed bytes of `buf` from `from` on for release, except
+    /// a trailing run of zeros, which is held back until the trailer says
+    /// whether it is body or padding.
+    fn release(&mut self, from: usize) {
+        let data = &self.buf[from.min(self.buf.len())..];
+        match data.iter().rposition(|&b| b != 0) {
+            Some(k) => {
+                self.pending_zeros = self.held_zeros;
+                self.released += self.held_zeros + k as u64 + 1;
+                self.held_zeros = (data.len() - k - 1) as u64;
+                self.avail = from..from + k + 1;
+            }
+            None => {
+                self.held_zeros += data.len() as u64;
+                self.avail = 0..0;
+            }
+        }
     }
 
     fn finish_verify(&mut self) -> Result<(), OpenError> {
@@ -644,12 +731,20 @@ impl<R: Read> StreamOpener<R> {
         let t = trailer::verify(
             &self.trailer,
             &self.inner_header,
+            self.meta.binding.kind,
             self.signed_len,
             &self.device,
         )?;
         if t.hashes != self.computed {
             return Err(OpenError::BadSignature);
         }
+        if t.body_len < self.released {
+            return Err(OpenError::Corrupt("the padding is not zero"));
+        }
+        // The held-back zeros up to the signed body length are body.
+        self.pending_zeros = t.body_len - self.released;
+        self.released = t.body_len;
+        self.avail = 0..0;
         self.verified = true;
         Ok(())
     }
@@ -671,7 +766,16 @@ fn eof_truncated(e: io::Error) -> OpenError {
 
 impl<R: Read> Read for StreamOpener<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
         loop {
+            if self.pending_zeros > 0 {
+                let n = (self.pending_zeros.min(out.len() as u64)) as usize;
+                out[..n].fill(0);
+                self.pending_zeros -= n as u64;
+                return Ok(n);
+            }
             if !self.avail.is_empty() {
                 let n = self.avail.len().min(out.len());
                 out[..n].copy_from_slice(&self.buf[self.avail.start..self.avail.start + n]);
@@ -683,9 +787,9 @@ impl<R: Read> Read for StreamOpener<R> {
             }
             if self.index >= self.geometry.chunks {
                 self.finish_verify().map_err(to_io)?;
-                return Ok(0);
+                continue;
             }
-            self.next_chunk().map_err(to_io)?;
+            self.next_chunk(Some(0)).map_err(to_io)?;
         }
     }
 }

@@ -14,9 +14,11 @@ use crate::open::Opening;
 use crate::OpenError;
 
 /// Opens `header` with one of `identities` and writes a new header that keeps
-/// every stanza of the old one (its recipients, its `sealcam-payload`
-/// binding) and adds a stanza wrapping the same file key to each of `added`,
-/// under a new header MAC.
+/// every recipient of the old one and its binding stanza, and adds a stanza
+/// wrapping the same file key to each of `added`, under a new header MAC.
+/// In a version 2 header an added stanza takes an unused slot, so the
+/// header's size does not change until all slots are taken; in a version 1
+/// header it goes before the `sealcam-payload` stanza.
 ///
 /// Errors as [`Opening::new`] (`NotAddressedToViewer` when no identity
 /// opens it, `Header`/`HeaderMac` when it is malformed), and `Header` when
@@ -161,28 +163,47 @@ mod tests {
     }
 
     #[test]
-    fn old_stanzas_are_kept_byte_for_byte_and_the_binding_stays_last() {
+    fn added_stanzas_take_unused_slots_and_the_rest_stays_in_place() {
         let a = ViewerIdentity::generate();
         let (x, y) = (ViewerIdentity::generate(), ViewerIdentity::generate());
         let s = seal_to(&[&a], b"x");
         let new = rewrap_adding(&s.header, &[&a], &[x.to_public(), y.to_public()]).unwrap();
         let old = AgeHeader::parse(&s.header).unwrap();
         let parsed = AgeHeader::parse(&new).unwrap();
-        let tags: Vec<&str> = parsed.stanzas().iter().map(|s| s.tag.as_str()).collect();
-        assert_eq!(tags, ["X25519", "X25519", "X25519", "sealcam-payload"]);
-        assert_eq!(parsed.stanzas()[0], old.stanzas()[0]);
-        assert_eq!(parsed.stanzas()[3], old.stanzas()[1]);
-        // Everything before the binding stanza is unchanged, text and all.
-        let binding_at = s
-            .header
-            .windows(18)
-            .position(|w| w == b"-> sealcam-payload")
-            .unwrap();
-        assert_eq!(new[..binding_at], s.header[..binding_at]);
+        // The same number of slots: the size of the header does not change.
+        assert_eq!(new.len(), s.header.len());
+        assert_eq!(parsed.x25519_slots(), crate::age_header::SLOTS);
+        let changed = old
+            .stanzas()
+            .iter()
+            .zip(parsed.stanzas())
+            .filter(|(o, n)| o != n)
+            .count();
+        assert_eq!(changed, 2, "exactly the two taken slots changed");
+        assert_eq!(parsed.stanzas().last(), old.stanzas().last());
+        assert_eq!(
+            parsed.stanzas().last().map(|s| s.tag.as_str()),
+            Some("sealcam-bind")
+        );
         // Re-wrapping again (by an added viewer) keeps everything once more.
         let again = rewrap_adding(&new, &[&y], &[ViewerIdentity::generate().to_public()]).unwrap();
-        assert_eq!(AgeHeader::parse(&again).unwrap().stanzas().len(), 5);
-        assert_eq!(opens(&s, &again, &a).unwrap(), b"x");
+        assert_eq!(again.len(), s.header.len());
+        for v in [&a, &x, &y] {
+            assert_eq!(opens(&s, &again, v).unwrap(), b"x");
+        }
+    }
+
+    #[test]
+    fn a_full_header_grows_by_a_block_of_slots() {
+        let viewers: Vec<_> = (0..16).map(|_| ViewerIdentity::generate()).collect();
+        let refs: Vec<&ViewerIdentity> = viewers.iter().collect();
+        let s = seal_to(&refs, b"x");
+        let added = ViewerIdentity::generate();
+        let new = rewrap_adding(&s.header, &[&viewers[3]], &[added.to_public()]).unwrap();
+        assert_eq!(AgeHeader::parse(&new).unwrap().x25519_slots(), 32);
+        for v in [&viewers[0], &viewers[15], &added] {
+            assert_eq!(opens(&s, &new, v).unwrap(), b"x");
+        }
     }
 
     #[test]

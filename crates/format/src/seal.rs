@@ -6,8 +6,9 @@ use std::io::{self, Read, Write};
 use sealcam_keys::{DeviceKey, VerifiedRecipientSet, ViewerRecipient};
 
 use crate::age_header::{new_file_key, payload_key, write_header};
+use crate::padding::padded_len;
 use crate::stream::{ChunkCipher, CHUNK, ENC_CHUNK, NONCE, TAG};
-use crate::{trailer, ObjectMeta, SealError};
+use crate::{trailer, ObjectMeta, PartKind, SealError};
 
 /// Starts sealing one object: wraps a fresh file key to the recipients and
 /// writes the age header (small, in memory). Then
@@ -41,6 +42,7 @@ pub struct Sealer<'k> {
     nonce: [u8; NONCE],
     cipher: ChunkCipher,
     inner: Vec<u8>,
+    kind: PartKind,
     key: &'k DeviceKey,
 }
 
@@ -73,7 +75,8 @@ impl<'k> Sealer<'k> {
         let header = write_header(
             &file_key,
             recipients.iter().map(|r| r.as_age() as &dyn age::Recipient),
-            Some(&nonce),
+            &nonce,
+            &meta.binding,
         )?;
         let cipher = ChunkCipher::new(&payload_key(&file_key, &nonce));
         Ok(Self {
@@ -81,6 +84,7 @@ impl<'k> Sealer<'k> {
             nonce,
             cipher,
             inner: meta.encode(),
+            kind: meta.binding.kind,
             key,
         })
     }
@@ -105,8 +109,9 @@ impl<'k> Sealer<'k> {
 
 /// The payload engine: fill its chunk buffer, write what it hands back.
 ///
-/// Memory is one chunk buffer (64 KiB) plus 32 bytes per 64 KiB of body for
-/// the hash list.
+/// After the body, drain the padding with [`pad_chunk`](Self::pad_chunk)
+/// until it returns `None`, then [`finish`](Self::finish). Memory is one
+/// chunk buffer (64 KiB) plus 32 bytes per 64 KiB of body for the hash list.
 pub struct PayloadSealer<'k> {
     nonce: [u8; NONCE],
     cipher: ChunkCipher,
@@ -120,6 +125,17 @@ pub struct PayloadSealer<'k> {
     emitted: bool,
     signed_len: u64,
     hashes: Vec<[u8; 32]>,
+    kind: PartKind,
+    /// Set when the body ended: its length and the padding still to write.
+    ended: Option<(u64, u64)>,
+    /// The current chunk is padding from its first byte.
+    zero_piece: bool,
+}
+
+/// The BLAKE3 hash of a piece of 65536 zero bytes (a piece of padding).
+fn zero_piece_hash() -> [u8; 32] {
+    static HASH: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    *HASH.get_or_init(|| trailer::piece_hash(&[0u8; CHUNK]))
 }
 
 impl<'k> PayloadSealer<'k> {
@@ -139,6 +155,9 @@ impl<'k> PayloadSealer<'k> {
             emitted: false,
             signed_len: inner_len as u64,
             hashes: Vec::new(),
+            kind: s.kind,
+            ended: None,
+            zero_piece: false,
         }
     }
 
@@ -160,6 +179,7 @@ impl<'k> PayloadSealer<'k> {
 
     /// Records that `n` bytes of [`spare`](Self::spare) were filled.
     pub fn advance(&mut self, n: usize) {
+        debug_assert!(self.ended.is_none(), "body bytes after the padding began");
         self.fill += n;
         self.signed_len += n as u64;
         debug_assert!(self.fill <= CHUNK);
@@ -171,8 +191,52 @@ impl<'k> PayloadSealer<'k> {
         if self.emitted || self.fill < CHUNK {
             return None;
         }
-        self.hashes.push(trailer::piece_hash(&self.buf[..CHUNK]));
+        let hash = if std::mem::take(&mut self.zero_piece) {
+            zero_piece_hash()
+        } else {
+            trailer::piece_hash(&self.buf[..CHUNK])
+        };
+        self.hashes.push(hash);
         Some(self.seal_current(false))
+    }
+
+    /// Ends the body (once) and works out the padding: the signed region
+    /// grows to the padded length for the part kind (format v2).
+    fn end_body(&mut self) -> u64 {
+        if let Some((body_len, _)) = self.ended {
+            return body_len;
+        }
+        let n = self.signed_len;
+        // Past 2^63 bytes no padding is defined; such a body cannot exist.
+        let x = padded_len(self.kind, n).unwrap_or(n);
+        let body_len = n - self.inner_len as u64;
+        self.ended = Some((body_len, x - n));
+        body_len
+    }
+
+    /// Ends the body and hands back the next full chunk of padding to write;
+    /// `None` once what is left fits in the last chunks, which
+    /// [`finish`](Self::finish) returns. Call until `None` after the body.
+    pub fn pad_chunk(&mut self) -> Option<&[u8]> {
+        self.end_body();
+        if !self.emitted && self.fill == CHUNK {
+            return self.seal_full();
+        }
+        if self.emitted {
+            self.emitted = false;
+            self.fill = 0;
+        }
+        let left = self.ended.map(|(_, pad)| pad).unwrap_or(0);
+        if left == 0 {
+            return None;
+        }
+        let n = ((CHUNK - self.fill) as u64).min(left) as usize;
+        self.zero_piece = self.fill == 0 && n == CHUNK;
+        self.buf[self.fill..self.fill + n].fill(0);
+        self.fill += n;
+        self.signed_len += n as u64;
+        self.ended = self.ended.map(|(b, pad)| (b, pad - n as u64));
+        self.seal_full()
     }
 
     fn seal_current(&mut self, last: bool) -> &[u8] {
@@ -206,6 +270,12 @@ impl<'k> PayloadSealer<'k> {
     /// Ends the body: hashes the last piece, appends the signed trailer and
     /// returns the remaining ciphertext (the final chunks).
     pub fn finish(mut self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(3 * ENC_CHUNK);
+        // Padding a caller did not drain (bounded memory needs the caller to).
+        while let Some(ct) = self.pad_chunk() {
+            out.extend_from_slice(ct);
+        }
+        let body_len = self.end_body();
         if self.emitted {
             self.emitted = false;
             self.fill = 0;
@@ -216,9 +286,7 @@ impl<'k> PayloadSealer<'k> {
             self.hashes
                 .push(trailer::piece_hash(&self.buf[..self.fill]));
         }
-        let body_len = self.signed_len - self.inner_len as u64;
         let trailer = trailer::build(&self.inner, body_len, &self.hashes, self.key);
-        let mut out = Vec::with_capacity(trailer.len() + 2 * ENC_CHUNK);
         let mut rest = &trailer[..];
         while !rest.is_empty() {
             if self.fill == CHUNK {
@@ -263,8 +331,11 @@ impl<W: Write> PayloadWriter<'_, W> {
         }
     }
 
-    /// Writes the final chunks and returns the output.
-    pub fn finish(self) -> io::Result<W> {
+    /// Writes the padding and the final chunks and returns the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        while let Some(ct) = self.engine.pad_chunk() {
+            self.out.write_all(ct)?;
+        }
         let mut out = self.out;
         out.write_all(&self.engine.finish())?;
         out.flush()?;
@@ -327,6 +398,10 @@ mod async_io {
                 break;
             }
             engine.advance(n);
+        }
+        while let Some(ct) = engine.pad_chunk() {
+            out.write_all(ct).await?;
+            written += ct.len() as u64;
         }
         let rest = engine.finish();
         out.write_all(&rest).await?;

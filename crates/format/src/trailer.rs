@@ -2,7 +2,9 @@
 //! signature.
 //!
 //! The *signed region* is the payload plaintext before the trailer: the inner
-//! header and the body, `X = H + B` bytes. It is cut into pieces aligned with
+//! header, the body and (version 2) zero padding, `X = H + B + Z` bytes, where
+//! `X` follows from the part kind and `H + B` (see [`crate::padding`]; in
+//! version 1 `Z = 0`). It is cut into pieces aligned with
 //! the STREAM chunks (`[i·65536, min((i+1)·65536, X))`), `n = ⌈X/65536⌉`.
 //!
 //! ```text
@@ -13,16 +15,23 @@
 //!                  root = BLAKE3-derive_key(ROOT_CONTEXT, n ‖ hashes)
 //! ```
 //!
+//! DOMAIN and ROOT_CONTEXT name the format version, so a version 1 signature
+//! never verifies as version 2 or the other way round.
+//!
 //! The hash list lets a viewer verify any chunk on its own (verified seek),
 //! the signature binds it to the inner header (S2, S3).
 
 use sealcam_keys::{DeviceKey, DevicePublicKey, DeviceSignature};
 
+use crate::inner::VERSION_1;
+use crate::padding::padded_len;
 use crate::stream::CHUNK;
-use crate::OpenError;
+use crate::{OpenError, PartKind};
 
-const DOMAIN: &[u8] = b"sealcam object signature v1\x00";
-const ROOT_CONTEXT: &str = "sealcam 2026 object v1 chunk-hash list";
+const DOMAIN_V1: &[u8] = b"sealcam object signature v1\x00";
+const ROOT_CONTEXT_V1: &str = "sealcam 2026 object v1 chunk-hash list";
+const DOMAIN_V2: &[u8] = b"sealcam object signature v2\x00";
+const ROOT_CONTEXT_V2: &str = "sealcam 2026 object v2 chunk-hash list";
 /// Bytes of the fixed tail: body length and signature.
 pub const TAIL: usize = 8 + 64;
 /// Bytes of one chunk hash.
@@ -38,8 +47,13 @@ pub fn piece_hash(piece: &[u8]) -> [u8; 32] {
     *blake3::hash(piece).as_bytes()
 }
 
-fn root(hashes: &[[u8; 32]]) -> [u8; 32] {
-    let mut h = blake3::Hasher::new_derive_key(ROOT_CONTEXT);
+fn root(version: u8, hashes: &[[u8; 32]]) -> [u8; 32] {
+    let context = if version == VERSION_1 {
+        ROOT_CONTEXT_V1
+    } else {
+        ROOT_CONTEXT_V2
+    };
+    let mut h = blake3::Hasher::new_derive_key(context);
     h.update(&(hashes.len() as u64).to_le_bytes());
     for x in hashes {
         h.update(x);
@@ -47,12 +61,19 @@ fn root(hashes: &[[u8; 32]]) -> [u8; 32] {
     *h.finalize().as_bytes()
 }
 
+/// The signed message; the version is the inner header's (byte 8).
 fn message(inner: &[u8], body_len: u64, hashes: &[[u8; 32]]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(DOMAIN.len() + inner.len() + 40);
-    m.extend_from_slice(DOMAIN);
+    let version = inner.get(8).copied().unwrap_or_default();
+    let domain = if version == VERSION_1 {
+        DOMAIN_V1
+    } else {
+        DOMAIN_V2
+    };
+    let mut m = Vec::with_capacity(domain.len() + inner.len() + 40);
+    m.extend_from_slice(domain);
     m.extend_from_slice(inner);
     m.extend_from_slice(&body_len.to_le_bytes());
-    m.extend_from_slice(&root(hashes));
+    m.extend_from_slice(&root(version, hashes));
     m
 }
 
@@ -86,11 +107,23 @@ pub struct Trailer {
     pub body_len: u64,
 }
 
+/// Whether a signed region of `x` bytes fits an inner header and body of
+/// `h + b` bytes: `X = H + B` in version 1, the padded length in version 2.
+fn layout_fits(version: u8, kind: PartKind, h: u64, b: u64, x: u64) -> bool {
+    match h.checked_add(b) {
+        Some(n) if version == VERSION_1 => n == x,
+        Some(n) => n <= x && padded_len(kind, n) == Some(x),
+        None => false,
+    }
+}
+
 /// Parses `bytes` (exactly the trailer) and verifies the signature against
-/// the pinned device key. `inner` is the inner header, `x` the signed length.
+/// the pinned device key. `inner` is the inner header (its version and
+/// kind decide the layout), `x` the signed length.
 pub fn verify(
     bytes: &[u8],
     inner: &[u8],
+    kind: PartKind,
     x: u64,
     device: &DevicePublicKey,
 ) -> Result<Trailer, OpenError> {
@@ -110,7 +143,8 @@ pub fn verify(
     let mut body_len = [0u8; 8];
     body_len.copy_from_slice(&tail[..8]);
     let body_len = u64::from_le_bytes(body_len);
-    if Some(body_len) != x.checked_sub(inner.len() as u64) {
+    let version = inner.get(8).copied().unwrap_or_default();
+    if !layout_fits(version, kind, inner.len() as u64, body_len, x) {
         return Err(OpenError::Truncated(
             "the signed body length does not match the payload length",
         ));

@@ -85,7 +85,14 @@ fn stock_age_decrypts_a_sealed_object() {
         &body[..],
         "the body is inside, after the inner header"
     );
-    // Trailer: 32 bytes per 64 KiB piece, body length, signature.
-    let pieces = (inner_len + body.len()).div_ceil(65536);
-    assert_eq!(plain.len(), inner_len + body.len() + 32 * pieces + 8 + 64);
+    // Zero padding up to the padded length, then the trailer: 32 bytes per
+    // 64 KiB piece, body length, signature.
+    let x = sealcam_format::padding::padded_len(
+        sealcam_format::PartKind::Clip,
+        (inner_len + body.len()) as u64,
+    )
+    .unwrap() as usize;
+    assert!(plain[inner_len + body.len()..x].iter().all(|&b| b == 0));
+    let pieces = x.div_ceil(65536);
+    assert_eq!(plain.len(), x + 32 * pieces + 8 + 64);
 }

@@ -41,3 +41,33 @@ pub fn forge(
     }
     out
 }
+
+/// What a camera (the holder of the device key) could make: decrypts the
+/// payload, lets `edit` change the signed region (inner header, body and
+/// padding) and the signed body length, then hashes, signs and encrypts it
+/// again. Used for vectors whose signature is valid but whose layout is not.
+pub fn resign(
+    header: &[u8],
+    payload: &[u8],
+    recipient: &ViewerIdentity,
+    device: &sealcam_keys::DeviceKey,
+    edit: impl FnOnce(&mut Vec<u8>, &mut u64),
+) -> Vec<u8> {
+    use sealcam_format::trailer;
+    let mut signed = Vec::new();
+    let mut body_len = 0u64;
+    let mut inner_len = 0usize;
+    forge(header, payload, recipient, |plain| {
+        let x = trailer::signed_len(plain.len() as u64).unwrap() as usize;
+        let tail = &plain[plain.len() - trailer::TAIL..];
+        body_len = u64::from_le_bytes(tail[..8].try_into().unwrap());
+        inner_len = sealcam_format::ObjectMeta::parse(plain).unwrap().1;
+        signed = plain[..x].to_vec();
+    });
+    edit(&mut signed, &mut body_len);
+    let hashes: Vec<[u8; 32]> = signed.chunks(CHUNK).map(trailer::piece_hash).collect();
+    let trailer_bytes = trailer::build(&signed[..inner_len], body_len, &hashes, device);
+    forge(header, payload, recipient, |plain| {
+        *plain = [signed.clone(), trailer_bytes].concat();
+    })
+}
