@@ -53,7 +53,7 @@ pub async fn init(
 ) -> Result<InitOutcome> {
     home.check_fresh()?;
     let api = Api::new(server_url)?;
-    let enrolled = api.enroll(token.trim(), device_name, None).await?;
+    let enrolled = api.enroll(token.trim(), None).await?;
     let credential = Credential::new(enrolled.credential.clone());
     let api = api.with_credential(credential.clone());
     let owner = OwnerId::from(enrolled.account_id);
@@ -169,11 +169,7 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
     let viewer = ViewerIdentity::from_secret_text(&pending.viewer)?;
     let api = Api::new(&pending.server_url)?;
     let enrolled = api
-        .enroll(
-            &approval.link_token,
-            &pending.name,
-            Some(&viewer.to_public()),
-        )
+        .enroll(&approval.link_token, Some(&viewer.to_public()))
         .await?;
     if OwnerId::from(enrolled.account_id) != approval.owner {
         return Err(ClientError::Untrusted {
@@ -363,7 +359,7 @@ pub async fn recover(
     let link = rapi.link_device(Some(&viewer.to_public())).await?;
     let api = Api::new(server_url)?;
     let enrolled = api
-        .enroll(&link.link_token, device_name, Some(&viewer.to_public()))
+        .enroll(&link.link_token, Some(&viewer.to_public()))
         .await?;
     if OwnerId::from(enrolled.account_id) != owner {
         return Err(ClientError::Untrusted {

@@ -16,7 +16,7 @@
 //! recovery tag 32  HMAC-SHA256(SHA-256(TAG_DOMAIN ‖ recovery key text), magic ‖ owner ‖ seed)
 //! ```
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -99,15 +99,8 @@ impl OwnerKeyBundle {
         plain.extend_from_slice(&self.owner.to_bytes());
         plain.extend_from_slice(&self.key.to_seed()[..]);
         plain.extend_from_slice(&self.recovery_tag);
-        let enc = age::Encryptor::with_recipients(
-            recipients.iter().map(|r| r.as_age() as &dyn age::Recipient),
-        )
-        .map_err(|_| BundleError::Seal)?;
-        let mut out = Vec::with_capacity(PLAINTEXT_LEN + 200 * recipients.len());
-        let mut w = enc.wrap_output(&mut out).map_err(|_| BundleError::Seal)?;
-        w.write_all(&plain).map_err(|_| BundleError::Seal)?;
-        w.finish().map_err(|_| BundleError::Seal)?;
-        Ok(out)
+        // 16 recipient slots: the header does not show how many viewers there are (S9).
+        crate::sealed::seal_padded(recipients, &plain).ok_or(BundleError::Seal)
     }
 
     /// Opens a bundle on a viewer device that already pinned the owner key.

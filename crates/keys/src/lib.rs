@@ -16,6 +16,7 @@
 //! | [`RootSigningKey`] | Ed25519, derived from the recovery key; signs owner key resets only |
 //! | [`KeyStatement`], [`KeyLog`] | owner key rotations and resets, in order (owner trust v2) |
 //! | [`OwnerKeyState`] | the owner key a camera or device follows through the key log |
+//! | [`SetKeyStatement`] | a camera's X25519 set key, signed by its device key; sets are sealed to it ([`seal_set`]) |
 //! | [`OwnerRecord`] | the owner's viewers, members and pinned cameras, signed by the owner key and sealed to the viewers ([`owner_record`]) |
 //!
 //! Secrets zeroize when dropped and never print in `Debug`. Key files are
@@ -57,7 +58,9 @@ pub mod owner_record;
 mod pairing;
 mod recipient_set;
 mod root;
+pub mod sealed;
 pub mod secret_file;
+mod set_key;
 mod signing;
 mod text;
 mod viewer;
@@ -80,6 +83,7 @@ pub use recipient_set::{
     VerifiedRecipientSet, MAX_EPOCH_JUMP, MAX_RECIPIENTS, SET_LIFETIME_SECS,
 };
 pub use root::{RootPublicKey, RootSigningKey};
+pub use set_key::{is_sealed_set, open_set_document, seal_set, SetKeyStatement};
 pub use viewer::{RecoveryKey, ViewerIdentity, ViewerRecipient};
 
 /// Seconds since the Unix epoch, as used in every sealcam document.

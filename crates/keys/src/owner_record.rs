@@ -44,7 +44,7 @@
 //! ```
 
 use std::collections::BTreeSet;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -60,6 +60,8 @@ const MAGIC: &[u8; 8] = b"SCOREC\x00\x01";
 const DOMAIN: &[u8] = b"sealcam owner record v1\x00";
 const SIG_LEN: usize = 64;
 const HEADER_LEN: usize = MAGIC.len() + SIG_LEN;
+/// A sealed record's plaintext is padded with spaces to a multiple of this (S9).
+pub const PAD_TO: usize = 4096;
 
 /// The largest sealed record a device opens (1 MiB); larger ones are refused
 /// before decrypting.
@@ -234,24 +236,22 @@ impl OwnerRecord {
     }
 
     /// Signs and seals the record to [`owner_recipients`](Self::owner_recipients).
+    ///
+    /// S9: the signed JSON is followed by spaces up to a multiple of
+    /// [`PAD_TO`] bytes (the signature covers the JSON without them), and the
+    /// age header has 16 recipient slots ([`crate::sealed`]), so the stored
+    /// size shows neither how many viewers, members and cameras the record
+    /// lists nor how long their names are — until it passes 4 KiB.
     pub fn seal(&self, key: &OwnerSigningKey) -> Result<Vec<u8>, RecordError> {
         let json = serde_json::to_vec(self).map_err(|_| RecordError::Seal)?;
         let sig = key.sign_raw(&signed_message(&json));
-        let mut plain = Zeroizing::new(Vec::with_capacity(HEADER_LEN + json.len()));
+        let len = (HEADER_LEN + json.len()).div_ceil(PAD_TO) * PAD_TO;
+        let mut plain = Zeroizing::new(Vec::with_capacity(len));
         plain.extend_from_slice(MAGIC);
         plain.extend_from_slice(&sig);
         plain.extend_from_slice(&json);
-
-        let recipients = self.owner_recipients();
-        let enc = age::Encryptor::with_recipients(
-            recipients.iter().map(|r| r.as_age() as &dyn age::Recipient),
-        )
-        .map_err(|_| RecordError::Seal)?;
-        let mut out = Vec::with_capacity(plain.len() + 200 * recipients.len());
-        let mut w = enc.wrap_output(&mut out).map_err(|_| RecordError::Seal)?;
-        w.write_all(&plain).map_err(|_| RecordError::Seal)?;
-        w.finish().map_err(|_| RecordError::Seal)?;
-        Ok(out)
+        plain.resize(len, b' ');
+        crate::sealed::seal_padded(&self.owner_recipients(), &plain).ok_or(RecordError::Seal)
     }
 
     /// Opens a sealed record with `identity` and checks the owner signature
@@ -319,6 +319,9 @@ impl OwnerRecord {
         if magic != MAGIC {
             return Err(RecordError::NotAnOwnerRecord);
         }
+        // The padding (spaces after the JSON, which never ends in one) is not signed.
+        let signed_len = json.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+        let json = &json[..signed_len];
         if !owner_key.verify_raw(&signed_message(json), sig) {
             return Err(RecordError::BadSignature);
         }

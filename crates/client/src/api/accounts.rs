@@ -9,21 +9,28 @@ use uuid::Uuid;
 use super::{Api, Credential, Precondition, Record};
 use crate::error::{ClientError, Result};
 
+/// What the server is told a device is called: the same for every device,
+/// so it learns no name ("Alice's iPhone"); the owner record holds the names.
+pub const SERVER_DEVICE_LABEL: &str = "device";
+
 impl Api {
     /// `POST /v1/enroll`.
     /// `viewer_key` is this device's viewer key: recorded with the device, and
     /// required to match when the link token was bound to a key.
+    ///
+    /// The device's name is not sent: names live only in the sealed owner
+    /// record (S9). The server gets the same label, [`SERVER_DEVICE_LABEL`],
+    /// for every device.
     pub async fn enroll(
         &self,
         token: &str,
-        device_name: &str,
         viewer_key: Option<&ViewerRecipient>,
     ) -> Result<EnrollResponse> {
         let req = Self::with_json(
             self.request(Method::POST, "/v1/enroll"),
             &EnrollRequest {
                 token: token.to_owned(),
-                device_name: device_name.to_owned(),
+                device_name: SERVER_DEVICE_LABEL.to_owned(),
                 viewer_key: viewer_key.map(ToString::to_string),
             },
         )?;
