@@ -80,6 +80,21 @@ pub struct Camera {
     pub retention_days: Option<u32>,
     /// Whether the caller owns the camera or it was shared with the caller.
     pub role: CameraRole,
+    /// The camera's set key statement (`age1… <signature>`, made by the
+    /// camera and opaque to the server): the owner seals recipient sets to
+    /// it once the signature verifies under the pinned device key. Absent
+    /// until the camera published one, and for cameras shared with the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_key: Option<String>,
+}
+
+/// `PUT /v1/camera/set-key`: a camera publishes its set key statement
+/// (camera credential). Replaces the one stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetKey {
+    /// `age1… <signature, standard base64>`, at most 512 bytes.
+    pub set_key: String,
 }
 
 /// `GET /v1/cameras`.

@@ -35,7 +35,7 @@ pub use accounts::{
 };
 pub use cameras::{
     Camera, CameraList, CameraRole, CameraSelf, CameraStatus, PairingResponse, RecipientSet,
-    RegisterCameraRequest, RegisterCameraResponse, Retention, Share, ShareList,
+    RegisterCameraRequest, RegisterCameraResponse, Retention, SetKey, Share, ShareList,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use events::{
