@@ -116,6 +116,8 @@ pub async fn list_cameras(
             created_at: c.created_at,
             retention_days: c.retention_days,
             role: c.role,
+            // Stored once cameras publish one (PUT /v1/camera/set-key).
+            set_key: None,
         })
         .collect();
     Ok(Json(CameraList { cameras }))
