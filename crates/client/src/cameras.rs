@@ -261,6 +261,7 @@ impl Client {
                     shared_with: Vec::new(),
                     epoch: 0,
                     expires_at: None,
+                    set_key: None,
                 });
             }
             let epoch = self.publish_set(&mut handle.record, camera_id).await?;

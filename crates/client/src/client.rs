@@ -5,8 +5,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sealcam_keys::{
-    CameraId, OwnerKeyBundle, RecipientSet, RecipientSetPin, SetBinding, SignedRecipientSet,
-    VerifiedRecipientSet, SET_LIFETIME_SECS,
+    open_set_document, seal_set, CameraId, OwnerKeyBundle, RecipientSet, RecipientSetPin,
+    SetBinding, SetKeyStatement, SignedRecipientSet, VerifiedRecipientSet, ViewerRecipient,
+    SET_LIFETIME_SECS,
 };
 
 use crate::api::{is_stale_epoch, Api, Precondition, Record};
@@ -169,6 +170,7 @@ impl Client {
             .filter(|&e| e < 1 << 63)
             .ok_or_else(overflow)?;
         let mut supersede = false;
+        let set_key = self.adopt_set_key(record, camera).await?;
         for _ in 0..8 {
             let now = unix_now().max(0) as u64;
             let set = RecipientSet::bound(
@@ -185,9 +187,18 @@ impl Client {
                 },
             )?
             .sign(&self.device.owner_key);
+            // S9: sealed to the camera's set key and the owner's devices, so
+            // the server does not learn the viewer keys; in the clear only
+            // for a camera that has published no valid set key.
+            let document = match &set_key {
+                Some(key) => seal_set(&set, key, &record.owner_recipients()).ok_or_else(|| {
+                    ClientError::Protocol("sealing the recipient set failed".into())
+                })?,
+                None => set.as_bytes().to_vec(),
+            };
             match self
                 .api
-                .put_recipient_set(*camera.as_uuid(), epoch, set.as_bytes(), supersede)
+                .put_recipient_set(*camera.as_uuid(), epoch, &document, supersede)
                 .await
             {
                 Ok(()) => {
@@ -211,6 +222,40 @@ impl Client {
         Err(ClientError::Conflict)
     }
 
+    /// The camera's set key: the one the record holds, or the one the camera
+    /// published when its statement verifies under the pinned device key
+    /// (then kept in `record`, which the caller writes). `None` when the
+    /// camera has published none, or the server offers one the camera did
+    /// not sign.
+    async fn adopt_set_key(
+        &self,
+        record: &mut OwnerRecord,
+        camera: CameraId,
+    ) -> Result<Option<ViewerRecipient>> {
+        let Some(entry) = record.camera(camera) else {
+            return Err(ClientError::UnknownCamera(camera.to_string()));
+        };
+        if let Some(key) = &entry.set_key {
+            return Ok(Some(key.clone()));
+        }
+        let device_key = entry.device_key;
+        let offered = self
+            .api
+            .cameras()
+            .await?
+            .cameras
+            .into_iter()
+            .find(|c| c.camera_id == *camera.as_uuid())
+            .and_then(|c| c.set_key);
+        let verified = offered
+            .and_then(|text| SetKeyStatement::from_text(&text).ok())
+            .and_then(|st| st.verify(record.owner, camera, &device_key).ok().cloned());
+        if let (Some(key), Some(entry)) = (&verified, record.camera_mut(camera)) {
+            entry.set_key = Some(key.clone());
+        }
+        Ok(verified)
+    }
+
     /// The camera's set on the server when this owner key signed it; `None`
     /// when there is none or it does not verify (S4: a set the owner key did
     /// not sign does not move the epoch, nor say when anything was published).
@@ -221,7 +266,10 @@ impl Client {
         let Some(current) = self.api.recipient_set(*camera.as_uuid()).await? else {
             return Ok(None);
         };
-        let Ok(bytes) = STANDARD.decode(&current.set) else {
+        let Ok(document) = STANDARD.decode(&current.set) else {
+            return Ok(None);
+        };
+        let Ok(bytes) = open_set_document(&document, &[&self.device.viewer]) else {
             return Ok(None);
         };
         let pin = RecipientSetPin {

@@ -115,6 +115,11 @@ pub struct CameraEntry {
     /// Absent in records written before sets expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// The camera's set key, once its statement verified under `device_key`
+    /// ([`crate::SetKeyStatement`]): recipient sets are sealed to it (S9).
+    /// Absent until the camera published one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_key: Option<ViewerRecipient>,
 }
 
 /// A camera another owner shared with this account, pinned from their share code.
@@ -480,6 +485,7 @@ mod tests {
             shared_with: vec![],
             epoch: 1,
             expires_at: None,
+            set_key: None,
         };
         assert_eq!(rec.camera_recipients(&cam).len(), 2);
         cam.shared_with.push(member);

@@ -85,6 +85,7 @@ fn main() {
         shared_with: vec![member],
         epoch: 4,
         expires_at: None,
+        set_key: None,
     });
     record.shared_with_me.push(SharedCamera {
         camera_id: CameraId::from_bytes([8; 16]),

@@ -54,6 +54,7 @@ fn the_record(f: &Fixture, version: u64) -> OwnerRecord {
         shared_with: vec![member],
         epoch: 5,
         expires_at: None,
+        set_key: None,
     });
     r
 }
