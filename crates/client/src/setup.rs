@@ -169,7 +169,10 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
     let viewer = ViewerIdentity::from_secret_text(&pending.viewer)?;
     let api = Api::new(&pending.server_url)?;
     let enrolled = api
-        .enroll(&approval.link_token, Some(&viewer.to_public()))
+        .enroll(
+            &approval.link_token,
+            Some(&viewer.to_public().commitment(approval.owner)),
+        )
         .await?;
     if OwnerId::from(enrolled.account_id) != approval.owner {
         return Err(ClientError::Untrusted {
@@ -356,11 +359,10 @@ pub async fn recover(
 
     // A real device credential for the new viewer, bound to its key.
     let viewer = ViewerIdentity::generate();
-    let link = rapi.link_device(Some(&viewer.to_public())).await?;
+    let commitment = viewer.to_public().commitment(owner);
+    let link = rapi.link_device(Some(&commitment)).await?;
     let api = Api::new(server_url)?;
-    let enrolled = api
-        .enroll(&link.link_token, Some(&viewer.to_public()))
-        .await?;
+    let enrolled = api.enroll(&link.link_token, Some(&commitment)).await?;
     if OwnerId::from(enrolled.account_id) != owner {
         return Err(ClientError::Untrusted {
             what: "enrollment",

@@ -121,7 +121,8 @@ impl Client {
         let epochs = self.publish_all_sets(&mut handle.record).await?;
         self.save_record(&mut handle).await?;
         // The token enrolls only the device holding the approved viewer key.
-        let link = self.api().link_device(Some(&viewer.recipient)).await?;
+        let commitment = viewer.recipient.commitment(self.device().info.account_id);
+        let link = self.api().link_device(Some(&commitment)).await?;
         let keys = self.device().info.key_state();
         Ok(Approval {
             viewer,

@@ -105,6 +105,26 @@ impl ViewerRecipient {
     pub fn as_age(&self) -> &age::x25519::Recipient {
         &self.0
     }
+
+    /// What the server is told instead of the key when it must compare keys
+    /// (a link token bound to the device it will enroll): `vkc1` and the hex
+    /// of SHA-256("sealcam viewer key commitment v1\0" ‖ owner ‖ key). One
+    /// key gives unrelated commitments in two accounts, so the server cannot
+    /// link a member across households, nor read the key (S9).
+    pub fn commitment(&self, owner: crate::OwnerId) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"sealcam viewer key commitment v1\x00");
+        h.update(owner.to_bytes());
+        h.update(self.to_string().as_bytes());
+        let digest = h.finalize();
+        let mut out = String::with_capacity(68);
+        out.push_str("vkc1");
+        for b in digest {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
 }
 
 impl fmt::Display for ViewerRecipient {

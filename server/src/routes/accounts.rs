@@ -28,17 +28,19 @@ const MAX_DEVICE_NAME: usize = 200;
 const MAX_VIEWER_KEY: usize = 100;
 
 /// Checks the shape of a viewer key, cheaply: the server does no crypto and
-/// stores it as opaque text, so it only keeps out what cannot be an age
-/// recipient (`age1` and at most 100 ASCII letters and digits).
+/// stores it as opaque text, compared for equality only. Clients since S9
+/// send a commitment to the key (`vkc1` and 64 hex digits), earlier ones the
+/// key itself (`age1…`); anything else is kept out (at most 100 ASCII
+/// letters and digits).
 fn check_viewer_key(key: Option<&str>) -> AppResult<Option<&str>> {
     if let Some(key) = key {
         let shaped = key.len() > "age1".len()
             && key.len() <= MAX_VIEWER_KEY
-            && key.starts_with("age1")
+            && (key.starts_with("age1") || key.starts_with("vkc1"))
             && key.bytes().all(|b| b.is_ascii_alphanumeric());
         if !shaped {
             return Err(AppError::BadRequest(format!(
-                "viewer_key must be an age recipient: age1… of at most {MAX_VIEWER_KEY} ASCII letters and digits"
+                "viewer_key must be a viewer key commitment (vkc1…) or an age recipient (age1…) of at most {MAX_VIEWER_KEY} ASCII letters and digits"
             )));
         }
     }

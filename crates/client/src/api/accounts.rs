@@ -2,7 +2,6 @@
 
 use reqwest::header::{ETAG, IF_MATCH, IF_NONE_MATCH};
 use reqwest::Method;
-use sealcam_keys::ViewerRecipient;
 use sealcam_wire::{AccountInfo, DeviceList, EnrollRequest, EnrollResponse, LinkResponse};
 use uuid::Uuid;
 
@@ -15,23 +14,20 @@ pub const SERVER_DEVICE_LABEL: &str = "device";
 
 impl Api {
     /// `POST /v1/enroll`.
-    /// `viewer_key` is this device's viewer key: recorded with the device, and
-    /// required to match when the link token was bound to a key.
+    /// `viewer_key` is the commitment to this device's viewer key
+    /// ([`sealcam_keys::ViewerRecipient::commitment`]): recorded with the device, and
+    /// required to match when the link token was bound to one.
     ///
     /// The device's name is not sent: names live only in the sealed owner
     /// record (S9). The server gets the same label, [`SERVER_DEVICE_LABEL`],
     /// for every device.
-    pub async fn enroll(
-        &self,
-        token: &str,
-        viewer_key: Option<&ViewerRecipient>,
-    ) -> Result<EnrollResponse> {
+    pub async fn enroll(&self, token: &str, viewer_key: Option<&str>) -> Result<EnrollResponse> {
         let req = Self::with_json(
             self.request(Method::POST, "/v1/enroll"),
             &EnrollRequest {
                 token: token.to_owned(),
                 device_name: SERVER_DEVICE_LABEL.to_owned(),
-                viewer_key: viewer_key.map(ToString::to_string),
+                viewer_key: viewer_key.map(str::to_owned),
             },
         )?;
         match self.json(req, "enrollment token").await {
@@ -54,13 +50,14 @@ impl Api {
             .await
     }
 
-    /// `POST /v1/devices/link`, the token bound to `viewer_key` when given:
-    /// only a device presenting that key can enroll with it.
-    pub async fn link_device(&self, viewer_key: Option<&ViewerRecipient>) -> Result<LinkResponse> {
+    /// `POST /v1/devices/link`, the token bound to `viewer_key` (a
+    /// [`sealcam_keys::ViewerRecipient::commitment`]) when given: only a device presenting
+    /// the same commitment can enroll with it.
+    pub async fn link_device(&self, viewer_key: Option<&str>) -> Result<LinkResponse> {
         let req = Self::with_json(
             self.request(Method::POST, "/v1/devices/link"),
             &sealcam_wire::LinkRequest {
-                viewer_key: viewer_key.map(ToString::to_string),
+                viewer_key: viewer_key.map(str::to_owned),
             },
         )?;
         self.json(req, "link").await
