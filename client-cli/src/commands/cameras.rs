@@ -139,6 +139,12 @@ pub(super) async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> 
                     };
                     s.push_str(&format!("WARNING: camera {}: {why}\n", c.camera_id));
                 }
+                for c in cams.iter().filter(|c| c.sets_sealed == Some(false) && c.epoch.is_some_and(|e| e > 0)) {
+                    s.push_str(&format!(
+                        "note: camera {} has published no set key (firmware before S9?): its recipient set, with every viewer key, is stored in the clear on the server\n",
+                        c.camera_id
+                    ));
+                }
                 for c in cams.iter().filter(|c| !c.key_matches_server) {
                     s.push_str(&format!(
                         "warning: the server reports another device key for {} than the one pinned; objects are checked against the pinned key\n",

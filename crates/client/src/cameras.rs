@@ -102,6 +102,10 @@ pub struct CameraView {
     pub sealed_epoch: Option<u64>,
     /// Whether the camera took up the published set (owned, active cameras).
     pub uptake: Option<Uptake>,
+    /// Owned cameras: whether their recipient sets are sealed to the
+    /// camera's set key (S9) or, for a camera that published none, stored
+    /// in the clear on the server.
+    pub sets_sealed: Option<bool>,
 }
 
 /// Whether a camera seals to the recipient set its owner published: the
@@ -380,7 +384,8 @@ impl Client {
             .map(|c| {
                 let id = CameraId::from(c.camera_id);
                 let server_key = parse_device_key(&c.device_public_key);
-                let (name, key, epoch) = if let Some(e) = record.camera(id) {
+                let owned = record.camera(id);
+                let (name, key, epoch) = if let Some(e) = owned {
                     (Some(e.name.clone()), Some(e.device_key), Some(e.epoch))
                 } else if let Some(s) = record.shared_with_me.iter().find(|s| s.camera_id == id) {
                     (Some(s.name.clone()), Some(s.device_key), None)
@@ -398,6 +403,7 @@ impl Client {
                     epoch,
                     sealed_epoch: None,
                     uptake: None,
+                    sets_sealed: owned.map(|e| e.set_key.is_some()),
                 }
             })
             .collect())
