@@ -40,6 +40,7 @@ async fn openapi_is_current_and_served() {
         "/v1/cameras/{camera_id}/shares/{account_id}",
         "/v1/account/recovery-credential",
         "/v1/account/key-log",
+        "/v1/camera/set-key",
         "/healthz",
     ] {
         assert!(
@@ -49,7 +50,7 @@ async fn openapi_is_current_and_served() {
     }
     assert_eq!(
         paths.len(),
-        26,
+        27,
         "documented paths: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -17,6 +17,8 @@ mod events;
 mod operations;
 #[path = "scenarios/recovery_credential.rs"]
 mod recovery_credential;
+#[path = "scenarios/set_key.rs"]
+mod set_key;
 #[path = "scenarios/storage.rs"]
 mod storage;
 #[path = "scenarios/trust_v2.rs"]
@@ -64,6 +66,9 @@ scenarios!(common::Backend::SqliteLocal;
     authz_matrix::foreign_ids_answer_404_on_every_route,
     recovery_credential::recovery_credential_authenticates_as_the_account,
     recovery_credential::recovery_credential_is_registered_once,
+    set_key::a_camera_publishes_its_set_key_to_its_owner_only,
+    set_key::set_key_limits_are_refused_with_400,
+    set_key::a_viewer_credential_may_not_publish_a_set_key,
     storage::blob_store_creates_once_and_streams_multipart,
     storage::sweep_and_upload_never_both_win,
     trust_v2::key_log_round_trips_with_conditional_writes,

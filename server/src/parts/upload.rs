@@ -158,7 +158,10 @@ impl Parts<'_> {
                 return Err(e.into());
             }
         };
+        // Times are stored coarse (S9): the capture time the camera gives and
+        // the upload time alike, to the configured granularity.
         let granularity = self.config.tasks.time_granularity_secs.max(1) as i64;
+        let uploaded_at = now();
         let part = NewPart {
             event_id: upload.event_id,
             camera_id: camera.camera_id,
@@ -170,7 +173,7 @@ impl Parts<'_> {
             payload_key: payload_key.clone(),
             payload_size: payload_written.size,
             payload_sha256: payload_written.sha256.to_vec(),
-            created_at: now(),
+            created_at: uploaded_at - uploaded_at.rem_euclid(granularity),
         };
         let outcome = self.db.insert_part(&part).await;
         if !matches!(outcome, Ok(InsertPart::Inserted)) {

@@ -7,7 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sealcam_wire::{
     token_prefix, Camera as CameraView, CameraList, CameraSelf, ErrorBody, PairingResponse,
-    RecipientSet, RegisterCameraRequest, RegisterCameraResponse, Retention, Share, ShareList,
+    RecipientSet, RegisterCameraRequest, RegisterCameraResponse, Retention, SetKey, Share,
+    ShareList,
 };
 use uuid::Uuid;
 
@@ -21,6 +22,10 @@ use crate::tokens;
 
 /// Longest base64 text of a device public key or pairing proof.
 const MAX_PAIRING_FIELD: usize = 4096;
+
+/// Longest set key statement, in bytes (`age1…` and a base64 signature
+/// need about 150).
+const MAX_SET_KEY: usize = 512;
 
 /// A one-time, expiring claim token for pairing a new camera.
 #[utoipa::path(post, path = "/v1/pairings", tag = "cameras", security(("bearer" = [])),
@@ -116,8 +121,7 @@ pub async fn list_cameras(
             created_at: c.created_at,
             retention_days: c.retention_days,
             role: c.role,
-            // Stored once cameras publish one (PUT /v1/camera/set-key).
-            set_key: None,
+            set_key: c.set_key,
         })
         .collect();
     Ok(Json(CameraList { cameras }))
@@ -132,6 +136,40 @@ pub async fn camera_self(Camera(c): Camera) -> Json<CameraSelf> {
         owner_id: c.owner_id,
         status: c.status,
     })
+}
+
+/// A camera publishes its set key statement (`age1… <signature>`).
+///
+/// It replaces the one stored. A pending camera may publish too: it does
+/// right after registering, before its owner confirms it. The statement is
+/// opaque text: the server checks only its length and that it is printable
+/// ASCII. The owner reads it in `GET /v1/cameras` (accounts the camera is
+/// shared with do not) and verifies it under the pinned device key.
+#[utoipa::path(put, path = "/v1/camera/set-key", tag = "cameras", security(("bearer" = [])),
+    request_body = SetKey,
+    responses((status = 204), (status = 400, body = ErrorBody, description = "empty, over 512 bytes, or not printable ASCII"),
+        (status = 401, body = ErrorBody, description = "no camera credential (a viewer credential included)"),
+        (status = 413, body = ErrorBody)))]
+pub async fn put_set_key(
+    State(state): State<AppState>,
+    Camera(c): Camera,
+    JsonBody(req): JsonBody<SetKey>,
+) -> AppResult<Response> {
+    let text = &req.set_key;
+    if text.is_empty()
+        || text.len() > MAX_SET_KEY
+        || !text.bytes().all(|b| matches!(b, b' '..=b'~'))
+    {
+        return Err(AppError::BadRequest(format!(
+            "set_key must be 1 to {MAX_SET_KEY} bytes of printable ASCII"
+        )));
+    }
+    if state.db.put_set_key(c.camera_id, text).await? {
+        Ok(no_content())
+    } else {
+        // Deleted since its credential was checked: the credential is gone.
+        Err(AppError::Unauthorized)
+    }
 }
 
 /// The owner confirms a pending camera (after checking its pairing proof).

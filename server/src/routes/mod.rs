@@ -71,6 +71,7 @@ api!(
     cameras::register,
     cameras::list_cameras,
     cameras::camera_self,
+    cameras::put_set_key,
     cameras::confirm,
     cameras::delete_camera,
     cameras::get_recipient_set,

@@ -173,8 +173,12 @@ pub trait Database: Send + Sync + 'static {
     ) -> StoreResult<Option<Uuid>>;
     /// Finds the camera holding a credential.
     async fn camera_by_token(&self, hash: &TokenHash) -> StoreResult<Option<CameraPrincipal>>;
-    /// Cameras the account owns or that are shared with it.
+    /// Cameras the account owns or that are shared with it; the set key of
+    /// owned cameras only.
     async fn list_cameras(&self, account_id: Uuid) -> StoreResult<Vec<CameraRow>>;
+    /// Stores a camera's set key statement (opaque text), replacing the one
+    /// stored; `false` when there is no such camera.
+    async fn put_set_key(&self, camera_id: Uuid, set_key: &str) -> StoreResult<bool>;
     /// The account's role on a camera, `None` when it may not see it.
     async fn camera_role(
         &self,

@@ -170,6 +170,9 @@ pub struct CameraRow {
     pub retention_days: Option<u32>,
     /// The caller's role.
     pub role: CameraRole,
+    /// The camera's set key statement (opaque text), for its owner only:
+    /// `None` on a camera shared with the caller, and until one is published.
+    pub set_key: Option<String>,
 }
 
 /// A camera to insert at registration.

@@ -278,6 +278,27 @@ impl TestServer {
         resp.json().await.unwrap()
     }
 
+    /// A credential publishes a set key statement (`PUT /v1/camera/set-key`).
+    pub async fn publish_set_key(&self, token: &str, set_key: &str) -> StatusCode {
+        let body = sealcam_wire::SetKey {
+            set_key: set_key.to_owned(),
+        };
+        let path = "/v1/camera/set-key";
+        self.json(Method::PUT, path, Some(token), &body)
+            .await
+            .status()
+    }
+
+    /// `(camera id, set key)` of each camera in `token`'s `GET /v1/cameras`.
+    pub async fn set_keys(&self, token: &str) -> Vec<(Uuid, Option<String>)> {
+        let resp = self
+            .send(Method::GET, "/v1/cameras", Some(token), None)
+            .await;
+        let list: sealcam_wire::CameraList = resp.json().await.unwrap();
+        let keys = list.cameras.into_iter();
+        keys.map(|c| (c.camera_id, c.set_key)).collect()
+    }
+
     pub async fn get_bytes(&self, path: &str, token: &str, range: Option<&str>) -> Response {
         let mut req = self.http.get(self.url(path)).bearer_auth(token);
         if let Some(range) = range {

@@ -2,7 +2,8 @@
 //! account's credentials (viewer and camera) with every foreign id answer 404
 //! — byte for byte the same answer as an id that does not exist — and change
 //! nothing. The account routes without an id (key bundle, viewers, key log)
-//! answer the caller's own account only.
+//! answer the caller's own account only, and so does the camera route
+//! without one (`PUT /v1/camera/set-key`: the caller's own camera).
 
 use crate::common::{bytes, now, start_on, Backend};
 use base64::engine::general_purpose::STANDARD;
@@ -91,6 +92,10 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    for (cam, text) in [(&cam_a, "set-key-a"), (&pending_a, "set-key-pending-a")] {
+        let status = t.publish_set_key(&cam.token, text).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
     let event_a = Uuid::now_v7();
     let payload = bytes(7, 30_000);
     for kind in PartKind::ALL {
@@ -363,6 +368,16 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
+    // B's camera publishes to B's camera only; B's viewer may not publish
+    // (a viewer credential on a camera route: 401, as on GET /v1/camera).
+    let status = t.publish_set_key(&cam_b.token, "set-key-b").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let b_key = (cam_b.camera_id, Some("set-key-b".to_owned()));
+    assert_eq!(t.set_keys(&b.token).await, vec![b_key]);
+    let status = t.publish_set_key(&b.token, "evil").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // C, whom A's camera is shared with, never reads its set key.
+    assert_eq!(t.set_keys(&c.token).await, vec![(cam, None)]);
 
     // Lists never show another account's things.
     let cams: CameraList = t
@@ -444,6 +459,9 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
         .unwrap();
     assert_eq!(cams.cameras.len(), 2);
     assert!(cams.cameras.iter().all(|c| c.retention_days.is_none()));
+    let keys = t.set_keys(&a.token).await;
+    assert!(keys.contains(&(cam, Some("set-key-a".into()))));
+    assert!(keys.contains(&(pending_a.camera_id, Some("set-key-pending-a".into()))));
     assert_eq!(
         cams.cameras
             .iter()

@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "trust v2",
         include_str!("../../../migrations/postgres/0003_trust_v2.sql"),
     ),
+    (
+        4,
+        "coarse metadata",
+        include_str!("../../../migrations/postgres/0004_coarse_metadata.sql"),
+    ),
 ];
 
 /// PostgreSQL-backed metadata store.
@@ -204,6 +209,10 @@ impl Database for PostgresDatabase {
 
     async fn list_cameras(&self, account_id: Uuid) -> StoreResult<Vec<CameraRow>> {
         cameras::list_cameras(self, account_id).await
+    }
+
+    async fn put_set_key(&self, camera_id: Uuid, set_key: &str) -> StoreResult<bool> {
+        cameras::put_set_key(self, camera_id, set_key).await
     }
 
     async fn camera_role(

@@ -75,7 +75,8 @@ pub(super) async fn list_cameras(
 ) -> StoreResult<Vec<CameraRow>> {
     let rows = sqlx::query(concat!(
         "SELECT c.id, c.owner_id, c.status, c.device_public_key, c.pairing_proof, \
-         c.created_at, c.retention_days FROM cameras c WHERE ",
+         c.created_at, c.retention_days, \
+         CASE WHEN c.owner_id = $1 THEN c.set_key END AS set_key FROM cameras c WHERE ",
         visible!(),
         " ORDER BY c.created_at, c.id"
     ))
@@ -99,9 +100,23 @@ pub(super) async fn list_cameras(
                 } else {
                     CameraRole::Shared
                 },
+                set_key: row.try_get("set_key")?,
             })
         })
         .collect()
+}
+
+pub(super) async fn put_set_key(
+    db: &SqliteDatabase,
+    camera_id: Uuid,
+    set_key: &str,
+) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE cameras SET set_key = $1 WHERE id = $2")
+        .bind(set_key)
+        .bind(camera_id.to_string())
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn camera_role(
