@@ -1,0 +1,172 @@
+//! Draining the spool: oldest part first, with backoff, until it is empty,
+//! the server refuses the camera, or the time is up.
+
+use std::time::{Duration, Instant};
+
+use super::{Device, Notice};
+use crate::api::Failure;
+use crate::spool::{Loss, LossReason, SpoolEntry};
+use crate::DeviceError;
+
+/// One step of draining the spool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DrainStep {
+    /// Nothing is spooled.
+    Empty,
+    /// The oldest part was delivered (`created: false` when the server had it already).
+    Delivered {
+        /// The delivered part.
+        entry: SpoolEntry,
+        /// Whether this upload stored it.
+        created: bool,
+    },
+    /// The oldest part was refused for good and dropped.
+    Rejected {
+        /// The dropped part.
+        entry: SpoolEntry,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The server is unreachable or overloaded; try again after `after`.
+    Retry {
+        /// The wait.
+        after: Duration,
+        /// What failed.
+        why: String,
+    },
+    /// The server refuses this camera (401/403); try again after `after`.
+    Blocked {
+        /// The HTTP status.
+        status: u16,
+        /// The wait.
+        after: Duration,
+    },
+    /// Backing off: the next attempt is due after `after`.
+    Wait {
+        /// The wait.
+        after: Duration,
+    },
+}
+
+/// The totals of a blocking drain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Parts delivered.
+    pub delivered: u64,
+    /// Parts the server had already (a re-upload after a crash), counted in `delivered` too.
+    pub already_stored: u64,
+    /// Attempts that failed transiently and will be retried.
+    pub retried: u64,
+    /// Parts refused for good and dropped.
+    pub rejected: u64,
+    /// Parts still spooled when the drain stopped.
+    pub remaining: u64,
+    /// Whether it stopped because the server refuses this camera.
+    pub blocked: bool,
+}
+
+impl Device {
+    /// Tries to upload the oldest spooled part once (unless backing off).
+    pub fn drain_once(&mut self) -> Result<DrainStep, DeviceError> {
+        let Some(entry) = self.spool.oldest().cloned() else {
+            return Ok(DrainStep::Empty);
+        };
+        let wait = self.backoff.remaining();
+        if !wait.is_zero() {
+            return Ok(DrainStep::Wait { after: wait });
+        }
+        let (pairing, api) = self.paired()?;
+        let mut body = entry.open_object()?;
+        let result = api.upload(
+            &pairing.credential,
+            entry.event,
+            entry.kind,
+            entry.captured_at,
+            entry.header_len,
+            &mut body,
+        );
+        drop(body);
+        match result {
+            Ok(answer) => {
+                self.spool.remove(&entry)?;
+                self.backoff.succeeded();
+                self.blocked = false;
+                self.notify(Notice::Uploaded {
+                    event: entry.event,
+                    kind: entry.kind,
+                    bytes: entry.object_len,
+                    created: answer.created,
+                });
+                Ok(DrainStep::Delivered {
+                    entry,
+                    created: answer.created,
+                })
+            }
+            Err(Failure::Retry { retry_after, why }) => {
+                let after = self.backoff.failed(&self.config.backoff, retry_after);
+                self.notify(Notice::Retrying {
+                    after,
+                    why: why.clone(),
+                });
+                Ok(DrainStep::Retry { after, why })
+            }
+            Err(Failure::Blocked {
+                status, message, ..
+            }) => {
+                self.blocked = true;
+                let after = self.backoff.failed(&self.config.backoff, None);
+                self.notify(Notice::Blocked { status, message });
+                Ok(DrainStep::Blocked { status, after })
+            }
+            Err(Failure::Rejected { status, .. }) => {
+                self.spool.remove(&entry)?;
+                self.notify(Notice::Lost(Loss {
+                    event: entry.event,
+                    kind: entry.kind,
+                    bytes: entry.object_len,
+                    reason: LossReason::Rejected { status },
+                }));
+                Ok(DrainStep::Rejected { entry, status })
+            }
+        }
+    }
+
+    /// Drains the spool oldest first, sleeping through backoff, until it is
+    /// empty, the server refuses this camera, or `max_wait` has passed.
+    pub fn drain(&mut self, max_wait: Duration) -> Result<DrainReport, DeviceError> {
+        let deadline = Instant::now() + max_wait;
+        let mut report = DrainReport::default();
+        loop {
+            let step = self.drain_once()?;
+            let wait = match step {
+                DrainStep::Empty => break,
+                DrainStep::Delivered { created, .. } => {
+                    report.delivered += 1;
+                    report.already_stored += u64::from(!created);
+                    continue;
+                }
+                DrainStep::Rejected { .. } => {
+                    report.rejected += 1;
+                    continue;
+                }
+                DrainStep::Retry { after, .. } => {
+                    report.retried += 1;
+                    after
+                }
+                DrainStep::Blocked { .. } => {
+                    report.blocked = true;
+                    break;
+                }
+                DrainStep::Wait { after } => after,
+            };
+            let now = Instant::now();
+            if now + wait > deadline {
+                break;
+            }
+            std::thread::sleep(wait);
+        }
+        report.remaining = self.spool.entries().len() as u64;
+        Ok(report)
+    }
+}
