@@ -39,8 +39,9 @@ if [ "$#" -eq 0 ]; then
   log "cargo test --workspace --features sealcam-format/tokio -- --nocapture (log: $out)"
   cargo test --workspace --locked --features sealcam-format/tokio -- --nocapture 2>&1 | tee "$out"
 else
-  log "cargo test --workspace $* (log: $out)"
-  cargo test --workspace --locked "$@" 2>&1 | tee "$out"
+  # The arguments choose what runs (`-p PKG` narrows; `--workspace` is theirs to add).
+  log "cargo test $* (log: $out)"
+  cargo test --locked "$@" 2>&1 | tee "$out"
 fi
 
 log "summary lines:"
