@@ -11,7 +11,7 @@ use ureq::{Agent, Body, SendBody};
 use sealcam_keys::{CameraId, EventId};
 use sealcam_wire::{
     CameraSelf, ErrorBody, ErrorCode, PartKind, RecipientSet, RegisterCameraRequest,
-    RegisterCameraResponse, UploadResponse,
+    RegisterCameraResponse, SetKey, UploadResponse,
 };
 
 use crate::DeviceError;
@@ -137,6 +137,23 @@ impl Api {
             .call()
             .map_err(transport)?;
         expect_json(resp, 200)
+    }
+
+    /// `PUT /v1/camera/set-key`: this camera's set key statement (S9).
+    pub fn put_set_key(&self, credential: &str, statement: &str) -> Result<(), Failure> {
+        let resp = self
+            .agent
+            .put(self.url("/camera/set-key"))
+            .header("authorization", bearer(credential))
+            .header("content-type", "application/json")
+            .send(json_body(&SetKey {
+                set_key: statement.to_owned(),
+            })?)
+            .map_err(transport)?;
+        if resp.status().as_u16() == 204 {
+            return Ok(());
+        }
+        Err(failure(resp))
     }
 
     /// `GET /v1/cameras/{id}/recipient-set`; `None` when none was published.

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! <state>/device.key          SEALCAM-DEVICE-SECRET-KEY-… (made on first use)
+//! <state>/set.key             AGE-SECRET-KEY-…: the set key recipient sets are sealed to (S9; made on first use)
 //! <state>/camera.json         the pairing: server URL, ids, credential, and the owner key the camera follows
 //! <state>/recipient-set.bin   the last good signed recipient set (re-verified at every open)
 //! <state>/spool/              sealed objects waiting for the server (see `spool`)
@@ -17,9 +18,14 @@
 //!   "credential": "scc_…",
 //!   "keys":     {"owner": "…", "owner_key": "sealcam-owner-…", "root_key": "sealcam-root-…", "reset": 1, "generation": 0},
 //!   "set_keys": {…the owner key state recipient-set.bin was accepted under, or null…},
-//!   "paired_v1": false
+//!   "paired_v1": false,
+//!   "set_key_published": true
 //! }
 //! ```
+//!
+//! `set_key_published` (absent in files written before S9: `false`) says the
+//! server accepted this camera's set key statement; until then every sync
+//! offers it again.
 //!
 //! `keys` is the owner key the camera follows now (moved by the key log at
 //! every sync); `set_keys` the state under which the stored set was accepted,
@@ -39,12 +45,13 @@ use zeroize::Zeroizing;
 
 use sealcam_keys::{
     secret_file, CameraId, CameraPin, DeviceKey, DevicePublicKey, OwnerId, OwnerKeyState,
-    OwnerPublicKey, SignedRecipientSet, VerifiedRecipientSet,
+    OwnerPublicKey, SignedRecipientSet, VerifiedRecipientSet, ViewerIdentity,
 };
 
 use crate::DeviceError;
 
 const DEVICE_KEY: &str = "device.key";
+const SET_KEY: &str = "set.key";
 const CAMERA: &str = "camera.json";
 const RECIPIENT_SET: &str = "recipient-set.bin";
 const SPOOL: &str = "spool";
@@ -72,6 +79,9 @@ pub(crate) struct Pairing {
     pub set_keys: Option<OwnerKeyState>,
     /// Paired with a version-1 code (before owner trust v2).
     pub paired_v1: bool,
+    /// The server accepted this camera's set key statement (S9).
+    #[serde(default)]
+    pub set_key_published: bool,
 }
 
 /// `camera.json` as version 1 wrote it.
@@ -128,6 +138,7 @@ impl Pairing {
                     keys,
                     set_keys: Some(keys),
                     paired_v1: true,
+                    set_key_published: false,
                 })
             }
             PAIRING_VERSION => {
@@ -158,6 +169,7 @@ impl std::fmt::Debug for Pairing {
             .field("keys", &self.keys)
             .field("set_keys", &self.set_keys)
             .field("paired_v1", &self.paired_v1)
+            .field("set_key_published", &self.set_key_published)
             .finish()
     }
 }
@@ -191,6 +203,23 @@ impl StateDir {
             {
                 let key = DeviceKey::generate();
                 key.write_file(&path)?;
+                Ok(key)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The set key (an X25519 identity recipient sets are sealed to, S9),
+    /// generated and stored (0600) on first use.
+    pub fn set_key(&self) -> Result<ViewerIdentity, DeviceError> {
+        let path = self.root.join(SET_KEY);
+        match ViewerIdentity::read_file(&path) {
+            Ok(key) => Ok(key),
+            Err(sealcam_keys::KeyError::Io { source, .. })
+                if source.kind() == ErrorKind::NotFound =>
+            {
+                let key = ViewerIdentity::generate();
+                key.write_file(&path, "camera set key")?;
                 Ok(key)
             }
             Err(e) => Err(e.into()),
@@ -372,6 +401,7 @@ mod tests {
             keys: OwnerKeyState::legacy(OwnerId::random(), key),
             set_keys: None,
             paired_v1: false,
+            set_key_published: false,
         };
         state.write_pairing(&p).unwrap();
         let err = state.pairing().unwrap_err().to_string();

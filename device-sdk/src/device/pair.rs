@@ -1,7 +1,7 @@
 //! Pairing with the owner who made a pairing code (S5), and asking whether
 //! the owner confirmed the camera yet.
 
-use sealcam_keys::{CameraId, OwnerId, OwnerKeyState, PairingCode};
+use sealcam_keys::{CameraId, OwnerId, OwnerKeyState, PairingCode, SetKeyStatement};
 use sealcam_wire::{CameraStatus, RegisterCameraRequest};
 
 use super::Device;
@@ -62,12 +62,47 @@ impl Device {
             keys,
             set_keys: None,
             paired_v1,
+            set_key_published: false,
         };
         self.state.write_pairing(&pairing)?;
         let ids = (pairing.camera_id, pairing.owner_id);
         self.pairing = Some(pairing);
         self.api = Some(api);
+        // At once, so the owner finds it when confirming; retried at every
+        // sync while the server has not taken it.
+        self.publish_set_key();
         Ok(ids)
+    }
+
+    /// Offers the server this camera's set key, signed by the device key for
+    /// its owner and camera (S9: the owner then seals recipient sets to it),
+    /// unless the server took it already. A failure (an older server, the
+    /// network) is not an error: the owner publishes sets in the clear until
+    /// the key arrives, and the next sync offers it again.
+    pub(super) fn publish_set_key(&mut self) {
+        let statement = match (&self.pairing, &self.api, &self.key) {
+            (Some(p), Some(_), Some(key)) if !p.set_key_published => match self.state.set_key() {
+                Ok(set_key) => SetKeyStatement::sign(p.owner_id, p.camera_id, &set_key, key),
+                Err(_) => return,
+            },
+            _ => return,
+        };
+        let (Some(p), Some(api)) = (&self.pairing, &self.api) else {
+            return;
+        };
+        if api
+            .put_set_key(&p.credential, &statement.to_text())
+            .is_err()
+        {
+            return;
+        }
+        let updated = Pairing {
+            set_key_published: true,
+            ..p.clone()
+        };
+        if self.state.write_pairing(&updated).is_ok() {
+            self.pairing = Some(updated);
+        }
     }
 
     /// Asks the server whether the owner confirmed this camera yet.

@@ -83,7 +83,9 @@ impl Device {
         let mut reader =
             SealingReader::new(Sealer::with_recipients(recipients, key, meta)?, source);
         let header_len = reader.header_len();
-        let captured_at = part.captured_at_ms.div_euclid(1000);
+        // The server is told the minute only (S9); the exact time is in the
+        // sealed inner header.
+        let captured_at = part.captured_at_ms.div_euclid(60_000) * 60;
         let mut staged = self
             .spool
             .stage(part.event, part.kind, captured_at, header_len)?;

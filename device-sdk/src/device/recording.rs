@@ -174,7 +174,9 @@ impl Device {
             });
         }
         let recovery_only = expired.is_some() || retired.is_some();
-        let id = EventId::now_v7();
+        // Random (v4), not time-ordered: the id is the one thing about an
+        // event the server stores as it is, so it must not carry the time (S9).
+        let id = EventId::random();
         let mut parts = Vec::with_capacity(3);
         let try_now = delivery == Delivery::UploadNow;
         if let Some(mut jpeg) = thumbnail {

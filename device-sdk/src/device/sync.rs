@@ -2,8 +2,8 @@
 //! only when it verifies for this camera and moves forward (S4, S6).
 
 use sealcam_keys::{
-    unix_now, Acceptance, KeyLog, KeyStatementError, RecipientSetError, SignedRecipientSet,
-    VerifiedRecipientSet,
+    open_set_document, unix_now, Acceptance, KeyLog, KeyStatementError, RecipientSetError,
+    SignedRecipientSet, VerifiedRecipientSet,
 };
 
 use super::{Device, Notice};
@@ -49,6 +49,9 @@ impl Device {
     /// holds: a rotation signed by that key, or a reset signed by the root
     /// key, moves it (persisted at once, [`Notice::OwnerKeyChanged`]).
     pub fn sync(&mut self) -> Result<SyncOutcome, DeviceError> {
+        self.paired()?;
+        self.publish_set_key();
+        let set_key = self.state.set_key()?;
         let (pairing, api) = self.paired()?;
         let offered = match api.recipient_set(&pairing.credential, pairing.camera_id) {
             Ok(Some(set)) => set,
@@ -62,8 +65,10 @@ impl Device {
         let (pairing, _) = self.paired()?;
         let pin = pairing.pin(device_key);
         let kept = self.epoch();
+        // S9: a set sealed to this camera's set key, or one in the clear.
         let verdict = b64::decode(&offered.set)
             .ok_or(RecipientSetError::Malformed("the set is not base64"))
+            .and_then(|document| open_set_document(&document, &[&set_key]))
             .and_then(|bytes| SignedRecipientSet::from_bytes(&bytes))
             .and_then(|s| s.verify_for_camera(&pin, unix_now()))
             .and_then(|v| match &self.set {
