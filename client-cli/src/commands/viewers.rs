@@ -99,7 +99,13 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
                         } else {
                             "UNKNOWN: no viewer of the signed record holds it".to_owned()
                         };
-                        vec![d.device_id.to_string(), d.name.clone(), role]
+                        // The server knows every device by one label (S9):
+                        // the name is the signed record's, when it holds it.
+                        let name = d
+                            .viewer
+                            .and_then(|id| list.iter().find(|v| v.id == id))
+                            .map_or_else(|| d.name.clone(), |v| v.name.clone());
+                        vec![d.device_id.to_string(), name, role]
                     })
                     .collect();
                 s += &table(&["SERVER DEVICE", "NAME", "HELD BY"], &rows);
