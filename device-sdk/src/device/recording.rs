@@ -43,7 +43,7 @@ pub struct PartReport {
 /// The result of recording one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordReport {
-    /// The event id (UUIDv7, made by the camera).
+    /// The event id (random, UUIDv4, made by the camera).
     pub event: EventId,
     /// The recipient-set epoch the parts were sealed to.
     pub epoch: u64,
