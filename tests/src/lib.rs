@@ -15,6 +15,7 @@ pub mod household;
 pub mod media;
 pub mod process;
 pub mod proxy;
+pub mod trust_kit;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,134 @@
+//! Owner trust v2 under attack: a hijack (docs/PROTOCOL.md, "Owner trust
+//! v2"; the setup, the attacker and the colluding server are described in
+//! `sealcam_e2e::trust_kit`), against the real binaries only.
+//!
+//! The tablet revokes the phone first → the phone's credential is refused
+//! (exit 7) with the hint that a takeover is the other reason and
+//! `sealcam recover --revoke-others` undoes it; undone with the recovery
+//! key; the thief's later rotation is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sealcam_e2e::household::PHONE;
+use sealcam_e2e::trust_kit::{
+    fail, household_with_tablet, openers, position, published_epoch, recover, revoke, steal,
+    sync_epoch, sync_ok, unix_now, Db, TABLET,
+};
+use sealcam_keys::{KeyLog, KeyStatement, OwnerSigningKey, RecipientSetError, MAX_EPOCH_JUMP};
+
+#[test]
+fn hijack_is_undone_with_the_recovery_key() {
+    let (h, cam) = household_with_tablet();
+
+    // The thief acts first: from the tablet it revokes the phone.
+    let hijack = revoke(&h, TABLET, PHONE);
+    let thief_position = position(&hijack["key_position"]);
+    // (What the phone is told is asserted at the end, after the recovery.)
+    let phone = h.sealcam(PHONE, &["cameras", "list"]).unwrap_or_else(fail);
+    let told = phone
+        .stderr
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    println!(
+        "trust: hijack: the tablet ran `sealcam viewers revoke phone`; the phone's next command exited {:?}: {told}",
+        phone.code
+    );
+    let (thief_epoch, sync) = sync_ok(&h, &cam);
+    assert!(
+        sync.stderr.contains(&format!(
+            "to reset {}, generation {}",
+            thief_position.0, thief_position.1
+        )),
+        "{sync}"
+    );
+    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    assert_eq!(openers(&h, TABLET, &rec, &[PHONE, TABLET]), [TABLET]);
+    println!(
+        "trust: the camera followed the thief's rotation to {thief_position:?} and epoch {thief_epoch}: only the tablet opens what it records"
+    );
+
+    // With the key it now holds, the thief pushes the camera's epoch as far
+    // as one step allows (a colluding server stores the set), so that an
+    // owner who takes the account back could never publish above it.
+    let thief = steal(&h, TABLET);
+    let pushed = thief_epoch + MAX_EPOCH_JUMP;
+    Db::open(&h).put_set(
+        cam.id,
+        i64::try_from(pushed).unwrap(),
+        &thief.forge_set(cam.id, pushed),
+    );
+    let (held, _) = sync_ok(&h, &cam);
+    assert_eq!(held, pushed);
+    println!("trust: the thief then pushed the camera's epoch to {pushed} with its key");
+
+    // The owner recovers with the recovery key and revokes every other device.
+    let recovered = recover(&h, "recovered", true);
+    let reset = position(&recovered["key_position"]);
+    assert!(reset.0 > thief_position.0, "{recovered}");
+    let (epoch, sync) = sync_ok(&h, &cam);
+    assert_eq!(epoch, published_epoch(&recovered, &cam));
+    assert!(
+        sync.stderr
+            .contains(&format!("to reset {}, generation {}", reset.0, reset.1)),
+        "{sync}"
+    );
+    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    let opened = openers(&h, "recovered", &rec, &["recovered", TABLET, PHONE]);
+    assert_eq!(opened, ["recovered"]);
+    let tablet_now = h.sealcam(TABLET, &["cameras", "list"]).unwrap_or_else(fail);
+    assert!(
+        matches!(tablet_now.code, Some(7 | 8)),
+        "the tablet still works: {tablet_now}"
+    );
+    println!(
+        "trust: `sealcam recover --revoke-others` reset the owner key to {reset:?}; the camera took it (epoch {epoch}); of the recovered device, the tablet and the old phone, only {opened:?} opened the new recording; the tablet's next command exited {:?}",
+        tablet_now.code
+    );
+
+    // The thief rotates again from the key it holds, through the database.
+    let tablet = steal(&h, TABLET);
+    let db = Db::open(&h);
+    let mut log = KeyLog::from_bytes(&db.key_log(h.account)).unwrap();
+    let next = OwnerSigningKey::generate();
+    let rotation =
+        KeyStatement::rotation(&tablet.keys(), &tablet.owner_key, next.public(), unix_now())
+            .unwrap();
+    let forged_at = (rotation.reset_count(), rotation.generation());
+    log.push(rotation).unwrap();
+    db.put_key_log(h.account, &log.to_bytes());
+    let forged = tablet.forge_set_with(cam.id, epoch + 1, &next, forged_at);
+    db.put_set(cam.id, i64::try_from(epoch + 1).unwrap(), &forged);
+    let sync = h.device(&cam, &["sync"]).unwrap_or_else(fail);
+    assert!(!sync.success(), "{sync}");
+    assert_eq!(sync_epoch(&sync), Some(epoch), "{sync}");
+    assert!(!sync.stderr.contains("owner key moved"), "{sync}");
+    assert!(
+        sync.stderr.contains(&format!(
+            "REFUSED a recipient set: {}",
+            RecipientSetError::NotSignedByPinnedOwner
+        )),
+        "{sync}"
+    );
+    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    let opened_after = openers(&h, "recovered", &rec, &["recovered", TABLET]);
+    assert_eq!(opened_after, ["recovered"]);
+    println!(
+        "trust: a rotation the tablet forged from its key to {forged_at:?} and a set signed by it, written into the database: the camera stayed at {reset:?} and epoch {epoch} ({}); the tablet opened {} of 1 new recording(s)",
+        RecipientSetError::NotSignedByPinnedOwner,
+        usize::from(opened_after.contains(&TABLET))
+    );
+    // The thief deleted the phone's credential: the phone is refused (exit 7)
+    // and told that a takeover is the other reason, and what undoes it.
+    assert_eq!(
+        phone.code,
+        Some(7),
+        "the hijacked phone is not told the account may have been taken over: {phone}"
+    );
+    assert!(
+        phone.stderr.contains("took over the account")
+            && phone.stderr.contains("sealcam recover --revoke-others"),
+        "{phone}"
+    );
+}
