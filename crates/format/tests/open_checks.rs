@@ -172,3 +172,79 @@ fn streaming_reader_fails_at_the_end_on_a_forged_body() {
     let e = open_to_vec(&h, &forged, &w.ids(), &w.binding, &w.device.public()).unwrap_err();
     assert!(matches!(e, OpenError::BadSignature), "{e:?}");
 }
+
+/// A payload source that records which byte ranges were read.
+struct Recording<'a> {
+    data: &'a [u8],
+    reads: std::rc::Rc<std::cell::RefCell<Vec<std::ops::Range<u64>>>>,
+}
+
+impl sealcam_format::RangeSource for Recording<'_> {
+    fn total_len(&mut self) -> std::io::Result<u64> {
+        Ok(self.data.len() as u64)
+    }
+    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        self.reads
+            .borrow_mut()
+            .push(offset..offset + buf.len() as u64);
+        let mut src = self.data;
+        sealcam_format::RangeSource::read_exact_at(&mut src, offset, buf)
+    }
+}
+
+/// The verified reader (and `open_to_vec`, built on it) fetches the first
+/// chunk, the trailer chunks and the body's chunks, never a chunk that holds
+/// only padding; the sequential reader goes through them all.
+#[test]
+fn verified_reader_skips_chunks_of_padding_only() {
+    use sealcam_format::stream::{CHUNK, ENC_CHUNK, NONCE};
+    let w = World::new(1);
+    // 4 MiB + 90 bytes of inner header: Padmé rounds to 4 MiB + 128 KiB, so
+    // chunk 65 is padding only and chunk 66 holds the trailer.
+    let body = bytes(4 << 20, 7);
+    let (h, p) = w.seal(&body);
+    let dev = w.device.public();
+    let x = sealcam_format::padding::padded_len(PartKind::Clip, 90 + body.len() as u64).unwrap();
+    assert_eq!(x, (4 << 20) + (128 << 10));
+    let body_end_chunk = (90 + body.len() as u64 - 1) / CHUNK as u64;
+    let trailer_chunk = x / CHUNK as u64;
+    assert!(trailer_chunk > body_end_chunk + 1, "no padding-only chunk");
+    let pad_only = |r: &std::ops::Range<u64>| {
+        (body_end_chunk + 1..trailer_chunk).any(|i| {
+            let c = NONCE as u64 + i * ENC_CHUNK as u64;
+            r.start < c + ENC_CHUNK as u64 && c < r.end
+        })
+    };
+
+    let reads = std::rc::Rc::default();
+    let src = Recording {
+        data: &p,
+        reads: std::rc::Rc::clone(&reads),
+    };
+    let mut r = open(&h, src, &[&w.viewers[0]], &w.binding, &dev).unwrap();
+    let mut got = Vec::new();
+    r.read_to_end(&mut got).unwrap();
+    assert_eq!(got, body);
+    // Seeking to the end of the body and reading past it touches nothing more.
+    r.read_range(body.len() as u64 - 1..u64::MAX).unwrap();
+    drop(r);
+    let reads = reads.borrow();
+    assert!(reads.len() > 60, "{reads:?}");
+    assert!(
+        !reads.iter().any(pad_only),
+        "a padding-only chunk was fetched: {reads:?}"
+    );
+
+    let mut s = StreamOpener::new(
+        &h,
+        &p[..],
+        p.len() as u64,
+        &[&w.viewers[0]],
+        &w.binding,
+        &dev,
+    )
+    .unwrap();
+    let mut streamed = Vec::new();
+    s.read_to_end(&mut streamed).unwrap();
+    assert_eq!(streamed, body);
+}
