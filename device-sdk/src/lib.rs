@@ -65,8 +65,6 @@ mod api;
 mod backoff;
 mod device;
 mod error;
-#[cfg(feature = "sim")]
-pub mod owner_sim;
 mod record;
 mod sealing;
 mod spool;

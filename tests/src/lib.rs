@@ -2,7 +2,10 @@
 //! `sealcam-server` on a random loopback port with its own temporary data
 //! directory, behind a fault-injecting [`proxy::Proxy`]; real cameras (the
 //! device SDK, `sealcam-device`) and real viewers (the app SDK,
-//! `sealcam-client`).
+//! `sealcam-client`). Households are owned through the app SDK's flows
+//! ([`Owner`]); camera tests, which need an owner that signs what a test
+//! asks for, use [`SimOwner`] (built on the app SDK's API client), and
+//! [`network::Network`] to take the camera's network down.
 //!
 //! Tests are plain `#[test]` functions: the harness owns a tokio runtime for
 //! the server, the proxy and the (async) app SDK, while the (blocking) device
@@ -13,16 +16,21 @@
 
 pub mod household;
 pub mod media;
+pub mod network;
+pub mod owner_sim;
 pub mod process;
 pub mod proxy;
 pub mod trust_kit;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sealcam_client::{Client, Confirmation, Home};
-use sealcam_device::{Device, DeviceConfig, SyncOutcome};
+use sealcam_device::{Device, DeviceConfig, Notice, SyncOutcome};
+use sealcam_keys::RecipientSetError;
 use sealcam_server::{Config, RunningServer, Server};
 
+pub use owner_sim::{not_addressed, SetSpec, SimOwner};
 pub use proxy::{Hook, Proxy, Reply, RequestInfo};
 
 /// A failure of the harness itself (not of the system under test).
@@ -170,6 +178,30 @@ impl Harness {
         })
     }
 
+    /// A new account owned by a [`SimOwner`], for the device SDK's tests:
+    /// it and the cameras it pairs talk to the server itself, past the
+    /// proxy, so cameras meet the real server's connection handling (an
+    /// overloaded server answers an upload `503` before its body is sent).
+    pub fn sim_owner(&self, name: &str) -> Result<SimOwner, HarnessError> {
+        let url = self.server_url().ok_or("the server is stopped")?;
+        self.sim_owner_at(name, &url)
+    }
+
+    /// Like [`sim_owner`](Self::sim_owner), its pairing codes naming `url`
+    /// (the proxy, or a [`network::Network`] in front of the server).
+    pub fn sim_owner_at(&self, name: &str, url: &str) -> Result<SimOwner, HarnessError> {
+        let token = self.enrollment_token(name)?;
+        SimOwner::enroll(self.rt.handle(), url, &token)
+    }
+
+    /// Like [`sim_owner`](Self::sim_owner), an owner of before owner trust
+    /// v2 (version-1 pairing codes and sets, no key log).
+    pub fn legacy_sim_owner(&self, name: &str) -> Result<SimOwner, HarnessError> {
+        let url = self.server_url().ok_or("the server is stopped")?;
+        let token = self.enrollment_token(name)?;
+        SimOwner::enroll_legacy(self.rt.handle(), &url, &token)
+    }
+
     /// Pairs a new camera (state in its own directory) with `owner` through
     /// the real flow: pairing code → camera registers with its proof → the
     /// owner checks the proof, pins the key, publishes epoch 1 → the camera
@@ -242,4 +274,32 @@ pub fn fast_device_config() -> DeviceConfig {
     config.backoff.base = std::time::Duration::from_millis(50);
     config.backoff.cap = std::time::Duration::from_secs(2);
     config
+}
+
+/// Records every notice `device` reports, from now on.
+pub fn notices(device: &mut Device) -> Arc<Mutex<Vec<Notice>>> {
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let sink = notices.clone();
+    device.set_observer(move |n| {
+        if let Ok(mut seen) = sink.lock() {
+            seen.push(n.clone());
+        }
+    });
+    notices
+}
+
+/// Syncs `device`, which must refuse the set the server offers; returns why
+/// and the epoch it kept.
+pub fn sync_refused(device: &mut Device) -> Result<(RecipientSetError, Option<u64>), HarnessError> {
+    match device.sync()? {
+        SyncOutcome::Refused { reason, kept } => Ok((reason, kept)),
+        other => Err(format!("expected a refusal, got {other:?}").into()),
+    }
+}
+
+/// A camera's `camera.json` in its state directory `state`.
+pub fn camera_json(state: &Path) -> Result<serde_json::Value, HarnessError> {
+    Ok(serde_json::from_slice(&std::fs::read(
+        state.join("camera.json"),
+    )?)?)
 }

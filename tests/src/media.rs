@@ -20,3 +20,29 @@ pub fn thumbnail(seed: u64, len: usize) -> Vec<u8> {
     out.extend(bytes(seed, len.saturating_sub(2)));
     out
 }
+
+/// A reader of unknown length that hands out its bytes in uneven pieces,
+/// like an encoder's output.
+#[derive(Debug, Clone)]
+pub struct Dribble {
+    data: Vec<u8>,
+    pos: usize,
+    step: usize,
+}
+
+impl Dribble {
+    /// Hands out `data`, `step` bytes first, then other sizes.
+    pub fn new(data: Vec<u8>, step: usize) -> Self {
+        Self { data, pos: 0, step }
+    }
+}
+
+impl std::io::Read for Dribble {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.data.len() - self.pos).min(self.step);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        self.step = self.step % 9973 + 777;
+        Ok(n)
+    }
+}

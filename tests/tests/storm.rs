@@ -7,17 +7,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use sealcam_device::owner_sim::SimOwner;
 use sealcam_device::{Device, DrainStep, EventRecord, NewEvent, PartOutcome, SyncOutcome};
 use sealcam_e2e::proxy::Stats;
-use sealcam_e2e::{fast_device_config, media, Harness};
-use sealcam_format::{open_to_vec, Binding, OpenError};
+use sealcam_e2e::{fast_device_config, media, not_addressed, Harness, SimOwner};
 use sealcam_keys::{CameraId, EventId};
 use sealcam_wire::PartKind;
+use tokio::runtime::Handle;
 
 const CAMERAS: usize = 2000;
 const CAMERAS_PER_OWNER: usize = 25;
@@ -27,6 +27,7 @@ const RECONNECTING_THREADS: usize = 48;
 const SERVER_UPLOAD_LIMIT: u32 = 4;
 const DRAIN_BOUND: Duration = Duration::from_secs(150);
 
+/// A camera of the fleet and the event it records during the outage.
 struct Camera {
     owner: usize,
     device: Option<Device>,
@@ -35,22 +36,14 @@ struct Camera {
     thumbnail: Vec<u8>,
 }
 
-#[test]
-fn two_thousand_cameras_reconnect_at_once() {
-    let mut h = Harness::start_with(|c| {
-        c.limits.max_concurrent_uploads = SERVER_UPLOAD_LIMIT;
-        c.limits.overload_retry_after_secs = 1;
-    })
-    .unwrap();
-    let url = h.url();
-
-    // Owners (the device SDK's owner simulator: lighter than a full app) pair
-    // their cameras through the real flow, several households at a time.
+/// Owners (the kit's SimOwner: lighter than a full app) pair their cameras
+/// through the real flow, several households at a time.
+fn pair_fleet(h: &Harness) -> (Vec<SimOwner>, Vec<Camera>) {
     let owners_n = CAMERAS.div_ceil(CAMERAS_PER_OWNER);
     let tokens: Vec<String> = (0..owners_n)
         .map(|o| h.enrollment_token(&format!("storm-{o}")).unwrap())
         .collect();
-    let base = h.path("storm");
+    let (rt, url, base) = (h.rt.handle(), h.url(), h.path("storm"));
     let paired: Vec<(SimOwner, Vec<Camera>)> = std::thread::scope(|s| {
         let chunks: Vec<_> = tokens
             .iter()
@@ -62,41 +55,12 @@ fn two_thousand_cameras_reconnect_at_once() {
         let handles: Vec<_> = chunks
             .into_iter()
             .map(|chunk| {
-                let (url, base) = (url.clone(), base.clone());
+                let (url, base) = (&url, &base);
                 s.spawn(move || {
-                    let mut out = Vec::new();
-                    for (o, token) in chunk {
-                        let mut owner = SimOwner::enroll(&url, token).unwrap();
-                        let mut cams = Vec::new();
-                        for c in 0..CAMERAS_PER_OWNER.min(CAMERAS - o * CAMERAS_PER_OWNER) {
-                            let code = owner.pairing_code().unwrap();
-                            let dir = base.join(format!("o{o}-c{c}"));
-                            let mut device = Device::open(&dir, fast_device_config()).unwrap();
-                            device.pair(&code).unwrap();
-                            cams.push(device);
-                        }
-                        let confirmed = owner.confirm_pending().unwrap();
-                        assert_eq!(confirmed.len(), cams.len());
-                        let cams = cams
-                            .into_iter()
-                            .enumerate()
-                            .map(|(c, mut device)| {
-                                assert!(matches!(
-                                    device.sync().unwrap(),
-                                    SyncOutcome::Updated { .. }
-                                ));
-                                Camera {
-                                    owner: o,
-                                    camera: device.camera_id().unwrap(),
-                                    device: Some(device),
-                                    event: None,
-                                    thumbnail: media::thumbnail((o * 1000 + c) as u64, 900),
-                                }
-                            })
-                            .collect();
-                        out.push((owner, cams));
-                    }
-                    out
+                    chunk
+                        .into_iter()
+                        .map(|(o, token)| pair_household(rt, url, base, o, token))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -106,7 +70,154 @@ fn two_thousand_cameras_reconnect_at_once() {
             .collect()
     });
     let (owners, fleets): (Vec<SimOwner>, Vec<Vec<Camera>>) = paired.into_iter().unzip();
-    let mut cameras: Vec<Camera> = fleets.into_iter().flatten().collect();
+    (owners, fleets.into_iter().flatten().collect())
+}
+
+/// Owner `o` enrolls with `token` and pairs its cameras (state under `base`).
+fn pair_household(
+    rt: &Handle,
+    url: &str,
+    base: &Path,
+    o: usize,
+    token: &str,
+) -> (SimOwner, Vec<Camera>) {
+    let mut owner = SimOwner::enroll(rt, url, token).unwrap();
+    let mut cams = Vec::new();
+    for c in 0..CAMERAS_PER_OWNER.min(CAMERAS - o * CAMERAS_PER_OWNER) {
+        let code = owner.pairing_code().unwrap();
+        let dir = base.join(format!("o{o}-c{c}"));
+        let mut device = Device::open(&dir, fast_device_config()).unwrap();
+        device.pair(&code).unwrap();
+        cams.push(device);
+    }
+    let confirmed = owner.confirm_pending().unwrap();
+    assert_eq!(confirmed.len(), cams.len());
+    let cams = cams
+        .into_iter()
+        .enumerate()
+        .map(|(c, mut device)| {
+            assert!(matches!(
+                device.sync().unwrap(),
+                SyncOutcome::Updated { .. }
+            ));
+            Camera {
+                owner: o,
+                camera: device.camera_id().unwrap(),
+                device: Some(device),
+                event: None,
+                thumbnail: media::thumbnail((o * 1000 + c) as u64, 900),
+            }
+        })
+        .collect();
+    (owner, cams)
+}
+
+/// What the fleet's drain did.
+#[derive(Default)]
+struct Drained {
+    delivered_new: AtomicU64,
+    already_stored: AtomicU64,
+    retried: AtomicU64,
+    rejected: Mutex<Vec<String>>,
+}
+
+/// The whole fleet reconnects at once: `RECONNECTING_THREADS` threads, each
+/// driving its share of the cameras, start together at a barrier.
+fn reconnect_at_once(cameras: &mut [Camera], drained: &Drained) {
+    let deadline = Instant::now() + DRAIN_BOUND;
+    let barrier = Barrier::new(RECONNECTING_THREADS);
+    let mut shares: Vec<Vec<&mut Camera>> = (0..RECONNECTING_THREADS).map(|_| Vec::new()).collect();
+    for (i, cam) in cameras.iter_mut().enumerate() {
+        shares[i % RECONNECTING_THREADS].push(cam);
+    }
+    std::thread::scope(|s| {
+        for share in shares {
+            let barrier = &barrier;
+            s.spawn(move || {
+                barrier.wait();
+                drain_share(share, drained, deadline);
+            });
+        }
+    });
+}
+
+/// Drains a share of the fleet until every spool is empty, each camera
+/// backing off as its device SDK says.
+fn drain_share(mut share: Vec<&mut Camera>, drained: &Drained, deadline: Instant) {
+    let mut due: Vec<Instant> = vec![Instant::now(); share.len()];
+    loop {
+        let mut pending = false;
+        for (i, cam) in share.iter_mut().enumerate() {
+            let Some(device) = cam.device.as_mut() else {
+                continue;
+            };
+            pending = true;
+            if Instant::now() < due[i] {
+                continue;
+            }
+            // Deliver what this camera holds until it must wait.
+            loop {
+                match device.drain_once().unwrap() {
+                    DrainStep::Empty => {
+                        cam.device = None; // closes its connections
+                        break;
+                    }
+                    DrainStep::Delivered { created, .. } => {
+                        let c = if created {
+                            &drained.delivered_new
+                        } else {
+                            &drained.already_stored
+                        };
+                        c.fetch_add(1, Ordering::SeqCst);
+                    }
+                    DrainStep::Rejected { entry, status } => {
+                        drained
+                            .rejected
+                            .lock()
+                            .unwrap()
+                            .push(format!("{entry:?}: {status}"));
+                    }
+                    DrainStep::Retry { after, .. } => {
+                        drained.retried.fetch_add(1, Ordering::SeqCst);
+                        due[i] = Instant::now() + after;
+                        break;
+                    }
+                    DrainStep::Wait { after } | DrainStep::Blocked { after, .. } => {
+                        due[i] = Instant::now() + after;
+                        break;
+                    }
+                    other => panic!("unexpected drain step {other:?}"),
+                }
+            }
+        }
+        if !pending {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the spools did not drain within {DRAIN_BOUND:?}"
+        );
+        // Every camera of this share is backing off: wait for the first.
+        let next = share
+            .iter()
+            .zip(&due)
+            .filter(|(c, _)| c.device.is_some())
+            .map(|(_, d)| *d)
+            .min();
+        if let Some(next) = next {
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        }
+    }
+}
+
+#[test]
+fn two_thousand_cameras_reconnect_at_once() {
+    let mut h = Harness::start_with(|c| {
+        c.limits.max_concurrent_uploads = SERVER_UPLOAD_LIMIT;
+        c.limits.overload_retry_after_secs = 1;
+    })
+    .unwrap();
+    let (owners, mut cameras) = pair_fleet(&h);
     assert_eq!(cameras.len(), CAMERAS);
 
     // The outage: every camera records one event while the server is down.
@@ -135,97 +246,10 @@ fn two_thousand_cameras_reconnect_at_once() {
 
     // The server comes back and the whole fleet reconnects at once.
     h.start_server().unwrap();
-    let delivered_new = AtomicU64::new(0);
-    let already_stored = AtomicU64::new(0);
-    let retried = AtomicU64::new(0);
-    let rejected = Mutex::new(Vec::new());
+    let drained = Drained::default();
     let started = Instant::now();
-    let deadline = started + DRAIN_BOUND;
-    let barrier = Barrier::new(RECONNECTING_THREADS);
-    let mut shares: Vec<Vec<&mut Camera>> = (0..RECONNECTING_THREADS).map(|_| Vec::new()).collect();
-    for (i, cam) in cameras.iter_mut().enumerate() {
-        shares[i % RECONNECTING_THREADS].push(cam);
-    }
-    std::thread::scope(|s| {
-        for share in shares {
-            let (barrier, delivered_new, already_stored, retried, rejected) = (
-                &barrier,
-                &delivered_new,
-                &already_stored,
-                &retried,
-                &rejected,
-            );
-            s.spawn(move || {
-                let mut due: Vec<Instant> = vec![Instant::now(); share.len()];
-                let mut share = share;
-                barrier.wait();
-                loop {
-                    let mut pending = false;
-                    for (i, cam) in share.iter_mut().enumerate() {
-                        let Some(device) = cam.device.as_mut() else {
-                            continue;
-                        };
-                        pending = true;
-                        if Instant::now() < due[i] {
-                            continue;
-                        }
-                        // Deliver what this camera holds until it must wait.
-                        loop {
-                            match device.drain_once().unwrap() {
-                                DrainStep::Empty => {
-                                    cam.device = None; // closes its connections
-                                    break;
-                                }
-                                DrainStep::Delivered { created, .. } => {
-                                    let c = if created {
-                                        delivered_new
-                                    } else {
-                                        already_stored
-                                    };
-                                    c.fetch_add(1, Ordering::SeqCst);
-                                }
-                                DrainStep::Rejected { entry, status } => {
-                                    rejected
-                                        .lock()
-                                        .unwrap()
-                                        .push(format!("{entry:?}: {status}"));
-                                }
-                                DrainStep::Retry { after, .. } => {
-                                    retried.fetch_add(1, Ordering::SeqCst);
-                                    due[i] = Instant::now() + after;
-                                    break;
-                                }
-                                DrainStep::Wait { after } | DrainStep::Blocked { after, .. } => {
-                                    due[i] = Instant::now() + after;
-                                    break;
-                                }
-                                other => panic!("unexpected drain step {other:?}"),
-                            }
-                        }
-                    }
-                    if !pending {
-                        return;
-                    }
-                    assert!(
-                        Instant::now() < deadline,
-                        "the spools did not drain within {DRAIN_BOUND:?}"
-                    );
-                    // Every camera of this share is backing off: wait for the first.
-                    let next = share
-                        .iter()
-                        .zip(&due)
-                        .filter(|(c, _)| c.device.is_some())
-                        .map(|(_, d)| *d)
-                        .min();
-                    if let Some(next) = next {
-                        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-                    }
-                }
-            });
-        }
-    });
+    reconnect_at_once(&mut cameras, &drained);
     let drained_in = started.elapsed();
-
     // Exactly once, and only for its owner.
     let mut by_camera: HashMap<CameraId, usize> = HashMap::new();
     let mut duplicates = 0u64;
@@ -245,24 +269,17 @@ fn two_thousand_cameras_reconnect_at_once() {
             delivered_once += 1;
         }
         // The thumbnail opens for its owner, with the key pinned at pairing…
-        let (header, payload) = owner.fetch(event, PartKind::Thumbnail).unwrap();
-        let binding = Binding {
-            owner: owner.account(),
-            camera: cam.camera,
-            event,
-            kind: sealcam_format::PartKind::Thumbnail,
-            sequence: 0,
-        };
-        let pinned = owner.device_key(cam.camera).unwrap();
-        let plain = open_to_vec(&header, &payload, &[owner.viewer()], &binding, &pinned).unwrap();
+        let kind = PartKind::Thumbnail;
+        let (header, payload) = owner.fetch(event, kind).unwrap();
+        let open_as =
+            |viewer| owner.open_fetched(viewer, cam.camera, event, kind, &header, &payload);
+        let plain = open_as(owner.viewer()).unwrap();
         assert_eq!(plain.body, cam.thumbnail);
         opened += 1;
         // …and for nobody else.
         let stranger = &owners[(cam.owner + 1) % owners.len()];
-        assert!(matches!(
-            open_to_vec(&header, &payload, &[stranger.viewer()], &binding, &pinned),
-            Err(OpenError::NotAddressedToViewer)
-        ));
+        let err = open_as(stranger.viewer()).unwrap_err();
+        assert!(not_addressed(&err), "{err:?}");
     }
     assert_eq!(by_camera.len(), CAMERAS);
 
@@ -282,15 +299,15 @@ fn two_thousand_cameras_reconnect_at_once() {
     );
     println!(
         "storm: {} parts stored, {} re-sent parts the server already had, {} transient failures retried, {opened} thumbnails opened by their owner only, server health {health}",
-        delivered_new.load(Ordering::SeqCst),
-        already_stored.load(Ordering::SeqCst),
-        retried.load(Ordering::SeqCst),
+        drained.delivered_new.load(Ordering::SeqCst),
+        drained.already_stored.load(Ordering::SeqCst),
+        drained.retried.load(Ordering::SeqCst),
     );
-    let rejected = rejected.into_inner().unwrap();
+    let rejected = drained.rejected.into_inner().unwrap();
     assert!(rejected.is_empty(), "parts refused for good: {rejected:?}");
     assert_eq!(delivered_once, sent);
     assert_eq!(duplicates, 0);
-    assert_eq!(delivered_new.load(Ordering::SeqCst), sent * 2);
+    assert_eq!(drained.delivered_new.load(Ordering::SeqCst), sent * 2);
     assert_eq!(other5xx, 0, "the server answered 5xx other than 503");
     assert_eq!(bare503, 0, "a 503 without Retry-After");
     assert!(

@@ -6,10 +6,10 @@
 //! sealcam-device --state DIR sync
 //! sealcam-device --state DIR record --thumbnail FILE [--clip FILE] [--record JSON]
 //! sealcam-device --state DIR drain
-//! sealcam-device storm --server URL --enrollment-token sce_… --cameras N
 //! ```
-
-mod storm;
+//!
+//! (A fleet of cameras reconnecting at once after an outage is the
+//! `sealcam-storm` command of the end-to-end crate, `tests/`.)
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -29,7 +29,7 @@ use sealcam_device::{
 #[command(
     name = "sealcam-device",
     version,
-    about = "A sealcam camera simulator: pair, sync, record, drain, storm"
+    about = "A sealcam camera simulator: pair, sync, record, drain"
 )]
 struct Cli {
     /// The camera's state directory (device key, pairing, recipient set, spool).
@@ -84,8 +84,6 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         max_wait: u64,
     },
-    /// Simulate N paired cameras reconnecting at once after an outage, each with spooled events.
-    Storm(storm::StormArgs),
 }
 
 fn main() -> ExitCode {
@@ -125,7 +123,6 @@ fn run(cli: Cli) -> Result<()> {
         Ok((device, state))
     };
     match cli.command {
-        Command::Storm(args) => storm::run(args)?,
         Command::Pair { code } => {
             let (mut device, state) = open()?;
             let (camera, owner) = device.pair(&code).context("pairing")?;

@@ -1,24 +1,22 @@
 //! Pairing, sealing and uploading, and the owner opening what was uploaded —
-//! against the real server over real HTTP.
+//! the device SDK against the real server over real HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use common::{bytes, owner_open, paired_camera, Dribble, Harness};
 use sealcam_device::{
     Device, DeviceConfig, DeviceError, EventRecord, NewEvent, PartKind, PartOutcome, SyncOutcome,
 };
-use sealcam_format::OpenError;
+use sealcam_e2e::media::{bytes, Dribble};
+use sealcam_e2e::{not_addressed, Harness};
 use sealcam_keys::{PairingError, ViewerIdentity};
 
 #[test]
 fn pairing_stores_private_state_and_the_owner_verifies_the_proof() {
-    let h = Harness::start();
-    let mut owner = h.owner();
-    let state = h.state("cam");
+    let h = Harness::start().unwrap();
+    let mut owner = h.sim_owner("household").unwrap();
+    let state = h.path("cam");
     let code = owner.pairing_code().unwrap();
 
     let mut device = Device::open(&state, DeviceConfig::default()).unwrap();
@@ -83,13 +81,13 @@ fn pairing_stores_private_state_and_the_owner_verifies_the_proof() {
 
 #[test]
 fn a_bad_code_or_a_reused_claim_is_refused() {
-    let h = Harness::start();
-    let mut owner = h.owner();
+    let h = Harness::start().unwrap();
+    let mut owner = h.sim_owner("household").unwrap();
     let code = owner.pairing_code().unwrap();
     let mut typo = code.clone().into_bytes();
     let i = typo.len() / 2;
     typo[i] = if typo[i] == b'A' { b'B' } else { b'A' };
-    let mut d = Device::open(&h.state("a"), DeviceConfig::default()).unwrap();
+    let mut d = Device::open(&h.path("a"), DeviceConfig::default()).unwrap();
     assert!(matches!(
         d.pair(std::str::from_utf8(&typo).unwrap()),
         Err(DeviceError::PairingCode(
@@ -102,7 +100,7 @@ fn a_bad_code_or_a_reused_claim_is_refused() {
     ));
     d.pair(&code).unwrap();
     // The claim token is one-time: a second camera with the same code is refused.
-    let mut d2 = Device::open(&h.state("b"), DeviceConfig::default()).unwrap();
+    let mut d2 = Device::open(&h.path("b"), DeviceConfig::default()).unwrap();
     match d2.pair(&code) {
         Err(DeviceError::Server { status: 401, .. }) => {}
         other => panic!("expected 401, got {other:?}"),
@@ -112,17 +110,16 @@ fn a_bad_code_or_a_reused_claim_is_refused() {
 
 #[test]
 fn record_seals_uploads_and_the_owner_opens_every_part() {
-    let h = Harness::start();
-    let mut owner = h.owner();
-    let mut device = paired_camera(&mut owner, &h.state("cam"));
+    let h = Harness::start().unwrap();
+    let mut owner = h.sim_owner("household").unwrap();
+    let mut device = owner
+        .pair_camera(&h.path("cam"), DeviceConfig::default())
+        .unwrap();
+    let camera = device.camera_id().unwrap();
 
     let thumbnail = bytes(1, 20_000);
     let clip = bytes(2, 3 * 1024 * 1024 + 12_345);
-    let mut source = Dribble {
-        data: clip.clone(),
-        pos: 0,
-        step: 1000,
-    };
+    let mut source = Dribble::new(clip.clone(), 1000);
     let mut record = EventRecord::new("motion");
     record.labels = vec!["person".into(), "car".into()];
     record.duration_ms = Some(12_000);
@@ -147,29 +144,30 @@ fn record_seals_uploads_and_the_owner_opens_every_part() {
     assert_eq!(report.parts[1].body_bytes, clip.len() as u64);
     assert!(device.spool().is_empty());
     // Nothing was left behind in the spool directory either.
-    let leftovers: Vec<_> = fs::read_dir(h.state("cam").join("spool"))
-        .unwrap()
-        .collect();
+    let leftovers: Vec<_> = fs::read_dir(h.path("cam").join("spool")).unwrap().collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
-    let t = owner_open(&owner, &device, report.event, PartKind::Thumbnail).unwrap();
+    let t = owner
+        .open(camera, report.event, PartKind::Thumbnail)
+        .unwrap();
     assert_eq!(t.body, thumbnail);
     assert_eq!(t.meta.content_type, "image/jpeg");
     assert_eq!(t.meta.epoch, 1);
-    let c = owner_open(&owner, &device, report.event, PartKind::Clip).unwrap();
+    let c = owner.open(camera, report.event, PartKind::Clip).unwrap();
     assert_eq!(c.body, clip);
     assert_eq!(c.meta.content_type, "video/mp4");
-    let r = owner_open(&owner, &device, report.event, PartKind::Record).unwrap();
+    let r = owner.open(camera, report.event, PartKind::Record).unwrap();
     assert_eq!(EventRecord::from_json(&r.body).unwrap(), record);
 
     // Another viewer (not in the set) cannot open it: misdelivery, not garbage (S2).
     let stranger = ViewerIdentity::generate();
-    let err = common::owner_open_as(&owner, &stranger, &device, report.event, PartKind::Clip)
+    let err = owner
+        .open_as(&stranger, camera, report.event, PartKind::Clip)
         .unwrap_err();
-    assert!(matches!(err, OpenError::NotAddressedToViewer), "{err:?}");
+    assert!(not_addressed(&err), "{err:?}");
 
     // The server lists one event with three parts, and learned no event type.
-    let events = owner.events(device.camera_id().unwrap()).unwrap();
+    let events = owner.events(camera).unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].parts.len(), 3);
     assert_eq!(events[0].captured_at % 60, 0);
@@ -177,14 +175,18 @@ fn record_seals_uploads_and_the_owner_opens_every_part() {
 
 #[test]
 fn an_event_with_only_a_thumbnail_and_an_empty_clip() {
-    let h = Harness::start();
-    let mut owner = h.owner();
-    let mut device = paired_camera(&mut owner, &h.state("cam"));
+    let h = Harness::start().unwrap();
+    let mut owner = h.sim_owner("household").unwrap();
+    let mut device = owner
+        .pair_camera(&h.path("cam"), DeviceConfig::default())
+        .unwrap();
     let mut empty: &[u8] = &[];
     let report = device
         .record(NewEvent::now().thumbnail(b"\xff\xd8").clip(&mut empty))
         .unwrap();
     assert_eq!(report.parts.len(), 2);
-    let c = owner_open(&owner, &device, report.event, PartKind::Clip).unwrap();
+    let c = owner
+        .open(device.camera_id().unwrap(), report.event, PartKind::Clip)
+        .unwrap();
     assert!(c.body.is_empty());
 }

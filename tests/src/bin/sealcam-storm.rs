@@ -1,28 +1,39 @@
-//! `sealcam-device storm`: N paired cameras, each holding spooled events from
-//! an outage, reconnect at the same instant and drain their spools.
+//! `sealcam-storm`: N paired cameras, each holding spooled events from an
+//! outage, reconnect at the same instant and drain their spools.
 //!
-//! Setup (not timed): enroll an owner with an enrollment token, pair N
-//! cameras (each in its own state directory, with the owner checking every
-//! pairing proof), publish their recipient sets, and seal E events per camera
-//! into the spools ("the outage"). Then every camera thread waits on one
-//! barrier and drains at once. Reported: parts delivered, transient failures
-//! retried (503/429/unreachable), parts rejected, the time until the last
-//! spool was empty, and what the server holds afterwards (no duplicates).
+//! ```text
+//! sealcam-storm --server URL --enrollment-token sce_… --cameras N [--events E] [--json]
+//! ```
+//!
+//! Setup (not timed): enroll an owner (the test kit's [`SimOwner`]) with an
+//! enrollment token, pair N cameras (the device SDK, each in its own state
+//! directory, with the owner checking every pairing proof), publish their
+//! recipient sets, and seal E events per camera into the spools ("the
+//! outage"). Then every camera thread waits on one barrier and drains at
+//! once. Reported: parts delivered, transient failures retried
+//! (503/429/unreachable), parts rejected, the time until the last spool was
+//! empty, and what the server holds afterwards (no duplicates).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _, Result};
-use clap::Args;
+use anyhow::{anyhow, bail, Context as _, Result};
+use clap::Parser;
 
-use sealcam_device::owner_sim::SimOwner;
 use sealcam_device::{
     BackoffPolicy, Delivery, Device, DeviceConfig, DrainReport, EventRecord, NewEvent, SpoolLimits,
 };
+use sealcam_e2e::{media, SimOwner};
 
-#[derive(Args, Debug)]
-pub struct StormArgs {
+#[derive(Parser, Debug)]
+#[command(
+    name = "sealcam-storm",
+    version,
+    about = "Simulate N paired cameras reconnecting at once after an outage, each with spooled events"
+)]
+struct StormArgs {
     /// The server (e.g. http://127.0.0.1:7443).
     #[arg(long)]
     server: String,
@@ -66,7 +77,17 @@ struct Outcome {
     elapsed: Duration,
 }
 
-pub fn run(args: StormArgs) -> Result<()> {
+fn main() -> ExitCode {
+    match run(StormArgs::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sealcam-storm: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: StormArgs) -> Result<()> {
     if args.cameras == 0 {
         bail!("--cameras must be at least 1");
     }
@@ -74,8 +95,10 @@ pub fn run(args: StormArgs) -> Result<()> {
     let root = match &args.dir {
         Some(d) => d.clone(),
         None => {
-            tmp = TempDir::new()?;
-            tmp.0.clone()
+            tmp = tempfile::Builder::new()
+                .prefix("sealcam-storm-")
+                .tempdir()?;
+            tmp.path().to_owned()
         }
     };
     let config = DeviceConfig {
@@ -86,15 +109,21 @@ pub fn run(args: StormArgs) -> Result<()> {
         },
         ..DeviceConfig::default()
     };
+    // The owner's HTTP client (the app SDK's) runs on this runtime; the
+    // cameras (the device SDK) block on their own threads.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
 
     // --- setup: pair every camera, publish sets, spool the outage's events.
     let setup_start = Instant::now();
-    let mut owner = SimOwner::enroll(&args.server, &args.enrollment_token)
-        .context("enrolling the simulated owner")?;
+    let mut owner = SimOwner::enroll(rt.handle(), &args.server, &args.enrollment_token)
+        .map_err(|e| anyhow!("enrolling the simulated owner: {e}"))?;
     let codes = (0..args.cameras)
         .map(|_| owner.pairing_code())
         .collect::<Result<Vec<_>, _>>()
-        .context("making pairing codes")?;
+        .map_err(|e| anyhow!("making pairing codes: {e}"))?;
     let dirs: Vec<PathBuf> = (0..args.cameras)
         .map(|i| root.join(format!("camera-{i:05}")))
         .collect();
@@ -104,7 +133,9 @@ pub fn run(args: StormArgs) -> Result<()> {
         Ok(())
     })
     .context("pairing the cameras")?;
-    let confirmed = owner.confirm_pending().context("confirming the cameras")?;
+    let confirmed = owner
+        .confirm_pending()
+        .map_err(|e| anyhow!("confirming the cameras: {e}"))?;
     if confirmed.len() != args.cameras {
         bail!(
             "the owner confirmed {} of {} cameras (pairing proofs that did not verify)",
@@ -112,8 +143,8 @@ pub fn run(args: StormArgs) -> Result<()> {
             args.cameras
         );
     }
-    let thumb = pseudo_random(1, args.thumbnail_bytes);
-    let clip = pseudo_random(2, args.clip_bytes);
+    let thumb = media::bytes(1, args.thumbnail_bytes);
+    let clip = media::bytes(2, args.clip_bytes);
     parallel(args.setup_threads, args.cameras, |i| {
         let mut d = Device::open(&dirs[i], config)?;
         d.sync()?;
@@ -174,7 +205,9 @@ pub fn run(args: StormArgs) -> Result<()> {
     let mut events_found = 0u64;
     let mut parts_found = 0u64;
     for camera in &confirmed {
-        let events = owner.events(*camera)?;
+        let events = owner
+            .events(*camera)
+            .map_err(|e| anyhow!("listing the events of camera {camera}: {e}"))?;
         events_found += events.len() as u64;
         parts_found += events.iter().map(|e| e.parts.len() as u64).sum::<u64>();
     }
@@ -275,44 +308,4 @@ where
         Ok(Some(e)) => Err(e.into()),
         Err(_) => bail!("a setup thread panicked"),
     }
-}
-
-fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-/// A temporary directory removed on drop (the storm's default `--dir`).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!(
-            "sealcam-storm-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(Self(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0)
 }

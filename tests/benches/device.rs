@@ -3,17 +3,20 @@
 //! 1. peak RSS of `sealcam-device record` sealing and uploading a 2 MiB and a
 //!    200 MiB clip (target: the same figure for both, ≤ 8 MiB), with the
 //!    throughput;
-//! 2. `sealcam-device storm`: N cameras (default 2,000) with spooled events
+//! 2. `sealcam-storm`: N cameras (default 2,000) with spooled events
 //!    reconnecting at once after an outage — delivered, retried, rejected,
 //!    time to drain.
 //!
 //! The real server runs in this process on 127.0.0.1:0 (SQLite, local disk);
 //! the camera is the real `sealcam-device` binary in a child process, whose
-//! own peak RSS (`VmHWM`) it reports at exit.
+//! own peak RSS (`VmHWM`) it reports at exit (found or built by
+//! `sealcam_e2e::process::binary`: after changing the device SDK, build it
+//! first with `cargo build --release -p sealcam-device`); the owner is the
+//! test kit's [`SimOwner`].
 //!
 //! ```text
-//! cargo bench -p sealcam-device --bench device
-//! SEALCAM_BENCH_CLIPS_MIB=2,200 SEALCAM_STORM_CAMERAS=2000 cargo bench -p sealcam-device --bench device
+//! cargo bench -p sealcam-e2e --bench device
+//! SEALCAM_BENCH_CLIPS_MIB=2,200 SEALCAM_STORM_CAMERAS=2000 cargo bench -p sealcam-e2e --bench device
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,10 +25,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use sealcam_device::owner_sim::SimOwner;
+use sealcam_e2e::process::binary;
+use sealcam_e2e::{media, SimOwner};
 use sealcam_server::{Config, Server};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sealcam-device");
+const STORM: &str = env!("CARGO_BIN_EXE_sealcam-storm");
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -33,22 +37,15 @@ fn env_or(name: &str, default: &str) -> String {
 
 fn write_random_file(path: &Path, mib: u64) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut block = vec![0u8; 1024 * 1024];
-    for _ in 0..mib {
-        for b in block.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
-        }
-        f.write_all(&block).unwrap();
+    for i in 0..mib {
+        f.write_all(&media::bytes(i + 1, 1024 * 1024)).unwrap();
     }
     f.flush().unwrap();
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
+    let camera = binary("sealcam-device", "sealcam-device").unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -62,14 +59,17 @@ fn main() {
             .spawn()
     });
     let url = format!("http://{}", server.addr());
-    println!("sealcam-device bench: server {url}, camera binary {BIN}");
+    println!(
+        "sealcam-device bench: server {url}, camera binary {}",
+        camera.display()
+    );
 
     // --- 1. peak RSS of record, per clip size.
     let account = rt.block_on(server.create_account("bench")).unwrap();
-    let mut owner = SimOwner::enroll(&url, &account.enrollment_token).unwrap();
+    let mut owner = SimOwner::enroll(rt.handle(), &url, &account.enrollment_token).unwrap();
     let state = dir.path().join("camera");
     let code = owner.pairing_code().unwrap();
-    let out = Command::new(BIN)
+    let out = Command::new(&camera)
         .arg("--state")
         .arg(&state)
         .args(["pair", &code])
@@ -82,7 +82,6 @@ fn main() {
     );
     assert_eq!(owner.confirm_pending().unwrap().len(), 1);
     let thumb = dir.path().join("thumb.jpg");
-    write_random_file(&thumb, 0);
     std::fs::write(&thumb, vec![0xffu8; 24 * 1024]).unwrap();
 
     println!("\n## peak RSS of `sealcam-device record` (seal + upload as it is sealed)");
@@ -95,7 +94,7 @@ fn main() {
         let clip = dir.path().join(format!("clip-{mib}.mp4"));
         write_random_file(&clip, mib);
         let start = Instant::now();
-        let out = Command::new(BIN)
+        let out = Command::new(&camera)
             .arg("--state")
             .arg(&state)
             .arg("--report-peak-rss")
@@ -128,16 +127,8 @@ fn main() {
     let events = env_or("SEALCAM_STORM_EVENTS", "1");
     let account = rt.block_on(server.create_account("storm")).unwrap();
     println!("\n## storm: {cameras} cameras × {events} spooled events reconnect at once");
-    let out = Command::new(BIN)
-        .args([
-            "storm",
-            "--server",
-            &url,
-            "--cameras",
-            &cameras,
-            "--events",
-            &events,
-        ])
+    let out = Command::new(STORM)
+        .args(["--server", &url, "--cameras", &cameras, "--events", &events])
         .args(["--enrollment-token", &account.enrollment_token])
         .arg("--dir")
         .arg(dir.path().join("storm"))

@@ -1,20 +1,21 @@
-//! The offline spool against the real server behind a TCP proxy that plays
-//! the network: an outage, a camera restart, the drain after the server comes
-//! back with no duplicates, a re-upload after a crash, an upload cut
-//! part-way, an overloaded server's Retry-After, and a full spool.
+//! The device SDK's offline spool against the real server behind a network
+//! that fails ([`sealcam_e2e::network::Network`], a TCP proxy): an outage, a
+//! camera restart, the drain after the server comes back with no
+//! duplicates, a re-upload after a crash, an upload cut part-way, an
+//! overloaded server's Retry-After, and a full spool. Each test prints a
+//! `spool: ` line.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::fs;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{bytes, owner_open, paired_camera_with, Harness, Mode, Proxy};
 use sealcam_device::{
     BackoffPolicy, Delivery, Device, DeviceConfig, DrainStep, EventRecord, LossReason, NewEvent,
     Notice, PartKind, PartOutcome, SpoolLimits,
 };
+use sealcam_e2e::media::bytes;
+use sealcam_e2e::network::{Mode, Network};
+use sealcam_e2e::{notices, Harness};
 
 fn fast() -> DeviceConfig {
     DeviceConfig {
@@ -24,6 +25,11 @@ fn fast() -> DeviceConfig {
         },
         ..DeviceConfig::default()
     }
+}
+
+/// The network in front of the harness's server.
+fn network(h: &Harness) -> Network {
+    Network::start(h.server().unwrap().addr()).unwrap()
 }
 
 fn all_parts(
@@ -47,17 +53,16 @@ fn all_parts(
 
 #[test]
 fn outage_restart_and_drain_deliver_every_part_once() {
-    let h = Harness::start();
-    let proxy = Proxy::start(h.addr());
-    let mut owner = h.owner_at(&proxy.url());
-    let state = h.state("cam");
-    let mut device = paired_camera_with(&mut owner, &state, fast());
-    let notices = Arc::new(Mutex::new(Vec::new()));
-    let sink = notices.clone();
-    device.set_observer(move |n| sink.lock().unwrap().push(n.clone()));
+    let h = Harness::start().unwrap();
+    let net = network(&h);
+    let mut owner = h.sim_owner_at("household", &net.url()).unwrap();
+    let state = h.path("cam");
+    let mut device = owner.pair_camera(&state, fast()).unwrap();
+    let camera = device.camera_id().unwrap();
+    let seen = notices(&mut device);
 
     // The network goes down; two events are recorded.
-    proxy.set(Mode::Down);
+    net.set(Mode::Down);
     let thumb = bytes(1, 10_000);
     let clip = bytes(2, 700_000);
     let first = all_parts(&mut device, &thumb, &clip, Delivery::UploadNow);
@@ -69,7 +74,7 @@ fn outage_restart_and_drain_deliver_every_part_once() {
         );
     }
     assert_eq!(device.spool().entries().len(), 6);
-    assert!(notices
+    assert!(seen
         .lock()
         .unwrap()
         .iter()
@@ -105,29 +110,35 @@ fn outage_restart_and_drain_deliver_every_part_once() {
     assert!(matches!(step, DrainStep::Retry { .. }), "{step:?}");
 
     // The server comes back: everything goes out, oldest first, once.
-    proxy.set(Mode::Up);
+    net.set(Mode::Up);
     let report = device.drain(Duration::from_secs(30)).unwrap();
     assert_eq!(report.delivered, 6);
     assert_eq!(report.already_stored, 0);
     assert_eq!(report.remaining, 0);
     assert!(device.spool().is_empty());
-    let events = owner.events(device.camera_id().unwrap()).unwrap();
+    let events = owner.events(camera).unwrap();
     assert_eq!(events.len(), 2);
     assert!(events.iter().all(|e| e.parts.len() == 3));
     for r in [&first, &second] {
-        let c = owner_open(&owner, &device, r.event, PartKind::Clip).unwrap();
+        let c = owner.open(camera, r.event, PartKind::Clip).unwrap();
         assert_eq!(c.body, clip);
-        let t = owner_open(&owner, &device, r.event, PartKind::Thumbnail).unwrap();
+        let t = owner.open(camera, r.event, PartKind::Thumbnail).unwrap();
         assert_eq!(t.body, thumb);
     }
+    println!(
+        "spool: outage and restart: 6 parts spooled, {} delivered once after the outage, {} events on the server",
+        report.delivered,
+        events.len()
+    );
 }
 
 #[test]
 fn a_reupload_after_a_crash_sends_the_same_bytes_and_creates_no_duplicate() {
-    let h = Harness::start();
-    let mut owner = h.owner();
-    let state = h.state("cam");
-    let mut device = paired_camera_with(&mut owner, &state, fast());
+    let h = Harness::start().unwrap();
+    let mut owner = h.sim_owner("household").unwrap();
+    let state = h.path("cam");
+    let mut device = owner.pair_camera(&state, fast()).unwrap();
+    let camera = device.camera_id().unwrap();
     let clip = bytes(3, 300_000);
     let report = all_parts(&mut device, b"thumb", &clip, Delivery::SpoolOnly);
     assert!(report
@@ -159,24 +170,31 @@ fn a_reupload_after_a_crash_sends_the_same_bytes_and_creates_no_duplicate() {
         (again.delivered, again.already_stored, again.rejected),
         (3, 3, 0)
     );
-    let events = owner.events(device.camera_id().unwrap()).unwrap();
+    let events = owner.events(camera).unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].parts.len(), 3);
-    let c = owner_open(&owner, &device, report.event, PartKind::Clip).unwrap();
+    let c = owner.open(camera, report.event, PartKind::Clip).unwrap();
     assert_eq!(c.body, clip);
+    println!(
+        "spool: re-upload after a crash: {} parts re-sent, {} already stored, {} event on the server",
+        again.delivered,
+        again.already_stored,
+        events.len()
+    );
 }
 
 #[test]
 fn an_upload_cut_part_way_finishes_into_the_spool() {
-    let h = Harness::start();
-    let proxy = Proxy::start(h.addr());
-    let mut owner = h.owner_at(&proxy.url());
-    let state = h.state("cam");
-    let mut device = paired_camera_with(&mut owner, &state, fast());
+    let h = Harness::start().unwrap();
+    let net = network(&h);
+    let mut owner = h.sim_owner_at("household", &net.url()).unwrap();
+    let state = h.path("cam");
+    let mut device = owner.pair_camera(&state, fast()).unwrap();
+    let camera = device.camera_id().unwrap();
 
     // Every connection breaks after 1 MiB from the camera: the 4 MiB clip's
     // upload fails in the middle of the body.
-    proxy.cut_after(1024 * 1024);
+    net.cut_after(1024 * 1024);
     let clip = bytes(4, 4 * 1024 * 1024);
     let report = all_parts(&mut device, b"small thumbnail", &clip, Delivery::UploadNow);
     let outcomes: Vec<_> = report.parts.iter().map(|p| p.outcome).collect();
@@ -190,26 +208,30 @@ fn an_upload_cut_part_way_finishes_into_the_spool() {
     );
     assert_eq!(report.parts[1].body_bytes, clip.len() as u64);
 
-    proxy.set(Mode::Up);
+    net.set(Mode::Up);
     let drained = device.drain(Duration::from_secs(30)).unwrap();
     assert_eq!(drained.delivered, 2);
-    let c = owner_open(&owner, &device, report.event, PartKind::Clip).unwrap();
+    let c = owner.open(camera, report.event, PartKind::Clip).unwrap();
     assert_eq!(c.body, clip);
-    let events = owner.events(device.camera_id().unwrap()).unwrap();
+    let events = owner.events(camera).unwrap();
     assert_eq!(events[0].parts.len(), 3);
+    println!(
+        "spool: upload cut after 1 MiB: the clip finished into the spool, {} parts delivered by the drain",
+        drained.delivered
+    );
 }
 
 #[test]
 fn an_overloaded_server_is_retried_no_earlier_than_retry_after() {
-    let h = Harness::start_with(|c| c.limits.max_concurrent_uploads = 0);
-    let mut owner = h.owner();
-    let mut device = paired_camera_with(&mut owner, &h.state("cam"), DeviceConfig::default());
-    let notices = Arc::new(Mutex::new(Vec::new()));
-    let sink = notices.clone();
-    device.set_observer(move |n| sink.lock().unwrap().push(n.clone()));
+    let h = Harness::start_with(|c| c.limits.max_concurrent_uploads = 0).unwrap();
+    let mut owner = h.sim_owner("household").unwrap();
+    let mut device = owner
+        .pair_camera(&h.path("cam"), DeviceConfig::default())
+        .unwrap();
+    let seen = notices(&mut device);
     let report = device.record(NewEvent::now().thumbnail(b"thumb")).unwrap();
     assert_eq!(report.parts[0].outcome, PartOutcome::Spooled);
-    let retry = notices
+    let retry = seen
         .lock()
         .unwrap()
         .iter()
@@ -221,32 +243,36 @@ fn an_overloaded_server_is_retried_no_earlier_than_retry_after() {
     assert!(retry.0 >= Duration::from_secs(2), "{retry:?}");
     assert!(retry.1.contains("503"), "{retry:?}");
     // The drain does not hammer the server before the time is up.
+    let step = device.drain_once().unwrap();
     assert!(
-        matches!(device.drain_once().unwrap(), DrainStep::Wait { after } if after > Duration::from_secs(1))
+        matches!(step, DrainStep::Wait { after } if after > Duration::from_secs(1)),
+        "{step:?}"
+    );
+    println!(
+        "spool: overloaded server: retry in {:.1?} ({}), the drain waits",
+        retry.0, retry.1
     );
 }
 
 #[test]
 fn a_full_spool_drops_clips_first_and_reports_the_loss() {
-    let h = Harness::start();
-    let proxy = Proxy::start(h.addr());
-    let mut owner = h.owner_at(&proxy.url());
+    let h = Harness::start().unwrap();
+    let net = network(&h);
+    let mut owner = h.sim_owner_at("household", &net.url()).unwrap();
+    // The limit is on sealed bytes, padded (format v2): each event below is
+    // a ~34 KB thumbnail, a ~211 KB clip and a ~3 KB record. Two events do
+    // not fit; one event and a third event's thumbnail and record do.
     let config = DeviceConfig {
         spool: SpoolLimits {
-            max_bytes: 300 * 1024,
+            max_bytes: 400 * 1024,
             max_entries: 100,
         },
         ..fast()
     };
-    let mut device = paired_camera_with(&mut owner, &h.state("cam"), config);
-    let losses = Arc::new(Mutex::new(Vec::new()));
-    let sink = losses.clone();
-    device.set_observer(move |n| {
-        if let Notice::Lost(l) = n {
-            sink.lock().unwrap().push(*l);
-        }
-    });
-    proxy.set(Mode::Down);
+    let mut device = owner.pair_camera(&h.path("cam"), config).unwrap();
+    let camera = device.camera_id().unwrap();
+    let seen = notices(&mut device);
+    net.set(Mode::Down);
     let clip = bytes(5, 200 * 1024);
     let a = all_parts(&mut device, &bytes(6, 20_000), &clip, Delivery::UploadNow);
     assert!(a.parts.iter().all(|p| p.outcome == PartOutcome::Spooled));
@@ -257,11 +283,14 @@ fn a_full_spool_drops_clips_first_and_reports_the_loss() {
     let huge = bytes(8, 400 * 1024);
     let c = all_parts(&mut device, &bytes(9, 20_000), &huge, Delivery::UploadNow);
     assert_eq!(c.parts[1].outcome, PartOutcome::Lost(LossReason::TooLarge));
-    let lost: Vec<_> = losses
+    let lost: Vec<_> = seen
         .lock()
         .unwrap()
         .iter()
-        .map(|l| (l.event, l.kind, l.reason))
+        .filter_map(|n| match n {
+            Notice::Lost(l) => Some((l.event, l.kind, l.reason)),
+            _ => None,
+        })
         .collect();
     assert_eq!(
         lost,
@@ -271,10 +300,15 @@ fn a_full_spool_drops_clips_first_and_reports_the_loss() {
         ]
     );
     // Every thumbnail and record is still there, and goes out when the network returns.
-    proxy.set(Mode::Up);
+    net.set(Mode::Up);
     let drained = device.drain(Duration::from_secs(30)).unwrap();
     assert_eq!(drained.delivered, 7);
-    let events = owner.events(device.camera_id().unwrap()).unwrap();
+    let events = owner.events(camera).unwrap();
     let parts: usize = events.iter().map(|e| e.parts.len()).sum();
     assert_eq!((events.len(), parts), (3, 7));
+    println!(
+        "spool: full spool: {} clips lost (evicted, too large) and reported, {} parts delivered",
+        lost.len(),
+        drained.delivered
+    );
 }

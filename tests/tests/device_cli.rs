@@ -1,19 +1,23 @@
 //! The `sealcam-device` command against the real server: pair, sync, record
-//! (prints the event id), spool-only record and drain, and its errors.
+//! (prints the event id), spool-only record and drain, and its errors. The
+//! binary is the one in `target/<profile>/` (see
+//! `sealcam_e2e::process::binary`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{bytes, owner_open, Harness};
 use sealcam_device::{Device, DeviceConfig, EventId, EventRecord, PartKind};
+use sealcam_e2e::media::bytes;
+use sealcam_e2e::process::binary;
+use sealcam_e2e::Harness;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sealcam-device");
+fn bin() -> PathBuf {
+    binary("sealcam-device", "sealcam-device").unwrap()
+}
 
 fn cli(state: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(bin())
         .arg("--state")
         .arg(state)
         .args(args)
@@ -32,9 +36,9 @@ fn ok(out: Output) -> String {
 
 #[test]
 fn pair_sync_record_and_drain_from_the_command_line() {
-    let h = Harness::start();
-    let mut owner = h.owner();
-    let state = h.state("cam");
+    let h = Harness::start().unwrap();
+    let mut owner = h.sim_owner("household").unwrap();
+    let state = h.path("cam");
     let code = owner.pairing_code().unwrap();
     let camera = ok(cli(&state, &["pair", &code]));
     assert_eq!(owner.confirm_pending().unwrap()[0].to_string(), camera);
@@ -44,8 +48,8 @@ fn pair_sync_record_and_drain_from_the_command_line() {
     assert_eq!(ok(cli(&state, &["sync"])), "epoch 1");
     assert_eq!(ok(cli(&state, &["sync"])), "epoch 1 (unchanged)");
 
-    let thumb = h.dir.path().join("t.jpg");
-    let clip = h.dir.path().join("c.mp4");
+    let thumb = h.path("t.jpg");
+    let clip = h.path("c.mp4");
     std::fs::write(&thumb, bytes(1, 5000)).unwrap();
     std::fs::write(&clip, bytes(2, 400_000)).unwrap();
     let event: EventId = ok(cli(
@@ -63,9 +67,10 @@ fn pair_sync_record_and_drain_from_the_command_line() {
     .parse()
     .unwrap();
     let device = Device::open(&state, DeviceConfig::default()).unwrap();
-    let c = owner_open(&owner, &device, event, PartKind::Clip).unwrap();
+    let camera = device.camera_id().unwrap();
+    let c = owner.open(camera, event, PartKind::Clip).unwrap();
     assert_eq!(c.body, bytes(2, 400_000));
-    let r = owner_open(&owner, &device, event, PartKind::Record).unwrap();
+    let r = owner.open(camera, event, PartKind::Record).unwrap();
     assert_eq!(
         EventRecord::from_json(&r.body).unwrap().labels,
         vec!["cat".to_owned()]
@@ -89,24 +94,26 @@ fn pair_sync_record_and_drain_from_the_command_line() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("delivered 1"), "{stderr}");
     let device = Device::open(&state, DeviceConfig::default()).unwrap();
-    owner_open(&owner, &device, spooled, PartKind::Thumbnail).unwrap();
+    owner
+        .open(device.camera_id().unwrap(), spooled, PartKind::Thumbnail)
+        .unwrap();
 }
 
 #[test]
 fn errors_say_what_to_do() {
-    let h = Harness::start();
-    let mut owner = h.owner();
-    let out = Command::new(BIN).args(["sync"]).output().unwrap();
+    let h = Harness::start().unwrap();
+    let mut owner = h.sim_owner("household").unwrap();
+    let out = Command::new(bin()).args(["sync"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--state DIR is required"));
 
-    let state = h.state("cam");
+    let state = h.path("cam");
     let out = cli(&state, &["sync"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not paired yet"));
 
     let code = owner.pairing_code().unwrap();
     ok(cli(&state, &["pair", &code]));
-    let thumb = h.dir.path().join("t.jpg");
+    let thumb = h.path("t.jpg");
     std::fs::write(&thumb, b"jpeg").unwrap();
     let out = cli(&state, &["record", "--thumbnail", thumb.to_str().unwrap()]);
     assert!(!out.status.success());
