@@ -17,7 +17,7 @@ use sealcam_e2e::trust_kit::{
     fail, household_with_tablet, openers, published_epoch, revoke, sealcam_ok, steal, sync_epoch,
     sync_ok, Db, TABLET,
 };
-use sealcam_keys::{CameraId, DeviceKey, RecipientSetError, MAX_EPOCH_JUMP};
+use sealcam_keys::{CameraId, DeviceKey, RecipientSetError, ViewerIdentity, MAX_EPOCH_JUMP};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -98,20 +98,37 @@ fn other_cameras_set_is_refused() {
     let (epoch_a, set_a) = db.set(a.id);
     let (epoch_b, set_b) = db.set(b.id);
 
-    // 1. The colluding server serves camera B's set as camera A's.
-    db.put_set(a.id, epoch_b, &set_b);
-    let sync = h.device(&a, &["sync"]).unwrap_or_else(fail);
-    assert!(!sync.success(), "{sync}");
-    assert_eq!(sync_epoch(&sync), Some(u64::try_from(epoch_a).unwrap()));
+    // 1. The colluding server serves camera B's set as camera A's. It holds
+    // it sealed to B's set key (S9), so A cannot even open it; a server of
+    // before S9 held it in the clear, and A refuses that by its signed camera.
+    assert!(
+        sealcam_keys::is_sealed_set(&set_b),
+        "camera B's set is sealed"
+    );
+    let phone = ViewerIdentity::read_file(&h.path(PHONE).join("viewer.txt")).unwrap();
+    let clear_b = sealcam_keys::open_set_document(&set_b, &[&phone])
+        .unwrap()
+        .to_vec();
+    let not_for_a = format!(
+        "REFUSED a recipient set: {}",
+        RecipientSetError::Malformed("the sealed set does not open with this key")
+    );
     let wrong_camera = format!(
         "REFUSED a recipient set: {}",
         RecipientSetError::WrongCamera
     );
-    assert!(sync.stderr.contains(&wrong_camera), "{sync}");
+    for (served, refusal) in [(&set_b, &not_for_a), (&clear_b, &wrong_camera)] {
+        db.put_set(a.id, epoch_b, served);
+        let sync = h.device(&a, &["sync"]).unwrap_or_else(fail);
+        assert!(!sync.success(), "{sync}");
+        assert_eq!(sync_epoch(&sync), Some(u64::try_from(epoch_a).unwrap()));
+        assert!(sync.stderr.contains(refusal.as_str()), "{sync}");
+    }
     let (rec, _) = h.record(&a).unwrap_or_else(fail);
     assert_eq!(openers(&h, PHONE, &rec, &[PHONE]), [PHONE]);
     println!(
-        "trust: camera B's set served as camera A's: camera A refused it ({}), kept epoch {epoch_a} and recorded to it",
+        "trust: camera B's set served as camera A's: sealed, camera A could not open it ({}); in the clear, it refused it ({}); it kept epoch {epoch_a} and recorded to it",
+        RecipientSetError::Malformed("the sealed set does not open with this key"),
         RecipientSetError::WrongCamera
     );
 
@@ -127,6 +144,9 @@ fn other_cameras_set_is_refused() {
     pairing["set_keys"] = Value::Null;
     std::fs::write(&pairing_file, serde_json::to_vec_pretty(&pairing).unwrap()).unwrap();
     db.hand_credential(a.id, b.id);
+    // B's set as a server of before S9 held it (in the clear): sealed, A
+    // could not open it at all.
+    db.put_set(b.id, epoch_b, &clear_b);
     let sync = h.device(&a, &["sync"]).unwrap_or_else(fail);
     assert!(!sync.success(), "{sync}");
     assert_eq!(sync_epoch(&sync), None, "{sync}");
