@@ -149,6 +149,40 @@ fn legacy_account_upgrades_without_losing_a_recording() {
         .unwrap_or_else(fail);
     assert!(!tablet_opens && phone_opens);
 
+    // S9 reaches the old camera too: it offered its set key at its first
+    // sync, the revocation sealed the new set to it, and what it records now
+    // is format v2 (16 recipient slots: one header size for all).
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(cam.state.join("camera.json")).unwrap()).unwrap();
+    assert_eq!(state["set_key_published"], true, "{state}");
+    let db = rusqlite::Connection::open(h.database()).unwrap();
+    let set: Vec<u8> = db
+        .query_row(
+            "SELECT set_data FROM cameras WHERE id = ?1",
+            [state["camera_id"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let set_sealed = sealcam_keys::is_sealed_set(&set);
+    assert!(
+        set_sealed,
+        "the set published after the camera's set key is sealed"
+    );
+    let header_len = |event: Uuid| -> i64 {
+        db.query_row(
+            "SELECT header_size FROM parts WHERE event_id = ?1 AND kind = 'thumbnail'",
+            [event.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(header_len(after.event), header_len(new.event));
+    assert_ne!(
+        header_len(after.event),
+        header_len(old[0].0),
+        "old objects are v1"
+    );
+
     // 5. And the recordings of the earlier release still open, with the
     // app and with the stock age.
     let mut old_opened = 0;
@@ -159,7 +193,7 @@ fn legacy_account_upgrades_without_losing_a_recording() {
         old_opened += 1;
     }
     println!(
-        "upgrade: account, camera and {} recordings of the release before owner trust v2 opened and verified; `sealcam trust upgrade` moved the account to reset {}; the camera (camera.json v1) followed the key log ({}), recorded on; a revocation rotated the owner key to {}; the revoked identity opened the next recording: {tablet_opens}; the {old_opened} old recordings still open (app and stock age)",
+        "upgrade: account, camera and {} recordings of the release before owner trust v2 opened and verified; `sealcam trust upgrade` moved the account to reset {}; the camera (camera.json v1) followed the key log ({}), recorded on; a revocation rotated the owner key to {}; the revoked identity opened the next recording: {tablet_opens}; the {old_opened} old recordings still open (app and stock age); the camera's set key reached the owner and its set is now sealed: {set_sealed}",
         old.len(),
         up["keys"]["reset"],
         sync.stdout.trim().lines().last().unwrap_or_default(),
