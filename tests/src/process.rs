@@ -3,6 +3,7 @@
 //! first line, killed with SIGKILL), and where to find `sealcam` and
 //! `sealcam-device` ([`binary`]).
 
+use std::fmt;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -129,4 +130,96 @@ pub fn create_account(bin: &Path, data_dir: &Path, name: &str) -> Result<String,
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| "no enrollment_token".into())
+}
+
+/// The three binaries under test.
+#[derive(Debug, Clone)]
+pub struct Binaries {
+    /// `sealcam-server`.
+    pub server: PathBuf,
+    /// `sealcam`, the owner's command.
+    pub cli: PathBuf,
+    /// `sealcam-device`, the camera simulator.
+    pub device: PathBuf,
+}
+
+impl Binaries {
+    /// Finds (or builds) the three binaries: see [`binary`].
+    pub fn locate() -> Result<Self, HarnessError> {
+        Ok(Self {
+            server: binary("sealcam-server", "sealcam-server")?,
+            cli: binary("sealcam-cli", "sealcam")?,
+            device: binary("sealcam-device", "sealcam-device")?,
+        })
+    }
+}
+
+/// What a finished command printed, and how it exited.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The command line, for messages.
+    pub command: String,
+    /// The exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` exited {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.command, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    /// Whether it exited 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Itself when it exited 0, else an error with everything it printed.
+    pub fn checked(self) -> Result<Self, HarnessError> {
+        if self.success() {
+            Ok(self)
+        } else {
+            Err(format!("command failed: {self}").into())
+        }
+    }
+
+    /// Standard output parsed as JSON.
+    pub fn json(&self) -> Result<serde_json::Value, HarnessError> {
+        serde_json::from_str(&self.stdout).map_err(|e| format!("not JSON ({e}): {self}").into())
+    }
+
+    /// Standard output and standard error together (for matching messages).
+    pub fn all_output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// The first line of standard error that contains `needle`, trimmed.
+    pub fn stderr_line(&self, needle: &str) -> Option<&str> {
+        self.stderr
+            .lines()
+            .find(|l| l.contains(needle))
+            .map(str::trim)
+    }
+}
+
+pub(crate) fn run(mut cmd: Command, shown: &str) -> Result<Run, HarnessError> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    Ok(Run {
+        command: shown.to_owned(),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
 }
