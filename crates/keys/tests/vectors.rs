@@ -1,5 +1,5 @@
 //! The key model's vectors (`tests/vectors/<document>/`, made by
-//! `examples/gen_vectors/`): every `ok_*` is taken, every `fail_*` is
+//! `examples/gen_key_vectors/`): every `ok_*` is taken, every `fail_*` is
 //! refused with the error variant its `expect:` field names — for key logs and
 //! statements, recipient sets, owner records and owner key bundles.
 //!

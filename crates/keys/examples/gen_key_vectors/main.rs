@@ -2,7 +2,7 @@
 //! signed document (`key_log`, `recipient_set`, `owner_record`, `key_bundle`).
 //!
 //! ```sh
-//! cargo run -p sealcam-keys --example gen_vectors
+//! cargo run -p sealcam-keys --example gen_key_vectors
 //! ```
 //!
 //! Every `ok_*` vector must be taken and every `fail_*` vector refused with
