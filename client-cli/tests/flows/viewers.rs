@@ -3,12 +3,10 @@
 //! viewer, granting history to a new one, sharing with a household member.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flows::{
+use crate::common::flows::{
     assert_only, fetch, link_viewer, open_with, MISDELIVERED, NOT_AUTHORISED, NOT_FOUND,
 };
-use common::{bytes, Env};
+use crate::common::{bytes, Env};
 use sealcam_keys::ViewerIdentity;
 
 #[test]

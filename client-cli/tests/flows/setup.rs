@@ -3,10 +3,8 @@
 //! recovering with the recovery key alone, confirming a paired camera.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flows::{fetch, NOT_AUTHORISED};
-use common::{bytes, files_under, Env, TestCamera};
+use crate::common::flows::{fetch, NOT_AUTHORISED};
+use crate::common::{bytes, files_under, Env, TestCamera};
 
 #[test]
 fn init_refuses_a_second_time_and_uninitialised_homes_say_what_to_do() {

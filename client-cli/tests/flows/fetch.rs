@@ -4,10 +4,8 @@
 //! server's bytes get (exit 3 or 4, nothing written).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flows::{assert_only, fetch, MISDELIVERED, NOT_FOUND, VERIFICATION};
-use common::{bytes, Env};
+use crate::common::flows::{assert_only, fetch, MISDELIVERED, NOT_FOUND, VERIFICATION};
+use crate::common::{bytes, Env};
 use sealcam_wire::PartKind;
 
 #[test]

@@ -1,0 +1,8 @@
+//! Owner trust v2 under attack, against the real binaries (docs/PROTOCOL.md,
+//! "Owner trust v2"): one test binary, one module per attack family.
+
+mod hijack;
+mod revocation;
+mod rewrap;
+mod sets;
+mod withheld;
