@@ -80,16 +80,16 @@ impl Device {
     /// network) is not an error: the owner publishes sets in the clear until
     /// the key arrives, and the next sync offers it again.
     pub(super) fn publish_set_key(&mut self) {
-        let statement = match (&self.pairing, &self.api, &self.key) {
-            (Some(p), Some(_), Some(key)) if !p.set_key_published => match self.state.set_key() {
-                Ok(set_key) => SetKeyStatement::sign(p.owner_id, p.camera_id, &set_key, key),
-                Err(_) => return,
-            },
-            _ => return,
-        };
-        let (Some(p), Some(api)) = (&self.pairing, &self.api) else {
+        let (Some(p), Some(api), Some(key)) = (&self.pairing, &self.api, &self.key) else {
             return;
         };
+        if p.set_key_published {
+            return;
+        }
+        let Ok(set_key) = self.state.set_key() else {
+            return;
+        };
+        let statement = SetKeyStatement::sign(p.owner_id, p.camera_id, &set_key, key);
         if api
             .put_set_key(&p.credential, &statement.to_text())
             .is_err()

@@ -118,7 +118,7 @@ impl Opening {
         Err(nonce_mismatch(
             &self.file_key,
             &bound.nonce,
-            &mut first[NONCE..].to_vec(),
+            &first[NONCE..],
             bound.tag.is_some(),
         ))
     }
@@ -143,6 +143,20 @@ impl Opening {
             ));
         }
         self.check_payload(first, expected)?;
+        self.verify_checked(payload_len, first, trailer_ct, expected, device)
+    }
+
+    /// [`verify`](Self::verify) once [`check_payload`](Self::check_payload)
+    /// passed on `first` and the lengths were checked (for [`open`], which
+    /// checks the payload before it reads the trailer).
+    pub(super) fn verify_checked(
+        self,
+        payload_len: u64,
+        first: &[u8],
+        trailer_ct: &[u8],
+        expected: &Binding,
+        device: &DevicePublicKey,
+    ) -> Result<Opened, OpenError> {
         let g = Geometry::new(payload_len)?;
         let mut nonce = [0u8; NONCE];
         nonce.copy_from_slice(&first[..NONCE]);
@@ -211,13 +225,15 @@ impl Opening {
 fn nonce_mismatch(
     file_key: &FileKey,
     bound: &[u8; NONCE],
-    chunk0: &mut [u8],
+    chunk0: &[u8],
     header_checked: bool,
 ) -> OpenError {
     let cipher = ChunkCipher::new(&payload_key(file_key, bound));
-    let mut copy = chunk0.to_vec();
-    // The payload's length may be another object's too: try both flags.
-    if cipher.open(0, true, chunk0).is_some() || cipher.open(0, false, &mut copy).is_some() {
+    // A chunk that does not authenticate is left as it was, so one copy
+    // serves both tries. The payload's length may be another object's too:
+    // try it as the last chunk and as a middle one.
+    let mut buf = chunk0.to_vec();
+    if cipher.open(0, true, &mut buf).is_some() || cipher.open(0, false, &mut buf).is_some() {
         OpenError::Corrupt("the payload nonce is damaged")
     } else if header_checked {
         OpenError::Misdelivered(Box::new(Misdelivery::PayloadOfAnotherObject))

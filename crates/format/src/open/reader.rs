@@ -69,9 +69,10 @@ pub fn open<S: RangeSource>(
     let len = payload.total_len()?;
     let needed = opening.needed(len)?;
     let first = read_range(&mut payload, needed.first.clone())?;
+    // Misdelivery is named before the trailer is read (and checked once).
     opening.check_payload(&first, expected)?;
     let trailer = read_range(&mut payload, needed.trailer.clone())?;
-    let opened = opening.verify(len, &first, &trailer, expected, device)?;
+    let opened = opening.verify_checked(len, &first, &trailer, expected, device)?;
     Ok(VerifiedReader {
         opened,
         src: payload,
