@@ -40,8 +40,8 @@
 //! # Why `ureq`
 //!
 //! The SDK is blocking and uses [`ureq`] with its default features off (no
-//! gzip, no JSON helpers, no cookies; TLS through rustls only with the `tls`
-//! feature). A camera records one event at a time from a firmware thread and
+//! gzip, no JSON helpers, no cookies; TLS through rustls on ring with the
+//! default `tls` feature). A camera records one event at a time from a firmware thread and
 //! a C firmware calls in from its own threads, so an async runtime (tokio
 //! under `reqwest`) would only add a scheduler, a second copy of the I/O
 //! stack and a megabyte of code to a system-on-chip with 64–128 MB of RAM.

@@ -51,6 +51,7 @@ fn main() {
     let (server, token, thumb_path, clip_path, thumb_bytes, clip_bytes) = runtime.block_on(async {
         let server = Server::bind(config).await.unwrap().spawn();
         let base = format!("http://{}", server.addr());
+        sealcam_server::tls::install_crypto_provider();
         let http = reqwest::Client::new();
         let account = server.create_account("bench").await.unwrap();
         let (viewer, camera) =
@@ -106,6 +107,7 @@ fn main() {
 
     // Sanity: both serve identical bytes.
     runtime.block_on(async {
+        sealcam_server::tls::install_crypto_provider();
         let http = reqwest::Client::new();
         let ours = http
             .get(&thumb_path)

@@ -39,6 +39,7 @@ pub mod routes;
 pub mod state;
 pub mod store;
 pub mod tasks;
+pub mod tls;
 pub mod tokens;
 
 use std::future::{Future, IntoFuture as _};

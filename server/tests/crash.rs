@@ -22,6 +22,7 @@ async fn sigkill_during_uploads_loses_nothing_acknowledged() {
     let enrollment = create_account_cli(dir.path(), "crash", [("", ""); 0]);
 
     let (mut child, base) = spawn_binary(dir.path(), [("", ""); 0]);
+    sealcam_server::tls::install_crypto_provider();
     let http = Client::new();
     let (viewer, camera) = enroll_pair_confirm(&http, &base, &base, &enrollment).await;
 

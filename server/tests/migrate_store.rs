@@ -188,6 +188,7 @@ async fn local_to_s3_resumable_verified_then_served_from_s3() {
     config.server.metrics_enabled = false;
     let server = Server::bind(config).await.unwrap().spawn();
     let base = format!("http://{}", server.addr());
+    sealcam_server::tls::install_crypto_provider();
     let http = reqwest::Client::new();
     let page: EventPage = http
         .get(format!("{base}/v1/cameras/{}/events", cam.camera_id))

@@ -68,6 +68,7 @@ async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
     config.server.metrics_enabled = false;
     let b = Server::bind(config.clone()).await.unwrap().spawn();
     let base_b = format!("http://{}", b.addr());
+    sealcam_server::tls::install_crypto_provider();
     let http = Client::new();
 
     // Enroll and pair across replicas: state lives only in PostgreSQL.

@@ -90,6 +90,7 @@ impl Household {
             .enable_all()
             .build()?;
         let url = server.url.clone();
+        sealcam_client::tls::install_crypto_provider();
         let mut h = Self {
             bins,
             server,
@@ -140,6 +141,7 @@ impl Household {
             }
             std::fs::write(&path, serde_json::to_vec_pretty(&json)?)?;
         }
+        sealcam_client::tls::install_crypto_provider();
         Ok(Self {
             bins,
             server,

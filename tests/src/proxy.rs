@@ -163,6 +163,7 @@ impl Proxy {
     /// Starts a proxy to `upstream` (a base URL such as `http://127.0.0.1:1234`)
     /// on the current tokio runtime.
     pub async fn start(upstream: Option<String>) -> std::io::Result<Self> {
+        sealcam_client::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()
@@ -175,6 +176,11 @@ impl Proxy {
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
+        // As the server does: without TCP_NODELAY a streamed answer's last
+        // small write waits for the client's delayed ACK (40 ms per request).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let app = axum::Router::new()
             .fallback(forward)
             .with_state(shared.clone());

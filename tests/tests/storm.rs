@@ -217,11 +217,14 @@ fn two_thousand_cameras_reconnect_at_once() {
         c.limits.overload_retry_after_secs = 1;
     })
     .unwrap();
+    let phase = Instant::now();
     let (owners, mut cameras) = pair_fleet(&h);
+    let paired_in = phase.elapsed();
     assert_eq!(cameras.len(), CAMERAS);
 
     // The outage: every camera records one event while the server is down.
     h.stop_server().unwrap();
+    let phase = Instant::now();
     let record = EventRecord::new("motion");
     for cam in &mut cameras {
         let device = cam.device.as_mut().unwrap();
@@ -237,6 +240,7 @@ fn two_thousand_cameras_reconnect_at_once() {
         );
         cam.event = Some(report.event);
     }
+    let recorded_in = phase.elapsed();
     let sent = cameras.len() as u64;
     let spooled_parts: usize = cameras
         .iter()
@@ -251,6 +255,7 @@ fn two_thousand_cameras_reconnect_at_once() {
     reconnect_at_once(&mut cameras, &drained);
     let drained_in = started.elapsed();
     // Exactly once, and only for its owner.
+    let phase = Instant::now();
     let mut by_camera: HashMap<CameraId, usize> = HashMap::new();
     let mut duplicates = 0u64;
     let mut delivered_once = 0u64;
@@ -282,12 +287,14 @@ fn two_thousand_cameras_reconnect_at_once() {
         assert!(not_addressed(&err), "{err:?}");
     }
     assert_eq!(by_camera.len(), CAMERAS);
+    let checked_in = phase.elapsed();
 
     let stats = h.proxy.stats();
     let r503 = Stats::get(&stats.status_503_with_retry_after);
     let bare503 = Stats::get(&stats.status_503_without_retry_after);
     let other5xx = Stats::get(&stats.other_5xx);
     let rt = &h.rt;
+    sealcam_client::tls::install_crypto_provider();
     let health = rt
         .block_on(async { reqwest::get(format!("{}/healthz", h.server_url().unwrap())).await })
         .unwrap()
@@ -302,6 +309,13 @@ fn two_thousand_cameras_reconnect_at_once() {
         drained.delivered_new.load(Ordering::SeqCst),
         drained.already_stored.load(Ordering::SeqCst),
         drained.retried.load(Ordering::SeqCst),
+    );
+    println!(
+        "storm: phases: paired in {:.1} s, recorded offline in {:.1} s, drained in {:.1} s, checked in {:.1} s",
+        paired_in.as_secs_f64(),
+        recorded_in.as_secs_f64(),
+        drained_in.as_secs_f64(),
+        checked_in.as_secs_f64(),
     );
     let rejected = drained.rejected.into_inner().unwrap();
     assert!(rejected.is_empty(), "parts refused for good: {rejected:?}");

@@ -82,6 +82,7 @@ impl Env {
                 .spawn()
         });
         let base = format!("http://{}", server.addr());
+        sealcam_client::tls::install_crypto_provider();
         Self {
             rt,
             server,

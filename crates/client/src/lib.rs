@@ -49,6 +49,7 @@ pub mod record;
 mod setup;
 mod share;
 pub mod time;
+pub mod tls;
 mod trust;
 mod viewers;
 

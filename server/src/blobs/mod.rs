@@ -173,6 +173,7 @@ impl BlobStore {
         if bucket.is_empty() {
             return Err(BlobError::Config("s3:// URL without a bucket".into()));
         }
+        crate::tls::install_crypto_provider();
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
         if let Some(endpoint) = &s3.endpoint {
             builder = builder.with_endpoint(endpoint);

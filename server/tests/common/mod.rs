@@ -66,6 +66,7 @@ pub async fn start_on(
 async fn start_config(dir: tempfile::TempDir, config: Config, backend: Backend) -> TestServer {
     let server = Server::bind(config.clone()).await.unwrap().spawn();
     let base = format!("http://{}", server.addr());
+    sealcam_server::tls::install_crypto_provider();
     TestServer {
         server,
         dir,

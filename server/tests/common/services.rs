@@ -68,6 +68,7 @@ impl Services {
     pub async fn new_bucket(&self) -> String {
         let name = format!("sealcam-t-{}", Uuid::new_v4().simple());
         // moto accepts an unsigned CreateBucket.
+        sealcam_server::tls::install_crypto_provider();
         let resp = Client::new()
             .put(format!("{}/{name}", self.s3_endpoint))
             .send()

@@ -167,6 +167,7 @@ pub async fn graceful_shutdown_lets_an_inflight_upload_finish(b: Backend) {
         "http://{}/v1/events/{event}/parts/clip/payload",
         server.addr()
     );
+    sealcam_server::tls::install_crypto_provider();
     let got = reqwest::Client::new()
         .get(url)
         .bearer_auth(&owner.token)

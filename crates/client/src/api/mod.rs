@@ -96,6 +96,7 @@ impl Api {
                 "{base_url:?} is not a server URL (expected http://host:port or https://host)"
             )));
         }
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("sealcam/", env!("CARGO_PKG_VERSION")))
             .build()
