@@ -23,6 +23,17 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
 
+    /// Setting up (init, recover, viewers link): trust only this CA (PEM) for
+    /// the server's certificate, e.g. a self-hosted server's own CA. Kept
+    /// with the device.
+    #[arg(long, global = true, env = "SEALCAM_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Setting up: permit plain http:// to a non-loopback server (a LAN you
+    /// trust); the device's credential then crosses it unencrypted.
+    #[arg(long, global = true)]
+    pub allow_http: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -31,10 +42,12 @@ pub struct Cli {
 pub enum Command {
     /// Set up a new account's first device: owner key, viewer key, recovery key.
     Init {
-        /// The server, e.g. http://127.0.0.1:7443.
+        /// The server, e.g. https://cams.example.net (http:// only to 127.0.0.1
+        /// or with --allow-http).
         #[arg(long, env = "SEALCAM_SERVER", value_name = "URL")]
         server: String,
-        /// The one-time enrollment token from `sealcam-server accounts create`.
+        /// The one-time enrollment token from `sealcam-server accounts create`
+        /// (`-`: read it from standard input; `@FILE`: from a file).
         #[arg(long, value_name = "TOKEN")]
         token: String,
         /// This device's name.
@@ -226,7 +239,8 @@ pub enum ViewersCommand {
         /// This device's name.
         #[arg(long, default_value = "sealcam cli")]
         name: String,
-        /// Finish linking with the approval printed by `sealcam viewers approve`.
+        /// Finish linking with the approval printed by `sealcam viewers approve`
+        /// (`-`: read it from standard input; `@FILE`: from a file).
         #[arg(long, value_name = "APPROVAL")]
         finish: Option<String>,
     },

@@ -96,6 +96,13 @@ typedef enum {
    */
   SEALCAM_SPOOL_NOT_EMPTY = 34,
   /*
+   Refused by the transport policy: plain http:// to a non-loopback
+   server (re-pair with an https:// code, or open with
+   `sealcam_device_open_tls(…, allow_insecure_http = true, …)`), or a
+   pinned CA that is not PEM.
+   */
+  SEALCAM_INSECURE = 35,
+  /*
    The clip callback reported an error.
    */
   SEALCAM_SOURCE_FAILED = 40,
@@ -324,12 +331,33 @@ const char *sealcam_version(void);
  Opens the camera state in `state_dir` (created 0700 if missing) and
  stores a new handle in `*out`. Free it with `sealcam_device_free`.
 
+ The server is reached over HTTPS with the bundled Mozilla roots; plain
+ `http://` only to loopback (see `sealcam_device_open_tls`).
+
  # Safety
 
  `state_dir` is a NUL-terminated path; `out` points to writable storage
  for one pointer.
  */
 sealcam_result sealcam_device_open(const char *state_dir, sealcam_device **out);
+
+/*
+ Like `sealcam_device_open`, with the transport policy: `ca_file` (NULL
+ for the bundled roots) is a PEM file of the CAs to trust instead, e.g.
+ the camera maker's or a self-hoster's own; `allow_insecure_http` permits
+ plain `http://` to a non-loopback server (a trusted LAN only: the
+ camera's credential then crosses it unencrypted). A policy the server URL
+ breaks answers `SEALCAM_INSECURE`.
+
+ # Safety
+
+ `state_dir` is a NUL-terminated path, `ca_file` NULL or one; `out`
+ points to writable storage for one pointer.
+ */
+sealcam_result sealcam_device_open_tls(const char *state_dir,
+                                       const char *ca_file,
+                                       bool allow_insecure_http,
+                                       sealcam_device **out);
 
 /*
  Frees a handle (NULL is ignored).

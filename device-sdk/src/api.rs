@@ -14,6 +14,7 @@ use sealcam_wire::{
     RegisterCameraResponse, SetKey, UploadResponse,
 };
 
+use crate::transport::TransportPolicy;
 use crate::DeviceError;
 
 /// The largest JSON answer the camera reads (a recipient set is at most 256 KiB decoded).
@@ -50,6 +51,13 @@ pub(crate) enum Failure {
         retry_after: Option<Duration>,
         why: String,
     },
+    /// The server has no room for this part now (507): keep it spooled and
+    /// go on with other parts (a smaller one may fit); try it again after
+    /// `retry_after`.
+    NoRoom {
+        retry_after: Option<Duration>,
+        why: String,
+    },
     /// The camera may not upload now (401 unknown credential, 403 not
     /// confirmed yet): keep what is spooled, stop trying until told otherwise.
     Blocked {
@@ -68,7 +76,7 @@ pub(crate) enum Failure {
 impl Failure {
     pub fn into_error(self) -> DeviceError {
         match self {
-            Failure::Retry { why, .. } => DeviceError::Network(why),
+            Failure::Retry { why, .. } | Failure::NoRoom { why, .. } => DeviceError::Network(why),
             Failure::Blocked {
                 status,
                 code,
@@ -95,8 +103,17 @@ pub(crate) struct Api {
 }
 
 impl Api {
-    pub fn new(server_url: &str, timeouts: HttpTimeouts) -> Self {
-        let config = Agent::config_builder()
+    /// A client of `server_url`, refused when `transport` forbids it.
+    pub fn new(
+        server_url: &str,
+        timeouts: HttpTimeouts,
+        transport: &TransportPolicy,
+    ) -> Result<Self, DeviceError> {
+        transport.check_url(server_url)?;
+        let builder = Agent::config_builder();
+        #[cfg(feature = "tls")]
+        let builder = builder.tls_config(transport.tls_config()?);
+        let config = builder
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
             .timeout_connect(Some(timeouts.connect))
@@ -107,10 +124,10 @@ impl Api {
             .timeout_await_100(Some(Duration::from_secs(5)))
             .max_idle_connections_per_host(2)
             .build();
-        Self {
+        Ok(Self {
             agent: config.into(),
             base: server_url.trim_end_matches('/').to_owned(),
-        }
+        })
     }
 
     fn url(&self, path: &str) -> String {
@@ -263,7 +280,13 @@ fn failure(mut resp: Response<Body>) -> Failure {
         Err(_) => (None, format!("HTTP {status}")),
     };
     match status {
-        429 | 500..=599 => Failure::Retry {
+        // The server's storage is full: this part waits, others go on.
+        507 => Failure::NoRoom {
+            retry_after,
+            why: format!("HTTP {status}: {message}"),
+        },
+        // 408: a stalled body or a request past the server's limit. Passes.
+        408 | 429 | 500..=599 => Failure::Retry {
             retry_after,
             why: format!("HTTP {status}: {message}"),
         },

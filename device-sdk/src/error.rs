@@ -72,6 +72,10 @@ pub enum DeviceError {
     /// The server could not be reached (or the connection broke).
     #[error("the server could not be reached: {0}")]
     Network(String),
+    /// The server URL or TLS settings break the transport policy (plain
+    /// `http://` off loopback, a pinned CA that is not PEM).
+    #[error("{0}")]
+    Insecure(String),
     /// The server's answer is not what the API promises.
     #[error("unexpected answer from the server: {0}")]
     Protocol(String),

@@ -69,6 +69,7 @@ mod record;
 mod sealing;
 mod spool;
 mod state;
+mod transport;
 
 pub use api::HttpTimeouts;
 pub use backoff::BackoffPolicy;
@@ -80,6 +81,7 @@ pub use error::DeviceError;
 pub use record::{EventRecord, MAX_RECORD_LEN};
 pub use sealing::SealingReader;
 pub use spool::{Loss, LossReason, Spool, SpoolEntry, SpoolLimits};
+pub use transport::TransportPolicy;
 
 pub use sealcam_keys::{
     CameraId, EventId, KeyStatementError, OwnerId, OwnerKeyState, RecipientSetError,

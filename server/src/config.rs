@@ -61,6 +61,20 @@ pub struct ServerConfig {
     /// Load balancers / reverse proxies (addresses or CIDR networks) whose
     /// `X-Forwarded-For` names the client, for per-client rate limiting.
     pub trusted_proxies: Vec<String>,
+    /// TLS on the API listener (`[server.tls]`).
+    pub tls: TlsConfig,
+}
+
+/// `[server.tls]`: the server terminates TLS itself when both files are set
+/// (PEM; `SIGHUP` reloads them). Unset: plain HTTP, for a TLS reverse proxy
+/// in front or loopback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain, leaf first.
+    pub cert: Option<PathBuf>,
+    /// Private key (refused when group- or world-readable).
+    pub key: Option<PathBuf>,
 }
 
 /// `[database]`.
@@ -162,6 +176,16 @@ pub struct LimitsConfig {
     pub max_concurrent_uploads: u32,
     /// `Retry-After` seconds of an overload answer.
     pub overload_retry_after_secs: u64,
+    /// Uploads one camera may have in flight (its share of the global cap).
+    pub max_uploads_per_camera: u32,
+    /// Uploads one account's cameras may have in flight together.
+    pub max_uploads_per_account: u32,
+    /// Seconds for the TLS handshake and for each request head.
+    pub header_timeout_secs: u64,
+    /// Longest silence, in seconds, of a request body.
+    pub body_idle_timeout_secs: u64,
+    /// Seconds a whole request (body included) may take before `408`.
+    pub request_timeout_secs: u64,
 }
 
 /// `[auth]`.
@@ -203,6 +227,7 @@ impl Default for ServerConfig {
             data_dir: None,
             shutdown_grace_secs: 30,
             trusted_proxies: Vec::new(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -228,6 +253,11 @@ impl Default for LimitsConfig {
             max_json_bytes: 512 * 1024,
             max_concurrent_uploads: 64,
             overload_retry_after_secs: 2,
+            max_uploads_per_camera: 4,
+            max_uploads_per_account: 16,
+            header_timeout_secs: 30,
+            body_idle_timeout_secs: 60,
+            request_timeout_secs: 4 * 3600,
         }
     }
 }

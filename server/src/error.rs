@@ -88,6 +88,16 @@ pub enum AppError {
     /// 503: a dependency (database, blob store) is unavailable.
     #[error("unavailable")]
     Unavailable,
+    /// 408: the request outlived `request_timeout_secs`, or its body stalled.
+    #[error("request timeout")]
+    Timeout,
+    /// 507: the blob store has no room; nothing was stored.
+    #[error("storage full")]
+    StorageFull {
+        /// Seconds until the client should try again.
+        retry_after: u64,
+    },
+
     /// 500: a failure inside the server; the detail is logged, not returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -120,6 +130,10 @@ impl AppError {
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             AppError::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Overloaded),
             AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            AppError::Timeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout),
+            AppError::StorageFull { .. } => {
+                (StatusCode::INSUFFICIENT_STORAGE, ErrorCode::StorageFull)
+            }
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -149,6 +163,11 @@ impl AppError {
             }
             AppError::Overloaded { .. } => "server busy; retry after the given delay".into(),
             AppError::Unavailable => "a storage backend is unavailable".into(),
+            AppError::Timeout => "the request took too long (a stalled body, or past the server's request timeout); send it again".into(),
+            AppError::StorageFull { .. } => {
+                "the server's storage is full; nothing was stored; retry after the given delay".into()
+            }
+
             AppError::Internal(_) => "internal server error".into(),
         }
     }
@@ -197,6 +216,7 @@ impl From<PartsError> for AppError {
                 AppError::Conflict("this part is stored already with different bytes")
             }
             PartsError::Busy { retry_after } => AppError::Overloaded { retry_after },
+            PartsError::StorageFull => AppError::StorageFull { retry_after: 60 },
             PartsError::RangeNotSatisfiable(size) => AppError::RangeNotSatisfiable(size),
             PartsError::Store(e) => e.into(),
             PartsError::Blobs(e) => e.into(),
@@ -220,7 +240,9 @@ impl IntoResponse for AppError {
         response.extensions_mut().insert(code);
         let headers = response.headers_mut();
         match &self {
-            AppError::RateLimited { retry_after } | AppError::Overloaded { retry_after } => {
+            AppError::RateLimited { retry_after }
+            | AppError::Overloaded { retry_after }
+            | AppError::StorageFull { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             AppError::RangeNotSatisfiable(size) => {

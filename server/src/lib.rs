@@ -27,6 +27,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod error;
+pub mod listen;
 pub mod metrics;
 pub mod migrate;
 pub mod open_files;
@@ -36,6 +37,7 @@ pub mod proxy;
 pub mod range;
 pub mod ratelimit;
 pub mod routes;
+pub mod slots;
 pub mod state;
 pub mod store;
 pub mod tasks;
@@ -48,7 +50,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
 use sealcam_wire::token_prefix;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -145,6 +146,7 @@ pub struct Server {
     state: AppState,
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
+    tls: Option<Arc<listen::CertResolver>>,
 }
 
 impl Server {
@@ -152,6 +154,7 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Self, ServerError> {
         proxy::TrustedProxies::parse(&config.server.trusted_proxies)
             .map_err(ServerError::Config)?;
+        let tls = listen::tls_from_config(&config.server.tls)?;
         let db = open_database(&config).await?;
         if config.storage.url.is_none() && config.storage.path.is_none() {
             ensure_dir(&config.data_dir())?;
@@ -181,12 +184,19 @@ impl Server {
             state,
             listener,
             metrics_listener,
+            tls,
         })
     }
 
     /// The bound API address.
     pub fn addr(&self) -> SocketAddr {
         local_addr(&self.listener)
+    }
+
+    /// The API's base URL: `https://` when the server terminates TLS.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr())
     }
 
     /// The bound metrics address, if enabled.
@@ -209,6 +219,7 @@ impl Server {
             state,
             listener,
             metrics_listener,
+            tls,
         } = self;
         let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -230,33 +241,37 @@ impl Server {
         });
 
         let app = routes::router(state.clone());
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        let acceptor = match tls {
+            Some(resolver) => {
+                listen::reload_on_sighup(
+                    Arc::clone(&resolver),
+                    Arc::clone(&state.metrics),
+                    stop_rx.clone(),
+                )?;
+                Some(listen::acceptor(resolver).map_err(|e| ServerError::Config(e.to_string()))?)
             }
-        });
-        let mut stop = stop_rx.clone();
-        let serve = axum::serve(
+            None => None,
+        };
+        let serve = listen::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        });
-        let mut serve_task = tokio::spawn(serve.into_future());
+            app,
+            acceptor,
+            listen::Timeouts::from_limits(&state.config.limits),
+            Arc::clone(&state.metrics),
+            stop_rx.clone(),
+        );
+        let mut serve_task = tokio::spawn(serve);
 
         tokio::select! {
             result = &mut serve_task => {
                 let _ = stop_tx.send(true);
-                result?.map_err(|source| ServerError::Io { what: "serving".into(), source })?;
+                result?;
             }
             () = shutdown => {
                 tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
                 let _ = stop_tx.send(true);
                 match tokio::time::timeout(grace, &mut serve_task).await {
-                    Ok(result) => {
-                        result?.map_err(|source| ServerError::Io { what: "serving".into(), source })?;
-                    }
+                    Ok(result) => result?,
                     Err(_) => {
                         tracing::warn!("shutdown grace elapsed; dropping the remaining connections");
                         serve_task.abort();

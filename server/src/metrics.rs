@@ -79,6 +79,12 @@ struct RejectionLabels {
     code: String,
 }
 
+/// Labels of the refused-upload counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SlotLabels {
+    cap: &'static str,
+}
+
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -99,6 +105,16 @@ pub struct Metrics {
     pub bytes_out: Counter,
     /// Uploads being processed now.
     pub uploads_in_flight: Gauge,
+    slots_full: Family<SlotLabels, Counter>,
+    /// Connections closed because a TLS handshake or request head did not
+    /// arrive within `header_timeout_secs`.
+    pub connections_timed_out: Counter,
+    /// TLS handshakes that failed.
+    pub tls_handshake_failures: Counter,
+    /// Certificate reloads (`SIGHUP`) that failed; the old one stays.
+    pub tls_reload_failures: Counter,
+    /// 1 while the blob store is full (uploads answer 507).
+    pub storage_full: Gauge,
 }
 
 impl Default for Metrics {
@@ -117,6 +133,36 @@ impl Metrics {
         let bytes_in = Counter::default();
         let bytes_out = Counter::default();
         let uploads_in_flight = Gauge::default();
+        let slots_full = Family::<SlotLabels, Counter>::default();
+        let connections_timed_out = Counter::default();
+        let tls_handshake_failures = Counter::default();
+        let tls_reload_failures = Counter::default();
+        let storage_full = Gauge::default();
+        registry.register(
+            "storage_full",
+            "1 while the blob store is full and uploads answer 507",
+            storage_full.clone(),
+        );
+        registry.register(
+            "upload_slots_full",
+            "Uploads refused with 503 because a cap was full (server, camera or account)",
+            slots_full.clone(),
+        );
+        registry.register(
+            "connections_timed_out",
+            "Connections closed for a TLS handshake or request head slower than header_timeout_secs",
+            connections_timed_out.clone(),
+        );
+        registry.register(
+            "tls_handshake_failures",
+            "TLS handshakes that failed",
+            tls_handshake_failures.clone(),
+        );
+        registry.register(
+            "tls_reload_failures",
+            "Certificate reloads on SIGHUP that failed (the previous certificate stays)",
+            tls_reload_failures.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -151,7 +197,19 @@ impl Metrics {
             bytes_in,
             bytes_out,
             uploads_in_flight,
+            slots_full,
+            connections_timed_out,
+            tls_handshake_failures,
+            tls_reload_failures,
+            storage_full,
         }
+    }
+
+    /// Counts an upload refused because `cap` was full.
+    pub fn upload_slots_full(&self, cap: crate::slots::Full) {
+        self.slots_full
+            .get_or_create(&SlotLabels { cap: cap.as_str() })
+            .inc();
     }
 
     /// The text exposition.

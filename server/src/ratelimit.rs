@@ -1,8 +1,9 @@
-//! Rate limiting of failed authentication, per client IP.
+//! Counting of failed authentication, per client IP.
 //!
-//! A fixed window per address: after `limit` failures within `window`, every
-//! authenticated request from that address answers 429 with `Retry-After`
-//! until the window ends. Successful requests do not reset the count.
+//! A fixed window per address: after `limit` failures within `window`, a
+//! *failed* authentication from that address answers 429 with `Retry-After`
+//! instead of 401 until the window ends (see [`crate::auth`]: a valid
+//! credential is never refused). Successful requests do not reset the count.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -4,13 +4,12 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-
 use crate::blobs::BlobStore;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::proxy::TrustedProxies;
 use crate::ratelimit::FailedAuthLimiter;
+use crate::slots::UploadSlots;
 use crate::store::Database;
 
 /// Cheaply cloneable handle on the server's shared state.
@@ -29,8 +28,8 @@ pub struct Inner {
     pub limiter: FailedAuthLimiter,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub proxies: TrustedProxies,
-    /// Upload slots; `try_acquire` failing means 503.
-    pub uploads: Arc<Semaphore>,
+    /// Upload slots (global, per camera, per account); none free means 503.
+    pub uploads: UploadSlots,
     /// Metrics.
     pub metrics: Arc<Metrics>,
 }
@@ -52,9 +51,7 @@ impl AppState {
             tracing::error!(error = %e, "ignoring server.trusted_proxies");
             TrustedProxies::default()
         });
-        let uploads = Arc::new(Semaphore::new(
-            config.limits.max_concurrent_uploads as usize,
-        ));
+        let uploads = UploadSlots::new(&config.limits);
         Self(Arc::new(Inner {
             db,
             blobs,

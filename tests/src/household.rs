@@ -17,6 +17,7 @@ use std::process::{Command, Stdio};
 use uuid::Uuid;
 
 use crate::media;
+use crate::pki::TestPki;
 use crate::process::{create_account, run, ServerProcess};
 pub use crate::process::{Binaries, Run};
 use crate::HarnessError;
@@ -56,6 +57,9 @@ pub struct Household {
     pub account: Uuid,
     /// A file holding the recovery key `sealcam init` printed (once).
     pub recovery_file: PathBuf,
+    /// With TLS: the CA every command pins (`SEALCAM_CA_FILE`,
+    /// `SEALCAM_DEVICE_CA_FILE`).
+    pub ca_file: Option<PathBuf>,
     seeds: Cell<u64>,
     rt: tokio::runtime::Runtime,
     http: reqwest::Client,
@@ -80,17 +84,43 @@ impl Household {
     /// its first device (`sealcam init`, home [`PHONE`]), keeping the
     /// recovery key it prints in [`recovery_file`](Self::recovery_file).
     pub fn start() -> Result<Self, HarnessError> {
+        Self::start_with(tempfile::tempdir()?, None)
+    }
+
+    /// Like [`start`](Self::start), with the server terminating TLS itself
+    /// (`[server.tls]` = `pki`'s certificate) and every command pinning
+    /// `pki`'s CA: the whole household speaks HTTPS.
+    pub fn start_tls(dir: tempfile::TempDir, pki: &TestPki) -> Result<Self, HarnessError> {
+        Self::start_with(dir, Some(pki))
+    }
+
+    fn start_with(dir: tempfile::TempDir, pki: Option<&TestPki>) -> Result<Self, HarnessError> {
         let bins = Binaries::locate()?;
-        let dir = tempfile::tempdir()?;
         let data = dir.path().join("server");
         std::fs::create_dir_all(&data)?;
         let token = create_account(&bins.server, &data, "household")?;
-        let server = ServerProcess::start(&bins.server, &data)?;
+        let server = match pki {
+            None => ServerProcess::start(&bins.server, &data)?,
+            Some(pki) => ServerProcess::start_with(
+                &bins.server,
+                &data,
+                &[
+                    ("SEALCAM__SERVER__TLS__CERT", pki.cert_file.as_os_str()),
+                    ("SEALCAM__SERVER__TLS__KEY", pki.key_file.as_os_str()),
+                ],
+                true,
+            )?,
+        };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let url = server.url.clone();
         sealcam_client::tls::install_crypto_provider();
+        let mut http = reqwest::Client::builder();
+        if let Some(pki) = pki {
+            let ca = std::fs::read(&pki.ca_file)?;
+            http = http.tls_certs_only(reqwest::Certificate::from_pem_bundle(&ca)?);
+        }
         let mut h = Self {
             bins,
             server,
@@ -98,9 +128,10 @@ impl Household {
             data,
             account: Uuid::nil(),
             recovery_file: dir.path().join("recovery-key.txt"),
+            ca_file: pki.map(|p| p.ca_file.clone()),
             seeds: Cell::new(1),
             rt,
-            http: reqwest::Client::new(),
+            http: http.build()?,
             dir,
         };
         let (account, recovery) = h.init(PHONE, &token)?;
@@ -149,6 +180,7 @@ impl Household {
             data,
             account,
             recovery_file: dir.path().join("recovery.txt"),
+            ca_file: None,
             seeds: Cell::new(1000),
             rt: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -197,7 +229,11 @@ impl Household {
         let mut cmd = Command::new(&self.bins.cli);
         cmd.env("SEALCAM_HOME", self.path(home))
             .env_remove("SEALCAM_SERVER")
+            .env_remove("SEALCAM_CA_FILE")
             .args(args);
+        if let Some(ca) = &self.ca_file {
+            cmd.env("SEALCAM_CA_FILE", ca);
+        }
         run(
             cmd,
             &format!("SEALCAM_HOME={home} sealcam {}", args.join(" ")),
@@ -210,7 +246,11 @@ impl Household {
         cmd.arg("--state")
             .arg(&cam.state)
             .env_remove("SEALCAM_DEVICE_STATE")
+            .env_remove("SEALCAM_DEVICE_CA_FILE")
             .args(args);
+        if let Some(ca) = &self.ca_file {
+            cmd.env("SEALCAM_DEVICE_CA_FILE", ca);
+        }
         run(
             cmd,
             &format!("sealcam-device --state {} {}", cam.name, args.join(" ")),

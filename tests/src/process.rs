@@ -63,13 +63,27 @@ pub struct ServerProcess {
     child: Child,
     /// Its base URL.
     pub url: String,
+    /// Its metrics listener (`127.0.0.1:PORT`).
+    pub metrics_addr: Option<String>,
 }
 
 impl ServerProcess {
     /// Starts `serve` on `data_dir`, on ephemeral ports, and waits for its
     /// "listening" line (the server prints it once it accepts connections).
     pub fn start(bin: &Path, data_dir: &Path) -> Result<Self, HarnessError> {
+        Self::start_with(bin, data_dir, &[], false)
+    }
+
+    /// Like [`start`](Self::start), with `SEALCAM__…` settings in `env`;
+    /// `https` when they configure `[server.tls]`.
+    pub fn start_with(
+        bin: &Path,
+        data_dir: &Path,
+        env: &[(&str, &std::ffi::OsStr)],
+        https: bool,
+    ) -> Result<Self, HarnessError> {
         let mut child = Command::new(bin)
+            .envs(env.iter().copied())
             .arg("--data-dir")
             .arg(data_dir)
             .args([
@@ -87,16 +101,41 @@ impl ServerProcess {
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
         reader.read_line(&mut line)?;
-        // Keep draining stdout so the child never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let addr = line
             .trim()
             .strip_prefix("sealcam-server listening on ")
-            .ok_or_else(|| format!("unexpected first line {line:?}"))?;
+            .ok_or_else(|| format!("unexpected first line {line:?}"))?
+            .to_owned();
+        let mut second = String::new();
+        reader.read_line(&mut second)?;
+        let metrics_addr = second
+            .trim()
+            .strip_prefix("sealcam-server metrics on ")
+            .map(str::to_owned);
+        // Keep draining stdout so the child never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let scheme = if https { "https" } else { "http" };
         Ok(Self {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
+            metrics_addr,
             child,
         })
+    }
+
+    /// The listening address (`127.0.0.1:PORT`).
+    pub fn addr(&self) -> &str {
+        self.url.split_once("://").map_or(&self.url, |(_, a)| a)
+    }
+
+    /// Sends `SIGHUP` (the server reloads its TLS certificate).
+    pub fn hangup(&self) -> Result<(), HarnessError> {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()?;
+        if !status.success() {
+            return Err(format!("kill -HUP failed: {status}").into());
+        }
+        Ok(())
     }
 
     /// SIGKILL: no shutdown, no flush, no goodbye.
@@ -211,7 +250,8 @@ impl Run {
     }
 }
 
-pub(crate) fn run(mut cmd: Command, shown: &str) -> Result<Run, HarnessError> {
+/// Runs `cmd` to completion (stdin empty); `shown` names it in messages.
+pub fn run(mut cmd: Command, shown: &str) -> Result<Run, HarnessError> {
     let out = cmd
         .stdin(Stdio::null())
         .output()

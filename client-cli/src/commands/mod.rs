@@ -8,7 +8,8 @@ mod viewers;
 
 use std::io::Write as _;
 
-use sealcam_client::{Client, Home};
+use anyhow::Context as _;
+use sealcam_client::{Client, Home, Transport};
 
 use crate::cli::{Cli, Command};
 
@@ -58,6 +59,34 @@ impl Ctx {
     }
 }
 
+/// A secret given on the command line, or — so that `ps` and the shell's
+/// history never see it — `-` to read it from standard input, or `@FILE` to
+/// read it from a file (its first line, trimmed).
+pub fn secret_arg(value: &str, what: &str) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    use std::io::Read as _;
+    let text = if value == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .with_context(|| format!("reading the {what} from standard input"))?;
+        s
+    } else if let Some(file) = value.strip_prefix('@') {
+        std::fs::read_to_string(file).with_context(|| format!("reading the {what} from {file}"))?
+    } else {
+        return Ok(zeroize::Zeroizing::new(value.trim().to_owned()));
+    };
+    let text = zeroize::Zeroizing::new(text);
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.is_empty() {
+        anyhow::bail!("no {what} was given (the input was empty)");
+    }
+    Ok(zeroize::Zeroizing::new(line.to_owned()))
+}
+
 /// Writes to stdout; a closed pipe (`sealcam … | head`) ends quietly
 /// instead of panicking like `print!`.
 pub fn out(text: &str) {
@@ -76,6 +105,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(dir) => Home::at(dir),
         None => Home::locate()?,
     };
+    let ca_pem = match &cli.ca_file {
+        Some(file) => Some(
+            std::fs::read_to_string(file)
+                .with_context(|| format!("reading the CA file {}", file.display()))?,
+        ),
+        None => None,
+    };
+    let home = home.with_transport(Transport {
+        ca_pem,
+        allow_http: cli.allow_http,
+    });
     let ctx = Ctx {
         json: cli.json,
         home,
@@ -85,7 +125,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             server,
             token,
             name,
-        } => setup::init(&ctx, &server, &token, &name).await,
+        } => {
+            let token = secret_arg(&token, "enrollment token")?;
+            setup::init(&ctx, &server, &token, &name).await
+        }
         Command::Whoami => setup::whoami(&ctx).await,
         Command::Pair { name, no_qr } => cameras::pair(&ctx, &name, no_qr).await,
         Command::Cameras(c) => cameras::cameras(&ctx, c).await,

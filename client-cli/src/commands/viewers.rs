@@ -19,6 +19,7 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
             finish,
         } => {
             if let Some(text) = finish {
+                let text = super::secret_arg(&text, "link approval")?;
                 let approval = sealcam_client::parse_approval(&text)?;
                 let client = sealcam_client::link_finish(&ctx.home, &approval).await?;
                 let d = &client.device().info;

@@ -66,5 +66,6 @@ pub use setup::{
     RecoverOutcome,
 };
 pub use share::Shared;
+pub use tls::Transport;
 pub use trust::{PrunedDevice, TrustReport};
 pub use viewers::{Approval, DeviceView, Revocation, ViewerView};

@@ -52,7 +52,7 @@ pub async fn init(
     device_name: &str,
 ) -> Result<InitOutcome> {
     home.check_fresh()?;
-    let api = Api::new(server_url)?;
+    let api = Api::connect(server_url, home.transport())?;
     let enrolled = api.enroll(token.trim(), None).await?;
     let credential = Credential::new(enrolled.credential.clone());
     let api = api.with_credential(credential.clone());
@@ -121,6 +121,7 @@ pub async fn init(
             device_name: device_name.to_owned(),
             owner_key: owner_key.public(),
             keys: Some(keys),
+            transport: home.transport().clone(),
         },
         credential,
         viewer,
@@ -140,7 +141,7 @@ pub async fn init(
 /// already set up (`sealcam viewers approve`).
 pub fn link_request(home: &Home, server_url: &str, name: &str) -> Result<LinkRequest> {
     home.check_fresh()?;
-    let api = Api::new(server_url)?;
+    let api = Api::connect(server_url, home.transport())?;
     let viewer = ViewerIdentity::generate();
     let request = LinkRequest {
         server_url: api.base_url().to_owned(),
@@ -151,6 +152,7 @@ pub fn link_request(home: &Home, server_url: &str, name: &str) -> Result<LinkReq
         server_url: request.server_url.clone(),
         name: name.to_owned(),
         viewer: viewer.to_secret_text().to_string(),
+        transport: home.transport().clone(),
     })?;
     Ok(request)
 }
@@ -167,7 +169,7 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
         )
     })?;
     let viewer = ViewerIdentity::from_secret_text(&pending.viewer)?;
-    let api = Api::new(&pending.server_url)?;
+    let api = Api::connect(&pending.server_url, &pending.transport)?;
     let enrolled = api
         .enroll(
             &approval.link_token,
@@ -216,6 +218,7 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
             device_name: pending.name.clone(),
             owner_key: keys.owner_key,
             keys: keys.root_key.map(|_| keys),
+            transport: pending.transport.clone(),
         },
         credential,
         viewer,
@@ -281,7 +284,8 @@ pub async fn recover(
     revoke_others: bool,
 ) -> Result<RecoverOutcome> {
     home.check_fresh()?;
-    let rapi = Api::new(server_url)?.with_credential(recovery_credential(recovery));
+    let rapi =
+        Api::connect(server_url, home.transport())?.with_credential(recovery_credential(recovery));
     let (sealed_bundle, bundle_etag) = match rapi.get_record(Record::KeyBundle).await {
         Ok(Some(found)) => found,
         Ok(None) => {
@@ -361,7 +365,7 @@ pub async fn recover(
     let viewer = ViewerIdentity::generate();
     let commitment = viewer.to_public().commitment(owner);
     let link = rapi.link_device(Some(&commitment)).await?;
-    let api = Api::new(server_url)?;
+    let api = Api::connect(server_url, home.transport())?;
     let enrolled = api.enroll(&link.link_token, Some(&commitment)).await?;
     if OwnerId::from(enrolled.account_id) != owner {
         return Err(ClientError::Untrusted {
@@ -391,6 +395,7 @@ pub async fn recover(
             device_name: device_name.to_owned(),
             owner_key: keys.owner_key,
             keys: Some(keys),
+            transport: home.transport().clone(),
         },
         credential,
         viewer,

@@ -37,11 +37,29 @@ const MAX_SEALED_LEN: usize = 64 * 1024;
 
 /// The owner signing key and the owner it belongs to, opened from or ready to
 /// be sealed into a bundle.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OwnerKeyBundle {
     owner: OwnerId,
     key: OwnerSigningKey,
     recovery_tag: [u8; 32],
+}
+
+impl Drop for OwnerKeyBundle {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.recovery_tag.zeroize();
+    }
+}
+
+impl std::fmt::Debug for OwnerKeyBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The recovery tag is a MAC keyed by the recovery key: not shown.
+        f.debug_struct("OwnerKeyBundle")
+            .field("owner", &self.owner)
+            .field("key", &self.key)
+            .field("recovery_tag", &"<redacted>")
+            .finish()
+    }
 }
 
 fn recovery_tag(recovery: &RecoveryKey, owner: OwnerId, key: &OwnerSigningKey) -> [u8; 32] {

@@ -16,9 +16,13 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
     }
 }
 
-/// Writes `contents` to `path` with mode 0600: into a temporary file in the
-/// same directory, fsynced, renamed over `path`, then the directory fsynced, so
-/// a crash leaves either the old file or the new one.
+/// Writes `contents` to `path` with mode 0600: into a new temporary file in
+/// the same directory, fsynced, renamed over `path`, then the directory
+/// fsynced, so a crash leaves either the old file or the new one.
+///
+/// The temporary file has a random name and is created exclusively
+/// (`O_CREAT|O_EXCL`): a file or symlink planted at a guessable name is
+/// never opened, so the secret cannot be written through it.
 pub fn write(path: &Path, contents: &[u8]) -> Result<(), KeyError> {
     let dir = path
         .parent()
@@ -29,20 +33,24 @@ pub fn write(path: &Path, contents: &[u8]) -> Result<(), KeyError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let mut random = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = dir.join(format!(".{name}.{suffix}.tmp"));
+    let mut created = false;
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
+        created = true;
         f.write_all(contents)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         File::open(dir)?.sync_all()
     })();
-    if result.is_err() {
+    if result.is_err() && created {
         let _ = fs::remove_file(&tmp);
     }
     result.map_err(io(path))
@@ -83,6 +91,28 @@ mod tests {
         write(&p, b"secret").unwrap();
         assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
         assert_eq!(&read(&p).unwrap()[..], b"secret");
+    }
+
+    #[test]
+    fn a_planted_symlink_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k");
+        let outside = dir.path().join("outside");
+        // Whatever name an attacker guesses, the writer creates its own.
+        for guess in [
+            ".k.tmp",
+            ".k.tmp0",
+            &format!(".k.tmp{}", std::process::id()),
+        ] {
+            std::os::unix::fs::symlink(&outside, dir.path().join(guess)).unwrap();
+        }
+        write(&p, b"secret").unwrap();
+        assert!(
+            !outside.exists(),
+            "the secret was written through a symlink"
+        );
+        assert_eq!(&read(&p).unwrap()[..], b"secret");
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
     }
 
     #[test]

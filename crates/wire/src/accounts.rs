@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// `POST /v1/enroll`: turn an enrollment or link token into a device credential.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
     /// A one-time enrollment token (`sce_…`) or device link token (`scl_…`).
@@ -21,7 +21,7 @@ pub struct EnrollRequest {
 }
 
 /// The answer to [`EnrollRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     /// The account (= owner) the device now belongs to.
@@ -46,7 +46,7 @@ pub struct LinkRequest {
 }
 
 /// `POST /v1/devices/link`: a one-time token to enroll one more device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinkResponse {
     /// The one-time link token (`scl_…`), to pass to `POST /v1/enroll`.
@@ -96,9 +96,29 @@ pub struct AccountInfo {
 /// `PUT /v1/account/recovery-credential`: registers the viewer credential
 /// derived from the owner's recovery key (docs/PROTOCOL.md "Recovery"), so the
 /// recovery key alone can later authenticate. The server keeps only its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoveryCredentialRequest {
     /// The derived credential (`scv_…`).
     pub credential: String,
 }
+
+debug_redacted!(EnrollRequest {
+    shown: [device_name, viewer_key],
+    hidden: [token]
+});
+
+debug_redacted!(EnrollResponse {
+    shown: [account_id, device_id],
+    hidden: [credential]
+});
+
+debug_redacted!(LinkResponse {
+    shown: [expires_at],
+    hidden: [link_token]
+});
+
+debug_redacted!(RecoveryCredentialRequest {
+    shown: [],
+    hidden: [credential]
+});

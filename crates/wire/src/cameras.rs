@@ -27,7 +27,7 @@ pub enum CameraRole {
 }
 
 /// `POST /v1/pairings`: a one-time, expiring claim token for a new camera.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PairingResponse {
     /// The claim token (`sck_…`), carried to the camera inside the pairing code.
@@ -37,7 +37,7 @@ pub struct PairingResponse {
 }
 
 /// `POST /v1/cameras/register` (no credential: the claim token is the credential).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterCameraRequest {
     /// The claim token from the pairing code.
@@ -49,7 +49,7 @@ pub struct RegisterCameraRequest {
 }
 
 /// The answer to [`RegisterCameraRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterCameraResponse {
     /// The new camera's id.
@@ -164,3 +164,18 @@ pub struct ShareList {
     /// The accounts the camera is shared with.
     pub shares: Vec<Share>,
 }
+
+debug_redacted!(PairingResponse {
+    shown: [expires_at],
+    hidden: [claim_token]
+});
+
+debug_redacted!(RegisterCameraRequest {
+    shown: [device_public_key, pairing_proof],
+    hidden: [claim_token]
+});
+
+debug_redacted!(RegisterCameraResponse {
+    shown: [camera_id, owner_id],
+    hidden: [credential]
+});

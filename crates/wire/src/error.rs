@@ -36,6 +36,15 @@ pub enum ErrorCode {
     Unavailable,
     /// 500: something failed inside the server (details are in its log, never here).
     Internal,
+    /// 408: the request took longer than the server allows (a body that
+    /// stalled, or a whole request past its limit); send it again.
+    Timeout,
+    /// 507: the server's storage is full; retry after `Retry-After`, when an
+    /// operator has made room (nothing of the request was stored).
+    StorageFull,
+    /// A code this version does not know (a newer server's).
+    #[serde(other)]
+    Unknown,
 }
 
 /// The body of every error answer: `{"error": {"code": …, "message": …}}`.

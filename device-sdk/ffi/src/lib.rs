@@ -63,6 +63,11 @@ pub enum sealcam_result {
     SEALCAM_PROTOCOL = 33,
     /// Parts are still spooled after a drain (the server is unreachable or overloaded).
     SEALCAM_SPOOL_NOT_EMPTY = 34,
+    /// Refused by the transport policy: plain http:// to a non-loopback
+    /// server (re-pair with an https:// code, or open with
+    /// `sealcam_device_open_tls(…, allow_insecure_http = true, …)`), or a
+    /// pinned CA that is not PEM.
+    SEALCAM_INSECURE = 35,
     /// The clip callback reported an error.
     SEALCAM_SOURCE_FAILED = 40,
     /// A state or spool file could not be read or written.
@@ -76,7 +81,7 @@ pub enum sealcam_result {
 }
 
 /// Every code.
-const ALL_RESULTS: [sealcam_result; 22] = [
+const ALL_RESULTS: [sealcam_result; 23] = [
     sealcam_result::SEALCAM_OK,
     sealcam_result::SEALCAM_NULL_ARGUMENT,
     sealcam_result::SEALCAM_INVALID_ARGUMENT,
@@ -94,6 +99,7 @@ const ALL_RESULTS: [sealcam_result; 22] = [
     sealcam_result::SEALCAM_SERVER_REFUSED,
     sealcam_result::SEALCAM_PROTOCOL,
     sealcam_result::SEALCAM_SPOOL_NOT_EMPTY,
+    sealcam_result::SEALCAM_INSECURE,
     sealcam_result::SEALCAM_SOURCE_FAILED,
     sealcam_result::SEALCAM_IO,
     sealcam_result::SEALCAM_STATE,
@@ -128,6 +134,7 @@ impl sealcam_result {
             SEALCAM_SERVER_REFUSED => c"SEALCAM_SERVER_REFUSED",
             SEALCAM_PROTOCOL => c"SEALCAM_PROTOCOL",
             SEALCAM_SPOOL_NOT_EMPTY => c"SEALCAM_SPOOL_NOT_EMPTY",
+            SEALCAM_INSECURE => c"SEALCAM_INSECURE",
             SEALCAM_SOURCE_FAILED => c"SEALCAM_SOURCE_FAILED",
             SEALCAM_IO => c"SEALCAM_IO",
             SEALCAM_STATE => c"SEALCAM_STATE",
@@ -154,6 +161,7 @@ impl sealcam_result {
             } => SEALCAM_UNAUTHORIZED,
             E::Server { .. } => SEALCAM_SERVER_REFUSED,
             E::Network(_) => SEALCAM_NETWORK,
+            E::Insecure(_) => SEALCAM_INSECURE,
             E::Protocol(_) => SEALCAM_PROTOCOL,
             E::Source(_) => SEALCAM_SOURCE_FAILED,
             E::Record(_) => SEALCAM_INVALID_ARGUMENT,

@@ -47,6 +47,14 @@ pub enum DrainStep {
         /// The wait.
         after: Duration,
     },
+    /// The server has no room for this part (507): it stays spooled and is
+    /// tried again after `after`; the drain goes on with the next parts.
+    Deferred {
+        /// The part that waits.
+        entry: SpoolEntry,
+        /// When it is tried again.
+        after: Duration,
+    },
 }
 
 /// The totals of a blocking drain.
@@ -67,10 +75,36 @@ pub struct DrainReport {
 }
 
 impl Device {
+    /// The oldest spooled part that is not waiting for room on the server,
+    /// or how long until one is.
+    fn next_entry(&mut self) -> Result<SpoolEntry, DrainStep> {
+        let now = Instant::now();
+        let spooled: std::collections::HashSet<u64> =
+            self.spool.entries().iter().map(SpoolEntry::seq).collect();
+        self.deferred
+            .retain(|seq, due| *due > now && spooled.contains(seq));
+        if let Some(entry) = self
+            .spool
+            .entries()
+            .iter()
+            .find(|e| !self.deferred.contains_key(&e.seq()))
+        {
+            return Ok(entry.clone());
+        }
+        match self.deferred.values().min() {
+            Some(due) => Err(DrainStep::Wait {
+                after: due.saturating_duration_since(now),
+            }),
+            None => Err(DrainStep::Empty),
+        }
+    }
+
     /// Tries to upload the oldest spooled part once (unless backing off).
+    /// A part the server has no room for waits, and later ones go first.
     pub fn drain_once(&mut self) -> Result<DrainStep, DeviceError> {
-        let Some(entry) = self.spool.oldest().cloned() else {
-            return Ok(DrainStep::Empty);
+        let entry = match self.next_entry() {
+            Ok(entry) => entry,
+            Err(step) => return Ok(step),
         };
         let wait = self.backoff.remaining();
         if !wait.is_zero() {
@@ -110,6 +144,12 @@ impl Device {
                     why: why.clone(),
                 });
                 Ok(DrainStep::Retry { after, why })
+            }
+            Err(Failure::NoRoom { retry_after, why }) => {
+                let after = retry_after.unwrap_or(super::NO_ROOM_WAIT);
+                self.deferred.insert(entry.seq(), Instant::now() + after);
+                self.notify(Notice::Retrying { after, why });
+                Ok(DrainStep::Deferred { entry, after })
             }
             Err(Failure::Blocked {
                 status, message, ..
@@ -159,6 +199,10 @@ impl Device {
                     break;
                 }
                 DrainStep::Wait { after } => after,
+                DrainStep::Deferred { .. } => {
+                    report.retried += 1;
+                    continue;
+                }
             };
             let now = Instant::now();
             if now + wait > deadline {

@@ -16,6 +16,7 @@ use crate::api::{Api, HttpTimeouts};
 use crate::backoff::{Backoff, BackoffPolicy};
 use crate::spool::{Spool, SpoolLimits};
 use crate::state::{Pairing, StateDir};
+use crate::transport::TransportPolicy;
 use crate::DeviceError;
 
 pub use drain::{DrainReport, DrainStep};
@@ -24,7 +25,7 @@ pub use recording::{Delivery, NewEvent, PartOutcome, PartReport, RecordReport};
 pub use sync::SyncOutcome;
 
 /// How a camera is tuned.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeviceConfig {
     /// How much the offline spool may hold.
     pub spool: SpoolLimits,
@@ -32,9 +33,15 @@ pub struct DeviceConfig {
     pub backoff: BackoffPolicy,
     /// HTTP timeouts.
     pub timeouts: HttpTimeouts,
+    /// HTTPS roots and whether plain HTTP off loopback is allowed.
+    pub transport: TransportPolicy,
 }
 
 type Observer = Box<dyn FnMut(&Notice) + Send>;
+
+/// How long a part the server had no room for (507) waits when the server
+/// names no `Retry-After`.
+pub(crate) const NO_ROOM_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A paired (or not yet paired) camera, backed by its state directory.
 ///
@@ -50,6 +57,9 @@ pub struct Device {
     spool: Spool,
     backoff: Backoff,
     blocked: bool,
+    /// Spooled parts the server had no room for, by spool sequence number,
+    /// and when to try each again; the drain goes on past them.
+    deferred: std::collections::HashMap<u64, std::time::Instant>,
     observer: Option<Observer>,
 }
 
@@ -75,7 +85,7 @@ impl Device {
             Some(p) => {
                 let key = state.device_key()?;
                 let set = stored_set(&state, p, key.public())?;
-                let api = Api::new(&p.server_url, config.timeouts);
+                let api = Api::new(&p.server_url, config.timeouts, &config.transport)?;
                 (Some(key), set, Some(api))
             }
             None => (state.existing_device_key()?, None, None),
@@ -91,6 +101,7 @@ impl Device {
             spool,
             backoff: Backoff::default(),
             blocked: false,
+            deferred: std::collections::HashMap::new(),
             observer: None,
         })
     }

@@ -29,7 +29,11 @@ impl Device {
         };
         let public = key.public();
         let proof = code.secret.prove(&code.claim_token, code.owner, &public);
-        let api = Api::new(&code.server_url, self.config.timeouts);
+        let api = Api::new(
+            &code.server_url,
+            self.config.timeouts,
+            &self.config.transport,
+        )?;
         let answer = api.register(&RegisterCameraRequest {
             claim_token: code.claim_token.clone(),
             device_public_key: b64::encode(&public.to_bytes()),

@@ -7,7 +7,7 @@ use sealcam_format::{Binding, ObjectMeta, Sealer};
 use sealcam_keys::EventId;
 use sealcam_wire::PartKind;
 
-use super::{emit, Device, Notice, PartOutcome, PartReport};
+use super::{emit, Device, Notice, PartOutcome, PartReport, NO_ROOM_WAIT};
 use crate::api::Failure;
 use crate::sealing::SealingReader;
 use crate::spool::{Loss, LossReason, Staged, Tee};
@@ -157,6 +157,14 @@ impl Device {
                 Err(Failure::Retry { retry_after, why }) => {
                     let after = self.backoff.failed(&self.config.backoff, retry_after);
                     notices.push(Notice::Retrying { after, why });
+                }
+                Err(Failure::NoRoom { retry_after, why }) => {
+                    // No backoff: the next (smaller) part may fit. This one
+                    // is spooled and waits (see `drain_once`).
+                    notices.push(Notice::Retrying {
+                        after: retry_after.unwrap_or(NO_ROOM_WAIT),
+                        why,
+                    });
                 }
                 Err(Failure::Blocked {
                     status, message, ..

@@ -105,6 +105,11 @@ pub struct SpoolEntry {
 }
 
 impl SpoolEntry {
+    /// Its place in the spool (unique, growing).
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
+
     /// Opens the object for reading, positioned after the spool prefix.
     pub(crate) fn open_object(&self) -> Result<io::Take<File>, DeviceError> {
         let mut f = File::open(&self.path).map_err(DeviceError::io(&self.path))?;

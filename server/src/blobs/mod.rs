@@ -27,6 +27,7 @@
 
 mod listing;
 mod read;
+pub mod space;
 mod write;
 
 use std::ops::Range;
@@ -114,6 +115,8 @@ pub struct BlobStore {
     describe: String,
     /// Local store: small blob files kept open for downloads.
     open_files: Arc<OpenFiles>,
+    /// Whether the last write found no room (see [`space`]).
+    full: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl BlobStore {
@@ -160,6 +163,7 @@ impl BlobStore {
             single_put: LOCAL_SINGLE_PUT,
             chunk_size: 1024 * 1024,
             open_files: Arc::new(OpenFiles::new(0)),
+            full: Arc::default(),
         })
     }
 
@@ -214,6 +218,7 @@ impl BlobStore {
                 format!("s3://{bucket}/{prefix}")
             },
             open_files: Arc::new(OpenFiles::new(0)),
+            full: Arc::default(),
         })
     }
 

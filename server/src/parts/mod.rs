@@ -37,13 +37,13 @@ mod upload;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt as _};
-use tokio::sync::Semaphore;
 
 pub use self::download::{Download, Piece};
 pub use self::upload::Upload;
 use crate::blobs::{BlobError, BlobStore};
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::slots::UploadSlots;
 use crate::state::AppState;
 use crate::store::{Database, StoreError};
 
@@ -56,7 +56,7 @@ pub struct Parts<'a> {
     config: &'a Config,
     metrics: &'a Metrics,
     /// Upload slots; none free means [`PartsError::Busy`].
-    uploads: &'a Semaphore,
+    uploads: &'a UploadSlots,
 }
 
 impl<'a> Parts<'a> {
@@ -115,6 +115,9 @@ pub enum PartsError {
         /// Seconds until the client should try again.
         retry_after: u64,
     },
+    /// The blob store has no room: nothing was stored.
+    #[error("the blob store is full")]
+    StorageFull,
     /// The range lies outside an object of this size.
     #[error("range not satisfiable (size {0})")]
     RangeNotSatisfiable(u64),

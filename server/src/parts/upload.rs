@@ -8,7 +8,8 @@ use sealcam_wire::{CameraStatus, PartKind};
 use uuid::Uuid;
 
 use super::{same_digests, Parts, PartsError, PartsResult, Stored};
-use crate::blobs::{hash_stream, BlobStore, Written};
+use crate::blobs::space::is_full_error;
+use crate::blobs::{hash_stream, BlobError, BlobStore, Written};
 use crate::metrics::Metrics;
 use crate::state::now;
 use crate::store::{CameraPrincipal, InsertPart, NewPart};
@@ -78,10 +79,21 @@ impl Parts<'_> {
             return Err(PartsError::CameraNotActive);
         }
         let limit = self.check_limits(&upload)?;
-        let Ok(_permit) = self.uploads.try_acquire() else {
-            return Err(PartsError::Busy {
-                retry_after: self.config.limits.overload_retry_after_secs,
-            });
+        if let Some(len) = upload.content_length {
+            // A body that cannot fit is refused before a byte of it is read.
+            if !self.blobs.has_room_for(len) {
+                self.mark_full(true);
+                return Err(PartsError::StorageFull);
+            }
+        }
+        let _slot = match self.uploads.try_acquire(camera.camera_id, camera.owner_id) {
+            Ok(slot) => slot,
+            Err(full) => {
+                self.metrics.upload_slots_full(full);
+                return Err(PartsError::Busy {
+                    retry_after: self.config.limits.overload_retry_after_secs,
+                });
+            }
         };
         let _in_flight = InFlight::start(self.metrics);
 
@@ -149,13 +161,14 @@ impl Parts<'_> {
         let payload_written = self
             .blobs
             .put_stream(&payload_key, payload, payload_limit)
-            .await?;
+            .await
+            .map_err(|e| self.blob_failure(e))?;
         let header_key = BlobStore::new_key();
         let header_written = match self.blobs.put_bytes(&header_key, header).await {
             Ok(w) => w,
             Err(e) => {
                 self.blobs.delete_all(vec![payload_key]).await;
-                return Err(e.into());
+                return Err(self.blob_failure(e));
             }
         };
         // Times are stored coarse (S9): the capture time the camera gives and
@@ -175,12 +188,34 @@ impl Parts<'_> {
             payload_sha256: payload_written.sha256.to_vec(),
             created_at: uploaded_at - uploaded_at.rem_euclid(granularity),
         };
+        if self.blobs.is_full() {
+            self.mark_full(false); // the blobs were written: there is room again
+        }
         let outcome = self.db.insert_part(&part).await;
         if !matches!(outcome, Ok(InsertPart::Inserted)) {
             // No row names these blobs: they were never part of the store.
             self.blobs.delete_all(vec![header_key, payload_key]).await;
         }
         answer(self.metrics, outcome?, &header_written, &payload_written)
+    }
+}
+
+impl Parts<'_> {
+    /// Records whether the blob store was found full (health, metric).
+    fn mark_full(&self, full: bool) {
+        self.blobs.set_full(full);
+        self.metrics.storage_full.set(i64::from(full));
+    }
+
+    /// The error of a failed blob write: [`PartsError::StorageFull`] when
+    /// the store had no room (and the store is marked full).
+    fn blob_failure(&self, e: BlobError) -> PartsError {
+        if is_full_error(&e) {
+            tracing::warn!(error = %e, "blob store full: refusing uploads with 507 until a write succeeds");
+            self.mark_full(true);
+            return PartsError::StorageFull;
+        }
+        e.into()
     }
 }
 

@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use super::{created, no_content, octets, parse_id, read_body, JsonBody, OptionalJsonBody};
-use crate::auth::{check_rate, fail, ClientIp, Viewer};
+use crate::auth::{fail, ClientIp, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::state::{now, AppState};
 use crate::store::{
@@ -62,7 +62,6 @@ pub async fn enroll(
     ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<EnrollRequest>,
 ) -> AppResult<Response> {
-    check_rate(&state, ip)?;
     let name = req.device_name.trim();
     if name.is_empty() || name.len() > MAX_DEVICE_NAME {
         return Err(AppError::BadRequest(format!(

@@ -13,7 +13,7 @@ use sealcam_wire::{
 use uuid::Uuid;
 
 use super::{created, no_content, parse_id, JsonBody};
-use crate::auth::{check_rate, fail, Caller, Camera, ClientIp, Viewer};
+use crate::auth::{fail, Caller, Camera, ClientIp, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::parts::Parts;
 use crate::state::{now, AppState};
@@ -73,7 +73,6 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<RegisterCameraRequest>,
 ) -> AppResult<Response> {
-    check_rate(&state, ip)?;
     check_base64("device_public_key", &req.device_public_key)?;
     check_base64("pairing_proof", &req.pairing_proof)?;
     if !tokens::well_formed(&req.claim_token, token_prefix::CLAIM) {

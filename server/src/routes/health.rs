@@ -20,18 +20,30 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     if let Err(e) = &blobs {
         tracing::error!(error = %e, "health: blob store");
     }
-    let status = if db.is_ok() && blobs.is_ok() {
+    // Full: reads still work, uploads answer 507 until a write succeeds.
+    let probe_full = blobs
+        .as_ref()
+        .is_err_and(crate::blobs::space::is_full_error);
+    let full = state.blobs.is_full() || probe_full;
+    let status = if db.is_ok() && blobs.is_ok() && !full {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let word = |ok: bool| if ok { "ok" } else { "failing" };
+    let blobs_word = if full {
+        "full"
+    } else if blobs.is_err() {
+        "failing"
+    } else {
+        "ok"
+    };
     (
         status,
         Json(serde_json::json!({
             "status": word(status == StatusCode::OK),
             "database": word(db.is_ok()),
-            "blobs": word(blobs.is_ok()),
+            "blobs": blobs_word,
         })),
     )
         .into_response()

@@ -128,7 +128,7 @@ fn run(args: StormArgs) -> Result<()> {
         .map(|i| root.join(format!("camera-{i:05}")))
         .collect();
     parallel(args.setup_threads, args.cameras, |i| {
-        let mut d = Device::open(&dirs[i], config)?;
+        let mut d = Device::open(&dirs[i], config.clone())?;
         d.pair(&codes[i])?;
         Ok(())
     })
@@ -146,7 +146,7 @@ fn run(args: StormArgs) -> Result<()> {
     let thumb = media::bytes(1, args.thumbnail_bytes);
     let clip = media::bytes(2, args.clip_bytes);
     parallel(args.setup_threads, args.cameras, |i| {
-        let mut d = Device::open(&dirs[i], config)?;
+        let mut d = Device::open(&dirs[i], config.clone())?;
         d.sync()?;
         for _ in 0..args.events {
             let record = EventRecord::new("motion");
@@ -168,7 +168,7 @@ fn run(args: StormArgs) -> Result<()> {
     // --- the storm: every camera reconnects at the same instant.
     let devices = dirs
         .iter()
-        .map(|d| Device::open(d, config))
+        .map(|d| Device::open(d, config.clone()))
         .collect::<Result<Vec<_>, _>>()?;
     let barrier = Arc::new(Barrier::new(args.cameras + 1));
     let max_wait = Duration::from_secs(args.max_wait);

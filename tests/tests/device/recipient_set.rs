@@ -237,7 +237,7 @@ fn a_set_bound_to_another_device_key_is_refused() {
     let h = Harness::start().unwrap();
     let mut owner = h.sim_owner("household").unwrap();
     let config = DeviceConfig::default();
-    let mut device = owner.pair_camera(&h.path("cam"), config).unwrap();
+    let mut device = owner.pair_camera(&h.path("cam"), config.clone()).unwrap();
     let other = owner.pair_camera(&h.path("other"), config).unwrap();
     let camera = device.camera_id().unwrap();
 

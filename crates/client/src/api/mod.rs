@@ -15,6 +15,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::error::{ClientError, Result};
+use crate::tls::Transport;
 
 /// A bearer credential (`scv_…`). Zeroized on drop, never printed.
 #[derive(Clone)]
@@ -88,17 +89,27 @@ impl fmt::Debug for Api {
 }
 
 impl Api {
-    /// A client of the server at `base_url` (`http://host:port`).
+    /// A client of the server at `base_url` with the default transport:
+    /// the platform's roots, plain `http://` only to loopback.
     pub fn new(base_url: &str) -> Result<Self> {
+        Self::connect(base_url, &Transport::default())
+    }
+
+    /// A client of the server at `base_url` (`https://host`, or
+    /// `http://127.0.0.1:port`) under `transport`'s policy.
+    pub fn connect(base_url: &str, transport: &Transport) -> Result<Self> {
         let base = base_url.trim().trim_end_matches('/').to_owned();
-        if reqwest::Url::parse(&base).is_err() || !base.starts_with("http") {
-            return Err(ClientError::BadInput(format!(
-                "{base_url:?} is not a server URL (expected http://host:port or https://host)"
-            )));
-        }
+        let url = reqwest::Url::parse(&base).map_err(|_| {
+            ClientError::BadInput(format!(
+                "{base_url:?} is not a server URL (expected https://host or http://127.0.0.1:port)"
+            ))
+        })?;
+        transport.check_url(&url)?;
         crate::tls::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("sealcam/", env!("CARGO_PKG_VERSION")))
+        let builder =
+            reqwest::Client::builder().user_agent(concat!("sealcam/", env!("CARGO_PKG_VERSION")));
+        let http = transport
+            .apply(builder)?
             .build()
             .map_err(|source| ClientError::Network {
                 url: base.clone(),

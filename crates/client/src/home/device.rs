@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::Home;
 use crate::api::{Api, Credential};
 use crate::error::{ClientError, Result};
+use crate::tls::Transport;
 
 /// What this device knows about itself (not secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +32,14 @@ pub struct DeviceInfo {
     /// root key (owner trust v2); absent on a device set up before v2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<OwnerKeyState>,
+    /// How the server is reached (a pinned CA, plain HTTP allowed); absent
+    /// in a `device.json` written before: the platform's roots.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub transport: Transport,
+}
+
+fn is_default(t: &Transport) -> bool {
+    *t == Transport::default()
 }
 
 impl DeviceInfo {
@@ -77,7 +86,8 @@ impl Device {
 
     /// An API client authenticated as this device.
     pub fn api(&self) -> Result<Api> {
-        Ok(Api::new(&self.info.server_url)?.with_credential(self.credential.clone()))
+        Ok(Api::connect(&self.info.server_url, &self.info.transport)?
+            .with_credential(self.credential.clone()))
     }
 }
 impl Home {

@@ -42,6 +42,8 @@ pub const HOME_ENV: &str = "SEALCAM_HOME";
 #[derive(Debug, Clone)]
 pub struct Home {
     dir: PathBuf,
+    /// The transport set-up commands use (kept with the device once set up).
+    transport: crate::tls::Transport,
 }
 
 impl Home {
@@ -61,7 +63,22 @@ impl Home {
 
     /// The home at `dir`.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            transport: crate::tls::Transport::default(),
+        }
+    }
+
+    /// This home, setting up its device with `transport` (a pinned CA,
+    /// plain HTTP allowed) instead of the default.
+    pub fn with_transport(mut self, transport: crate::tls::Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The transport set-up commands use.
+    pub fn transport(&self) -> &crate::tls::Transport {
+        &self.transport
     }
 
     /// The directory.

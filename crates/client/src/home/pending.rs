@@ -14,6 +14,9 @@ pub(crate) struct PendingLink {
     pub server_url: String,
     pub name: String,
     pub viewer: String,
+    /// The transport chosen with the request (absent before TLS pinning).
+    #[serde(default)]
+    pub transport: crate::tls::Transport,
 }
 
 impl Drop for PendingLink {

@@ -16,6 +16,7 @@ fn device() -> Device {
             device_name: "laptop".into(),
             owner_key: owner_key.public(),
             keys: None,
+            transport: Default::default(),
         },
         credential: Credential::new("scv_secret"),
         viewer: ViewerIdentity::generate(),

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Mutex;
 
-use ::sealcam_device::{Device, DeviceConfig, DeviceError};
+use ::sealcam_device::{Device, DeviceConfig, DeviceError, TransportPolicy};
 
 use super::{c_str, copy_out, guard, lock, sealcam_device, with_device, Inner};
 use crate::sealcam_result;
@@ -32,6 +32,9 @@ pub extern "C" fn sealcam_version() -> *const c_char {
 /// Opens the camera state in `state_dir` (created 0700 if missing) and
 /// stores a new handle in `*out`. Free it with `sealcam_device_free`.
 ///
+/// The server is reached over HTTPS with the bundled Mozilla roots; plain
+/// `http://` only to loopback (see `sealcam_device_open_tls`).
+///
 /// # Safety
 ///
 /// `state_dir` is a NUL-terminated path; `out` points to writable storage
@@ -39,6 +42,28 @@ pub extern "C" fn sealcam_version() -> *const c_char {
 #[no_mangle]
 pub unsafe extern "C" fn sealcam_device_open(
     state_dir: *const c_char,
+    out: *mut *mut sealcam_device,
+) -> sealcam_result {
+    // SAFETY: the same contract, without a CA file.
+    unsafe { sealcam_device_open_tls(state_dir, std::ptr::null(), false, out) }
+}
+
+/// Like `sealcam_device_open`, with the transport policy: `ca_file` (NULL
+/// for the bundled roots) is a PEM file of the CAs to trust instead, e.g.
+/// the camera maker's or a self-hoster's own; `allow_insecure_http` permits
+/// plain `http://` to a non-loopback server (a trusted LAN only: the
+/// camera's credential then crosses it unencrypted). A policy the server URL
+/// breaks answers `SEALCAM_INSECURE`.
+///
+/// # Safety
+///
+/// `state_dir` is a NUL-terminated path, `ca_file` NULL or one; `out`
+/// points to writable storage for one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn sealcam_device_open_tls(
+    state_dir: *const c_char,
+    ca_file: *const c_char,
+    allow_insecure_http: bool,
     out: *mut *mut sealcam_device,
 ) -> sealcam_result {
     guard(|| {
@@ -52,7 +77,27 @@ pub unsafe extern "C" fn sealcam_device_open(
             Ok(d) => d,
             Err(r) => return r,
         };
-        match Device::open(Path::new(dir), DeviceConfig::default()) {
+        let ca_pem = if ca_file.is_null() {
+            None
+        } else {
+            // SAFETY: non-NULL, NUL-terminated per the contract.
+            let path = match unsafe { c_str(ca_file) } {
+                Ok(p) => p,
+                Err(r) => return r,
+            };
+            match std::fs::read(path) {
+                Ok(pem) => Some(pem),
+                Err(_) => return SEALCAM_IO,
+            }
+        };
+        let config = DeviceConfig {
+            transport: TransportPolicy {
+                ca_pem,
+                allow_insecure_http,
+            },
+            ..DeviceConfig::default()
+        };
+        match Device::open(Path::new(dir), config) {
             Ok(device) => {
                 let handle = Box::new(sealcam_device {
                     inner: Mutex::new(Inner {

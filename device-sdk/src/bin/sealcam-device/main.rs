@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 
 use sealcam_device::{
     Delivery, Device, DeviceConfig, DeviceError, EventRecord, NewEvent, Notice, PartOutcome,
-    SpoolLimits, SyncOutcome,
+    SpoolLimits, SyncOutcome, TransportPolicy,
 };
 
 #[derive(Parser)]
@@ -38,6 +38,18 @@ struct Cli {
     /// The spool's size limit in MiB.
     #[arg(long, global = true, default_value_t = 256)]
     spool_mib: u64,
+    /// Trust only the CAs in this PEM file for the server's certificate
+    /// (default: the bundled Mozilla roots).
+    #[arg(
+        long,
+        global = true,
+        env = "SEALCAM_DEVICE_CA_FILE",
+        value_name = "FILE"
+    )]
+    ca_file: Option<PathBuf>,
+    /// Permit plain http:// to a non-loopback server (a LAN you trust).
+    #[arg(long, global = true)]
+    allow_http: bool,
     /// Print the process's peak resident set size (`peak_rss_kib=N`) to stderr at exit (for benchmarks).
     #[arg(long, global = true, hide = true)]
     report_peak_rss: bool,
@@ -47,7 +59,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Pair with the owner who showed CODE (`SEALCAM1…`); prints the camera id.
+    /// Pair with the owner who showed CODE (`SEALCAM1…`; `-` reads it from
+    /// standard input, `@FILE` from a file); prints the camera id.
     Pair {
         /// The pairing code.
         code: String,
@@ -105,10 +118,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let ca_pem = match &cli.ca_file {
+        Some(f) => Some(std::fs::read(f).with_context(|| format!("reading {}", f.display()))?),
+        None => None,
+    };
     let config = DeviceConfig {
         spool: SpoolLimits {
             max_bytes: cli.spool_mib * 1024 * 1024,
             ..SpoolLimits::default()
+        },
+        transport: TransportPolicy {
+            ca_pem,
+            allow_insecure_http: cli.allow_http,
         },
         ..DeviceConfig::default()
     };
@@ -117,13 +138,14 @@ fn run(cli: Cli) -> Result<()> {
         let Some(state) = state.clone() else {
             bail!("--state DIR is required (the camera's state directory)");
         };
-        let mut device = Device::open(&state, config)
+        let mut device = Device::open(&state, config.clone())
             .with_context(|| format!("opening the camera state in {}", state.display()))?;
         device.set_observer(print_notice);
         Ok((device, state))
     };
     match cli.command {
         Command::Pair { code } => {
+            let code = code_arg(&code)?;
             let (mut device, state) = open()?;
             let (camera, owner) = device.pair(&code).context("pairing")?;
             eprintln!(
@@ -303,6 +325,27 @@ fn print_notice(n: &Notice) {
         ),
         _ => {}
     }
+}
+
+/// The pairing code: the argument, or `-` for standard input, `@FILE` for a
+/// file (so that `ps` does not show it).
+fn code_arg(value: &str) -> Result<String> {
+    use std::io::Read as _;
+    let text = match value {
+        "-" => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading the pairing code from standard input")?;
+            s
+        }
+        v => match v.strip_prefix('@') {
+            Some(file) => std::fs::read_to_string(file)
+                .with_context(|| format!("reading the pairing code from {file}"))?,
+            None => return Ok(v.to_owned()),
+        },
+    };
+    Ok(text.trim().to_owned())
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`).
