@@ -98,7 +98,7 @@ typedef enum {
   /*
    Refused by the transport policy: plain http:// to a non-loopback
    server (re-pair with an https:// code, or open with
-   `sealcam_device_open_tls(…, allow_insecure_http = true, …)`), or a
+   `sealcam_device_open_tls(…, allow_insecure_http = 1, …)`), or a
    pinned CA that is not PEM.
    */
   SEALCAM_INSECURE = 35,
@@ -344,7 +344,7 @@ sealcam_result sealcam_device_open(const char *state_dir, sealcam_device **out);
 /*
  Like `sealcam_device_open`, with the transport policy: `ca_file` (NULL
  for the bundled roots) is a PEM file of the CAs to trust instead, e.g.
- the camera maker's or a self-hoster's own; `allow_insecure_http` permits
+ the camera maker's or a self-hoster's own; `allow_insecure_http` (non-zero) permits
  plain `http://` to a non-loopback server (a trusted LAN only: the
  camera's credential then crosses it unencrypted). A policy the server URL
  breaks answers `SEALCAM_INSECURE`.
@@ -356,7 +356,7 @@ sealcam_result sealcam_device_open(const char *state_dir, sealcam_device **out);
  */
 sealcam_result sealcam_device_open_tls(const char *state_dir,
                                        const char *ca_file,
-                                       bool allow_insecure_http,
+                                       int allow_insecure_http,
                                        sealcam_device **out);
 
 /*

@@ -199,18 +199,23 @@ impl Api {
         kind: PartKind,
         captured_at: i64,
         header_len: u64,
+        len: Option<u64>,
         body: &mut dyn Read,
     ) -> Result<UploadResponse, Failure> {
-        let resp = self
+        let mut req = self
             .agent
             .put(self.url(&format!("/events/{event}/parts/{kind}")))
             .query("captured_at", captured_at.to_string())
             .query("header_len", header_len.to_string())
             .header("authorization", bearer(credential))
             .header("content-type", "application/octet-stream")
-            .header("expect", "100-continue")
-            .send(SendBody::from_reader(body))
-            .map_err(transport)?;
+            .header("expect", "100-continue");
+        if let Some(len) = len {
+            // A known size (a spooled part) lets the server refuse one
+            // that does not fit (413, 507) before any of it is sent.
+            req = req.header("content-length", len.to_string());
+        }
+        let resp = req.send(SendBody::from_reader(body)).map_err(transport)?;
         let status = resp.status().as_u16();
         if status == 200 || status == 201 {
             return read_json(resp);

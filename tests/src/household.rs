@@ -84,33 +84,36 @@ impl Household {
     /// its first device (`sealcam init`, home [`PHONE`]), keeping the
     /// recovery key it prints in [`recovery_file`](Self::recovery_file).
     pub fn start() -> Result<Self, HarnessError> {
-        Self::start_with(tempfile::tempdir()?, None)
+        Self::start_with(tempfile::tempdir()?, None, &[])
+    }
+
+    /// Like [`start`](Self::start), with `SEALCAM__…` settings for the server.
+    pub fn start_configured(env: &[(&str, &std::ffi::OsStr)]) -> Result<Self, HarnessError> {
+        Self::start_with(tempfile::tempdir()?, None, env)
     }
 
     /// Like [`start`](Self::start), with the server terminating TLS itself
     /// (`[server.tls]` = `pki`'s certificate) and every command pinning
     /// `pki`'s CA: the whole household speaks HTTPS.
     pub fn start_tls(dir: tempfile::TempDir, pki: &TestPki) -> Result<Self, HarnessError> {
-        Self::start_with(dir, Some(pki))
+        Self::start_with(dir, Some(pki), &[])
     }
 
-    fn start_with(dir: tempfile::TempDir, pki: Option<&TestPki>) -> Result<Self, HarnessError> {
+    fn start_with(
+        dir: tempfile::TempDir,
+        pki: Option<&TestPki>,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Result<Self, HarnessError> {
         let bins = Binaries::locate()?;
         let data = dir.path().join("server");
         std::fs::create_dir_all(&data)?;
         let token = create_account(&bins.server, &data, "household")?;
-        let server = match pki {
-            None => ServerProcess::start(&bins.server, &data)?,
-            Some(pki) => ServerProcess::start_with(
-                &bins.server,
-                &data,
-                &[
-                    ("SEALCAM__SERVER__TLS__CERT", pki.cert_file.as_os_str()),
-                    ("SEALCAM__SERVER__TLS__KEY", pki.key_file.as_os_str()),
-                ],
-                true,
-            )?,
-        };
+        let mut env = env.to_vec();
+        if let Some(pki) = pki {
+            env.push(("SEALCAM__SERVER__TLS__CERT", pki.cert_file.as_os_str()));
+            env.push(("SEALCAM__SERVER__TLS__KEY", pki.key_file.as_os_str()));
+        }
+        let server = ServerProcess::start_with(&bins.server, &data, &env, pki.is_some())?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;

@@ -65,7 +65,7 @@ pub enum sealcam_result {
     SEALCAM_SPOOL_NOT_EMPTY = 34,
     /// Refused by the transport policy: plain http:// to a non-loopback
     /// server (re-pair with an https:// code, or open with
-    /// `sealcam_device_open_tls(…, allow_insecure_http = true, …)`), or a
+    /// `sealcam_device_open_tls(…, allow_insecure_http = 1, …)`), or a
     /// pinned CA that is not PEM.
     SEALCAM_INSECURE = 35,
     /// The clip callback reported an error.

@@ -118,6 +118,7 @@ impl Device {
             entry.kind,
             entry.captured_at,
             entry.header_len,
+            Some(entry.object_len),
             &mut body,
         );
         drop(body);

@@ -96,8 +96,12 @@ impl Device {
             outcome,
         };
 
-        let online =
-            try_now && self.spool.is_empty() && self.backoff.remaining().is_zero() && !self.blocked;
+        // A new part goes up at once whenever the server is not known to be
+        // away, even with older parts spooled: the owner's timeline is
+        // ordered by capture time, and a spooled part the server had no room
+        // for must not hold back the small ones behind it. While the server
+        // is unreachable (backing off) or refuses the camera, it spools.
+        let online = try_now && self.backoff.remaining().is_zero() && !self.blocked;
         let mut notices = Vec::new();
         if online {
             let mut tee = Tee {
@@ -111,6 +115,7 @@ impl Device {
                 part.kind,
                 captured_at,
                 header_len,
+                None, // sealed while it streams: its size is not known yet
                 &mut tee,
             );
             if let Some(kind) = reader.source_error() {

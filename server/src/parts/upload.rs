@@ -157,12 +157,24 @@ impl Parts<'_> {
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display,
     {
+        let mut payload = payload;
         let payload_key = BlobStore::new_key();
-        let payload_written = self
+        let payload_written = match self
             .blobs
-            .put_stream(&payload_key, payload, payload_limit)
+            .put_stream(&payload_key, &mut payload, payload_limit)
             .await
-            .map_err(|e| self.blob_failure(e))?;
+        {
+            Ok(w) => w,
+            Err(e) => {
+                let e = self.blob_failure(e);
+                if matches!(e, PartsError::StorageFull) {
+                    // Read the rest, so the camera hears 507 instead of a
+                    // connection reset in the middle of its upload.
+                    discard(&mut payload, DISCARD_AFTER_FULL).await;
+                }
+                return Err(e);
+            }
+        };
         let header_key = BlobStore::new_key();
         let header_written = match self.blobs.put_bytes(&header_key, header).await {
             Ok(w) => w,
@@ -249,6 +261,24 @@ fn answer(
             }
         }
         InsertPart::ForeignEvent => Err(PartsError::NotFound),
+    }
+}
+
+/// How much of a body the server still reads (and drops) after the store
+/// filled up in the middle of it, so the client gets its `507`.
+const DISCARD_AFTER_FULL: u64 = 64 * 1024 * 1024;
+
+/// Reads and drops up to `limit` more bytes of `body`.
+async fn discard<S, E>(body: &mut S, limit: u64)
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut read = 0u64;
+    while let Some(Ok(chunk)) = body.next().await {
+        read += chunk.len() as u64;
+        if read > limit {
+            return;
+        }
     }
 }
 

@@ -45,12 +45,12 @@ pub unsafe extern "C" fn sealcam_device_open(
     out: *mut *mut sealcam_device,
 ) -> sealcam_result {
     // SAFETY: the same contract, without a CA file.
-    unsafe { sealcam_device_open_tls(state_dir, std::ptr::null(), false, out) }
+    unsafe { sealcam_device_open_tls(state_dir, std::ptr::null(), 0, out) }
 }
 
 /// Like `sealcam_device_open`, with the transport policy: `ca_file` (NULL
 /// for the bundled roots) is a PEM file of the CAs to trust instead, e.g.
-/// the camera maker's or a self-hoster's own; `allow_insecure_http` permits
+/// the camera maker's or a self-hoster's own; `allow_insecure_http` (non-zero) permits
 /// plain `http://` to a non-loopback server (a trusted LAN only: the
 /// camera's credential then crosses it unencrypted). A policy the server URL
 /// breaks answers `SEALCAM_INSECURE`.
@@ -63,7 +63,7 @@ pub unsafe extern "C" fn sealcam_device_open(
 pub unsafe extern "C" fn sealcam_device_open_tls(
     state_dir: *const c_char,
     ca_file: *const c_char,
-    allow_insecure_http: bool,
+    allow_insecure_http: c_int,
     out: *mut *mut sealcam_device,
 ) -> sealcam_result {
     guard(|| {
@@ -93,7 +93,7 @@ pub unsafe extern "C" fn sealcam_device_open_tls(
         let config = DeviceConfig {
             transport: TransportPolicy {
                 ca_pem,
-                allow_insecure_http,
+                allow_insecure_http: allow_insecure_http != 0,
             },
             ..DeviceConfig::default()
         };

@@ -1,0 +1,218 @@
+//! The blob directory on a 6 MiB filesystem (a tmpfs mounted for the test):
+//! a declared upload that cannot fit is answered `507 storage_full` before
+//! its body is read; a camera recording a 20 KiB thumbnail and an 8 MB clip
+//! gets the thumbnail stored and `507` for the clip, which it keeps spooled
+//! while its next, small event is stored at once; `/healthz` says the blobs
+//! are full; once there is room the drain delivers the clip, and every part
+//! the camera was told was stored opens for the owner.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sealcam_e2e::household::{Camera, Household, PHONE};
+use sealcam_e2e::media;
+
+/// A tmpfs of a given size mounted over a directory; unmounted on drop.
+struct Mount(PathBuf);
+
+impl Mount {
+    fn tmpfs(dir: &Path, mib: u64) -> Option<Self> {
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={mib}m,mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Mount(dir.to_owned()))
+    }
+
+    fn resize(&self, mib: u64) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={mib}m"), "tmpfs"])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+fn credential(cam: &Camera) -> String {
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cam.state.join("camera.json")).unwrap()).unwrap();
+    json["credential"].as_str().unwrap().to_owned()
+}
+
+/// One raw HTTP exchange; returns the status line and the rest.
+fn http(addr: &str, request: &str) -> String {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(request.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let _ = conn.read_to_end(&mut got);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+fn healthz(h: &Household) -> String {
+    http(
+        h.server.addr(),
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+}
+
+fn events(h: &Household) -> Vec<serde_json::Value> {
+    let out = h
+        .sealcam(PHONE, &["events", "list", "--json"])
+        .unwrap()
+        .checked()
+        .unwrap()
+        .json()
+        .unwrap();
+    out["events"].as_array().cloned().unwrap_or_default()
+}
+
+fn fetch(h: &Household, event: &str, part: &str) -> Vec<u8> {
+    let out = h.path(&format!("fetched-{event}-{part}"));
+    h.sealcam(
+        PHONE,
+        &["fetch", event, "--part", part, "-o", out.to_str().unwrap()],
+    )
+    .unwrap()
+    .checked()
+    .unwrap();
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn a_full_blob_store_answers_507_lets_small_parts_through_and_recovers() {
+    let blobs = tempfile::tempdir().unwrap();
+    let Some(mount) = Mount::tmpfs(blobs.path(), 6) else {
+        assert!(
+            std::env::var_os("SEALCAM_REQUIRE_SERVICES").is_none(),
+            "cannot mount a size-limited tmpfs for the full-disk test (it needs root)"
+        );
+        println!("faults: full disk: skipped (mounting a tmpfs needs root)");
+        return;
+    };
+    let h = Household::start_configured(&[("SEALCAM__STORAGE__PATH", blobs.path().as_os_str())])
+        .unwrap();
+    let cam = h.pair_camera(PHONE, "porch").unwrap();
+
+    // 1. An upload declaring 8 MB: refused before its body is sent.
+    let refused = http(
+        h.server.addr(),
+        &format!(
+            "PUT /v1/events/{}/parts/clip?captured_at=1700000000&header_len=100 HTTP/1.1\r\nHost: x\r\n\
+             Authorization: Bearer {}\r\nContent-Length: 8000000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+            uuid::Uuid::new_v4(),
+            credential(&cam)
+        ),
+    );
+    assert!(refused.starts_with("HTTP/1.1 507"), "{refused}");
+    assert!(refused.contains("storage_full"), "{refused}");
+    assert!(!refused.contains("100 Continue"), "{refused}");
+
+    // 2. A thumbnail and an 8 MB clip: the thumbnail is stored, the clip
+    //    does not fit and stays in the camera's spool.
+    let (thumb, clip) = (media::bytes(1, 20 * 1024), media::bytes(2, 8_000_000));
+    let (thumb_file, clip_file) = (h.path("t1.jpg"), h.path("c1.mp4"));
+    // Capture times a few minutes apart (the server keeps them to the minute).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (at1, at2) = ((now - 300).to_string(), (now - 60).to_string());
+    std::fs::write(&thumb_file, &thumb).unwrap();
+    std::fs::write(&clip_file, &clip).unwrap();
+    let first = h
+        .device(
+            &cam,
+            &[
+                "record",
+                "--thumbnail",
+                thumb_file.to_str().unwrap(),
+                "--clip",
+                clip_file.to_str().unwrap(),
+                "--captured-at",
+                &at1,
+            ],
+        )
+        .unwrap()
+        .checked()
+        .unwrap();
+    let first_event = first.stdout.trim().to_owned();
+    assert!(first.stderr.contains("uploaded thumbnail"), "{first}");
+    assert!(first.stderr.contains("spooled clip"), "{first}");
+    let health = healthz(&h);
+    assert!(
+        health.starts_with("HTTP/1.1 503") && health.contains("\"full\""),
+        "{health}"
+    );
+
+    // 3. The next event, a 20 KiB thumbnail, is stored at once: the clip
+    //    waiting in the spool does not hold it back.
+    let thumb2 = media::bytes(3, 20 * 1024);
+    let thumb2_file = h.path("t2.jpg");
+    std::fs::write(&thumb2_file, &thumb2).unwrap();
+    let second = h
+        .device(
+            &cam,
+            &[
+                "record",
+                "--thumbnail",
+                thumb2_file.to_str().unwrap(),
+                "--captured-at",
+                &at2,
+            ],
+        )
+        .unwrap()
+        .checked()
+        .unwrap();
+    let second_event = second.stdout.trim().to_owned();
+    assert!(second.stderr.contains("uploaded thumbnail"), "{second}");
+
+    // 4. Room is made; the drain delivers the clip.
+    mount.resize(64);
+    let drained = h
+        .device(&cam, &["drain", "--max-wait", "30"])
+        .unwrap()
+        .checked()
+        .unwrap();
+    assert!(drained.stderr.contains("delivered 1"), "{drained}");
+    let health = healthz(&h);
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+
+    // Nothing acknowledged lost, nothing partial: both events listed, newest
+    // first, and every part opens to what the camera recorded.
+    let listed = events(&h);
+    let ids: Vec<&str> = listed
+        .iter()
+        .filter_map(|e| e["event_id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [second_event.as_str(), first_event.as_str()],
+        "{listed:?}"
+    );
+    assert_eq!(fetch(&h, &first_event, "thumbnail"), thumb);
+    assert_eq!(fetch(&h, &first_event, "clip"), clip);
+    assert_eq!(fetch(&h, &second_event, "thumbnail"), thumb2);
+    println!(
+        "faults: full disk: blobs on a 6 MiB tmpfs; an 8 MB declared upload answered 507 before its body; \
+         thumbnail stored, 8 MB clip 507 and spooled, the next event's thumbnail stored at once, /healthz 503 blobs full; \
+         after resizing to 64 MiB the drain delivered the clip; 0 acknowledged parts lost, 0 partial, every part opened"
+    );
+}
