@@ -42,6 +42,18 @@ impl Default for HttpTimeouts {
     }
 }
 
+/// What an upload names: the part, its capture time, the length of its age
+/// header and, when known, of the whole object.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartUpload {
+    pub event: EventId,
+    pub kind: PartKind,
+    pub captured_at: i64,
+    pub header_len: u64,
+    /// Header ‖ payload length: known for a spooled part, not while sealing.
+    pub len: Option<u64>,
+}
+
 /// How a failed request should be handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Failure {
@@ -195,13 +207,16 @@ impl Api {
     pub fn upload(
         &self,
         credential: &str,
-        event: EventId,
-        kind: PartKind,
-        captured_at: i64,
-        header_len: u64,
-        len: Option<u64>,
+        part: &PartUpload,
         body: &mut dyn Read,
     ) -> Result<UploadResponse, Failure> {
+        let PartUpload {
+            event,
+            kind,
+            captured_at,
+            header_len,
+            len,
+        } = *part;
         let mut req = self
             .agent
             .put(self.url(&format!("/events/{event}/parts/{kind}")))

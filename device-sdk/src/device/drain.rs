@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::{Device, Notice};
-use crate::api::Failure;
+use crate::api::{Failure, PartUpload};
 use crate::spool::{Loss, LossReason, SpoolEntry};
 use crate::DeviceError;
 
@@ -114,11 +114,13 @@ impl Device {
         let mut body = entry.open_object()?;
         let result = api.upload(
             &pairing.credential,
-            entry.event,
-            entry.kind,
-            entry.captured_at,
-            entry.header_len,
-            Some(entry.object_len),
+            &PartUpload {
+                event: entry.event,
+                kind: entry.kind,
+                captured_at: entry.captured_at,
+                header_len: entry.header_len,
+                len: Some(entry.object_len),
+            },
             &mut body,
         );
         drop(body);

@@ -8,7 +8,7 @@ use sealcam_keys::EventId;
 use sealcam_wire::PartKind;
 
 use super::{emit, Device, Notice, PartOutcome, PartReport, NO_ROOM_WAIT};
-use crate::api::Failure;
+use crate::api::{Failure, PartUpload};
 use crate::sealing::SealingReader;
 use crate::spool::{Loss, LossReason, Staged, Tee};
 use crate::DeviceError;
@@ -111,11 +111,13 @@ impl Device {
             };
             let result = api.upload(
                 &pairing.credential,
-                part.event,
-                part.kind,
-                captured_at,
-                header_len,
-                None, // sealed while it streams: its size is not known yet
+                &PartUpload {
+                    event: part.event,
+                    kind: part.kind,
+                    captured_at,
+                    header_len,
+                    len: None, // sealed while it streams: its size is not known yet
+                },
                 &mut tee,
             );
             if let Some(kind) = reader.source_error() {
