@@ -189,6 +189,10 @@ impl From<StoreError> for AppError {
             tracing::debug!(error = %source, "database busy");
             return AppError::Overloaded { retry_after: 1 };
         }
+        if let StoreError::Unavailable(source) = &e {
+            tracing::warn!(error = %source, "database unavailable");
+            return AppError::Unavailable;
+        }
         AppError::Internal(format!("database: {e}"))
     }
 }
@@ -244,6 +248,9 @@ impl IntoResponse for AppError {
             | AppError::Overloaded { retry_after }
             | AppError::StorageFull { retry_after } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            AppError::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(5u64));
             }
             AppError::RangeNotSatisfiable(size) => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {

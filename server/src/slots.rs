@@ -63,12 +63,14 @@ pub struct Slot<'a> {
 }
 
 impl UploadSlots {
-    /// Slots with the caps of `[limits]` (a cap of 0 counts as 1).
+    /// Slots with the caps of `[limits]`. A server cap of 0 refuses every
+    /// upload (maintenance); a camera or account cap of 0 is no cap.
     pub fn new(limits: &LimitsConfig) -> Self {
+        let or_none = |cap: u32| if cap == 0 { u32::MAX } else { cap };
         Self {
-            server: limits.max_concurrent_uploads.max(1),
-            camera: limits.max_uploads_per_camera.max(1),
-            account: limits.max_uploads_per_account.max(1),
+            server: limits.max_concurrent_uploads,
+            camera: or_none(limits.max_uploads_per_camera),
+            account: or_none(limits.max_uploads_per_account),
             held: Mutex::new(Held::default()),
         }
     }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::media;
 use crate::pki::TestPki;
-use crate::process::{create_account, run, ServerProcess};
+use crate::process::{create_account_with, run, ServerProcess};
 pub use crate::process::{Binaries, Run};
 use crate::HarnessError;
 
@@ -57,6 +57,8 @@ pub struct Household {
     pub account: Uuid,
     /// A file holding the recovery key `sealcam init` printed (once).
     pub recovery_file: PathBuf,
+    /// The server's `SEALCAM__…` settings (account creation uses them too).
+    server_env: Vec<(String, std::ffi::OsString)>,
     /// With TLS: the CA every command pins (`SEALCAM_CA_FILE`,
     /// `SEALCAM_DEVICE_CA_FILE`).
     pub ca_file: Option<PathBuf>,
@@ -107,7 +109,7 @@ impl Household {
         let bins = Binaries::locate()?;
         let data = dir.path().join("server");
         std::fs::create_dir_all(&data)?;
-        let token = create_account(&bins.server, &data, "household")?;
+        let token = create_account_with(&bins.server, &data, "household", env)?;
         let mut env = env.to_vec();
         if let Some(pki) = pki {
             env.push(("SEALCAM__SERVER__TLS__CERT", pki.cert_file.as_os_str()));
@@ -132,6 +134,10 @@ impl Household {
             account: Uuid::nil(),
             recovery_file: dir.path().join("recovery-key.txt"),
             ca_file: pki.map(|p| p.ca_file.clone()),
+            server_env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             seeds: Cell::new(1),
             rt,
             http: http.build()?,
@@ -184,6 +190,7 @@ impl Household {
             account,
             recovery_file: dir.path().join("recovery.txt"),
             ca_file: None,
+            server_env: Vec::new(),
             seeds: Cell::new(1000),
             rt: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -293,7 +300,12 @@ impl Household {
     /// A second account (a household member) with its own first device in
     /// the home `name`; returns its account id.
     pub fn other_account(&self, name: &str) -> Result<Uuid, HarnessError> {
-        let token = create_account(&self.bins.server, &self.data, name)?;
+        let env: Vec<(&str, &std::ffi::OsStr)> = self
+            .server_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_os_str()))
+            .collect();
+        let token = create_account_with(&self.bins.server, &self.data, name, &env)?;
         Ok(self.init(name, &token)?.0)
     }
 

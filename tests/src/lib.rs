@@ -18,6 +18,7 @@ pub mod household;
 pub mod media;
 pub mod network;
 pub mod owner_sim;
+pub mod pg;
 pub mod pki;
 pub mod process;
 pub mod proxy;

@@ -156,7 +156,18 @@ impl Drop for ServerProcess {
 /// `sealcam-server accounts create NAME --json` on `data_dir`; returns the
 /// one-time enrollment token.
 pub fn create_account(bin: &Path, data_dir: &Path, name: &str) -> Result<String, HarnessError> {
+    create_account_with(bin, data_dir, name, &[])
+}
+
+/// [`create_account`] with the server's `SEALCAM__…` settings (its database).
+pub fn create_account_with(
+    bin: &Path,
+    data_dir: &Path,
+    name: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Result<String, HarnessError> {
     let out = Command::new(bin)
+        .envs(env.iter().copied())
         .arg("--data-dir")
         .arg(data_dir)
         .args(["accounts", "create", name, "--json"])

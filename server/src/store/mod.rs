@@ -50,6 +50,10 @@ pub enum StoreError {
     /// succeed if tried again.
     #[error("database busy: {0}")]
     Busy(#[source] sqlx::Error),
+    /// The database cannot be reached (connection refused or cut, shutting
+    /// down): nothing was written; the same request may succeed later.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
     /// Running the migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -75,8 +79,21 @@ impl From<sqlx::Error> for StoreError {
             }
             _ => false,
         };
+        // SQLSTATE class 08 (connection exception) and 57P0x (shutting down).
+        let unavailable = match &e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
+            _ => false,
+        };
         if busy {
             StoreError::Busy(e)
+        } else if unavailable {
+            StoreError::Unavailable(e)
         } else {
             StoreError::Sqlx(e)
         }

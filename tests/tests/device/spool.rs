@@ -198,19 +198,26 @@ fn an_upload_cut_part_way_finishes_into_the_spool() {
     let clip = bytes(4, 4 * 1024 * 1024);
     let report = all_parts(&mut device, b"small thumbnail", &clip, Delivery::UploadNow);
     let outcomes: Vec<_> = report.parts.iter().map(|p| p.outcome).collect();
-    assert_eq!(
-        outcomes,
-        [
-            PartOutcome::Uploaded { created: true },
-            PartOutcome::Spooled,
-            PartOutcome::Spooled
-        ]
+    assert_eq!(outcomes[0], PartOutcome::Uploaded { created: true });
+    assert_eq!(outcomes[1], PartOutcome::Spooled);
+    // The small record part goes up at once unless the camera is still
+    // backing off after the cut (full jitter may leave no wait at all).
+    assert!(
+        matches!(
+            outcomes[2],
+            PartOutcome::Uploaded { created: true } | PartOutcome::Spooled
+        ),
+        "{outcomes:?}"
     );
+    let spooled = outcomes
+        .iter()
+        .filter(|o| **o == PartOutcome::Spooled)
+        .count();
     assert_eq!(report.parts[1].body_bytes, clip.len() as u64);
 
     net.set(Mode::Up);
     let drained = device.drain(Duration::from_secs(30)).unwrap();
-    assert_eq!(drained.delivered, 2);
+    assert_eq!(drained.delivered, spooled as u64);
     let c = owner.open(camera, report.event, PartKind::Clip).unwrap();
     assert_eq!(c.body, clip);
     let events = owner.events(camera).unwrap();
