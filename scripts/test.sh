@@ -45,7 +45,7 @@ else
 fi
 
 log "summary lines:"
-grep -E '^(cctv|vectors|keys vectors|authz matrix|crash test|crash|replicas|migrate-store|sweep/upload race|incident|storm|hostile|lifecycle|trust|upgrade|c example|spool|privacy|hardening)[^a-z]' "$out" | sed 's/^/  /' || true
+grep -E '^(cctv|vectors|keys vectors|authz matrix|crash test|crash|replicas|migrate-store|sweep/upload race|incident|storm|hostile|lifecycle|trust|upgrade|c example|spool|privacy|hardening|faults)[^a-z]' "$out" | sed 's/^/  /' || true
 # One line per backend pair of the server's scenarios.
 for pair in sqlite_local postgres_s3; do
   line=$(awk -v t="tests/$pair.rs" 'index($0, "Running " t) { f = 1 } f && /^test result/ { print; exit }' "$out")

@@ -43,11 +43,12 @@ fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Records a failed authentication and returns the error to answer: `429`
-/// once `ip` is over its failure limit, `401` before.
+/// Records a failed authentication and returns the error to answer: `401`
+/// for the first `failed_auth_limit` failures of a window, `429` after.
 pub fn fail(state: &AppState, ip: IpAddr) -> AppError {
+    let over = state.limiter.check(ip);
     state.limiter.record_failure(ip);
-    match state.limiter.check(ip) {
+    match over {
         Ok(()) => AppError::Unauthorized,
         Err(retry_after) => AppError::RateLimited { retry_after },
     }

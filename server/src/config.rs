@@ -138,6 +138,14 @@ pub struct S3Config {
     /// Part size of multipart uploads (S3's minimum is 5 MiB). Memory per
     /// upload stays under about three parts.
     pub multipart_part_bytes: u64,
+    /// Seconds one request to the store may take (a stalled store fails
+    /// it, and it is retried).
+    pub timeout_secs: u64,
+    /// Retries of a failed request (500s, resets, timeouts).
+    pub max_retries: usize,
+    /// Seconds after which a request is not retried any more: how long an
+    /// upload may wait on a failing store before the camera hears `503`.
+    pub retry_timeout_secs: u64,
 }
 
 impl Default for S3Config {
@@ -150,6 +158,9 @@ impl Default for S3Config {
             allow_http: false,
             virtual_hosted_style: false,
             multipart_part_bytes: 8 * 1024 * 1024,
+            timeout_secs: 30,
+            max_retries: 3,
+            retry_timeout_secs: 20,
         }
     }
 }

@@ -202,6 +202,17 @@ impl From<BlobError> for AppError {
         match e {
             BlobError::TooLarge(limit) => AppError::PayloadTooLarge(limit),
             BlobError::Body(m) => AppError::BadRequest(format!("could not read the body: {m}")),
+            // The store failed after its retries (500s, resets, timeouts):
+            // nothing was recorded, and the client may try again.
+            BlobError::Store(
+                e @ (object_store::Error::NotFound { .. }
+                | object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. }),
+            ) => AppError::Internal(format!("blob store: {e}")),
+            BlobError::Store(e) => {
+                tracing::warn!(error = %e, "blob store unavailable");
+                AppError::Unavailable
+            }
             other => AppError::Internal(format!("blob store: {other}")),
         }
     }

@@ -33,7 +33,7 @@ use sealcam_keys::RecipientSetError;
 use sealcam_server::{Config, RunningServer, Server};
 
 pub use owner_sim::{not_addressed, SetSpec, SimOwner};
-pub use proxy::{Hook, Proxy, Reply, RequestInfo};
+pub use proxy::{Fault, Hook, Proxy, Reply, RequestInfo};
 
 /// A failure of the harness itself (not of the system under test).
 pub type HarnessError = Box<dyn std::error::Error + Send + Sync>;

@@ -88,8 +88,23 @@ impl Reply {
     }
 }
 
+/// A transport fault the proxy injects (for a hook's [`Hook::fault`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Hold the request this long, then forward it.
+    Stall(std::time::Duration),
+    /// Forward the request, then cut the connection instead of answering:
+    /// the upstream acted on it, the client never hears how.
+    Reset,
+}
+
 /// What the tests plug into the proxy.
 pub trait Hook: Send + Sync + 'static {
+    /// A transport fault to inject into `req` (`None`: none).
+    fn fault(&self, _req: &RequestInfo) -> Option<Fault> {
+        None
+    }
+
     /// Answers `req` instead of the server (`None`: forward it).
     fn answer(&self, _req: &RequestInfo) -> Option<Reply> {
         None
@@ -283,6 +298,10 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response<Bo
         shared.stats.answered_by_hook.fetch_add(1, Ordering::SeqCst);
         return reply_response(reply);
     }
+    let fault = hook.fault(&info);
+    if let Some(Fault::Stall(wait)) = fault {
+        tokio::time::sleep(wait).await;
+    }
     let upstream = shared.upstream.read().ok().and_then(|u| u.clone());
     let Some(upstream) = upstream else {
         shared.stats.unreachable.fetch_add(1, Ordering::SeqCst);
@@ -295,7 +314,9 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response<Bo
     let (parts, body) = req.into_parts();
     let mut out = shared.http.request(parts.method.clone(), url);
     for (k, v) in &parts.headers {
-        if !HOP_BY_HOP.contains(&k.as_str()) {
+        // The body is streamed through as it came, so its declared length
+        // stays true (S3 refuses a PUT without one).
+        if !HOP_BY_HOP.contains(&k.as_str()) || k == "content-length" {
             out = out.header(k, v);
         }
     }
@@ -332,13 +353,27 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response<Bo
     {
         shared.stats.uploads_ok.fetch_add(1, Ordering::SeqCst);
     }
+    if fault == Some(Fault::Reset) {
+        // Answer a head, then fail the body: hyper cuts the connection.
+        let cut = futures_util::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::other("reset by the fault proxy"))
+        });
+        return Response::builder()
+            .status(status)
+            .body(Body::from_stream(cut))
+            .unwrap_or_else(|_| reply_response(Reply::new(502, "proxy: bad answer")));
+    }
+    let rewrites = hook.rewrites(&info);
     let mut builder = Response::builder().status(status);
     for (k, v) in resp.headers() {
-        if !HOP_BY_HOP.contains(&k.as_str()) {
+        // An answer streamed through unchanged keeps its length (object
+        // stores' clients require it); a rewritten one gets its own.
+        let keep_length = k == "content-length" && !rewrites;
+        if !HOP_BY_HOP.contains(&k.as_str()) || keep_length {
             builder = builder.header(k, v);
         }
     }
-    let body = if hook.rewrites(&info) {
+    let body = if rewrites {
         match resp.bytes().await {
             Ok(b) => Body::from(hook.rewrite(&info, status, b)),
             Err(e) => return reply_response(Reply::new(502, format!("proxy: {e}"))),

@@ -179,6 +179,20 @@ impl BlobStore {
         }
         crate::tls::install_crypto_provider();
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        // Fail a stalled or failing store within bounds the cameras can wait
+        // (set key by key: the client options the environment gave stay).
+        builder = builder
+            .with_config(
+                object_store::aws::AmazonS3ConfigKey::Client(
+                    object_store::ClientConfigKey::Timeout,
+                ),
+                format!("{}s", s3.timeout_secs.max(1)),
+            )
+            .with_retry(object_store::RetryConfig {
+                max_retries: s3.max_retries,
+                retry_timeout: std::time::Duration::from_secs(s3.retry_timeout_secs),
+                ..Default::default()
+            });
         if let Some(endpoint) = &s3.endpoint {
             builder = builder.with_endpoint(endpoint);
         }
@@ -197,6 +211,7 @@ impl BlobStore {
         if s3.virtual_hosted_style {
             builder = builder.with_virtual_hosted_style_request(true);
         }
+
         let s3_store: Arc<dyn ObjectStore> = Arc::new(builder.build()?);
         let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
             s3_store

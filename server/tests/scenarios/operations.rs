@@ -62,11 +62,13 @@ pub async fn failed_authentication_is_rate_limited(b: Backend) {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    // Even a valid credential from a blocked address waits.
+    // A valid credential from that address is served: the limiter never
+    // refuses one (a broken client behind the household's NAT must not
+    // lock the household out).
     let resp = t
         .send(Method::GET, "/v1/account", Some(&owner.token), None)
         .await;
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 /// Several replicas behind a load balancer: the limiter keys on the client
@@ -99,8 +101,9 @@ pub async fn rate_limit_follows_the_client_behind_a_trusted_proxy(b: Backend) {
     }
     let resp = get(bogus.clone(), "203.0.113.5").await.unwrap();
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // A valid credential from the blocked client is still served.
     let resp = get(owner.token.clone(), "203.0.113.5").await.unwrap();
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.status(), StatusCode::OK);
     // Other clients through the same balancer are not blocked.
     let resp = get(bogus.clone(), "203.0.113.6").await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
