@@ -122,6 +122,11 @@ impl ServerProcess {
         })
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The listening address (`127.0.0.1:PORT`).
     pub fn addr(&self) -> &str {
         self.url.split_once("://").map_or(&self.url, |(_, a)| a)

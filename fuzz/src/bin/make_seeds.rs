@@ -101,5 +101,31 @@ fn main() {
     put("owner_record", "sealed", &sealed);
     put("owner_record", "plaintext", &sealcam_fuzz::record_plaintext(&json, &owner_key()));
     put("owner_record", "json", &json);
+
+    // The app SDK's codes: the JSON behind each code's base64.
+    let request = sealcam_client::codes::LinkRequest {
+        server_url: "https://cams.example.net".into(),
+        name: "laptop".into(),
+        recipient: viewer().to_public(),
+    };
+    put("codes", "link_request", &serde_json::to_vec(&request).unwrap());
+    let approval = sealcam_client::codes::LinkApproval {
+        link_token: "scl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+        owner: b.owner,
+        owner_key: owner_key().public(),
+        root_key: Some(root.public()),
+        key_position: (1, 0),
+        record: Some((3, "fp".into())),
+    };
+    put("codes", "link_approval", &serde_json::to_vec(&approval).unwrap());
+
+    // Server answers a camera or an app parses.
+    put("wire_json", "error", br#"{"error":{"code":"storage_full","message":"full"}}"#);
+    put(
+        "wire_json",
+        "event_page",
+        br#"{"events":[{"event_id":"0190b1b2-0000-7000-8000-000000000001","camera_id":"0190b1b2-0000-7000-8000-000000000002","owner_id":"0190b1b2-0000-7000-8000-000000000003","captured_at":1700000000,"parts":[{"kind":"thumbnail","header_size":1701,"payload_size":16400}]}],"next":"0190b1b2-0000-7000-8000-000000000001"}"#,
+    );
+    put("wire_json", "upload", br#"{"event_id":"0190b1b2-0000-7000-8000-000000000001","kind":"clip","header_size":1701,"payload_size":70000,"created":true}"#);
     println!("seeds written to fuzz/corpus/");
 }
