@@ -451,16 +451,13 @@ async fn concurrent_uploads_of_one_part_leave_one_pair_of_blobs(b: Backend) {
     assert_eq!((stored, conflicts), (1, 1), "{one:?} {two:?}");
     assert_eq!(s.blob_keys().await.len(), 4);
 
-    // Every upload slot taken (by other accounts' cameras): refused at
-    // once, retry later.
-    let slots = s.state.config.limits.max_concurrent_uploads;
+    // Every upload slot taken (by other accounts' cameras): refused at once.
+    let (slots, uploads) = (
+        s.state.config.limits.max_concurrent_uploads,
+        &s.state.uploads,
+    );
     let taken: Vec<_> = (0..slots)
-        .map(|_| {
-            s.state
-                .uploads
-                .try_acquire(Uuid::new_v4(), Uuid::new_v4())
-                .unwrap()
-        })
+        .map(|_| uploads.try_acquire(Uuid::new_v4(), Uuid::new_v4()).unwrap())
         .collect();
     assert!(matches!(
         s.upload(&camera, Uuid::now_v7(), b"hdr", &payload).await,
