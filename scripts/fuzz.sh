@@ -6,14 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs="${1:-60}"
+only="${2:-}"   # optional: one target
 export RUSTC_BOOTSTRAP=1
 cargo run -q --bin make_seeds
 cargo fuzz build -O
 targets=$(cargo fuzz list | grep -v make_seeds)
+[ -z "$only" ] || targets="$only"
 for t in $targets; do
   log="artifacts/$t.log"
   mkdir -p artifacts corpus/"$t"
-  if cargo fuzz run -O "$t" -- -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1; then
+  if cargo fuzz run -O "$t" corpus/"$t" seeds/"$t" -- -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1; then
     outcome="no crash"
   else
     outcome="CRASH (see fuzz/$log and fuzz/artifacts/$t/)"

@@ -191,6 +191,8 @@ pub struct LimitsConfig {
     pub max_uploads_per_camera: u32,
     /// Uploads one account's cameras may have in flight together.
     pub max_uploads_per_account: u32,
+    /// Bytes one account's cameras may store (headers and payloads); 0: no quota.
+    pub account_quota_bytes: u64,
     /// Seconds for the TLS handshake and for each request head.
     pub header_timeout_secs: u64,
     /// Longest silence, in seconds, of a request body.
@@ -266,6 +268,7 @@ impl Default for LimitsConfig {
             overload_retry_after_secs: 2,
             max_uploads_per_camera: 4,
             max_uploads_per_account: 16,
+            account_quota_bytes: 0,
             header_timeout_secs: 30,
             body_idle_timeout_secs: 60,
             request_timeout_secs: 4 * 3600,

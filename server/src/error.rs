@@ -98,6 +98,12 @@ pub enum AppError {
         retry_after: u64,
     },
 
+    /// 507: the account's quota would be exceeded.
+    #[error("quota exceeded")]
+    QuotaExceeded {
+        /// The account's quota in bytes.
+        quota: u64,
+    },
     /// 500: a failure inside the server; the detail is logged, not returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -134,6 +140,9 @@ impl AppError {
             AppError::StorageFull { .. } => {
                 (StatusCode::INSUFFICIENT_STORAGE, ErrorCode::StorageFull)
             }
+            AppError::QuotaExceeded { .. } => {
+                (StatusCode::INSUFFICIENT_STORAGE, ErrorCode::QuotaExceeded)
+            }
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -167,6 +176,9 @@ impl AppError {
             AppError::StorageFull { .. } => {
                 "the server's storage is full; nothing was stored; retry after the given delay".into()
             }
+            AppError::QuotaExceeded { quota } => format!(
+                "this account's storage quota of {quota} bytes would be exceeded; delete events, or ask the operator for a larger quota"
+            ),
 
             AppError::Internal(_) => "internal server error".into(),
         }
@@ -232,6 +244,7 @@ impl From<PartsError> for AppError {
             }
             PartsError::Busy { retry_after } => AppError::Overloaded { retry_after },
             PartsError::StorageFull => AppError::StorageFull { retry_after: 60 },
+            PartsError::QuotaExceeded(quota) => AppError::QuotaExceeded { quota },
             PartsError::RangeNotSatisfiable(size) => AppError::RangeNotSatisfiable(size),
             PartsError::Store(e) => e.into(),
             PartsError::Blobs(e) => e.into(),

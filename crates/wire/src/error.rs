@@ -42,6 +42,9 @@ pub enum ErrorCode {
     /// 507: the server's storage is full; retry after `Retry-After`, when an
     /// operator has made room (nothing of the request was stored).
     StorageFull,
+    /// 507: the account's storage quota would be exceeded; delete events or
+    /// ask the operator for a larger quota.
+    QuotaExceeded,
     /// A code this version does not know (a newer server's).
     #[serde(other)]
     Unknown,

@@ -1,4 +1,6 @@
-//! Writes seed corpora for the fuzz targets into `fuzz/corpus/<target>/`.
+//! Writes seed corpora for the fuzz targets into `fuzz/seeds/<target>/`
+//! (committed; `scripts/fuzz.sh` hands them to each target beside its
+//! working corpus in `fuzz/corpus/<target>/`).
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
@@ -11,7 +13,7 @@ use sealcam_keys::{
 };
 
 fn put(target: &str, name: &str, data: &[u8]) {
-    let dir = format!("corpus/{target}");
+    let dir = format!("seeds/{target}");
     fs::create_dir_all(&dir).unwrap();
     fs::write(format!("{dir}/{name}"), data).unwrap();
 }
@@ -127,5 +129,5 @@ fn main() {
         br#"{"events":[{"event_id":"0190b1b2-0000-7000-8000-000000000001","camera_id":"0190b1b2-0000-7000-8000-000000000002","owner_id":"0190b1b2-0000-7000-8000-000000000003","captured_at":1700000000,"parts":[{"kind":"thumbnail","header_size":1701,"payload_size":16400}]}],"next":"0190b1b2-0000-7000-8000-000000000001"}"#,
     );
     put("wire_json", "upload", br#"{"event_id":"0190b1b2-0000-7000-8000-000000000001","kind":"clip","header_size":1701,"payload_size":70000,"created":true}"#);
-    println!("seeds written to fuzz/corpus/");
+    println!("seeds written to fuzz/seeds/");
 }

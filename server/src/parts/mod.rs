@@ -118,6 +118,9 @@ pub enum PartsError {
     /// The blob store has no room: nothing was stored.
     #[error("the blob store is full")]
     StorageFull,
+    /// The account's quota would be exceeded: nothing was stored.
+    #[error("over the account's quota of {0} bytes")]
+    QuotaExceeded(u64),
     /// The range lies outside an object of this size.
     #[error("range not satisfiable (size {0})")]
     RangeNotSatisfiable(u64),

@@ -86,6 +86,7 @@ impl Parts<'_> {
                 return Err(PartsError::StorageFull);
             }
         }
+        self.check_quota(camera, &upload).await?;
         let _slot = match self.uploads.try_acquire(camera.camera_id, camera.owner_id) {
             Ok(slot) => slot,
             Err(full) => {
@@ -213,6 +214,22 @@ impl Parts<'_> {
 }
 
 impl Parts<'_> {
+    /// Refuses an upload that would take the account past its quota: by the
+    /// declared size, else by its header (a chunked body's payload is not
+    /// known yet; the next upload is refused once the usage is over).
+    async fn check_quota(&self, camera: &CameraPrincipal, upload: &Upload) -> PartsResult<()> {
+        let quota = self.config.limits.account_quota_bytes;
+        if quota == 0 {
+            return Ok(());
+        }
+        let used = self.db.account_usage(camera.owner_id).await?;
+        let adding = upload.content_length.unwrap_or(upload.header_len);
+        if used.saturating_add(adding) > quota {
+            return Err(PartsError::QuotaExceeded(quota));
+        }
+        Ok(())
+    }
+
     /// Records whether the blob store was found full (health, metric).
     fn mark_full(&self, full: bool) {
         self.blobs.set_full(full);

@@ -122,6 +122,10 @@ pub trait Database: Send + Sync + 'static {
     async fn create_account(&self, id: Uuid, name: &str, now: i64) -> StoreResult<()>;
     /// Returns an account's name.
     async fn account_name(&self, account_id: Uuid) -> StoreResult<Option<String>>;
+    /// Bytes the account's cameras have stored (headers and payloads), for
+    /// `limits.account_quota_bytes`. Sums the account's parts: read only
+    /// when a quota is set.
+    async fn account_usage(&self, account_id: Uuid) -> StoreResult<u64>;
     /// Stores a one-time token for an account; a link token may be bound to
     /// the viewer key of the device it will enroll.
     async fn create_one_time(

@@ -7,6 +7,7 @@
 
 mod fairness;
 mod limiter;
+mod quota;
 mod secrets;
 mod slow_clients;
 mod tls;

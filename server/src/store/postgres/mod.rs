@@ -132,6 +132,10 @@ impl Database for PostgresDatabase {
         accounts::account_name(self, account_id).await
     }
 
+    async fn account_usage(&self, account_id: Uuid) -> StoreResult<u64> {
+        events::account_usage(self, account_id).await
+    }
+
     async fn create_one_time(
         &self,
         kind: OneTimeKind,

@@ -272,3 +272,14 @@ pub(super) const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id,
      LEFT JOIN cameras c ON c.id = e.camera_id AND (c.owner_id = d.account_id \
        OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = d.account_id)) \
      WHERE d.token_hash = ?1";
+
+pub(super) async fn account_usage(db: &SqliteDatabase, account_id: Uuid) -> StoreResult<u64> {
+    let bytes: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(p.header_size + p.payload_size), 0) AS BIGINT) FROM cameras c \
+         JOIN events e ON e.camera_id = c.id JOIN parts p ON p.event_id = e.id WHERE c.owner_id = $1",
+    )
+    .bind(account_id.to_string())
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(u64::try_from(bytes).unwrap_or(0))
+}

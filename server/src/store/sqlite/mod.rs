@@ -147,6 +147,10 @@ impl Database for SqliteDatabase {
         accounts::account_name(self, account_id).await
     }
 
+    async fn account_usage(&self, account_id: Uuid) -> StoreResult<u64> {
+        events::account_usage(self, account_id).await
+    }
+
     async fn create_one_time(
         &self,
         kind: OneTimeKind,
