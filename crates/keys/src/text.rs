@@ -22,12 +22,17 @@ pub(crate) fn decode<const N: usize>(
     s: &str,
 ) -> Result<Zeroizing<[u8; N]>, KeyError> {
     let s = s.trim();
-    if s.len() < prefix.len() || !s[..prefix.len()].eq_ignore_ascii_case(prefix) {
-        return Err(KeyError::WrongKind {
-            expected: prefix.trim_end_matches(['-', ':']).to_owned(),
-        });
-    }
-    let body = Zeroizing::new(s[prefix.len()..].to_ascii_uppercase());
+    // `get`, not indexing: a pasted text may hold a multi-byte character
+    // where the prefix ends (found by the `codes` fuzz target).
+    let body = match (s.get(..prefix.len()), s.get(prefix.len()..)) {
+        (Some(head), Some(body)) if head.eq_ignore_ascii_case(prefix) => body,
+        _ => {
+            return Err(KeyError::WrongKind {
+                expected: prefix.trim_end_matches(['-', ':']).to_owned(),
+            })
+        }
+    };
+    let body = Zeroizing::new(body.to_ascii_uppercase());
     let bytes = Zeroizing::new(
         BASE32_NOPAD
             .decode(body.as_bytes())
@@ -39,4 +44,21 @@ pub(crate) fn decode<const N: usize>(
     }
     out.copy_from_slice(&bytes);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multibyte_character_at_the_prefix_end_is_refused_not_a_panic() {
+        // The fuzzer's input: a root key whose prefix ends inside 'U+0593'.
+        let text = "sealcam-root\u{593}27h4mzmpjctgmvtf5uh67nq2x24l3y2a2w2m3{";
+        assert!(matches!(
+            decode::<32>("sealcam-root-", text),
+            Err(KeyError::WrongKind { .. })
+        ));
+        assert!(decode::<32>("sealcam-root-", "é").is_err());
+        assert!(decode::<32>("sealcam-root-", "").is_err());
+    }
 }
