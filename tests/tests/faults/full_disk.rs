@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sealcam_e2e::household::{Camera, Household, PHONE};
+use sealcam_e2e::household::{Household, PHONE};
 use sealcam_e2e::media;
 
 /// A tmpfs of a given size mounted over a directory; unmounted on drop.
@@ -49,12 +49,6 @@ impl Drop for Mount {
     }
 }
 
-fn credential(cam: &Camera) -> String {
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(cam.state.join("camera.json")).unwrap()).unwrap();
-    json["credential"].as_str().unwrap().to_owned()
-}
-
 /// One raw HTTP exchange; returns the status line and the rest.
 fn http(addr: &str, request: &str) -> String {
     let mut conn = TcpStream::connect(addr).unwrap();
@@ -64,36 +58,6 @@ fn http(addr: &str, request: &str) -> String {
     let mut got = Vec::new();
     let _ = conn.read_to_end(&mut got);
     String::from_utf8_lossy(&got).into_owned()
-}
-
-fn healthz(h: &Household) -> String {
-    http(
-        h.server.addr(),
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    )
-}
-
-fn events(h: &Household) -> Vec<serde_json::Value> {
-    let out = h
-        .sealcam(PHONE, &["events", "list", "--json"])
-        .unwrap()
-        .checked()
-        .unwrap()
-        .json()
-        .unwrap();
-    out["events"].as_array().cloned().unwrap_or_default()
-}
-
-fn fetch(h: &Household, event: &str, part: &str) -> Vec<u8> {
-    let out = h.path(&format!("fetched-{event}-{part}"));
-    h.sealcam(
-        PHONE,
-        &["fetch", event, "--part", part, "-o", out.to_str().unwrap()],
-    )
-    .unwrap()
-    .checked()
-    .unwrap();
-    std::fs::read(out).unwrap()
 }
 
 #[test]
@@ -118,7 +82,7 @@ fn a_full_blob_store_answers_507_lets_small_parts_through_and_recovers() {
             "PUT /v1/events/{}/parts/clip?captured_at=1700000000&header_len=100 HTTP/1.1\r\nHost: x\r\n\
              Authorization: Bearer {}\r\nContent-Length: 8000000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
             uuid::Uuid::new_v4(),
-            credential(&cam)
+            cam.credential().unwrap()
         ),
     );
     assert!(refused.starts_with("HTTP/1.1 507"), "{refused}");
@@ -156,7 +120,7 @@ fn a_full_blob_store_answers_507_lets_small_parts_through_and_recovers() {
     let first_event = first.stdout.trim().to_owned();
     assert!(first.stderr.contains("uploaded thumbnail"), "{first}");
     assert!(first.stderr.contains("spooled clip"), "{first}");
-    let health = healthz(&h);
+    let health = h.healthz().unwrap();
     assert!(
         health.starts_with("HTTP/1.1 503") && health.contains("\"full\""),
         "{health}"
@@ -192,24 +156,24 @@ fn a_full_blob_store_answers_507_lets_small_parts_through_and_recovers() {
         .checked()
         .unwrap();
     assert!(drained.stderr.contains("delivered 1"), "{drained}");
-    let health = healthz(&h);
+    let health = h.healthz().unwrap();
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
     // Nothing acknowledged lost, nothing partial: both events listed, newest
     // first, and every part opens to what the camera recorded.
-    let listed = events(&h);
-    let ids: Vec<&str> = listed
-        .iter()
-        .filter_map(|e| e["event_id"].as_str())
-        .collect();
     assert_eq!(
-        ids,
-        [second_event.as_str(), first_event.as_str()],
-        "{listed:?}"
+        h.event_ids(PHONE).unwrap(),
+        [second_event.clone(), first_event.clone()]
     );
-    assert_eq!(fetch(&h, &first_event, "thumbnail"), thumb);
-    assert_eq!(fetch(&h, &first_event, "clip"), clip);
-    assert_eq!(fetch(&h, &second_event, "thumbnail"), thumb2);
+    assert_eq!(
+        h.fetch_part(PHONE, &first_event, "thumbnail").unwrap(),
+        thumb
+    );
+    assert_eq!(h.fetch_part(PHONE, &first_event, "clip").unwrap(), clip);
+    assert_eq!(
+        h.fetch_part(PHONE, &second_event, "thumbnail").unwrap(),
+        thumb2
+    );
     println!(
         "faults: full disk: blobs on a 6 MiB tmpfs; an 8 MB declared upload answered 507 before its body; \
          thumbnail stored, 8 MB clip 507 and spooled, the next event's thumbnail stored at once, /healthz 503 blobs full; \

@@ -5,24 +5,11 @@
 //! database is failing; once it is back, the server — not restarted —
 //! answers again, the drain delivers, and nothing acknowledged is missing.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use sealcam_e2e::household::{Household, PHONE};
 use sealcam_e2e::media;
 use sealcam_e2e::pg::TestPostgres;
-
-fn healthz(h: &Household) -> String {
-    let mut conn = TcpStream::connect(h.server.addr()).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut got = String::new();
-    let _ = conn.read_to_string(&mut got);
-    got
-}
 
 fn record(
     h: &Household,
@@ -78,7 +65,7 @@ fn postgres_stopped_and_restarted_under_a_running_server() {
         .unwrap_or("no HTTP answer")
         .to_owned();
     assert!(!answered.contains("HTTP 500"), "{said}");
-    let health = healthz(&h);
+    let health = h.healthz().unwrap();
     assert!(health.starts_with("HTTP/1.1 503"), "{health}");
     assert!(health.contains("\"database\":\"failing\""), "{health}");
     let listing = h.sealcam(PHONE, &["events", "list"]).unwrap();
@@ -87,7 +74,7 @@ fn postgres_stopped_and_restarted_under_a_running_server() {
 
     pg.start_again().unwrap();
     let back = Instant::now();
-    while !healthz(&h).starts_with("HTTP/1.1 200") {
+    while !h.healthz().unwrap().starts_with("HTTP/1.1 200") {
         assert!(
             back.elapsed() < Duration::from_secs(60),
             "the server did not recover"
@@ -104,20 +91,8 @@ fn postgres_stopped_and_restarted_under_a_running_server() {
     let (after, said) = record(&h, &cam, 3, now - 60);
     assert!(said.contains("uploaded thumbnail"), "{said}");
 
-    let listed = h
-        .sealcam(PHONE, &["events", "list", "--json"])
-        .unwrap()
-        .checked()
-        .unwrap()
-        .json()
-        .unwrap();
-    let ids: Vec<&str> = listed["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["event_id"].as_str())
-        .collect();
-    assert_eq!(ids, [after.as_str(), during.as_str(), before.as_str()]);
+    let ids = h.event_ids(PHONE).unwrap();
+    assert_eq!(ids, [after.clone(), during.clone(), before.clone()]);
     println!(
         "faults: postgres restart: PostgreSQL stopped (immediate) under the running server: the camera was told \"{}\" and spooled its part, \
          `sealcam events list` exited 6 (server failing), /healthz 503 database failing; started again: healthy after {:.1} s \

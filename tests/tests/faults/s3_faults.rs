@@ -71,41 +71,6 @@ fn record(h: &Household, cam: &Camera, seed: u64, at: u64) -> (String, Vec<u8>, 
     (run.stdout.trim().to_owned(), thumb, run.stderr)
 }
 
-fn listed(h: &Household) -> Vec<String> {
-    let out = h
-        .sealcam(PHONE, &["events", "list", "--json"])
-        .unwrap()
-        .checked()
-        .unwrap()
-        .json()
-        .unwrap();
-    out["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["event_id"].as_str().map(str::to_owned))
-        .collect()
-}
-
-fn fetch(h: &Household, event: &str) -> Vec<u8> {
-    let out = h.path(&format!("fetched-{event}"));
-    h.sealcam(
-        PHONE,
-        &[
-            "fetch",
-            event,
-            "--part",
-            "thumbnail",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    )
-    .unwrap()
-    .checked()
-    .unwrap();
-    std::fs::read(out).unwrap()
-}
-
 #[test]
 fn a_failing_stalling_and_resetting_s3_store_loses_nothing() {
     let Some(endpoint) = std::env::var("SEALCAM_TEST_S3_ENDPOINT").ok() else {
@@ -181,11 +146,15 @@ fn a_failing_stalling_and_resetting_s3_store_loses_nothing() {
         let (status, body) = h.request(Method::GET, "/healthz", None, None).unwrap();
         assert_eq!(status, 503, "{name}: {}", String::from_utf8_lossy(&body));
         // Every stored event is listed and opens; nothing half-written is.
-        let ids = listed(&h);
+        let ids = h.event_ids(PHONE).unwrap();
         assert_eq!(ids.len(), stored.len(), "{name}: {ids:?}");
         for (id, plain) in &stored {
             assert!(ids.contains(id), "{name}");
-            assert_eq!(&fetch(&h, id), plain, "{name}");
+            assert_eq!(
+                &h.fetch_part(PHONE, id, "thumbnail").unwrap(),
+                plain,
+                "{name}"
+            );
         }
         told.push(format!("{name}: {answer}"));
         spooled.push((event, thumb));
@@ -198,11 +167,11 @@ fn a_failing_stalling_and_resetting_s3_store_loses_nothing() {
         .checked()
         .unwrap();
     assert!(drained.stderr.contains("remaining 0"), "{drained}");
-    let ids = listed(&h);
+    let ids = h.event_ids(PHONE).unwrap();
     assert_eq!(ids.len(), stored.len() + spooled.len());
     for (id, plain) in stored.iter().chain(&spooled) {
         assert!(ids.contains(id), "{id} missing after the drain");
-        assert_eq!(&fetch(&h, id), plain);
+        assert_eq!(&h.fetch_part(PHONE, id, "thumbnail").unwrap(), plain);
     }
     let (status, _) = h.request(Method::GET, "/healthz", None, None).unwrap();
     assert_eq!(status, 200);

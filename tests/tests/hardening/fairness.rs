@@ -8,16 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sealcam_e2e::household::{Camera, Household, PHONE};
+use sealcam_e2e::household::{Household, PHONE};
 
 const FLOOD: usize = 64;
 const SAMPLES: usize = 100;
-
-fn credential(cam: &Camera) -> String {
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(cam.state.join("camera.json")).unwrap()).unwrap();
-    json["credential"].as_str().unwrap().to_owned()
-}
 
 fn part_url(base: &str, kind: &str) -> String {
     format!(
@@ -85,7 +79,7 @@ fn a_flooding_camera_gets_its_share_and_another_is_not_refused() {
     let flooder = h.pair_camera(PHONE, "flooder").unwrap();
     h.other_account("neighbour").unwrap();
     let quiet = h.pair_camera("neighbour", "quiet").unwrap();
-    let (flood_cred, quiet_cred) = (credential(&flooder), credential(&quiet));
+    let (flood_cred, quiet_cred) = (flooder.credential().unwrap(), quiet.credential().unwrap());
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -58,20 +58,8 @@ fn an_account_over_its_quota_is_refused_and_others_are_not() {
         .checked()
         .unwrap();
     assert!(drained.stderr.contains("delivered 1"), "{drained}");
-    let listed = h
-        .sealcam(PHONE, &["events", "list", "--json"])
-        .unwrap()
-        .checked()
-        .unwrap()
-        .json()
-        .unwrap();
-    let ids: Vec<&str> = listed["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["event_id"].as_str())
-        .collect();
-    assert!(ids.contains(&refused.as_str()));
+    let ids = h.event_ids(PHONE).unwrap();
+    assert!(ids.contains(&refused));
     assert_eq!(ids.len(), stored.len() - 2 + 1);
     println!(
         "hardening: quota: account_quota_bytes = {QUOTA}: {} events stored, the next answered 507 quota_exceeded and was spooled; \

@@ -10,25 +10,6 @@ use sealcam_e2e::household::{Camera, Household, PHONE};
 use sealcam_e2e::pki::{presented_leaf, TestPki};
 use sealcam_keys::PairingCode;
 
-fn fetch_thumbnail(h: &Household, event: uuid::Uuid) -> Vec<u8> {
-    let out = h.path(&format!("fetched-{event}.jpg"));
-    h.sealcam(
-        PHONE,
-        &[
-            "fetch",
-            &event.to_string(),
-            "--part",
-            "thumbnail",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    )
-    .unwrap()
-    .checked()
-    .unwrap();
-    std::fs::read(out).unwrap()
-}
-
 #[test]
 fn a_household_speaks_https_to_the_servers_own_listener() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,7 +21,11 @@ fn a_household_speaks_https_to_the_servers_own_listener() {
     // the owner opens its thumbnail, every hop pinned to the test CA.
     let cam = h.pair_camera(PHONE, "porch").unwrap();
     let (rec, _) = h.record(&cam).unwrap();
-    assert_eq!(fetch_thumbnail(&h, rec.event), rec.thumbnail);
+    assert_eq!(
+        h.fetch_part(PHONE, &rec.event.to_string(), "thumbnail")
+            .unwrap(),
+        rec.thumbnail
+    );
     let whoami = h
         .sealcam(PHONE, &["whoami", "--json"])
         .unwrap()

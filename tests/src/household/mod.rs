@@ -8,6 +8,8 @@
 //! their output (`--json`), the files in their directories, the public HTTP
 //! API and the stock `age` command.
 
+mod reads;
+
 use std::cell::Cell;
 use std::fmt;
 use std::io::Write as _;
