@@ -189,6 +189,19 @@ impl Harness {
         self.sim_owner_at(name, &url)
     }
 
+    /// The start most camera tests share: the owner `household` and one
+    /// camera (state in `cam`, default configuration) paired, confirmed and
+    /// synced; returns the owner, the camera and its id.
+    pub fn household_camera(
+        &self,
+    ) -> Result<(SimOwner, sealcam_device::Device, sealcam_keys::CameraId), HarnessError> {
+        let mut owner = self.sim_owner("household")?;
+        let device =
+            owner.pair_camera(&self.path("cam"), sealcam_device::DeviceConfig::default())?;
+        let camera = device.camera_id().ok_or("the paired camera has no id")?;
+        Ok((owner, device, camera))
+    }
+
     /// Like [`sim_owner`](Self::sim_owner), its pairing codes naming `url`
     /// (the proxy, or a [`network::Network`] in front of the server).
     pub fn sim_owner_at(&self, name: &str, url: &str) -> Result<SimOwner, HarnessError> {

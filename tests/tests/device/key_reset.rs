@@ -179,10 +179,7 @@ fn the_owners_reset_wins_over_an_attackers_rotations() {
 #[test]
 fn a_malformed_key_log_is_reported_and_changes_nothing() {
     let h = Harness::start().unwrap();
-    let mut owner = h.sim_owner("household").unwrap();
-    let mut device = owner
-        .pair_camera(&h.path("cam"), DeviceConfig::default())
-        .unwrap();
+    let (owner, mut device, _) = h.household_camera().unwrap();
     let seen = notices(&mut device);
     let held = device.owner_keys().unwrap();
     let mut bytes = owner.key_log().to_bytes();

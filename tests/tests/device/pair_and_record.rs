@@ -111,11 +111,7 @@ fn a_bad_code_or_a_reused_claim_is_refused() {
 #[test]
 fn record_seals_uploads_and_the_owner_opens_every_part() {
     let h = Harness::start().unwrap();
-    let mut owner = h.sim_owner("household").unwrap();
-    let mut device = owner
-        .pair_camera(&h.path("cam"), DeviceConfig::default())
-        .unwrap();
-    let camera = device.camera_id().unwrap();
+    let (owner, mut device, camera) = h.household_camera().unwrap();
 
     let thumbnail = bytes(1, 20_000);
     let clip = bytes(2, 3 * 1024 * 1024 + 12_345);
@@ -176,10 +172,7 @@ fn record_seals_uploads_and_the_owner_opens_every_part() {
 #[test]
 fn an_event_with_only_a_thumbnail_and_an_empty_clip() {
     let h = Harness::start().unwrap();
-    let mut owner = h.sim_owner("household").unwrap();
-    let mut device = owner
-        .pair_camera(&h.path("cam"), DeviceConfig::default())
-        .unwrap();
+    let (owner, mut device, _) = h.household_camera().unwrap();
     let mut empty: &[u8] = &[];
     let report = device
         .record(NewEvent::now().thumbnail(b"\xff\xd8").clip(&mut empty))

@@ -258,11 +258,7 @@ fn a_set_bound_to_another_device_key_is_refused() {
 #[test]
 fn an_epoch_beyond_max_epoch_jump_is_refused() {
     let h = Harness::start().unwrap();
-    let mut owner = h.sim_owner("household").unwrap();
-    let mut device = owner
-        .pair_camera(&h.path("cam"), DeviceConfig::default())
-        .unwrap();
-    let camera = device.camera_id().unwrap();
+    let (mut owner, mut device, camera) = h.household_camera().unwrap();
     let sign = |owner: &SimOwner, camera, epoch| {
         SetSpec::of(owner, camera, epoch)
             .unwrap()
@@ -314,11 +310,7 @@ fn revocation_reaches_what_is_recorded_afterwards() {
     // S6: once the camera synced a set without a viewer, that viewer opens
     // nothing recorded afterwards.
     let h = Harness::start().unwrap();
-    let mut owner = h.sim_owner("household").unwrap();
-    let mut device = owner
-        .pair_camera(&h.path("cam"), DeviceConfig::default())
-        .unwrap();
-    let camera = device.camera_id().unwrap();
+    let (mut owner, mut device, camera) = h.household_camera().unwrap();
     let member = ViewerIdentity::generate();
     owner
         .publish(camera, vec![owner.viewer().to_public(), member.to_public()])
@@ -352,11 +344,7 @@ fn revocation_reaches_what_is_recorded_afterwards() {
 #[test]
 fn a_swapped_set_file_on_disk_is_refused_at_open() {
     let h = Harness::start().unwrap();
-    let mut owner = h.sim_owner("household").unwrap();
-    let device = owner
-        .pair_camera(&h.path("cam"), DeviceConfig::default())
-        .unwrap();
-    let camera = device.camera_id().unwrap();
+    let (owner, device, camera) = h.household_camera().unwrap();
     drop(device);
     let forged = RecipientSet::new(
         owner.account(),

@@ -14,11 +14,7 @@ use sealcam_keys::{unix_now, RecipientSetError};
 #[test]
 fn a_set_that_expired_before_it_was_offered_is_refused() {
     let h = Harness::start().unwrap();
-    let mut owner = h.sim_owner("household").unwrap();
-    let mut device = owner
-        .pair_camera(&h.path("cam"), DeviceConfig::default())
-        .unwrap();
-    let camera = device.camera_id().unwrap();
+    let (owner, mut device, camera) = h.household_camera().unwrap();
 
     let stale = SetSpec {
         expires_at: unix_now() - 60,
@@ -36,11 +32,7 @@ fn a_set_that_expired_before_it_was_offered_is_refused() {
 #[test]
 fn past_expiry_only_the_recovery_key_opens_until_the_owner_renews() {
     let h = Harness::start().unwrap();
-    let mut owner = h.sim_owner("household").unwrap();
-    let mut device = owner
-        .pair_camera(&h.path("cam"), DeviceConfig::default())
-        .unwrap();
-    let camera = device.camera_id().unwrap();
+    let (mut owner, mut device, camera) = h.household_camera().unwrap();
     let seen = notices(&mut device);
 
     // A set that expires in a moment is accepted, then expires.
