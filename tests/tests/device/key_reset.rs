@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use sealcam_device::{Device, DeviceConfig, NewEvent, Notice, PartKind, SyncOutcome};
+use sealcam_device::{Device, NewEvent, Notice, PartKind, SyncOutcome};
 use sealcam_e2e::{not_addressed, notices, sync_refused, Harness, SetSpec, SimOwner};
 use sealcam_keys::{
     unix_now, CameraId, KeyStatement, KeyStatementError, OwnerKeyState, OwnerSigningKey,
@@ -33,11 +33,7 @@ struct Hijacked {
 impl Hijacked {
     fn start() -> Self {
         let h = Harness::start().unwrap();
-        let mut owner = h.sim_owner("household").unwrap();
-        let mut device = owner
-            .pair_camera(&h.path("cam"), DeviceConfig::default())
-            .unwrap();
-        let camera = device.camera_id().unwrap();
+        let (mut owner, mut device, camera) = h.household_camera().unwrap();
         let seen = notices(&mut device);
 
         // A revoked device holding k0, with the server's help, rotates the

@@ -31,11 +31,7 @@ struct Rotated {
 impl Rotated {
     fn start() -> Self {
         let h = Harness::start().unwrap();
-        let mut owner = h.sim_owner("household").unwrap();
-        let mut device = owner
-            .pair_camera(&h.path("cam"), DeviceConfig::default())
-            .unwrap();
-        let camera = device.camera_id().unwrap();
+        let (mut owner, mut device, camera) = h.household_camera().unwrap();
         assert_eq!(device.owner_keys().unwrap(), owner.keys());
         assert_eq!(device.owner_keys().unwrap().position(), (1, 0));
         let seen = notices(&mut device);

@@ -59,11 +59,7 @@ struct AtEpoch2 {
 impl AtEpoch2 {
     fn start() -> Self {
         let h = Harness::start().unwrap();
-        let mut owner = h.sim_owner("household").unwrap();
-        let mut device = owner
-            .pair_camera(&h.path("cam"), DeviceConfig::default())
-            .unwrap();
-        let camera = device.camera_id().unwrap();
+        let (mut owner, mut device, camera) = h.household_camera().unwrap();
         let seen = notices(&mut device);
         let signed_1 = device.recipient_set().unwrap().as_bytes().to_vec();
 

@@ -231,7 +231,7 @@ fn an_upload_cut_part_way_finishes_into_the_spool() {
 #[test]
 fn an_overloaded_server_is_retried_no_earlier_than_retry_after() {
     let h = Harness::start_with(|c| c.limits.max_concurrent_uploads = 0).unwrap();
-    let (owner, mut device, _) = h.household_camera().unwrap();
+    let (_owner, mut device, _) = h.household_camera().unwrap();
     let seen = notices(&mut device);
     let report = device.record(NewEvent::now().thumbnail(b"thumb")).unwrap();
     assert_eq!(report.parts[0].outcome, PartOutcome::Spooled);
