@@ -78,6 +78,10 @@ impl Device {
     /// The oldest spooled part that is not waiting for room on the server,
     /// or how long until one is.
     fn next_entry(&mut self) -> Result<SpoolEntry, DrainStep> {
+        if self.deferred.is_empty() {
+            // The usual case: no part waits for room, the oldest goes.
+            return self.spool.oldest().cloned().ok_or(DrainStep::Empty);
+        }
         let now = Instant::now();
         let spooled: std::collections::HashSet<u64> =
             self.spool.entries().iter().map(SpoolEntry::seq).collect();

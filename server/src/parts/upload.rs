@@ -86,7 +86,6 @@ impl Parts<'_> {
                 return Err(PartsError::StorageFull);
             }
         }
-        self.check_quota(camera, &upload).await?;
         let _slot = match self.uploads.try_acquire(camera.camera_id, camera.owner_id) {
             Ok(slot) => slot,
             Err(full) => {
@@ -96,6 +95,8 @@ impl Parts<'_> {
                 });
             }
         };
+        // After the slot: an upload refused as busy costs no quota query.
+        self.check_quota(camera, &upload).await?;
         let _in_flight = InFlight::start(self.metrics);
 
         let (header, payload) = split_header(body, upload.header_len).await?;
