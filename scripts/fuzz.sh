@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS (default 60) and prints executions and
+# Runs every fuzz target for SECONDS (default 60) or 10 million executions,
+# whichever comes first, and prints executions and
 # the outcome of each. Needs cargo-fuzz (`cargo install cargo-fuzz`); the
 # stable toolchain runs it with RUSTC_BOOTSTRAP=1 (cargo-fuzz passes nightly
 # sanitizer flags).
@@ -15,7 +16,7 @@ targets=$(cargo fuzz list | grep -v make_seeds)
 for t in $targets; do
   log="artifacts/$t.log"
   mkdir -p artifacts corpus/"$t"
-  if cargo fuzz run -O "$t" corpus/"$t" seeds/"$t" -- -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1; then
+  if cargo fuzz run -O "$t" corpus/"$t" seeds/"$t" -- -max_total_time="$secs" -runs=10000000 -print_final_stats=1 >"$log" 2>&1; then
     outcome="no crash"
   else
     outcome="CRASH (see fuzz/$log and fuzz/artifacts/$t/)"
