@@ -229,11 +229,13 @@ fn nonce_mismatch(
     header_checked: bool,
 ) -> OpenError {
     let cipher = ChunkCipher::new(&payload_key(file_key, bound));
-    // A chunk that does not authenticate is left as it was, so one copy
-    // serves both tries. The payload's length may be another object's too:
-    // try it as the last chunk and as a middle one.
-    let mut buf = chunk0.to_vec();
-    if cipher.open(0, true, &mut buf).is_some() || cipher.open(0, false, &mut buf).is_some() {
+    // The payload's length may be another object's too: try it as the last
+    // chunk and as a middle one, each on its own copy (a chunk that does not
+    // authenticate is left unspecified).
+    if [true, false]
+        .into_iter()
+        .any(|last| cipher.open(0, last, &mut chunk0.to_vec()).is_some())
+    {
         OpenError::Corrupt("the payload nonce is damaged")
     } else if header_checked {
         OpenError::Misdelivered(Box::new(Misdelivery::PayloadOfAnotherObject))

@@ -137,31 +137,34 @@ pub(super) async fn list_events(
     camera_id: Uuid,
     filter: EventFilter,
 ) -> StoreResult<Vec<EventRow>> {
-    let (before_time, before_id) = match filter.before {
-        Some((t, id)) => (Some(t), Some(id)),
-        None => (None, None),
-    };
-    let rows = sqlx::query(
+    // Only the conditions given are written: with `($2::BIGINT IS NULL OR
+    // …)` a generic plan cannot use the index's range.
+    let mut q = sqlx::QueryBuilder::new(
         "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
          p.payload_size \
-         FROM (SELECT id, camera_id, captured_at FROM events \
-               WHERE camera_id = $1 \
-                 AND ($2::BIGINT IS NULL OR captured_at >= $2) \
-                 AND ($3::BIGINT IS NULL OR captured_at < $3) \
-                 AND ($4::BIGINT IS NULL OR (captured_at, id) < ($4, $5::UUID)) \
-               ORDER BY captured_at DESC, id DESC LIMIT $6) e \
-         JOIN cameras c ON c.id = e.camera_id \
-         JOIN parts p ON p.event_id = e.id \
-         ORDER BY e.captured_at DESC, e.id DESC",
-    )
-    .bind(camera_id)
-    .bind(filter.since)
-    .bind(filter.until)
-    .bind(before_time)
-    .bind(before_id)
-    .bind(i64::from(filter.limit))
-    .fetch_all(&db.pool)
-    .await?;
+         FROM (SELECT id, camera_id, captured_at FROM events WHERE camera_id = ",
+    );
+    q.push_bind(camera_id);
+    if let Some(since) = filter.since {
+        q.push(" AND captured_at >= ").push_bind(since);
+    }
+    if let Some(until) = filter.until {
+        q.push(" AND captured_at < ").push_bind(until);
+    }
+    if let Some((time, id)) = filter.before {
+        q.push(" AND (captured_at, id) < (")
+            .push_bind(time)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(" ORDER BY captured_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit))
+        .push(
+            ") e JOIN cameras c ON c.id = e.camera_id JOIN parts p ON p.event_id = e.id \
+             ORDER BY e.captured_at DESC, e.id DESC",
+        );
+    let rows = q.build().fetch_all(&db.pool).await?;
     group_events(&rows)
 }
 

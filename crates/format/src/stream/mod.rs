@@ -1,21 +1,21 @@
 //! age's STREAM payload: ChaCha20-Poly1305 over 64 KiB chunks, nonce =
 //! 11-byte big-endian chunk counter ‖ last-chunk flag.
 //!
-//! The chunks are sealed and opened in place with `chacha20poly1305`
-//! directly, which is byte-for-byte what any age implementation reads, without
-//! the copy and per-chunk allocation of a generic writer.
+//! The chunks are sealed and opened in place by the chunk AEAD ([`aead`]:
+//! ring, or RustCrypto's `chacha20poly1305` without the `ring` feature),
+//! which is byte-for-byte what any age implementation reads, without the copy
+//! and per-chunk allocation of a generic writer.
 
 use std::io::Read;
 
-use chacha20poly1305::aead::AeadInPlace;
-use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
-
 use crate::OpenError;
+
+pub mod aead;
+
+pub use aead::TAG;
 
 /// Plaintext bytes per chunk.
 pub const CHUNK: usize = 64 * 1024;
-/// The Poly1305 tag length.
-pub const TAG: usize = 16;
 /// Ciphertext bytes per full chunk.
 pub const ENC_CHUNK: usize = CHUNK + TAG;
 /// Bytes of the payload nonce that starts the payload.
@@ -23,45 +23,36 @@ pub const NONCE: usize = 16;
 
 /// The ChaCha20-Poly1305 cipher of one payload.
 pub struct ChunkCipher {
-    aead: ChaCha20Poly1305,
+    aead: aead::Aead,
 }
 
-fn nonce(index: u64, last: bool) -> Nonce {
+fn nonce(index: u64, last: bool) -> [u8; 12] {
     let mut n = [0u8; 12];
     // A u64 counter in the low bytes of the 11-byte big-endian counter.
     n[3..11].copy_from_slice(&index.to_be_bytes());
     n[11] = u8::from(last);
-    Nonce::from(n)
+    n
 }
 
 impl ChunkCipher {
     /// The cipher for a payload key.
     pub fn new(payload_key: &[u8; 32]) -> Self {
         Self {
-            aead: ChaCha20Poly1305::new(payload_key.into()),
+            aead: aead::Aead::new(payload_key),
         }
     }
 
     /// Encrypts `buf` in place as chunk `index` and returns its tag.
     pub fn seal(&self, index: u64, last: bool, buf: &mut [u8]) -> [u8; TAG] {
-        // Encryption only fails for inputs beyond ChaCha20's 256 GiB limit; a
-        // chunk is 64 KiB.
-        self.aead
-            .encrypt_in_place_detached(&nonce(index, last), &[], buf)
-            .unwrap_or_else(|_| unreachable!("a 64 KiB chunk is within ChaCha20's limit"))
-            .into()
+        self.aead.seal(nonce(index, last), buf)
     }
 
     /// Decrypts ciphertext-with-tag `buf` in place as chunk `index`; returns the
-    /// plaintext length. `false` when it does not authenticate.
+    /// plaintext length. `None` when it does not authenticate, and then
+    /// `buf` is unspecified: a caller that tries again keeps a copy.
     pub fn open(&self, index: u64, last: bool, buf: &mut [u8]) -> Option<usize> {
         let n = buf.len().checked_sub(TAG)?;
-        let (data, tag) = buf.split_at_mut(n);
-        let tag = Tag::clone_from_slice(tag);
-        self.aead
-            .decrypt_in_place_detached(&nonce(index, last), &[], data, &tag)
-            .ok()?;
-        Some(n)
+        self.aead.open(nonce(index, last), buf).then_some(n)
     }
 
     /// Opens the final chunk, telling a chunk cut at a boundary (it
@@ -72,14 +63,16 @@ impl ChunkCipher {
                 "the last chunk is shorter than its tag",
             ));
         }
+        // A full chunk may be a middle chunk the payload was cut after: keep
+        // a copy to try it as one (a failed open leaves `buf` unspecified).
+        let full = (buf.len() == ENC_CHUNK).then(|| buf.to_vec());
         if let Some(n) = self.open(index, true, buf) {
             if n == 0 && index > 0 {
                 return Err(OpenError::Corrupt("empty final chunk after other chunks"));
             }
             return Ok(n);
         }
-        if buf.len() == ENC_CHUNK {
-            let mut copy = buf.to_vec();
+        if let Some(mut copy) = full {
             if self.open(index, false, &mut copy).is_some() {
                 return Err(OpenError::Truncated(
                     "the payload ends at a chunk boundary before its final chunk",
