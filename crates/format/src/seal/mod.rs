@@ -10,6 +10,8 @@ use crate::padding::padded_len;
 use crate::stream::{ChunkCipher, CHUNK, ENC_CHUNK, NONCE, TAG};
 use crate::{trailer, ObjectMeta, PartKind, SealError};
 
+mod pipeline;
+
 /// Starts sealing one object: wraps a fresh file key to the recipients and
 /// writes the age header (small, in memory). Then
 /// [`payload`](Self::payload) streams the payload.
@@ -239,6 +241,35 @@ impl<'k> PayloadSealer<'k> {
         self.seal_full()
     }
 
+    /// The cipher and the index of the next chunk, for sealing full middle
+    /// chunks of body outside the engine; then
+    /// [`sealed_outside`](Self::sealed_outside). A body chunk is never the
+    /// last: the trailer follows it.
+    fn cipher_at(&self) -> (&ChunkCipher, u64) {
+        debug_assert!(self.ended.is_none() && (self.emitted || self.fill == 0));
+        (&self.cipher, self.index)
+    }
+
+    /// Records full chunks sealed outside the engine, by their piece hashes.
+    fn sealed_outside(&mut self, hashes: &[[u8; 32]]) {
+        self.hashes.extend_from_slice(hashes);
+        self.index += hashes.len() as u64;
+        self.signed_len += (hashes.len() * CHUNK) as u64;
+    }
+
+    /// Whether the next body byte starts a chunk (nothing is buffered).
+    fn at_boundary(&mut self) -> bool {
+        self.spare();
+        self.fill == 0
+    }
+
+    /// Puts body bytes (less than a chunk) into the buffer at a boundary.
+    fn refill(&mut self, data: &[u8]) {
+        let spare = self.spare();
+        spare[..data.len()].copy_from_slice(data);
+        self.advance(data.len());
+    }
+
     fn seal_current(&mut self, last: bool) -> &[u8] {
         let n = self.fill;
         let tag = self.cipher.seal(self.index, last, &mut self.buf[..n]);
@@ -312,12 +343,18 @@ pub struct PayloadWriter<'k, W: Write> {
 
 impl<W: Write> PayloadWriter<'_, W> {
     /// Reads the whole body from `r` straight into the chunk buffer (no
-    /// intermediate copy) and returns the number of body bytes read.
+    /// intermediate copy) and returns the number of body bytes read. Past
+    /// the first chunk, with a second core, it hashes on a helper thread
+    /// while this one encrypts ([`pipeline`]).
     pub fn copy_from<R: Read>(&mut self, r: &mut R) -> io::Result<u64> {
         let mut total = 0u64;
+        let parallel = pipeline::worth_it();
         loop {
             if let Some(ct) = self.engine.seal_full() {
                 self.out.write_all(ct)?;
+                if parallel && self.engine.at_boundary() {
+                    return Ok(total + pipeline::copy(&mut self.engine, r, &mut self.out)?);
+                }
             }
             let spare = self.engine.spare();
             let n = match r.read(spare) {
