@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
+use std::io::Read;
 
 use sealcam_format::{seal, ObjectMeta, Sealer};
 use sealcam_fuzz::{binding, device, owner_key, split, viewer};
@@ -35,6 +36,19 @@ fn main() {
         // The seed must open, or the fuzzer would start from nothing useful.
         sealcam_format::open_to_vec(&header, &payload, &[&viewer()], &b, &dev.public()).unwrap();
         put("stream", name, &payload[16..]);
+        // The inner header is the start of the payload's plaintext: the
+        // stock age decryption of header ‖ payload gives it.
+        let mut joined = header.clone();
+        joined.extend_from_slice(&payload);
+        let mut plain = Vec::new();
+        age::Decryptor::new(&joined[..])
+            .unwrap()
+            .decrypt(std::iter::once(viewer().as_age() as &dyn age::Identity))
+            .unwrap()
+            .read_to_end(&mut plain)
+            .unwrap();
+        let (_, inner_len) = ObjectMeta::parse(&plain).unwrap();
+        put("inner_header", name, &plain[..inner_len]);
     }
     let set = RecipientSet::new(b.owner, b.camera, 3, vec![viewer().to_public()]).unwrap().sign(&owner_key());
     put("recipient_set", "one", set.as_bytes());
