@@ -71,8 +71,7 @@ fn reader_and_writer_paths_agree_at_every_boundary() {
 
             assert_eq!(p1.len(), p2.len(), "payload lengths for a {len}-byte body");
             for (h, p) in [(&h1, &p1), (&h2, &p2)] {
-                let opened =
-                    open_to_vec(h, p, &w.ids(), &w.binding, &w.device.public()).unwrap();
+                let opened = open_to_vec(h, p, &w.ids(), &w.binding, &w.device.public()).unwrap();
                 assert!(opened.body == body, "{len}-byte body, reads of {step}");
             }
         }

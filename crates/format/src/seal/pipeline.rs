@@ -69,7 +69,12 @@ impl Batch {
     /// `first..`, each tag after its chunk.
     fn seal(&mut self, cipher: &ChunkCipher, first: u64) {
         self.hashes.clear();
-        for (j, chunk) in self.buf.chunks_exact_mut(ENC_CHUNK).take(self.full).enumerate() {
+        for (j, chunk) in self
+            .buf
+            .chunks_exact_mut(ENC_CHUNK)
+            .take(self.full)
+            .enumerate()
+        {
             let (plain, tag) = chunk.split_at_mut(CHUNK);
             self.hashes.push(trailer::piece_hash(plain));
             tag[..TAG].copy_from_slice(&cipher.seal(first + j as u64, false, plain));
