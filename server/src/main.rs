@@ -138,6 +138,14 @@ async fn main() -> anyhow::Result<()> {
                 config.server.metrics_listen = *metrics_listen;
             }
             tracing::info!(data_dir = %config.data_dir().display(), "starting");
+            // Every connection and open blob is a descriptor; a storm of
+            // reconnecting cameras needs more than the common soft limit
+            // of 1024. Raise it to the hard limit, as nginx's
+            // worker_rlimit_nofile or Go's runtime do.
+            match rlimit::increase_nofile_limit(u64::MAX) {
+                Ok(n) => tracing::info!(open_files = n, "descriptor limit"),
+                Err(e) => tracing::warn!(error = %e, "could not raise the descriptor limit"),
+            }
             let server = Server::bind(config).await?;
             // Machine-readable lines on stdout, for scripts and tests. A closed
             // stdout must not stop the server, so write errors are ignored.
