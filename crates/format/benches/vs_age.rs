@@ -13,7 +13,7 @@
 //!   a header file and a payload file;
 //! - open: `age -d -i ID1 -o OUT IN` against opening the sealed object with
 //!   the verified seekable reader (addressee, binding, signature and every
-//!   chunk checked) and writing the body out.
+//!   chunk checked) and writing the body out (`VerifiedReader::copy_to`).
 //!
 //! The programs alternate round by round, so a slow spell hits both, and the
 //! median of the rounds is compared. The files live on tmpfs (`/dev/shm`)
@@ -25,7 +25,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
@@ -111,7 +111,7 @@ fn child(mode: &str, args: &[String]) {
             let payload = Seekable(File::open(&args[2]).unwrap());
             let mut body = open(&header, payload, &[&ids[0]], &b, &device().public()).unwrap();
             let mut out = BufWriter::with_capacity(1 << 20, File::create(&args[3]).unwrap());
-            io::copy(&mut body, &mut out).unwrap();
+            body.copy_to(&mut out).unwrap();
             out.flush().unwrap();
         }
         other => panic!("unknown child mode {other}"),

@@ -77,3 +77,60 @@ fn reader_and_writer_paths_agree_at_every_boundary() {
         }
     }
 }
+
+/// `copy_to` writes what reading the verified reader to its end gives, from
+/// any position, and stops at a chunk that does not verify having written
+/// only bytes of chunks before it.
+#[test]
+fn copy_to_writes_what_the_reader_reads() {
+    use std::io::{Seek, SeekFrom};
+
+    let w = World::new(1);
+    let c = CHUNK as u64;
+    for len in [0u64, 1000, c, 3 * c + 7, 16 * c, 17 * c + 1, 50 * c + 999] {
+        let body = bytes(len as usize, len + 1);
+        let (header, payload) = w.seal(&body);
+        for from in [0, 1, c - 10, 16 * c + 3, len] {
+            let mut r = sealcam_format::open(
+                &header,
+                &payload[..],
+                &w.ids(),
+                &w.binding,
+                &w.device.public(),
+            )
+            .unwrap();
+            r.seek(SeekFrom::Start(from)).unwrap();
+            let mut out = Vec::new();
+            let n = r.copy_to(&mut out).unwrap();
+            let want = &body[(from.min(len)) as usize..];
+            assert_eq!(n, want.len() as u64, "{len}-byte body from {from}");
+            assert!(out == want, "{len}-byte body from {from}");
+        }
+    }
+
+    // A damaged chunk in the third batch: the error comes, and what was
+    // written is a prefix of the body that ends before that chunk.
+    let body = bytes((50 * c) as usize, 9);
+    let (header, mut payload) = w.seal(&body);
+    let bad_chunk = 40usize;
+    payload[16 + bad_chunk * (CHUNK + 16) + 100] ^= 1;
+    let mut r = sealcam_format::open(
+        &header,
+        &payload[..],
+        &w.ids(),
+        &w.binding,
+        &w.device.public(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let err = r.copy_to(&mut out).unwrap_err();
+    println!(
+        "copy_to: damaged chunk {bad_chunk}: {err}; {} bytes written before it",
+        out.len()
+    );
+    assert!(
+        out.len() < bad_chunk * CHUNK,
+        "bytes of the damaged chunk were written"
+    );
+    assert!(body.starts_with(&out));
+}

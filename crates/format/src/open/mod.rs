@@ -18,6 +18,7 @@ use crate::stream::{ChunkCipher, Geometry, CHUNK, ENC_CHUNK, NONCE};
 use crate::trailer::{self, signed_len};
 use crate::{Binding, Misdelivery, ObjectMeta, OpenError};
 
+mod copy;
 mod opened;
 mod reader;
 mod stream;

@@ -102,6 +102,18 @@ impl<S: RangeSource> VerifiedReader<S> {
         self.opened.body_len()
     }
 
+    /// Writes the rest of the body, from the current position, into `out`
+    /// and returns the bytes written: what `io::copy` from this reader
+    /// writes, with large reads of the source and, on a machine with a
+    /// second core, the chunks opened on a helper thread while this one
+    /// writes and reads ([`super::copy`]).
+    pub fn copy_to<W: io::Write>(&mut self, out: &mut W) -> Result<u64, OpenError> {
+        let from = self.pos.min(self.body_len());
+        let n = super::copy::copy(&self.opened, &mut self.src, from, out)?;
+        self.pos = from + n;
+        Ok(n)
+    }
+
     /// The verified core, for callers that fetch chunks themselves.
     pub fn opened(&self) -> &Opened {
         &self.opened
