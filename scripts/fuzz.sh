@@ -21,7 +21,7 @@ for t in $targets; do
   else
     outcome="CRASH (see fuzz/$log and fuzz/artifacts/$t/)"
   fi
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || echo "?")
   [ "$execs" != "?" ] || outcome="DID NOT RUN (see fuzz/$log)"
   printf 'fuzz %-14s %6ss  %10s executions  %s\n' "$t" "$secs" "$execs" "$outcome"
 done
