@@ -7,12 +7,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use sealcam_server::{config, Config, Server};
-
-/// mimalloc for every allocation, SQLite's C ones included (its `override`
-/// feature): with glibc's allocator the server's RSS kept rising over a
-/// 30-minute soak while the live heap stayed flat.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
 
 /// sealcam's blind blob server: stores sealed camera media it cannot open.
