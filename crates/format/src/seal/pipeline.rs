@@ -6,9 +6,11 @@
 //!
 //! A batch is [`BATCH`] chunks, each stored as it is written out (plaintext,
 //! sealed in place, then its tag), so a batch goes out in one write. Memory:
-//! three batches (3 MiB), whatever the body's length.
+//! three batches (3 MiB), whatever the body's length. One helper thread
+//! serves the whole body, batches going to it and back over channels.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSliceMut, Read, Write};
+use std::sync::mpsc;
 
 use super::PayloadSealer;
 use crate::stream::{ChunkCipher, CHUNK, ENC_CHUNK, TAG};
@@ -42,22 +44,30 @@ impl Batch {
         }
     }
 
-    /// Reads up to a batch of chunks; returns the bytes read.
+    /// Reads up to a batch of chunks, all of them in one vectored read where
+    /// the reader supports it; returns the bytes read.
     fn fill<R: Read>(&mut self, r: &mut R) -> io::Result<u64> {
-        self.full = 0;
-        self.rest = 0;
-        let mut total = 0u64;
-        while self.full < BATCH {
-            let start = self.full * ENC_CHUNK;
-            let n = read_full(r, &mut self.buf[start..start + CHUNK])?;
-            total += n as u64;
-            if n < CHUNK {
-                self.rest = n;
-                break;
+        let mut slices: Vec<IoSliceMut<'_>> = self
+            .buf
+            .chunks_exact_mut(ENC_CHUNK)
+            .map(|c| IoSliceMut::new(&mut c[..CHUNK]))
+            .collect();
+        let mut bufs = &mut slices[..];
+        let mut total = 0usize;
+        while !bufs.is_empty() {
+            match r.read_vectored(bufs) {
+                Ok(0) => break,
+                Ok(n) => {
+                    total += n;
+                    IoSliceMut::advance_slices(&mut bufs, n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            self.full += 1;
         }
-        Ok(total)
+        self.full = total / CHUNK;
+        self.rest = total % CHUNK;
+        Ok(total as u64)
     }
 
     /// Whether the reader may have more after this batch.
@@ -93,19 +103,6 @@ impl Batch {
     }
 }
 
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 /// Seals the rest of the body from `r` into `out`, the engine at a chunk
 /// boundary; the bytes after the last full chunk go back into the engine.
 /// Returns the body bytes read.
@@ -114,37 +111,54 @@ pub(super) fn copy<R: Read, W: Write>(
     r: &mut R,
     out: &mut W,
 ) -> io::Result<u64> {
-    // `cur` is sealed on the helper while `prev` (sealed) is written and
-    // `next` is read.
-    let (mut prev, mut cur, mut next) = (Batch::new(), Batch::new(), Batch::new());
-    let mut total = cur.fill(r)?;
-    loop {
-        let more = cur.more();
-        let (cipher, first) = engine.cipher_at();
-        let io = std::thread::scope(|s| {
-            let helper = s.spawn(|| cur.seal(cipher, first));
-            let io = (|| {
-                out.write_all(prev.sealed())?;
-                if more {
-                    total += next.fill(r)?;
+    let (cipher, first) = engine.cipher_at();
+    let mut hashes = Vec::new();
+    let (total, last) = std::thread::scope(|s| {
+        // One helper for the whole body: it takes a read batch and the index
+        // of its first chunk, seals it and hands it back.
+        let (to_helper, jobs) = mpsc::channel::<(Batch, u64)>();
+        let (to_main, sealed) = mpsc::channel::<Batch>();
+        s.spawn(move || {
+            for (mut batch, index) in jobs {
+                batch.seal(cipher, index);
+                if to_main.send(batch).is_err() {
+                    return;
                 }
-                Ok::<_, io::Error>(())
-            })();
-            helper
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            io
+            }
         });
-        io?;
-        engine.sealed_outside(&cur.hashes);
-        if !more {
-            out.write_all(cur.sealed())?;
-            engine.refill(cur.remainder());
-            return Ok(total);
+        // `cur` is sealed on the helper while `prev` (sealed) is written and
+        // `next` is read.
+        let (mut prev, mut next) = (Batch::new(), Batch::new());
+        let mut cur = Batch::new();
+        let mut total = cur.fill(r)?;
+        let mut index = first;
+        loop {
+            let more = cur.more();
+            let full = cur.full as u64;
+            to_helper
+                .send((cur, index))
+                .map_err(|_| io::Error::other("the sealing thread stopped"))?;
+            index += full;
+            out.write_all(prev.sealed())?;
+            if more {
+                total += next.fill(r)?;
+            }
+            // A helper that panicked drops its end: the scope re-raises it.
+            let done = sealed
+                .recv()
+                .map_err(|_| io::Error::other("the sealing thread stopped"))?;
+            hashes.extend_from_slice(&done.hashes);
+            if !more {
+                out.write_all(done.sealed())?;
+                return Ok::<_, io::Error>((total, done));
+            }
+            // The sealed batch is written next time; the written one is
+            // read into; the read one is sealed.
+            let written = std::mem::replace(&mut prev, done);
+            cur = std::mem::replace(&mut next, written);
         }
-        // The written batch is read into next time; the read one is sealed.
-        prev.full = 0;
-        std::mem::swap(&mut prev, &mut cur);
-        std::mem::swap(&mut cur, &mut next);
-    }
+    })?;
+    engine.sealed_outside(&hashes);
+    engine.refill(last.remainder());
+    Ok(total)
 }
