@@ -12,6 +12,10 @@ fuzz_target!(|data: &[u8]| {
         let len = r.body_len();
         let _ = r.read_range(len / 3..len / 2 + 1);
     }
+    // The batched copy (a helper thread opens chunks where there are cores).
+    if let Ok(mut r) = open(header, payload, &[&id], &b, &dev) {
+        let _ = r.copy_to(&mut std::io::sink());
+    }
     if let Ok(mut s) = StreamOpener::new(header, payload, payload.len() as u64, &[&id], &b, &dev) {
         let mut sink = Vec::new();
         let _ = s.read_to_end(&mut sink);

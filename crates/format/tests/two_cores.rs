@@ -33,26 +33,42 @@ impl Read for Choppy<'_> {
     }
 }
 
+/// The body offset where chunk 1 starts (chunk 0 begins with the inner
+/// header): body lengths `first + k·CHUNK` end exactly on a chunk.
+fn first_chunk_end(w: &World) -> usize {
+    let (header, payload) = w.seal(&bytes(2 * CHUNK, 1));
+    let r = sealcam_format::open(
+        &header,
+        &payload[..],
+        &w.ids(),
+        &w.binding,
+        &w.device.public(),
+    )
+    .unwrap();
+    (0..CHUNK as u64)
+        .find(|&b| r.opened().chunks_for(b..b + 1).start == 1)
+        .unwrap() as usize
+}
+
+/// Lengths at and around every chunk and batch boundary.
+fn boundary_lengths(first: usize) -> Vec<usize> {
+    let mut v = vec![0, 1, 40 * CHUNK + 12_345];
+    for k in [0, 1, 15, 16, 17, 32, 33] {
+        let at = first + k * CHUNK;
+        v.extend([at - 1, at, at + 1]);
+    }
+    v
+}
+
 #[test]
 fn reader_and_writer_paths_agree_at_every_boundary() {
     let w = World::new(2);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("two_cores: {cores} cores here (the pipeline runs with 2 or more)");
-    let c = CHUNK;
-    for len in [
-        0,
-        c - 300,
-        c,
-        2 * c,
-        16 * c,
-        17 * c,
-        17 * c + 1,
-        33 * c - 5,
-        34 * c,
-        40 * c + 12_345,
-    ] {
+    let first = first_chunk_end(&w);
+    for len in boundary_lengths(first) {
         let body = bytes(len, len as u64);
-        for step in [usize::MAX, 5000, 3 * c + 17] {
+        for step in [usize::MAX, 5000, 3 * CHUNK + 17] {
             let sealer = Sealer::new(&w.set, &w.device, w.meta()).unwrap();
             let mut reader = Choppy {
                 data: &body,
@@ -87,10 +103,14 @@ fn copy_to_writes_what_the_reader_reads() {
 
     let w = World::new(1);
     let c = CHUNK as u64;
-    for len in [0u64, 1000, c, 3 * c + 7, 16 * c, 17 * c + 1, 50 * c + 999] {
+    let first = first_chunk_end(&w) as u64;
+    for len in boundary_lengths(first as usize)
+        .into_iter()
+        .map(|l| l as u64)
+    {
         let body = bytes(len as usize, len + 1);
         let (header, payload) = w.seal(&body);
-        for from in [0, 1, c - 10, 16 * c + 3, len] {
+        for from in [0, 1, first - 1, first, 16 * c + first, len] {
             let mut r = sealcam_format::open(
                 &header,
                 &payload[..],
@@ -128,9 +148,44 @@ fn copy_to_writes_what_the_reader_reads() {
         "copy_to: damaged chunk {bad_chunk}: {err}; {} bytes written before it",
         out.len()
     );
-    assert!(
-        out.len() < bad_chunk * CHUNK,
-        "bytes of the damaged chunk were written"
-    );
+    // Exactly the first two batches (16 chunks each), none of the third.
+    assert_eq!(out.len() as u64, 32 * c - (c - first));
     assert!(body.starts_with(&out));
+    assert_eq!(r.stream_position().unwrap(), out.len() as u64);
+}
+
+/// A reader that fails part way leaves the writer refusing to go on: sealing
+/// more under the same key could reuse a chunk nonce.
+#[test]
+fn an_error_part_way_ends_the_payload() {
+    struct FailsAt(Vec<u8>, usize);
+    impl Read for FailsAt {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.1 == 0 {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            let n = buf.len().min(self.1).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0.drain(..n);
+            self.1 -= n;
+            Ok(n)
+        }
+    }
+    let w = World::new(1);
+    let body = bytes(40 * CHUNK, 3);
+    let sealer = Sealer::new(&w.set, &w.device, w.meta()).unwrap();
+    let mut writer = sealer.payload(Vec::new()).unwrap();
+    let mut reader = FailsAt(body.clone(), 20 * CHUNK + 5);
+    let first = writer.copy_from(&mut reader).unwrap_err();
+    assert_eq!(first.kind(), io::ErrorKind::TimedOut);
+    reader.1 = usize::MAX;
+    assert!(
+        writer.copy_from(&mut reader).is_err(),
+        "a second copy_from went on"
+    );
+    assert!(writer.write_all(b"more").is_err(), "a write went on");
+    assert!(
+        writer.finish().is_err(),
+        "finish made an object of a cut body"
+    );
 }

@@ -69,52 +69,68 @@ impl Batch {
 }
 
 /// Writes the body from offset `from` to its end into `out`; returns the
-/// bytes written.
+/// bytes written, and the error that stopped it if one did (the bytes
+/// written before it all verified).
 pub(super) fn copy<S: RangeSource, W: Write>(
     opened: &Opened,
     src: &mut S,
     from: u64,
     out: &mut W,
-) -> Result<u64, OpenError> {
+) -> (u64, Result<(), OpenError>) {
+    let mut written = 0;
+    let result = copy_counting(opened, src, from, out, &mut written);
+    (written, result)
+}
+
+fn copy_counting<S: RangeSource, W: Write>(
+    opened: &Opened,
+    src: &mut S,
+    from: u64,
+    out: &mut W,
+    written: &mut u64,
+) -> Result<(), OpenError> {
     let all = opened.chunks_for(from..opened.body_len());
     let mut batches = (all.start..all.end)
         .step_by(BATCH as usize)
         .map(|s| s..(s + BATCH).min(all.end));
     let Some(first) = batches.next() else {
-        return Ok(0);
+        return Ok(());
     };
     let (mut prev, mut cur, mut next) = (Batch::default(), Batch::default(), Batch::default());
     cur.read(opened, src, first)?;
     let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    let mut written = 0;
     loop {
         let following = batches.next();
-        let (opened_cur, io) = if parallel {
-            std::thread::scope(|s| {
-                let helper = s.spawn(|| cur.open(opened, from));
-                let io = prev.write(out).and_then(|n| {
-                    if let Some(r) = following.clone() {
-                        next.read(opened, src, r)?;
-                    }
-                    Ok(n)
-                });
-                let opened_cur = helper
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                (opened_cur, io)
-            })
-        } else {
-            let io = prev.write(out);
-            let opened_cur = cur.open(opened, from);
-            if let (Ok(_), Ok(()), Some(r)) = (&io, &opened_cur, following.clone()) {
-                next.read(opened, src, r)?;
-            }
+        let (opened_cur, io) = std::thread::scope(|s| {
+            // The helper opens `cur` while this thread writes `prev` and
+            // reads `next`; without a second core, or a thread, in turn.
+            let helper = parallel
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("sealcam-open".into())
+                        .spawn_scoped(s, || cur.open(opened, from))
+                        .ok()
+                })
+                .flatten();
+            let io = prev.write(out).and_then(|n| {
+                *written += n;
+                if let Some(r) = following.clone() {
+                    next.read(opened, src, r)?;
+                }
+                Ok(())
+            });
+            let opened_cur =
+                helper.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
             (opened_cur, io)
-        };
-        written += io?;
-        opened_cur?;
+        });
+        io?;
+        match opened_cur {
+            Some(result) => result?,
+            None => cur.open(opened, from)?,
+        }
         if following.is_none() {
-            return Ok(written + cur.write(out)?);
+            *written += cur.write(out)?;
+            return Ok(());
         }
         prev.bodies.clear();
         std::mem::swap(&mut prev, &mut cur);

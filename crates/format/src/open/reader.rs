@@ -107,11 +107,14 @@ impl<S: RangeSource> VerifiedReader<S> {
     /// writes, with large reads of the source and, on a machine with a
     /// second core, the chunks opened on a helper thread while this one
     /// writes and reads ([`super::copy`]).
+    ///
+    /// On an error the position stands after the bytes written (all of them
+    /// verified), as after `io::copy`.
     pub fn copy_to<W: io::Write>(&mut self, out: &mut W) -> Result<u64, OpenError> {
         let from = self.pos.min(self.body_len());
-        let n = super::copy::copy(&self.opened, &mut self.src, from, out)?;
+        let (n, result) = super::copy::copy(&self.opened, &mut self.src, from, out);
         self.pos = from + n;
-        Ok(n)
+        result.map(|()| n)
     }
 
     /// The verified core, for callers that fetch chunks themselves.

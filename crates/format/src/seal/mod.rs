@@ -105,7 +105,11 @@ impl<'k> Sealer<'k> {
     pub fn payload<W: Write>(self, mut out: W) -> io::Result<PayloadWriter<'k, W>> {
         let engine = self.into_engine();
         out.write_all(&engine.nonce)?;
-        Ok(PayloadWriter { engine, out })
+        Ok(PayloadWriter {
+            engine,
+            out,
+            failed: false,
+        })
     }
 }
 
@@ -257,6 +261,12 @@ impl<'k> PayloadSealer<'k> {
         self.signed_len += (hashes.len() * CHUNK) as u64;
     }
 
+    /// Marks chunk indices below `index` as spent (sealed outside, perhaps
+    /// never recorded because an error cut the body short).
+    fn skip_to(&mut self, index: u64) {
+        self.index = self.index.max(index);
+    }
+
     /// Whether the next body byte starts a chunk (nothing is buffered).
     fn at_boundary(&mut self) -> bool {
         self.spare();
@@ -336,24 +346,44 @@ impl<'k> PayloadSealer<'k> {
 }
 
 /// Writes a payload through [`PayloadSealer`] into `W`.
+///
+/// After an error (from the reader or the output) the writer refuses every
+/// later call: the payload is incomplete, and sealing more under the same
+/// key could reuse a chunk nonce. Start a new object.
 pub struct PayloadWriter<'k, W: Write> {
     engine: PayloadSealer<'k>,
     out: W,
+    failed: bool,
+}
+
+fn failed_before() -> io::Error {
+    io::Error::other("an earlier error left this payload incomplete: seal a new object")
 }
 
 impl<W: Write> PayloadWriter<'_, W> {
     /// Reads the whole body from `r` straight into the chunk buffer (no
     /// intermediate copy) and returns the number of body bytes read. Past
-    /// the first chunk, with a second core, it hashes on a helper thread
-    /// while this one encrypts ([`pipeline`]).
+    /// the first chunk, with a second core, a helper thread hashes and
+    /// encrypts while this one reads and writes ([`pipeline`]).
     pub fn copy_from<R: Read>(&mut self, r: &mut R) -> io::Result<u64> {
+        if self.failed {
+            return Err(failed_before());
+        }
+        let result = self.copy_body(r);
+        self.failed = result.is_err();
+        result
+    }
+
+    fn copy_body<R: Read>(&mut self, r: &mut R) -> io::Result<u64> {
         let mut total = 0u64;
         let parallel = pipeline::worth_it();
         loop {
             if let Some(ct) = self.engine.seal_full() {
                 self.out.write_all(ct)?;
                 if parallel && self.engine.at_boundary() {
-                    return Ok(total + pipeline::copy(&mut self.engine, r, &mut self.out)?);
+                    if let Some(n) = pipeline::copy(&mut self.engine, r, &mut self.out)? {
+                        return Ok(total + n);
+                    }
                 }
             }
             let spare = self.engine.spare();
@@ -370,6 +400,9 @@ impl<W: Write> PayloadWriter<'_, W> {
 
     /// Writes the padding and the final chunks and returns the output.
     pub fn finish(mut self) -> io::Result<W> {
+        if self.failed {
+            return Err(failed_before());
+        }
         while let Some(ct) = self.engine.pad_chunk() {
             self.out.write_all(ct)?;
         }
@@ -382,9 +415,13 @@ impl<W: Write> PayloadWriter<'_, W> {
 
 impl<W: Write> Write for PayloadWriter<'_, W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(failed_before());
+        }
         let out = &mut self.out;
-        self.engine.write_with(data, &mut |ct| out.write_all(ct))?;
-        Ok(data.len())
+        let result = self.engine.write_with(data, &mut |ct| out.write_all(ct));
+        self.failed = result.is_err();
+        result.map(|()| data.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {

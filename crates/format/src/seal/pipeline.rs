@@ -105,60 +105,76 @@ impl Batch {
 
 /// Seals the rest of the body from `r` into `out`, the engine at a chunk
 /// boundary; the bytes after the last full chunk go back into the engine.
-/// Returns the body bytes read.
+/// Returns the body bytes read, or `None` when no helper thread could be
+/// started (nothing was read; the caller goes on on one thread). The engine
+/// accounts for every chunk it sealed, also when an error cuts the body
+/// short, so no chunk index is ever sealed twice.
 pub(super) fn copy<R: Read, W: Write>(
     engine: &mut PayloadSealer<'_>,
     r: &mut R,
     out: &mut W,
-) -> io::Result<u64> {
+) -> io::Result<Option<u64>> {
     let (cipher, first) = engine.cipher_at();
+    // Chunk hashes of every sealed batch, and where the chunk count stands.
     let mut hashes = Vec::new();
-    let (total, last) = std::thread::scope(|s| {
+    let mut index = first;
+    let result: io::Result<Option<(u64, Batch)>> = std::thread::scope(|s| {
         // One helper for the whole body: it takes a read batch and the index
         // of its first chunk, seals it and hands it back.
         let (to_helper, jobs) = mpsc::channel::<(Batch, u64)>();
         let (to_main, sealed) = mpsc::channel::<Batch>();
-        s.spawn(move || {
-            for (mut batch, index) in jobs {
-                batch.seal(cipher, index);
-                if to_main.send(batch).is_err() {
-                    return;
+        let helper = std::thread::Builder::new()
+            .name("sealcam-seal".into())
+            .spawn_scoped(s, move || {
+                for (mut batch, index) in jobs {
+                    batch.seal(cipher, index);
+                    if to_main.send(batch).is_err() {
+                        return;
+                    }
                 }
-            }
-        });
+            });
+        if helper.is_err() {
+            return Ok(None);
+        }
+        let stopped = || io::Error::other("the sealing thread stopped");
         // `cur` is sealed on the helper while `prev` (sealed) is written and
         // `next` is read.
         let (mut prev, mut next) = (Batch::new(), Batch::new());
         let mut cur = Batch::new();
         let mut total = cur.fill(r)?;
-        let mut index = first;
         loop {
             let more = cur.more();
             let full = cur.full as u64;
-            to_helper
-                .send((cur, index))
-                .map_err(|_| io::Error::other("the sealing thread stopped"))?;
+            to_helper.send((cur, index)).map_err(|_| stopped())?;
+            // From here these indices are sealed, whatever happens next.
             index += full;
-            out.write_all(prev.sealed())?;
-            if more {
-                total += next.fill(r)?;
-            }
+            let io = out.write_all(prev.sealed()).and_then(|()| {
+                if more {
+                    total += next.fill(r)?;
+                }
+                Ok(())
+            });
             // A helper that panicked drops its end: the scope re-raises it.
-            let done = sealed
-                .recv()
-                .map_err(|_| io::Error::other("the sealing thread stopped"))?;
+            let done = sealed.recv().map_err(|_| stopped())?;
             hashes.extend_from_slice(&done.hashes);
+            io?;
             if !more {
                 out.write_all(done.sealed())?;
-                return Ok::<_, io::Error>((total, done));
+                return Ok(Some((total, done)));
             }
             // The sealed batch is written next time; the written one is
             // read into; the read one is sealed.
             let written = std::mem::replace(&mut prev, done);
             cur = std::mem::replace(&mut next, written);
         }
-    })?;
+    });
+    // Every chunk index sealed is spent, written or not. A batch sent to the
+    // helper whose hashes never came back still moved `index` on.
     engine.sealed_outside(&hashes);
+    engine.skip_to(index);
+    let Some((total, last)) = result? else {
+        return Ok(None);
+    };
     engine.refill(last.remainder());
-    Ok(total)
+    Ok(Some(total))
 }
