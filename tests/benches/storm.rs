@@ -39,7 +39,7 @@ fn status_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// `http_requests` from the metrics text, summed by status.
+/// `sealcam_http_requests_total` from the metrics text, summed by status.
 fn requests_by_status(metrics_addr: &str) -> BTreeMap<String, u64> {
     use std::io::{Read as _, Write as _};
     let mut text = String::new();
@@ -50,7 +50,7 @@ fn requests_by_status(metrics_addr: &str) -> BTreeMap<String, u64> {
     let mut by = BTreeMap::new();
     for line in text
         .lines()
-        .filter(|l| l.starts_with("http_requests_total{"))
+        .filter(|l| l.starts_with("sealcam_http_requests_total{"))
     {
         let status = line
             .split("status=\"")
