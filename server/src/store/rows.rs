@@ -9,8 +9,8 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::{
-    DeviceRole, DeviceRow, EventRow, PartRow, PartSizes, StoreError, StoreResult, StoredSet,
-    ViewerPrincipal,
+    DeviceRole, DeviceRow, EventFilter, EventRow, PartRow, PartSizes, StoreError, StoreResult,
+    StoredSet, ViewerPrincipal,
 };
 use crate::tokens::TokenHash;
 
@@ -208,4 +208,47 @@ pub(super) fn group_events<R: Columns>(rows: &[R]) -> StoreResult<Vec<EventRow>>
         event.parts.sort_by_key(|p| p.kind);
     }
     Ok(events)
+}
+
+/// The list query of one camera's events, newest first, with only the
+/// filters given written out: `($2 IS NULL OR captured_at < $2)` kept both
+/// planners from using the (camera, time) index's range, so `until=` scanned
+/// the camera's events from the newest (224 ms at a million events on
+/// SQLite). `id` binds an id as the backend stores it (text or UUID).
+pub(super) fn list_events_query<DB, Id>(
+    camera_id: Uuid,
+    filter: &EventFilter,
+    id: impl Fn(Uuid) -> Id,
+) -> sqlx::QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    Id: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    i64: for<'t> sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut q = sqlx::QueryBuilder::new(
+        "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
+         p.payload_size \
+         FROM (SELECT id, camera_id, captured_at FROM events WHERE camera_id = ",
+    );
+    q.push_bind(id(camera_id));
+    if let Some(since) = filter.since {
+        q.push(" AND captured_at >= ").push_bind(since);
+    }
+    if let Some(until) = filter.until {
+        q.push(" AND captured_at < ").push_bind(until);
+    }
+    if let Some((time, event)) = filter.before {
+        q.push(" AND (captured_at, id) < (")
+            .push_bind(time)
+            .push(", ")
+            .push_bind(id(event))
+            .push(")");
+    }
+    q.push(" ORDER BY captured_at DESC, id DESC LIMIT ")
+        .push_bind(i64::from(filter.limit))
+        .push(
+            ") e JOIN cameras c ON c.id = e.camera_id JOIN parts p ON p.event_id = e.id \
+             ORDER BY e.captured_at DESC, e.id DESC",
+        );
+    q
 }

@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use super::sweep::refuse_doomed;
 use super::SqliteDatabase;
-use crate::store::rows::{blob_keys, group_events, part_row, to_i64, token_part_row};
+use crate::store::rows::{
+    blob_keys, group_events, list_events_query, part_row, to_i64, token_part_row,
+};
 use crate::store::{
     EventFilter, EventRow, InsertPart, NewPart, PartRow, StoreResult, ViewerPrincipal,
 };
@@ -132,34 +134,7 @@ pub(super) async fn list_events(
     camera_id: Uuid,
     filter: EventFilter,
 ) -> StoreResult<Vec<EventRow>> {
-    // Only the conditions given are written: `($2 IS NULL OR captured_at <
-    // $2)` kept the planner from using the index's range, so `until=` scanned
-    // the camera's events from the newest (224 ms at a million events).
-    let mut q = sqlx::QueryBuilder::new(
-        "SELECT e.id, e.camera_id, c.owner_id, e.captured_at, p.kind, p.header_size, \
-         p.payload_size \
-         FROM (SELECT id, camera_id, captured_at FROM events WHERE camera_id = ",
-    );
-    q.push_bind(camera_id.to_string());
-    if let Some(since) = filter.since {
-        q.push(" AND captured_at >= ").push_bind(since);
-    }
-    if let Some(until) = filter.until {
-        q.push(" AND captured_at < ").push_bind(until);
-    }
-    if let Some((time, id)) = filter.before {
-        q.push(" AND (captured_at, id) < (")
-            .push_bind(time)
-            .push(", ")
-            .push_bind(id.to_string())
-            .push(")");
-    }
-    q.push(" ORDER BY captured_at DESC, id DESC LIMIT ")
-        .push_bind(i64::from(filter.limit))
-        .push(
-            ") e JOIN cameras c ON c.id = e.camera_id JOIN parts p ON p.event_id = e.id \
-             ORDER BY e.captured_at DESC, e.id DESC",
-        );
+    let mut q = list_events_query(camera_id, &filter, |u| u.to_string());
     let rows = q.build().fetch_all(&db.pool).await?;
     group_events(&rows)
 }
