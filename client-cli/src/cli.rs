@@ -73,6 +73,11 @@ pub enum Command {
     Events(EventsCommand),
     /// Download, verify and decrypt a part of an event.
     Fetch(FetchArgs),
+    /// Follow new events as cameras store them, each with its verified type.
+    Watch(WatchArgs),
+    /// Export a camera's events over a time range into a folder, every file
+    /// verified, with a manifest (resumes when run again).
+    Export(ExportArgs),
     /// This account's viewer devices: link, approve, list, revoke.
     #[command(subcommand)]
     Viewers(ViewersCommand),
@@ -159,7 +164,9 @@ pub enum CamerasCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum EventsCommand {
-    /// List events, newest first.
+    /// List events, newest first, with what each one's verified record says
+    /// (type, labels, duration). A record that is misdelivered or fails
+    /// verification is shown as such, never as an event (exit 3 or 4).
     List {
         /// Only this camera (id or name).
         #[arg(long)]
@@ -174,6 +181,14 @@ pub enum EventsCommand {
         /// At most N events.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
+        /// Only events of this type (`motion`, `person`…; repeatable). Types
+        /// are sealed: the filter runs here, after decryption, over the
+        /// events of the --since/--until window.
+        #[arg(long = "type", value_name = "TYPE")]
+        types: Vec<String>,
+        /// Only events with this label (repeatable; any of them matches).
+        #[arg(long = "label", value_name = "LABEL")]
+        labels: Vec<String>,
     },
     /// Delete an event and its parts.
     Delete {
@@ -209,6 +224,46 @@ pub struct FetchArgs {
     /// Write binary to stdout even when it is a terminal.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Only this camera (id or name).
+    #[arg(long)]
+    pub camera: Option<String>,
+    /// Only events of this type (repeatable).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// Run this shell command for each event (a desktop notification, say).
+    /// It gets SEALCAM_EVENT_ID, SEALCAM_CAMERA_ID, SEALCAM_CAMERA_NAME,
+    /// SEALCAM_CAPTURED_AT, SEALCAM_EVENT_TYPE, SEALCAM_LABELS (comma
+    /// separated) and SEALCAM_RECORD_STATUS (`verified`, `missing`,
+    /// `misdelivered`, `verification_failed`, …; the type and labels are set
+    /// only when `verified`).
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+    /// Stop after N events.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The camera (id or name).
+    #[arg(long)]
+    pub camera: String,
+    /// Events since WHEN: a duration ago (`2h`, `7d`), a date or unix seconds.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Events before WHEN.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Which parts (repeatable; default: all three).
+    #[arg(long = "part", value_enum)]
+    pub parts: Vec<Part>,
+    /// The folder (created if needed; an interrupted export into it resumes).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

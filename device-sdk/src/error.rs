@@ -82,9 +82,9 @@ pub enum DeviceError {
     /// The media source (a clip reader) failed.
     #[error("reading the media failed: {0}")]
     Source(std::io::Error),
-    /// The event record is not a JSON object.
-    #[error("the event record is not valid: {0}")]
-    Record(String),
+    /// The event record is not a JSON object with a `type`, or too large.
+    #[error(transparent)]
+    Record(#[from] sealcam_format::RecordError),
     /// Sealing failed.
     #[error(transparent)]
     Seal(#[from] sealcam_format::SealError),

@@ -65,7 +65,6 @@ mod api;
 mod backoff;
 mod device;
 mod error;
-mod record;
 mod sealing;
 mod spool;
 mod state;
@@ -78,7 +77,7 @@ pub use device::{
     PartReport, RecordReport, SyncOutcome,
 };
 pub use error::DeviceError;
-pub use record::{EventRecord, MAX_RECORD_LEN};
+pub use sealcam_format::{EventRecord, RecordError, MAX_RECORD_LEN};
 pub use sealing::SealingReader;
 pub use spool::{Loss, LossReason, Spool, SpoolEntry, SpoolLimits};
 pub use transport::TransportPolicy;

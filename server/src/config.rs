@@ -199,6 +199,11 @@ pub struct LimitsConfig {
     pub body_idle_timeout_secs: u64,
     /// Seconds a whole request (body included) may take before `408`.
     pub request_timeout_secs: u64,
+    /// Seconds between keep-alive comments of `GET /v1/events/stream`.
+    pub stream_keepalive_secs: u64,
+    /// Seconds after which `GET /v1/events/stream` ends, so that the client
+    /// reconnects and is authenticated again.
+    pub stream_max_secs: u64,
 }
 
 /// `[auth]`.
@@ -272,6 +277,8 @@ impl Default for LimitsConfig {
             header_timeout_secs: 30,
             body_idle_timeout_secs: 60,
             request_timeout_secs: 4 * 3600,
+            stream_keepalive_secs: 15,
+            stream_max_secs: 600,
         }
     }
 }

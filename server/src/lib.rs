@@ -27,6 +27,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod error;
+pub mod feed;
 pub mod listen;
 pub mod metrics;
 pub mod migrate;
@@ -63,6 +64,7 @@ pub use crate::error::ServerError;
 use crate::metrics::Metrics;
 use crate::parts::Parts;
 use crate::state::{now, AppState};
+use crate::store::postgres::PartListener;
 use crate::store::{Database, OneTimeKind};
 
 /// An account just created by the operator.
@@ -147,6 +149,10 @@ pub struct Server {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     tls: Option<Arc<listen::CertResolver>>,
+    /// PostgreSQL: listening for the parts every replica records, from
+    /// `bind` on (so that a stream opened once the server answers hears
+    /// every part recorded after).
+    parts: Option<PartListener>,
 }
 
 impl Server {
@@ -179,12 +185,14 @@ impl Server {
         } else {
             None
         };
+        let parts = db.listen_parts().await?;
         let state = AppState::new(db, blobs, config, Arc::new(Metrics::new()));
         Ok(Self {
             state,
             listener,
             metrics_listener,
             tls,
+            parts,
         })
     }
 
@@ -220,11 +228,19 @@ impl Server {
             listener,
             metrics_listener,
             tls,
+            parts,
         } = self;
         let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
         let (stop_tx, stop_rx) = watch::channel(false);
 
-        let background = tasks::spawn(state.clone(), stop_rx.clone());
+        let mut background = tasks::spawn(state.clone(), stop_rx.clone());
+        if let Some(parts) = parts {
+            background.push(tokio::spawn(feed::relay(
+                parts,
+                Arc::clone(&state.feed),
+                stop_rx.clone(),
+            )));
+        }
 
         let metrics_task = metrics_listener.map(|listener| {
             let app = axum::Router::new()
@@ -265,11 +281,14 @@ impl Server {
         tokio::select! {
             result = &mut serve_task => {
                 let _ = stop_tx.send(true);
+                state.feed.close();
                 result?;
             }
             () = shutdown => {
                 tracing::info!(grace_secs = grace.as_secs(), "shutting down: finishing in-flight requests");
                 let _ = stop_tx.send(true);
+                // Event streams end now: they are not requests to finish.
+                state.feed.close();
                 match tokio::time::timeout(grace, &mut serve_task).await {
                     Ok(result) => result?,
                     Err(_) => {

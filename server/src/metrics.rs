@@ -85,6 +85,12 @@ struct SlotLabels {
     cap: &'static str,
 }
 
+/// Labels of the event-stream message counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StreamMessageLabels {
+    event: &'static str,
+}
+
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -115,6 +121,9 @@ pub struct Metrics {
     pub tls_reload_failures: Counter,
     /// 1 while the blob store is full (uploads answer 507).
     pub storage_full: Gauge,
+    /// Event streams (`GET /v1/events/stream`) open now.
+    pub event_streams: Gauge,
+    stream_messages: Family<StreamMessageLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -138,6 +147,18 @@ impl Metrics {
         let tls_handshake_failures = Counter::default();
         let tls_reload_failures = Counter::default();
         let storage_full = Gauge::default();
+        let event_streams = Gauge::default();
+        let stream_messages = Family::<StreamMessageLabels, Counter>::default();
+        registry.register(
+            "event_streams",
+            "Event streams (GET /v1/events/stream) open",
+            event_streams.clone(),
+        );
+        registry.register(
+            "event_stream_messages",
+            "Messages sent on event streams, by event (ready, part, lagged)",
+            stream_messages.clone(),
+        );
         registry.register(
             "storage_full",
             "1 while the blob store is full and uploads answer 507",
@@ -202,7 +223,16 @@ impl Metrics {
             tls_handshake_failures,
             tls_reload_failures,
             storage_full,
+            event_streams,
+            stream_messages,
         }
+    }
+
+    /// Counts a message sent on an event stream (`event`: its SSE event name).
+    pub fn stream_message(&self, event: &'static str) {
+        self.stream_messages
+            .get_or_create(&StreamMessageLabels { event })
+            .inc();
     }
 
     /// Counts an upload refused because `cap` was full.

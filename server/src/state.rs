@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::blobs::BlobStore;
 use crate::config::Config;
+use crate::feed::Feed;
 use crate::metrics::Metrics;
 use crate::proxy::TrustedProxies;
 use crate::ratelimit::FailedAuthLimiter;
@@ -32,6 +33,8 @@ pub struct Inner {
     pub uploads: UploadSlots,
     /// Metrics.
     pub metrics: Arc<Metrics>,
+    /// Newly stored parts, for the event streams.
+    pub feed: Arc<Feed>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             TrustedProxies::default()
         });
         let uploads = UploadSlots::new(&config.limits);
+        let feed = Arc::new(Feed::new(!db.announces_parts()));
         Self(Arc::new(Inner {
             db,
             blobs,
@@ -60,6 +64,7 @@ impl AppState {
             proxies,
             uploads,
             metrics,
+            feed,
         }))
     }
 }

@@ -41,6 +41,7 @@ async fn openapi_is_current_and_served() {
         "/v1/account/recovery-credential",
         "/v1/account/key-log",
         "/v1/camera/set-key",
+        "/v1/events/stream",
         "/healthz",
     ] {
         assert!(
@@ -50,7 +51,7 @@ async fn openapi_is_current_and_served() {
     }
     assert_eq!(
         paths.len(),
-        27,
+        28,
         "documented paths: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -26,6 +26,8 @@ mod recovery_credential;
 mod set_key;
 #[path = "scenarios/storage.rs"]
 mod storage;
+#[path = "scenarios/stream.rs"]
+mod stream;
 #[path = "scenarios/trust_v2.rs"]
 mod trust_v2;
 #[path = "scenarios/validation.rs"]
@@ -74,6 +76,13 @@ scenarios!(common::Backend::PostgresS3;
     set_key::a_viewer_credential_may_not_publish_a_set_key,
     storage::blob_store_creates_once_and_streams_multipart,
     storage::sweep_and_upload_never_both_win,
+    stream::a_watcher_hears_a_new_part_within_two_seconds,
+    stream::another_household_hears_nothing_a_shared_one_does,
+    stream::an_idempotent_retry_is_not_heard_again,
+    stream::a_removed_devices_stream_ends,
+    stream::a_lagging_watcher_is_told_to_list_again,
+    stream::a_stream_outlives_the_request_timeout_and_ends_at_its_limit,
+    stream::shutdown_ends_open_streams,
     trust_v2::key_log_round_trips_with_conditional_writes,
     trust_v2::recipient_set_carries_the_key_log_and_supersede_replaces_any_epoch,
     trust_v2::link_token_bound_to_a_viewer_key_enrolls_only_that_key,

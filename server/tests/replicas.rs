@@ -4,6 +4,10 @@
 //! concurrent uploads (multipart ones included); B still serves every upload
 //! A acknowledged, byte for byte; the camera finishes through B; B's orphan
 //! sweep then leaves exactly the blobs the database names.
+//!
+//! And the event stream across replicas: a part stored through one replica
+//! reaches the watchers of every replica, once each, also after a replica's
+//! listening connection was cut.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -15,7 +19,8 @@ use common::binary::{enroll_pair_confirm, spawn_binary};
 use common::uploads::{create_account_cli, put, upload_until_killed, Uploads};
 use reqwest::{Client, StatusCode};
 use sealcam_server::{Config, Server};
-use sealcam_wire::EventPage;
+use sealcam_wire::{EventPage, PartKind, PartStored};
+use uuid::Uuid;
 
 /// The configuration of both replicas, as environment variables for the binary.
 fn env_of(config: &Config) -> Vec<(String, String)> {
@@ -168,4 +173,71 @@ async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
         keys.len()
     );
     b.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn parts_stored_through_one_replica_reach_the_watchers_of_every_replica() {
+    let Some(a) = common::start_on(
+        common::Backend::PostgresS3,
+        "parts_stored_through_one_replica_reach_the_watchers_of_every_replica",
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let b = a.replica().await;
+    let wait = Duration::from_secs(2);
+    let owner = a.new_viewer("household").await;
+    let cam = b.pair_camera(&owner).await;
+    let mut on_a = a.watch_ready(&owner.token).await;
+    let mut on_b = b.watch_ready(&owner.token).await;
+
+    // Through A, then through B: each watcher hears each part once (the
+    // replica that stored it hears it from PostgreSQL, as the others do).
+    let event = Uuid::new_v4();
+    for (via, kind) in [(&a, PartKind::Thumbnail), (&b, PartKind::Clip)] {
+        via.upload_ok(&cam, event, kind, b"hdr", b"payload", common::now())
+            .await;
+        let heard = PartStored {
+            event_id: event,
+            camera_id: cam.camera_id,
+            kind,
+        };
+        assert_eq!(on_a.expect_part(wait).await, heard);
+        assert_eq!(on_b.expect_part(wait).await, heard);
+    }
+
+    // The listening connections are cut (a database restart, a proxy's idle
+    // timeout): each replica listens again and tells its watchers to list
+    // again, and parts are heard as before.
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(a.config.database.url.as_deref().unwrap())
+        .await
+        .unwrap();
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND query LIKE 'LISTEN%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(cut, [true, true], "one listener per replica");
+    admin.close().await.unwrap();
+    for watcher in [&mut on_a, &mut on_b] {
+        let data = watcher
+            .expect_event("lagged", Duration::from_secs(10))
+            .await;
+        assert_eq!(data, "{}");
+    }
+    a.upload_ok(&cam, event, PartKind::Record, b"hdr", b"rec", common::now())
+        .await;
+    let heard = PartStored {
+        event_id: event,
+        camera_id: cam.camera_id,
+        kind: PartKind::Record,
+    };
+    assert_eq!(on_a.expect_part(wait).await, heard);
+    assert_eq!(on_b.expect_part(wait).await, heard);
 }

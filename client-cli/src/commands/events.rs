@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 
 use anyhow::{bail, Context as _};
 use sealcam_client::time::{rfc3339, unix_now};
-use sealcam_client::EventFilter;
+use sealcam_client::{ClientError, EventFilter, RecordState, TimelineEntry};
 use sealcam_keys::EventId;
 use sealcam_wire::PartKind;
 use serde_json::json;
@@ -21,6 +21,79 @@ fn parts_text(parts: &[sealcam_wire::PartInfo]) -> String {
         .join(", ")
 }
 
+/// Whether a timeline entry passes the `--type`/`--label` filters (an entry
+/// without a verified record never does when one is given).
+fn wanted(entry: &TimelineEntry, types: &[String], labels: &[String]) -> bool {
+    if types.is_empty() && labels.is_empty() {
+        return true;
+    }
+    let Some(record) = entry.record.record() else {
+        return false;
+    };
+    (types.is_empty()
+        || types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&record.event_type)))
+        && (labels.is_empty()
+            || labels
+                .iter()
+                .any(|l| record.labels.iter().any(|r| r.eq_ignore_ascii_case(l))))
+}
+
+/// The WHAT column: the verified type and labels, or why there are none.
+pub(super) fn what_text(state: &RecordState) -> String {
+    match state {
+        RecordState::Verified { record, .. } if record.labels.is_empty() => {
+            record.event_type.clone()
+        }
+        RecordState::Verified { record, .. } => {
+            format!("{} ({})", record.event_type, record.labels.join(", "))
+        }
+        RecordState::Missing => "(no record)".into(),
+        RecordState::Refused(ClientError::Misdelivered(_)) => "!! MISDELIVERED — not shown".into(),
+        RecordState::Refused(ClientError::Verification(_)) => "!! TAMPERED — not shown".into(),
+        RecordState::Refused(ClientError::Protocol(_)) => "!! INVALID RECORD — not shown".into(),
+        RecordState::Refused(_) => "(record unavailable)".into(),
+    }
+}
+
+fn duration_text(state: &RecordState) -> String {
+    match state.record().and_then(|r| r.duration_ms) {
+        Some(ms) => format!("{}.{}s", ms / 1000, (ms % 1000) / 100),
+        None => String::new(),
+    }
+}
+
+/// The time to show: the camera's signed capture time when the record
+/// verified, else the server's (to the minute).
+pub(super) fn captured_text(entry: &TimelineEntry) -> String {
+    match &entry.record {
+        RecordState::Verified { captured_at_ms, .. } => rfc3339(captured_at_ms.div_euclid(1000)),
+        _ => rfc3339(entry.event.captured_at),
+    }
+}
+
+/// The error to exit with once the list is printed: misdelivery first (3),
+/// then failed verification (4), then anything else that kept a record
+/// from being read.
+fn worst_refusal(entries: Vec<TimelineEntry>) -> Option<(ClientError, usize)> {
+    let mut refused: Vec<ClientError> = entries
+        .into_iter()
+        .filter_map(|e| match e.record {
+            RecordState::Refused(err) => Some(err),
+            _ => None,
+        })
+        .collect();
+    let count = refused.len();
+    let rank = |e: &ClientError| match e {
+        ClientError::Misdelivered(_) => 0,
+        ClientError::Verification(_) => 1,
+        _ => 2,
+    };
+    refused.sort_by_key(rank);
+    refused.into_iter().next().map(|e| (e, count))
+}
+
 pub(super) async fn events(ctx: &Ctx, c: EventsCommand) -> anyhow::Result<()> {
     let client = ctx.client().await?;
     match c {
@@ -29,41 +102,66 @@ pub(super) async fn events(ctx: &Ctx, c: EventsCommand) -> anyhow::Result<()> {
             since,
             until,
             limit,
+            types,
+            labels,
         } => {
             let now = unix_now();
             let camera = match camera {
                 Some(c) => Some(client.resolve_camera(&c).await?),
                 None => None,
             };
+            let sealed_filter = !types.is_empty() || !labels.is_empty();
             let filter = EventFilter {
                 camera,
                 since: since.map(|s| ui::parse_when(&s, now)).transpose()?,
                 until: until.map(|s| ui::parse_when(&s, now)).transpose()?,
-                limit,
+                // The type is sealed: with a type filter the server cannot
+                // stop at N, the window is listed and filtered here.
+                limit: if sealed_filter { None } else { limit },
             };
             let mut list = client.events(&filter).await?;
-            if let Some(l) = limit {
+            if let (Some(l), false) = (limit, sealed_filter) {
                 list.truncate(l);
             }
-            ctx.print(json!({"events": list}), || {
-                if list.is_empty() {
+            let mut entries: Vec<TimelineEntry> = client
+                .with_records(list)
+                .await
+                .into_iter()
+                .filter(|e| wanted(e, &types, &labels))
+                .collect();
+            if let Some(l) = limit {
+                entries.truncate(l);
+            }
+            ctx.print(json!({"events": entries}), || {
+                if entries.is_empty() {
                     return "No events.\n".into();
                 }
-                let rows: Vec<Vec<String>> = list
+                let rows: Vec<Vec<String>> = entries
                     .iter()
                     .map(|e| {
                         vec![
-                            e.event_id.to_string(),
-                            e.camera_name
+                            e.event.event_id.to_string(),
+                            e.event
+                                .camera_name
                                 .clone()
-                                .unwrap_or_else(|| e.camera_id.to_string()),
-                            rfc3339(e.captured_at),
-                            parts_text(&e.parts),
+                                .unwrap_or_else(|| e.event.camera_id.to_string()),
+                            captured_text(e),
+                            what_text(&e.record),
+                            duration_text(&e.record),
+                            parts_text(&e.event.parts),
                         ]
                     })
                     .collect();
-                table(&["EVENT", "CAMERA", "CAPTURED", "PARTS"], &rows)
+                table(
+                    &["EVENT", "CAMERA", "CAPTURED", "WHAT", "DURATION", "PARTS"],
+                    &rows,
+                )
             });
+            if let Some((err, count)) = worst_refusal(entries) {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "{count} event record(s) were refused and are not shown"
+                )));
+            }
             Ok(())
         }
         EventsCommand::Delete { event } => {
@@ -83,7 +181,7 @@ fn parse_event(text: &str) -> anyhow::Result<EventId> {
         .with_context(|| format!("{text:?} is not an event id (see `sealcam events list`)"))
 }
 
-fn part_kind(p: Part) -> PartKind {
+pub(super) fn part_kind(p: Part) -> PartKind {
     match p {
         Part::Thumbnail => PartKind::Thumbnail,
         Part::Clip => PartKind::Clip,

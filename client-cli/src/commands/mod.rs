@@ -3,6 +3,7 @@
 
 mod cameras;
 mod events;
+mod follow;
 mod setup;
 mod viewers;
 
@@ -134,6 +135,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cameras(c) => cameras::cameras(&ctx, c).await,
         Command::Events(c) => events::events(&ctx, c).await,
         Command::Fetch(args) => events::fetch(&ctx, args).await,
+        Command::Watch(args) => follow::watch(&ctx, args).await,
+        Command::Export(args) => follow::export(&ctx, args).await,
         Command::Viewers(c) => viewers::viewers(&ctx, c).await,
         Command::Share { camera, with } => viewers::share(&ctx, &camera, &with).await,
         Command::Unshare { camera, with } => viewers::unshare(&ctx, &camera, &with).await,

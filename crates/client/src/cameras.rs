@@ -377,7 +377,7 @@ impl Client {
 
     pub(crate) async fn camera_views(&self) -> Result<Vec<CameraView>> {
         let listed = self.api().cameras().await?;
-        let record = self.record().await?.record;
+        let record = self.verified_record(false).await?;
         Ok(listed
             .cameras
             .into_iter()
@@ -414,7 +414,7 @@ impl Client {
         if let Ok(id) = text.parse::<Uuid>() {
             return Ok(CameraId::from(id));
         }
-        let record = self.record().await?.record;
+        let record = self.verified_record(false).await?;
         let mut found = record
             .cameras
             .iter()

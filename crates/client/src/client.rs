@@ -2,6 +2,9 @@
 //! operations every flow shares: reading and writing the owner record,
 //! re-sealing the owner key bundle, publishing recipient sets.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sealcam_keys::{
@@ -25,12 +28,22 @@ const MAX_FOLLOWED_EPOCH_GAP: u64 = 1024;
 /// [`Client::renew_sets`] (every `sealcam` command runs it): 7 days.
 pub const RENEW_BEFORE_SECS: u64 = 7 * 86_400;
 
+/// How long [`Client::verified_record`] keeps the owner record in memory
+/// before reading it from the server again.
+pub const RECORD_FRESH_FOR: Duration = Duration::from_secs(60);
+
+/// The owner record kept in memory, and when it was verified.
+type Verified = (Instant, Arc<OwnerRecord>);
+
 /// A device that is set up: the entry point of every owner flow.
 #[derive(Debug, Clone)]
 pub struct Client {
     home: Home,
     device: Device,
     api: Api,
+    /// The owner record as last verified by this process, and when (shared
+    /// by clones): read paths verify it once, not per object.
+    verified: Arc<Mutex<Option<Verified>>>,
 }
 
 /// The owner record as read from the server, with the version to write over.
@@ -45,8 +58,7 @@ impl Client {
     /// Opens the device set up in `home`.
     pub fn open(home: Home) -> Result<Self> {
         let device = home.load_device()?;
-        let api = device.api()?;
-        Ok(Self { home, device, api })
+        Self::from_parts(home, device)
     }
 
     /// Opens the device set up in `home` and follows the account's key log
@@ -60,7 +72,12 @@ impl Client {
     /// Builds a client from parts (after `init`, `recover` or linking).
     pub(crate) fn from_parts(home: Home, device: Device) -> Result<Self> {
         let api = device.api()?;
-        Ok(Self { home, device, api })
+        Ok(Self {
+            home,
+            device,
+            api,
+            verified: Arc::default(),
+        })
     }
 
     /// The home directory.
@@ -95,11 +112,45 @@ impl Client {
             self.device.info.account_id,
             &self.device.info.owner_key,
         )?;
-        if let Some(cached) = self.home.cached_record()? {
-            OwnerRecord::check_successor(&cached, &record)?;
-        }
-        self.home.cache_record(&record)?;
+        self.remember(&record)?;
         Ok(RecordHandle { record, etag })
+    }
+
+    /// The owner record, verified once and kept in memory for
+    /// [`RECORD_FRESH_FOR`] ([`record`](Self::record) on first use, after
+    /// that long, or when `refresh`): what read paths use to find a camera's
+    /// pinned key without a request per object. A long-running viewer thus
+    /// learns of a removed camera or a new one within that time.
+    pub async fn verified_record(&self, refresh: bool) -> Result<Arc<OwnerRecord>> {
+        if !refresh {
+            if let Some((at, record)) = self.lock_verified().clone() {
+                if at.elapsed() < RECORD_FRESH_FOR {
+                    return Ok(record);
+                }
+            }
+        }
+        let record = self.record().await?.record;
+        Ok(Arc::new(record))
+    }
+
+    fn lock_verified(&self) -> std::sync::MutexGuard<'_, Option<Verified>> {
+        // The guarded value is replaced whole, never left half-written.
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Checks `record` against the last one this device verified (no
+    /// rollback, no fork), keeps it in memory, and writes it to the home
+    /// only when it changed: a read writes nothing.
+    fn remember(&self, record: &OwnerRecord) -> Result<()> {
+        let cached = self.home.cached_record()?;
+        if let Some(cached) = &cached {
+            OwnerRecord::check_successor(cached, record)?;
+        }
+        if cached.as_ref() != Some(record) {
+            self.home.cache_record(record)?;
+        }
+        *self.lock_verified() = Some((Instant::now(), Arc::new(record.clone())));
+        Ok(())
     }
 
     /// Writes a changed record over the version it was read at (its version
@@ -115,7 +166,7 @@ impl Client {
                 Precondition::IfMatch(handle.etag.clone()),
             )
             .await?;
-        self.home.cache_record(&handle.record)
+        self.remember(&handle.record)
     }
 
     /// Re-seals the owner key bundle to the record's owner recipients (every

@@ -86,6 +86,31 @@ impl Client {
         Ok(out)
     }
 
+    /// One event as listed, looked up by id (its camera's name from the
+    /// verified owner record).
+    pub async fn event_view(&self, event: EventId) -> Result<EventView> {
+        let e = self.api().event(*event.as_uuid()).await?;
+        let camera_id = CameraId::from(e.camera_id);
+        let record = self.verified_record(false).await?;
+        let camera_name = record
+            .camera(camera_id)
+            .map(|c| c.name.clone())
+            .or_else(|| {
+                record
+                    .shared_with_me
+                    .iter()
+                    .find(|s| s.camera_id == camera_id)
+                    .map(|s| s.name.clone())
+            });
+        Ok(EventView {
+            event_id: EventId::from(e.event_id),
+            camera_id,
+            camera_name,
+            captured_at: e.captured_at,
+            parts: e.parts,
+        })
+    }
+
     /// Deletes an event (owner only).
     pub async fn delete_event(&self, event: EventId) -> Result<()> {
         self.api().delete_event(*event.as_uuid()).await

@@ -42,6 +42,7 @@ mod client;
 pub mod codes;
 mod error;
 mod events;
+mod export;
 mod fetch;
 mod history;
 mod home;
@@ -49,16 +50,24 @@ pub mod record;
 mod setup;
 mod share;
 pub mod time;
+mod timeline;
 pub mod tls;
 mod trust;
 mod viewers;
+mod watch;
 
 pub use api::{Api, Credential};
 pub use cameras::{parse_device_key, parse_proof, CameraView, Confirmation, PairingStart, Uptake};
 pub use client::{Client, RecordHandle};
 pub use error::{ClientError, Result};
 pub use events::{EventFilter, EventView};
-pub use fetch::{no_progress, FetchOutcome, Progress, ProgressFn, RemoteObject};
+pub use export::{
+    ExportOutcome, ExportProgress, ExportRequest, Manifest, ManifestFile, RefusedPart, MANIFEST,
+    MANIFEST_VERSION,
+};
+pub use fetch::{
+    no_progress, FetchOutcome, OpenedPart, Progress, ProgressFn, RemoteObject, MAX_SMALL_PAYLOAD,
+};
 pub use history::HistoryGrant;
 pub use home::{Device, DeviceInfo, Home, PendingPairing, HOME_ENV};
 pub use setup::{
@@ -66,6 +75,8 @@ pub use setup::{
     RecoverOutcome,
 };
 pub use share::Shared;
+pub use timeline::{RecordState, TimelineEntry, RECORD_CONCURRENCY};
 pub use tls::Transport;
 pub use trust::{PrunedDevice, TrustReport};
 pub use viewers::{Approval, DeviceView, Revocation, ViewerView};
+pub use watch::{Watcher, CATCH_UP_SECS, RECORD_GRACE};

@@ -36,6 +36,7 @@ mod error;
 mod inner;
 pub mod open;
 pub mod padding;
+pub mod record;
 mod rewrap;
 mod seal;
 pub mod stream;
@@ -47,6 +48,7 @@ pub use inner::{Binding, ObjectMeta, PartKind, MAX_INNER_HEADER_LEN, VERSION, VE
 pub use open::{
     open, open_to_vec, OpenedObject, Opening, RangeSource, Seekable, StreamOpener, VerifiedReader,
 };
+pub use record::{EventRecord, RecordError, MAX_RECORD_LEN};
 pub use rewrap::rewrap_adding;
 #[cfg(feature = "tokio")]
 pub use seal::seal_async;

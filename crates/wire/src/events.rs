@@ -147,3 +147,20 @@ pub struct EventPage {
     /// Pass as `before` to get the next page; absent on the last page.
     pub next: Option<String>,
 }
+
+/// A part was stored: one message of `GET /v1/events/stream`.
+///
+/// Sent as an `event: part` whose `data:` is this object on one line of
+/// JSON: opaque ids only (no time, no size), for a part newly stored on a
+/// camera the watching account may see. The client then fetches what it
+/// needs with the ordinary, authorised routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PartStored {
+    /// The event the part belongs to.
+    pub event_id: Uuid,
+    /// The camera that recorded it.
+    pub camera_id: Uuid,
+    /// The part's kind.
+    pub kind: PartKind,
+}

@@ -41,7 +41,7 @@ pub use cameras::{
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use events::{
-    Event, EventPage, EventsQuery, PartInfo, PartKind, UnknownPartKind, UploadQuery,
+    Event, EventPage, EventsQuery, PartInfo, PartKind, PartStored, UnknownPartKind, UploadQuery,
     UploadResponse, MAX_HEADER_LEN,
 };
 

@@ -10,7 +10,8 @@
 //! - an upload ([`Parts::upload`]) writes both blobs, then records the row,
 //!   and deletes its blobs on every path where the row does not name them
 //!   (a failure, a concurrent upload of the same part that won, a foreign
-//!   event); a part is acknowledged only after its row commits;
+//!   event); a part is acknowledged, and announced to the event streams
+//!   ([`crate::feed`]), only after its row commits;
 //! - a header re-wrap ([`Parts::replace_header`]) writes the new header blob,
 //!   points the row at it, and only then deletes the old one;
 //! - deleting an event or a camera, and retention, delete rows first and
@@ -42,6 +43,7 @@ pub use self::download::{Download, Piece};
 pub use self::upload::Upload;
 use crate::blobs::{BlobError, BlobStore};
 use crate::config::Config;
+use crate::feed::Feed;
 use crate::metrics::Metrics;
 use crate::slots::UploadSlots;
 use crate::state::AppState;
@@ -57,6 +59,8 @@ pub struct Parts<'a> {
     metrics: &'a Metrics,
     /// Upload slots; none free means [`PartsError::Busy`].
     uploads: &'a UploadSlots,
+    /// Where a newly recorded part is announced to the event streams.
+    feed: &'a Feed,
 }
 
 impl<'a> Parts<'a> {
@@ -68,6 +72,7 @@ impl<'a> Parts<'a> {
             config: &state.config,
             metrics: &state.metrics,
             uploads: &state.uploads,
+            feed: &state.feed,
         }
     }
 }

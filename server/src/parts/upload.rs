@@ -12,7 +12,7 @@ use crate::blobs::space::is_full_error;
 use crate::blobs::{hash_stream, BlobError, BlobStore, Written};
 use crate::metrics::Metrics;
 use crate::state::now;
-use crate::store::{CameraPrincipal, InsertPart, NewPart};
+use crate::store::{CameraPrincipal, InsertPart, NewPart, PartNotice};
 
 /// One part upload, as the camera asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +146,8 @@ impl Parts<'_> {
         Ok(limit)
     }
 
-    /// Writes a new part's blobs, then its row: the commit point.
+    /// Writes a new part's blobs, then its row: the commit point; then
+    /// announces it to the event streams.
     async fn store_new<S, E>(
         &self,
         camera: &CameraPrincipal,
@@ -206,7 +207,14 @@ impl Parts<'_> {
             self.mark_full(false); // the blobs were written: there is room again
         }
         let outcome = self.db.insert_part(&part).await;
-        if !matches!(outcome, Ok(InsertPart::Inserted)) {
+        if matches!(outcome, Ok(InsertPart::Inserted)) {
+            self.feed.recorded(PartNotice {
+                owner_id: camera.owner_id,
+                camera_id: camera.camera_id,
+                event_id: upload.event_id,
+                kind: upload.kind,
+            });
+        } else {
             // No row names these blobs: they were never part of the store.
             self.blobs.delete_all(vec![header_key, payload_key]).await;
         }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod cameras;
 pub mod events;
 pub mod health;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -82,6 +83,7 @@ api!(
     cameras::delete_share,
     events::upload_part,
     events::list_events,
+    watch::stream_events,
     events::get_event,
     events::delete_event,
     events::download_part,

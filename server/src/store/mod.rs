@@ -29,8 +29,8 @@ use uuid::Uuid;
 
 pub use self::models::{
     BlobRef, CameraPrincipal, CameraRow, DeviceDeleted, DeviceRole, DeviceRow, EventFilter,
-    EventRow, InsertPart, NewCamera, NewDevice, NewPart, OneTimeKind, PartRow, PartSizes,
-    RecordKind, RecoveryOutcome, ShareRow, StoredSet, ViewerPrincipal, Written,
+    EventRow, InsertPart, NewCamera, NewDevice, NewPart, OneTimeKind, PartNotice, PartRow,
+    PartSizes, RecordKind, RecoveryOutcome, ShareRow, StoredSet, ViewerPrincipal, Written,
 };
 use self::recovery::{recovery_step, RecoveryStep};
 use crate::tokens::TokenHash;
@@ -333,6 +333,19 @@ pub trait Database: Send + Sync + 'static {
     /// A page of every blob a part names, ordered by key, strictly after
     /// `after` (for `migrate-store`).
     async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>>;
+
+    // Announcing new parts to the watchers (`GET /v1/events/stream`).
+
+    /// Whether [`Database::insert_part`] announces each part it records to
+    /// every server process sharing the database (PostgreSQL: `NOTIFY` in
+    /// the recording transaction), which hear it through
+    /// [`Database::listen_parts`]. `false` (SQLite): the process that
+    /// records a part announces it to its own watchers itself.
+    fn announces_parts(&self) -> bool;
+    /// Starts listening for the parts every process sharing the database
+    /// records: a part recorded after this returns is heard. `None` when
+    /// the database does not announce parts ([`Database::announces_parts`]).
+    async fn listen_parts(&self) -> StoreResult<Option<postgres::PartListener>>;
 }
 
 /// Opens the database named by `url` and runs its migrations.

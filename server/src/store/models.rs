@@ -2,6 +2,7 @@
 //! principals, rows, new records and typed outcomes, shared by both backends.
 
 use sealcam_wire::{CameraRole, CameraStatus, PartKind};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::tokens::TokenHash;
@@ -249,6 +250,21 @@ pub struct NewPart {
     pub payload_sha256: Vec<u8>,
     /// Upload time.
     pub created_at: i64,
+}
+
+/// A part newly recorded: what the watchers' feed carries
+/// ([`crate::feed`]), and on PostgreSQL the payload (JSON) of the
+/// `NOTIFY` that tells every server process sharing the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartNotice {
+    /// The camera's owner.
+    pub owner_id: Uuid,
+    /// The camera that recorded it.
+    pub camera_id: Uuid,
+    /// The event.
+    pub event_id: Uuid,
+    /// The part's kind.
+    pub kind: PartKind,
 }
 
 /// Outcome of [`Database::insert_part`](crate::store::Database::insert_part).

@@ -15,6 +15,7 @@ pub mod binary;
 pub mod inflight;
 pub mod seeded;
 pub mod services;
+pub mod sse;
 pub mod uploads;
 
 /// A running server and a client for it.
@@ -105,6 +106,15 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
 }
 
 impl TestServer {
+    /// Another server on this one's database and blob store: a replica
+    /// (PostgreSQL + S3), with a data directory of its own.
+    pub async fn replica(&self) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = self.config.clone();
+        config.server.data_dir = Some(dir.path().to_path_buf());
+        start_config(dir, config, self.backend).await
+    }
+
     /// Every committed blob key in the server's blob store.
     pub async fn blob_keys(&self) -> Vec<String> {
         self.server.state().blobs.list_keys().await.unwrap()

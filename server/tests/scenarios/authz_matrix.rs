@@ -3,13 +3,19 @@
 //! — byte for byte the same answer as an id that does not exist — and change
 //! nothing. The account routes without an id (key bundle, viewers, key log)
 //! answer the caller's own account only, and so does the camera route
-//! without one (`PUT /v1/camera/set-key`: the caller's own camera).
+//! without one (`PUT /v1/camera/set-key`: the caller's own camera). The
+//! event stream (`GET /v1/events/stream`) carries only the parts of the
+//! caller's own cameras and of those shared with it.
 
-use crate::common::{bytes, now, start_on, Backend};
+use std::time::Duration;
+
+use crate::common::{bytes, error_code, now, start_on, Backend};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
-use sealcam_wire::{CameraList, DeviceList, EventPage, PartKind, RecipientSet, ShareList};
+use sealcam_wire::{
+    CameraList, DeviceList, EventPage, PartKind, PartStored, RecipientSet, ShareList,
+};
 use uuid::Uuid;
 
 struct Probe {
@@ -473,4 +479,48 @@ pub async fn foreign_ids_answer_404_on_every_route(backend: Backend) {
         let resp = t.send(Method::GET, "/v1/account", Some(token), None).await;
         assert_eq!(resp.status(), StatusCode::OK);
     }
+
+    // The event stream names no id either: it carries the parts of the
+    // caller's own cameras and of those shared with it, nothing else. No
+    // credential, a camera's or an unknown one: 401, as on every viewer route.
+    let bogus = format!("scv_{}", "A".repeat(43));
+    for token in [None, Some(cam_b.token.as_str()), Some(bogus.as_str())] {
+        let resp = t.send(Method::GET, "/v1/events/stream", token, None).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(error_code(resp).await, "unauthorized");
+    }
+    let wait = Duration::from_secs(2);
+    let mut of_a = t.watch_ready(&a2.token).await;
+    let mut of_b = t.watch_ready(&b.token).await;
+    let mut of_c = t.watch_ready(&c.token).await;
+    let new_a = Uuid::now_v7();
+    t.upload_ok(&cam_a, new_a, PartKind::Thumbnail, b"header-a", b"a", now())
+        .await;
+    let heard = PartStored {
+        event_id: new_a,
+        camera_id: cam,
+        kind: PartKind::Thumbnail,
+    };
+    assert_eq!(of_a.expect_part(wait).await, heard);
+    assert_eq!(of_c.expect_part(wait).await, heard);
+    // B heard nothing of A's: its own part is the next thing it hears.
+    let new_b = Uuid::now_v7();
+    t.upload_ok(&cam_b, new_b, PartKind::Record, b"header-b", b"b", now())
+        .await;
+    let heard = PartStored {
+        event_id: new_b,
+        camera_id: cam_b.camera_id,
+        kind: PartKind::Record,
+    };
+    assert_eq!(of_b.expect_part(wait).await, heard);
+    // Nor did A or C hear B's: A's next part is the next thing they hear.
+    t.upload_ok(&cam_a, new_a, PartKind::Clip, b"header-a", b"a", now())
+        .await;
+    let heard = PartStored {
+        event_id: new_a,
+        camera_id: cam,
+        kind: PartKind::Clip,
+    };
+    assert_eq!(of_a.expect_part(wait).await, heard);
+    assert_eq!(of_c.expect_part(wait).await, heard);
 }

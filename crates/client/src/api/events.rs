@@ -64,6 +64,41 @@ impl Api {
         self.bytes(req, &format!("{kind} of event {event}")).await
     }
 
+    /// `GET /v1/events/{id}/parts/{kind}`: the whole part, header ‖ payload,
+    /// in one request: how small parts (thumbnails, event records) are read.
+    /// An answer longer than `max_len` is refused as it arrives, so a lying
+    /// server cannot make the client buffer more than the listing announced.
+    pub async fn part_whole(&self, event: Uuid, kind: PartKind, max_len: u64) -> Result<Vec<u8>> {
+        let what = format!("{kind} of event {event}");
+        let req = self.request(Method::GET, &format!("/v1/events/{event}/parts/{kind}"));
+        let resp = self.send(req, &what).await?;
+        let too_long = || {
+            ClientError::Protocol(format!(
+                "{what}: the server sent more than the {max_len} bytes the listing announced"
+            ))
+        };
+        let announced = resp.content_length().unwrap_or(0);
+        if announced > max_len {
+            return Err(too_long());
+        }
+        let mut out = Vec::with_capacity(announced as usize);
+        let mut stream = resp.bytes_stream();
+        while let Some(piece) = stream
+            .try_next()
+            .await
+            .map_err(|source| ClientError::Network {
+                url: self.base_url().to_owned(),
+                source,
+            })?
+        {
+            if (out.len() + piece.len()) as u64 > max_len {
+                return Err(too_long());
+            }
+            out.extend_from_slice(&piece);
+        }
+        Ok(out)
+    }
+
     /// `PUT /v1/events/{id}/parts/{kind}/header`: replaces the age header (re-wrap).
     pub async fn replace_header(
         &self,

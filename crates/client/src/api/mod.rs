@@ -5,6 +5,7 @@
 mod accounts;
 mod cameras;
 mod events;
+mod stream;
 
 use std::fmt;
 
@@ -16,6 +17,8 @@ use zeroize::Zeroizing;
 
 use crate::error::{ClientError, Result};
 use crate::tls::Transport;
+
+pub use stream::{EventStream, StreamMessage};
 
 /// A bearer credential (`scv_…`). Zeroized on drop, never printed.
 #[derive(Clone)]

@@ -10,7 +10,9 @@
 //! that is renamed over the output only at the end.
 mod open;
 mod output;
+pub(crate) use output::{random_tag, TempFile};
 mod remote;
+mod small;
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -22,6 +24,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::api::Api;
+
+pub use small::{OpenedPart, MAX_SMALL_PAYLOAD};
 
 /// Progress of a transfer, reported to a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

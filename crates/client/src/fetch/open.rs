@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use sealcam_format::{Binding, OpenError, Opening, PartKind as FormatKind};
-use sealcam_keys::{CameraId, DevicePublicKey, EventId, OwnerId, ViewerIdentity};
+use sealcam_keys::{CameraId, EventId, ViewerIdentity};
 use sealcam_wire::{PartInfo, PartKind};
 use uuid::Uuid;
 
@@ -12,7 +12,7 @@ use super::{Pinned, RemoteObject, StoredPart};
 use crate::client::Client;
 use crate::error::{ClientError, Result};
 
-fn format_kind(kind: PartKind) -> FormatKind {
+pub(super) fn format_kind(kind: PartKind) -> FormatKind {
     match kind {
         PartKind::Thumbnail => FormatKind::Thumbnail,
         PartKind::Clip => FormatKind::Clip,
@@ -30,14 +30,27 @@ fn payload_len(parts: &[PartInfo], event: EventId, kind: PartKind) -> Result<u64
         })
 }
 impl Client {
-    /// The owner and pinned device key of a camera this account may open.
-    async fn pinned(&self, camera: CameraId) -> Result<(OwnerId, DevicePublicKey)> {
-        let record = self.record().await?.record;
-        if let Some(c) = record.camera(camera) {
-            return Ok((record.owner, c.device_key));
-        }
-        if let Some(s) = record.shared_with_me.iter().find(|s| s.camera_id == camera) {
-            return Ok((s.owner, s.device_key));
+    /// The owner and pinned device key of a camera this account may open,
+    /// from the owner record kept in memory (read again once when the camera
+    /// is not in it: it may have been paired since).
+    pub(crate) async fn pinned(&self, camera: CameraId) -> Result<Pinned> {
+        for refresh in [false, true] {
+            let record = self.verified_record(refresh).await?;
+            let found = match record.camera(camera) {
+                Some(c) => Some((record.owner, c.device_key)),
+                None => record
+                    .shared_with_me
+                    .iter()
+                    .find(|s| s.camera_id == camera)
+                    .map(|s| (s.owner, s.device_key)),
+            };
+            if let Some((owner, device_key)) = found {
+                return Ok(Pinned {
+                    owner,
+                    camera,
+                    device_key,
+                });
+            }
         }
         Err(ClientError::UnknownCamera(camera.to_string()))
     }
@@ -54,12 +67,7 @@ impl Client {
         // The server's camera id only chooses which pinned key to use: the
         // object must be signed by it and bind to it.
         let camera = CameraId::from(info.camera_id);
-        let (owner, device_key) = self.pinned(camera).await?;
-        let pinned = Pinned {
-            owner,
-            camera,
-            device_key,
-        };
+        let pinned = self.pinned(camera).await?;
         let header = self.api().part_header(ev_id, kind).await?;
         let part = StoredPart {
             event,

@@ -144,20 +144,20 @@ impl RemoteObject {
     }
 }
 
-fn random_tag() -> String {
+pub(crate) fn random_tag() -> String {
     let mut b = [0u8; 6];
     rand::rngs::OsRng.fill_bytes(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// A 0600 file removed on drop unless persisted.
-struct TempFile {
-    path: PathBuf,
+pub(crate) struct TempFile {
+    pub(crate) path: PathBuf,
     keep: bool,
 }
 
 impl TempFile {
-    fn create(path: PathBuf) -> Result<Self> {
+    pub(crate) fn create(path: PathBuf) -> Result<Self> {
         OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -167,7 +167,7 @@ impl TempFile {
         Ok(Self { path, keep: false })
     }
 
-    fn file(&self) -> Result<File> {
+    pub(crate) fn file(&self) -> Result<File> {
         OpenOptions::new()
             .write(true)
             .truncate(true)
@@ -176,7 +176,7 @@ impl TempFile {
     }
 
     /// Renames over `to` and fsyncs the directory.
-    fn persist(mut self, to: &Path) -> Result<()> {
+    pub(crate) fn persist(mut self, to: &Path) -> Result<()> {
         fs::rename(&self.path, to).map_err(ClientError::io(to))?;
         self.keep = true;
         if let Some(dir) = to.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -6,13 +6,14 @@
 use sealcam_wire::PartKind;
 use uuid::Uuid;
 
+use super::notify::announce;
 use super::sweep::lock_and_refuse_doomed;
 use super::PostgresDatabase;
 use crate::store::rows::{
     blob_keys, group_events, list_events_query, part_row, to_i64, token_part_row,
 };
 use crate::store::{
-    EventFilter, EventRow, InsertPart, NewPart, PartRow, StoreResult, ViewerPrincipal,
+    EventFilter, EventRow, InsertPart, NewPart, PartNotice, PartRow, StoreResult, ViewerPrincipal,
 };
 use crate::tokens::TokenHash;
 
@@ -56,6 +57,17 @@ pub(super) async fn insert_part(db: &PostgresDatabase, part: &NewPart) -> StoreR
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() > 0 {
+        let owner_id: Uuid = sqlx::query_scalar("SELECT owner_id FROM cameras WHERE id = $1")
+            .bind(part.camera_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let notice = PartNotice {
+            owner_id,
+            camera_id: part.camera_id,
+            event_id: part.event_id,
+            kind: part.kind,
+        };
+        announce(&mut tx, &notice).await?;
         tx.commit().await?;
         return Ok(InsertPart::Inserted);
     }

@@ -15,8 +15,9 @@
 //! This file opens the database and answers the [`Database`] trait by
 //! handing each method to its domain: `accounts` (accounts, devices,
 //! one-time tokens, records), `cameras` (cameras, recipient sets, shares),
-//! `events` (events and parts, the download query) and `sweep`
-//! (retention, the orphan sweep and its tombstones).
+//! `events` (events and parts, the download query), `sweep`
+//! (retention, the orphan sweep and its tombstones) and `notify` (new parts
+//! announced to every replica, for the event streams).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -48,7 +49,10 @@ macro_rules! visible {
 mod accounts;
 mod cameras;
 mod events;
+mod notify;
 mod sweep;
+
+pub use self::notify::{Announced, PartListener, PARTS_CHANNEL};
 
 /// The append-only migrations, embedded in the binary.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -78,6 +82,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 #[derive(Debug, Clone)]
 pub struct PostgresDatabase {
     pool: PgPool,
+    /// How to connect, for the connection that listens for parts.
+    options: PgConnectOptions,
 }
 
 pub(super) type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
@@ -90,7 +96,7 @@ impl PostgresDatabase {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         let migrations = MIGRATIONS
             .iter()
@@ -105,7 +111,7 @@ impl PostgresDatabase {
             })
             .collect();
         Migrator::with_migrations(migrations).run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, options })
     }
 }
 
@@ -392,5 +398,13 @@ impl Database for PostgresDatabase {
 
     async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>> {
         sweep::list_blobs(self, after, limit).await
+    }
+
+    fn announces_parts(&self) -> bool {
+        true
+    }
+
+    async fn listen_parts(&self) -> StoreResult<Option<PartListener>> {
+        PartListener::connect(self.options.clone()).await.map(Some)
     }
 }

@@ -34,6 +34,7 @@ use sqlx::SqlSafeStr as _;
 use uuid::Uuid;
 
 use self::inline::InlineReader;
+use super::postgres::PartListener;
 use super::{
     BlobRef, CameraPrincipal, CameraRow, Database, DeviceDeleted, DeviceRow, EventFilter, EventRow,
     InsertPart, NewCamera, NewDevice, NewPart, OneTimeKind, PartRow, RecordKind, RecoveryOutcome,
@@ -407,6 +408,16 @@ impl Database for SqliteDatabase {
 
     async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>> {
         sweep::list_blobs(self, after, limit).await
+    }
+
+    /// One process owns the database file: the upload path announces
+    /// its own parts.
+    fn announces_parts(&self) -> bool {
+        false
+    }
+
+    async fn listen_parts(&self) -> StoreResult<Option<PartListener>> {
+        Ok(None)
     }
 }
 

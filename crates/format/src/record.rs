@@ -1,12 +1,17 @@
 //! The event record: what the server must not learn about an event (type,
-//! labels, duration…), sealed as the event's `record` part.
+//! labels, duration…), a small JSON document sealed as the event's `record`
+//! part. Cameras write it ([`EventRecord::to_json`]); viewers read it
+//! ([`EventRecord::from_json`]) only after the object verified.
 
 use serde::{Deserialize, Serialize};
 
-use crate::DeviceError;
-
 /// The largest event record accepted (the server's limit is 1 MiB sealed).
 pub const MAX_RECORD_LEN: usize = 512 * 1024;
+
+/// An event record that is not a JSON object with a `type`, or is too large.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the event record is not valid: {0}")]
+pub struct RecordError(pub String);
 
 /// A small structured document describing an event:
 /// `{"type": "motion", "labels": ["person"], "duration_ms": 12000, ...}`.
@@ -27,6 +32,10 @@ pub struct EventRecord {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+fn too_large(len: usize) -> RecordError {
+    RecordError(format!("{len} bytes, the limit is {MAX_RECORD_LEN}"))
+}
+
 impl EventRecord {
     /// A record of `event_type` with no labels.
     pub fn new(event_type: impl Into<String>) -> Self {
@@ -39,24 +48,18 @@ impl EventRecord {
     }
 
     /// Parses a record from JSON (an object with at least `type`).
-    pub fn from_json(json: &[u8]) -> Result<Self, DeviceError> {
+    pub fn from_json(json: &[u8]) -> Result<Self, RecordError> {
         if json.len() > MAX_RECORD_LEN {
-            return Err(DeviceError::Record(format!(
-                "{} bytes, the limit is {MAX_RECORD_LEN}",
-                json.len()
-            )));
+            return Err(too_large(json.len()));
         }
-        serde_json::from_slice(json).map_err(|e| DeviceError::Record(e.to_string()))
+        serde_json::from_slice(json).map_err(|e| RecordError(e.to_string()))
     }
 
     /// The JSON that is sealed.
-    pub fn to_json(&self) -> Result<Vec<u8>, DeviceError> {
-        let json = serde_json::to_vec(self).map_err(|e| DeviceError::Record(e.to_string()))?;
+    pub fn to_json(&self) -> Result<Vec<u8>, RecordError> {
+        let json = serde_json::to_vec(self).map_err(|e| RecordError(e.to_string()))?;
         if json.len() > MAX_RECORD_LEN {
-            return Err(DeviceError::Record(format!(
-                "{} bytes, the limit is {MAX_RECORD_LEN}",
-                json.len()
-            )));
+            return Err(too_large(json.len()));
         }
         Ok(json)
     }
@@ -78,5 +81,14 @@ mod tests {
         assert_eq!(back, r);
         assert!(EventRecord::from_json(b"[1,2]").is_err());
         assert!(EventRecord::from_json(br#"{"labels":[]}"#).is_err());
+    }
+
+    #[test]
+    fn oversized_records_are_refused_both_ways() {
+        let big = format!(r#"{{"type":"{}"}}"#, "x".repeat(MAX_RECORD_LEN));
+        assert!(EventRecord::from_json(big.as_bytes()).is_err());
+        assert!(EventRecord::new("x".repeat(MAX_RECORD_LEN))
+            .to_json()
+            .is_err());
     }
 }
