@@ -11,14 +11,25 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 
 # --- packages -----------------------------------------------------------------
 # age: the stock age command, which must decrypt a sealed object's outer layer.
+# chromium, ffmpeg: the viewer's browser test (tests/tests/viewer/ui.rs) plays
+# MP4 clips it makes with ffmpeg in Debian's headless Chromium.
 need=()
 command -v age >/dev/null 2>&1 || need+=(age)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ "${#need[@]}" -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   log "installing ${need[*]} (apt)"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# playwright-core (no browser download), pinned by tests/ui/package-lock.json.
+if [ ! -d tests/ui/node_modules/playwright-core ]; then
+  log "npm ci in tests/ui (playwright-core, drives Debian's chromium)"
+  npm ci --prefix tests/ui --no-audit --no-fund --silent
 fi
 
 # --- servers ------------------------------------------------------------------
@@ -45,7 +56,7 @@ else
 fi
 
 log "summary lines:"
-grep -E '^(cctv|vectors|keys vectors|authz matrix|crash test|crash|replicas|migrate-store|sweep/upload race|incident|storm|hostile|lifecycle|trust|upgrade|c example|spool|privacy|hardening|faults)[^a-z]' "$out" | sed 's/^/  /' || true
+grep -E '^(ui|watch|export|tried|cctv|vectors|keys vectors|authz matrix|crash test|crash|replicas|migrate-store|sweep/upload race|incident|storm|hostile|lifecycle|trust|upgrade|c example|spool|privacy|hardening|faults)[^a-z]' "$out" | sed 's/^/  /' || true
 # One line per backend pair of the server's scenarios.
 for pair in sqlite_local postgres_s3; do
   line=$(awk -v t="tests/$pair.rs" 'index($0, "Running " t) { f = 1 } f && /^test result/ { print; exit }' "$out")

@@ -73,6 +73,9 @@ pub enum Command {
     Events(EventsCommand),
     /// Download, verify and decrypt a part of an event.
     Fetch(FetchArgs),
+    /// A local web viewer: the timeline with thumbnails, clip playback,
+    /// downloads and live updates, on 127.0.0.1 behind a one-time link.
+    Ui(UiArgs),
     /// Follow new events as cameras store them, each with its verified type.
     Watch(WatchArgs),
     /// Export a camera's events over a time range into a folder, every file
@@ -224,6 +227,30 @@ pub struct FetchArgs {
     /// Write binary to stdout even when it is a terminal.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Open the link in the default browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Listen on this address instead of 127.0.0.1 on a random port (a
+    /// household hub on the LAN). Any address other than loopback needs
+    /// --password.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// The household's viewer password for the login page (at least 12
+    /// characters; `-` reads it from standard input, `@FILE` from a file).
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "SEALCAM_UI_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+    /// Where "Export day" writes (one folder per camera and day).
+    #[arg(long, value_name = "DIR", default_value = "sealcam-export")]
+    pub export_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod exit;
 mod ui;
+mod viewer;
 
 use std::process::ExitCode;
 

@@ -136,6 +136,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Events(c) => events::events(&ctx, c).await,
         Command::Fetch(args) => events::fetch(&ctx, args).await,
         Command::Watch(args) => follow::watch(&ctx, args).await,
+        Command::Ui(args) => crate::viewer::serve(ctx.client().await?, args, ctx.json).await,
         Command::Export(args) => follow::export(&ctx, args).await,
         Command::Viewers(c) => viewers::viewers(&ctx, c).await,
         Command::Share { camera, with } => viewers::share(&ctx, &camera, &with).await,

@@ -375,7 +375,9 @@ impl Client {
         Ok((Some(sealed), uptake))
     }
 
-    pub(crate) async fn camera_views(&self) -> Result<Vec<CameraView>> {
+    /// Every camera the server lists for this account, with what this
+    /// device pinned (no uptake check: one request).
+    pub async fn camera_views(&self) -> Result<Vec<CameraView>> {
         let listed = self.api().cameras().await?;
         let record = self.verified_record(false).await?;
         Ok(listed

@@ -6,6 +6,7 @@
 
 mod export;
 mod timeline;
+mod ui;
 mod watch;
 
 use std::path::{Path, PathBuf};

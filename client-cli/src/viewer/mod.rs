@@ -1,0 +1,118 @@
+//! `sealcam ui`: a local web viewer. It serves on 127.0.0.1 at a random
+//! port behind a one-time URL token; keys stay in this process, and the
+//! browser sees only verified plaintext, over loopback. With `--listen` on
+//! another address (a household hub on the LAN) it requires the household's
+//! viewer password, and refuses to start without one.
+//!
+//! Assets are embedded (`assets/`): no third-party code, no CDN, no build step.
+
+mod access;
+mod api;
+mod assets;
+mod media;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use axum::routing::{get, post};
+use axum::Router;
+use sealcam_client::{Client, EventView};
+use sealcam_keys::EventId;
+use serde_json::json;
+
+use crate::cli::UiArgs;
+use crate::commands::{out, secret_arg};
+
+/// What every route shares.
+#[derive(Clone)]
+pub struct ViewerState {
+    client: Client,
+    access: Arc<access::Access>,
+    views: Arc<Mutex<HashMap<EventId, EventView>>>,
+    clips: Arc<Mutex<api::Clips>>,
+    export_dir: PathBuf,
+}
+
+fn router(state: ViewerState) -> Router {
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/app.js", get(assets::script))
+        .route("/app.css", get(assets::style))
+        .route(
+            "/login",
+            get(access::login_with_token).post(access::login_with_password),
+        )
+        .route("/api/timeline", get(api::timeline))
+        .route("/api/events/{event}/{kind}", get(api::part))
+        .route("/api/live", get(api::live))
+        .route("/api/export", post(api::export))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
+        .with_state(state)
+}
+
+/// Runs the viewer until Ctrl-C.
+pub async fn serve(client: Client, args: UiArgs, json: bool) -> anyhow::Result<()> {
+    let addr: SocketAddr = args.listen.unwrap_or_else(|| ([127, 0, 0, 1], 0).into());
+    let loopback = addr.ip().is_loopback();
+    let password = match &args.password {
+        Some(p) => Some(access::Password::new(&secret_arg(p, "viewer password")?)?),
+        None if loopback => None,
+        None => anyhow::bail!(
+            "refusing to serve decrypted footage on {addr} without a login: give --password (`-` to read it from standard input, @FILE from a file), or leave out --listen to serve on 127.0.0.1 only"
+        ),
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let hosts = loopback.then(|| {
+        let port = bound.port();
+        vec![
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ]
+    });
+    let (access, token) = access::Access::new(password, hosts);
+    let state = ViewerState {
+        client,
+        access: Arc::new(access),
+        views: Arc::default(),
+        clips: Arc::default(),
+        export_dir: args.export_dir,
+    };
+    let shown_host = if loopback {
+        bound.to_string()
+    } else {
+        format!("<this host>:{}", bound.port())
+    };
+    let url = format!("http://{shown_host}/login?token={}", token.as_str());
+    if json {
+        out(&format!(
+            "{}\n",
+            json!({"url": url, "listen": bound.to_string()})
+        ));
+    } else {
+        out(&format!(
+            "sealcam viewer on http://{shown_host}/ — open this link once (it logs this browser in):\n  {url}\n"
+        ));
+    }
+    eprintln!("serving until Ctrl-C…");
+    if args.open && loopback {
+        if let Err(e) = std::process::Command::new("xdg-open").arg(&url).spawn() {
+            eprintln!("warning: could not open a browser ({e}); open the link above");
+        }
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the viewer stopped")
+}
