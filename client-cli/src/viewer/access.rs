@@ -30,7 +30,8 @@ pub const COOKIE: &str = "sealcam_ui";
 /// scrypt cost of the viewer password (2^15, r = 8: about 100 ms).
 const SCRYPT_LOG_N: u8 = 15;
 
-/// A failed password waits this long before it is answered.
+/// A failed password waits this long before it is answered, holding the
+/// gate: at most one wrong guess per second, whatever the connections.
 const FAILED_LOGIN_DELAY: Duration = Duration::from_secs(1);
 
 fn random_token() -> Zeroizing<String> {
@@ -77,6 +78,9 @@ pub struct Access {
     one_time: Mutex<Option<Zeroizing<String>>>,
     sessions: Mutex<HashSet<String>>,
     password: Option<Password>,
+    /// Held through each password attempt, and a failed one's delay: one
+    /// guess at a time across all connections.
+    login_gate: tokio::sync::Mutex<()>,
     /// `Host` values accepted (`None`: any, when listening beyond loopback).
     hosts: Option<Vec<String>>,
 }
@@ -101,6 +105,7 @@ impl Access {
             one_time: Mutex::new(Some(token.clone())),
             sessions: Mutex::new(HashSet::new()),
             password,
+            login_gate: tokio::sync::Mutex::new(()),
             hosts,
         };
         (access, token)
@@ -207,6 +212,7 @@ pub async fn login_with_password(
         return refused(StatusCode::NOT_FOUND, "this viewer has no password login");
     };
     let attempt = Zeroizing::new(form.get("password").cloned().unwrap_or_default());
+    let _one_at_a_time = state.access.login_gate.lock().await;
     if password.matches(&attempt) {
         with_session(&state.access)
     } else {

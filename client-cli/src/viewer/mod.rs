@@ -74,6 +74,7 @@ pub async fn serve(client: Client, args: UiArgs, json: bool) -> anyhow::Result<(
     let hosts = loopback.then(|| {
         let port = bound.port();
         vec![
+            bound.to_string(),
             format!("127.0.0.1:{port}"),
             format!("localhost:{port}"),
             format!("[::1]:{port}"),

@@ -97,6 +97,16 @@ impl World {
     }
 }
 
+/// A child process killed when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn record(kind: &str, labels: &[&str], duration_ms: Option<u64>) -> EventRecord {
     let mut r = EventRecord::new(kind);
     r.labels = labels.iter().map(|l| (*l).to_owned()).collect();

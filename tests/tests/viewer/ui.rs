@@ -22,7 +22,7 @@ use std::process::{Command, Stdio};
 use sealcam_device::NewEvent;
 use serde_json::Value;
 
-use super::{record, World};
+use super::{record, Killed, World};
 
 fn have(cmd: &str) -> bool {
     Command::new("sh")
@@ -192,13 +192,14 @@ fn the_viewer_in_chromium() {
     );
 
     // The viewer.
-    let mut ui = w
-        .command(w.owner.home(), &["ui", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(ui.stdout.take().unwrap()).lines();
+    let mut ui = Killed(
+        w.command(w.owner.home(), &["ui", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(ui.0.stdout.take().unwrap()).lines();
     let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     let url = first["url"].as_str().unwrap().to_owned();
     let base = url.split("/login").next().unwrap().to_owned();
@@ -318,7 +319,75 @@ fn the_viewer_in_chromium() {
         status(&format!("/login?{}", url.split('?').nth(1).unwrap()), None),
         401
     );
-    let _ = ui.kill();
-    let _ = ui.wait();
+    drop(ui);
     println!("ui: screenshots in {}", shots.display());
+}
+
+/// Beyond loopback the viewer needs the household's password: without one
+/// it refuses to start; with one, a wrong guess is refused and the right one
+/// opens a session.
+#[test]
+fn the_viewer_beyond_loopback_needs_a_password() {
+    let (w, _cam) = World::start();
+    let refused = sealcam_e2e::process::run(
+        w.command(w.owner.home(), &["ui", "--listen", "0.0.0.0:0"]),
+        "sealcam ui --listen 0.0.0.0:0",
+    )
+    .unwrap();
+    println!(
+        "ui: tried `sealcam ui --listen 0.0.0.0:0` without a password: exit {:?}: {}",
+        refused.code,
+        refused.stderr.trim()
+    );
+    assert!(
+        !refused.success() && refused.stderr.contains("without a login"),
+        "{refused}"
+    );
+
+    let mut ui = Killed(
+        w.command(w.owner.home(), &["ui", "--json", "--listen", "127.0.0.2:0"])
+            .env("SEALCAM_UI_PASSWORD", "a household passphrase")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(ui.0.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let base = format!("http://{}", first["listen"].as_str().unwrap());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = |password: &str| {
+        w.h.rt.block_on(async {
+            let r = http
+                .post(format!("{base}/login"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("password={}", password.replace(' ', "+")))
+                .send()
+                .await
+                .unwrap();
+            let cookie = r
+                .headers()
+                .get("set-cookie")
+                .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
+            (r.status().as_u16(), cookie)
+        })
+    };
+    let (wrong, no_cookie) = login("not the passphrase");
+    assert_eq!((wrong, no_cookie), (401, None));
+    let (right, cookie) = login("a household passphrase");
+    assert_eq!(right, 303);
+    let timeline = w.h.rt.block_on(async {
+        http.get(format!("{base}/api/timeline"))
+            .header("cookie", cookie.unwrap())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(timeline, 200);
+    println!("ui: password login on {base}: a wrong guess answered {wrong}, the right one {right}, then the timeline {timeline}");
+    drop(ui);
 }
