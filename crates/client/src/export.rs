@@ -293,7 +293,12 @@ impl Client {
                 .get(&(event.event_id, kind))
                 .map(|&i| &manifest.files[i])
                 .filter(|f| {
-                    f.device_key_fingerprint == fingerprint
+                    // Only a plain relative path inside the folder: a
+                    // manifest someone else put there cannot point outside.
+                    f.path
+                        .components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_)))
+                        && f.device_key_fingerprint == fingerprint
                         && sha256_file(&dir.join(&f.path))
                             .is_ok_and(|(sha, len)| sha == f.sha256 && len == f.bytes)
                 });
