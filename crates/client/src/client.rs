@@ -44,6 +44,8 @@ pub struct Client {
     /// The owner record as last verified by this process, and when (shared
     /// by clones): read paths verify it once, not per object.
     verified: Arc<Mutex<Option<Verified>>>,
+    /// Slot hint keys by camera, made once each.
+    hints: crate::fetch::HintCache,
 }
 
 /// The owner record as read from the server, with the version to write over.
@@ -77,6 +79,7 @@ impl Client {
             device,
             api,
             verified: Arc::default(),
+            hints: Arc::default(),
         })
     }
 
@@ -88,6 +91,10 @@ impl Client {
     /// This device.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    pub(crate) fn hints(&self) -> &crate::fetch::HintCache {
+        &self.hints
     }
 
     /// The API client, authenticated as this device.

@@ -14,7 +14,46 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use sealcam_keys::{SlotHintKey, ViewerIdentity, ViewerRecipient};
+
+use crate::x25519_stanza::{self, X25519Stanza};
 use crate::{Binding, OpenError};
+
+/// A recipient of a sealed object and, when the sealer has it, the slot hint
+/// key it shares with that recipient ([`SlotHintKey`]): the stanza goes to
+/// the hinted slot, so the recipient finds it with one X25519 operation.
+#[derive(Debug, Clone)]
+pub struct SlotRecipient {
+    /// The recipient.
+    pub recipient: ViewerRecipient,
+    /// Where its stanza goes; `None`: a random free slot.
+    pub hint: Option<SlotHintKey>,
+}
+
+impl SlotRecipient {
+    /// The recipients of a camera whose set key is `set_key`, each with its
+    /// hint key (one X25519 operation each: make them once per set).
+    pub fn hinted(set_key: &ViewerIdentity, recipients: &[ViewerRecipient]) -> Vec<Self> {
+        recipients
+            .iter()
+            .map(|r| Self {
+                hint: SlotHintKey::for_viewer(set_key, r),
+                recipient: r.clone(),
+            })
+            .collect()
+    }
+
+    /// Recipients without hints (their stanzas go to random slots).
+    pub fn unhinted(recipients: &[ViewerRecipient]) -> Vec<Self> {
+        recipients
+            .iter()
+            .map(|r| Self {
+                recipient: r.clone(),
+                hint: None,
+            })
+            .collect()
+    }
+}
 
 /// What a header says about the payload it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +208,10 @@ impl AgeHeader {
 
     /// The number of X25519 stanzas (recipient slots, used or not).
     pub fn x25519_slots(&self) -> usize {
-        self.stanzas.iter().filter(|s| s.tag == "X25519").count()
+        self.stanzas
+            .iter()
+            .filter(|s| s.tag == x25519_stanza::TAG)
+            .count()
     }
 
     /// Unwraps the file key with the first identity that matches, then
@@ -190,6 +232,42 @@ impl AgeHeader {
         Ok(file_key)
     }
 
+    /// Unwraps the file key for a viewer, then verifies the header MAC.
+    /// `NotAddressedToViewer` when no stanza is for any of `identities`.
+    ///
+    /// Every X25519 stanza's form is checked first (one bad stanza refuses
+    /// the header, wherever it is). With a `hint` for the camera that sealed
+    /// the header, the X25519 slots are tried from the hinted one on, in
+    /// order and wrapping round, so a viewer's own stanza is usually the
+    /// first tried; without one, in header order.
+    pub fn unwrap_viewer(
+        &self,
+        identities: &[&ViewerIdentity],
+        hint: Option<&SlotHintKey>,
+    ) -> Result<FileKey, OpenError> {
+        if self.stanzas.iter().any(|s| s.tag == "scrypt") && self.stanzas.len() != 1 {
+            return Err(OpenError::Header("an scrypt stanza must be alone"));
+        }
+        let slots = self
+            .stanzas
+            .iter()
+            .filter_map(X25519Stanza::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        let start = match (hint, self.payload_binding()?) {
+            (Some(hint), Some(bound)) if !slots.is_empty() => hint.slot(&bound.nonce, slots.len()),
+            _ => 0,
+        };
+        for id in identities {
+            for slot in slots[start..].iter().chain(&slots[..start]) {
+                if let Some(file_key) = slot.unwrap(id)? {
+                    self.verify_mac(&file_key)?;
+                    return Ok(file_key);
+                }
+            }
+        }
+        Err(OpenError::NotAddressedToViewer)
+    }
+
     /// Verifies the header MAC under `file_key` (constant time).
     pub fn verify_mac(&self, file_key: &FileKey) -> Result<(), OpenError> {
         header_mac(file_key, &self.mac_input)
@@ -206,7 +284,7 @@ fn too_long(input: &[u8], e: OpenError) -> OpenError {
     }
 }
 
-fn decode_canonical(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_canonical(s: &str) -> Option<Vec<u8>> {
     // The engine refuses padding and non-zero trailing bits: canonical only.
     if !s.bytes().all(is_b64) {
         return None;
@@ -321,14 +399,14 @@ fn unused_slot(file_key: &FileKey, nonce: &[u8; 16]) -> Stanza {
     let secret = x25519_dalek::EphemeralSecret::random_from_rng(rand::rngs::OsRng);
     let share = x25519_dalek::PublicKey::from(&secret);
     Stanza {
-        tag: "X25519".into(),
+        tag: x25519_stanza::TAG.into(),
         args: vec![B64.encode(share.as_bytes())],
         body: unused_slot_body(file_key, nonce, share.as_bytes()).to_vec(),
     }
 }
 
 fn is_unused_slot(file_key: &FileKey, nonce: &[u8; 16], s: &Stanza) -> bool {
-    s.tag == "X25519"
+    s.tag == x25519_stanza::TAG
         && s.args.len() == 1
         && decode_canonical(&s.args[0]).is_some_and(|share| {
             share.len() == 32 && s.body[..] == unused_slot_body(file_key, nonce, &share)[..]
@@ -337,7 +415,7 @@ fn is_unused_slot(file_key: &FileKey, nonce: &[u8; 16], s: &Stanza) -> bool {
 
 /// Fills `stanzas` (the real ones) up to a multiple of [`SLOTS`] with unused
 /// slots and shuffles them, so neither the count nor the order of real
-/// stanzas shows.
+/// stanzas shows (re-wrapping, which has no hints).
 fn fill_slots(file_key: &FileKey, nonce: &[u8; 16], stanzas: &mut Vec<Stanza>) {
     use rand::seq::SliceRandom;
     let slots = stanzas.len().max(1).div_ceil(SLOTS) * SLOTS;
@@ -347,17 +425,54 @@ fn fill_slots(file_key: &FileKey, nonce: &[u8; 16], stanzas: &mut Vec<Stanza>) {
     stanzas.shuffle(&mut rand::rngs::OsRng);
 }
 
+/// The X25519 slots of a new header: a multiple of [`SLOTS`], each
+/// recipient's stanza at its hinted slot or the next free one after it
+/// (wrapping round), each unhinted recipient's at a random free slot, unused
+/// slots everywhere else.
+fn place_slots(
+    file_key: &FileKey,
+    nonce: &[u8; 16],
+    recipients: &[SlotRecipient],
+) -> Result<Vec<Stanza>, crate::SealError> {
+    use rand::seq::IteratorRandom;
+    let count = recipients.len().max(1).div_ceil(SLOTS) * SLOTS;
+    let mut slots: Vec<Option<Stanza>> = (0..count).map(|_| None).collect();
+    let (hinted, unhinted): (Vec<_>, Vec<_>) = recipients.iter().partition(|r| r.hint.is_some());
+    for r in hinted.into_iter().chain(unhinted) {
+        let stanza = wrap(
+            file_key,
+            std::iter::once(r.recipient.as_age() as &dyn age::Recipient),
+        )?;
+        let free = match &r.hint {
+            Some(hint) => {
+                let start = hint.slot(nonce, count);
+                (start..count).chain(0..start).find(|&i| slots[i].is_none())
+            }
+            None => (0..count)
+                .filter(|&i| slots[i].is_none())
+                .choose(&mut rand::rngs::OsRng),
+        };
+        // `count` is at least the number of recipients, so a slot is free.
+        let at = free.ok_or(crate::SealError::Wrap)?;
+        slots[at] = stanza.into_iter().next();
+    }
+    Ok(slots
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| unused_slot(file_key, nonce)))
+        .collect())
+}
+
 /// Wraps `file_key` to every recipient and writes a complete version 2
 /// header: the recipients' stanzas among unused slots (a multiple of
-/// [`SLOTS`] in all, shuffled), then the `sealcam-bind` stanza.
-pub(crate) fn write_header<'a>(
+/// [`SLOTS`] in all, placed by [`place_slots`]), then the `sealcam-bind`
+/// stanza.
+pub(crate) fn write_header(
     file_key: &FileKey,
-    recipients: impl Iterator<Item = &'a dyn age::Recipient>,
+    recipients: &[SlotRecipient],
     nonce: &[u8; 16],
     binding: &Binding,
 ) -> Result<Vec<u8>, crate::SealError> {
-    let mut stanzas = wrap(file_key, recipients)?;
-    fill_slots(file_key, nonce, &mut stanzas);
+    let mut stanzas = place_slots(file_key, nonce, recipients)?;
     stanzas.push(Stanza {
         tag: BIND_STANZA_TAG.into(),
         args: vec![

@@ -41,8 +41,10 @@ mod rewrap;
 mod seal;
 pub mod stream;
 pub mod trailer;
+mod x25519_stanza;
 
 pub use age_core::format::FileKey;
+pub use age_header::SlotRecipient;
 pub use error::{Misdelivery, OpenError, SealError};
 pub use inner::{Binding, ObjectMeta, PartKind, MAX_INNER_HEADER_LEN, VERSION, VERSION_1};
 pub use open::{

@@ -1,7 +1,9 @@
 //! The C2SP CCTV age vectors (vendored from `shared/vectors/age-cctv`, C2SP
 //! CCTV `age/testdata` at 1e3d286, 0BSD/CC0): sealcam's own age header parser
 //! and STREAM reader must give every vector's expected outcome and release
-//! exactly the plaintext whose SHA-256 the vector names.
+//! exactly the plaintext whose SHA-256 the vector names — with the X25519
+//! stanzas unwrapped both by the age crate and by sealcam's own unwrapper
+//! (`AgeHeader::unwrap_viewer`, which viewers use).
 //!
 //! Skipped, by name prefix, because sealcam does not implement them (it only
 //! ever reads and writes binary X25519 age files):
@@ -17,6 +19,7 @@ use std::str::FromStr;
 use sealcam_format::age_header::{payload_key, AgeHeader};
 use sealcam_format::stream::StreamDecryptor;
 use sealcam_format::OpenError;
+use sealcam_keys::ViewerIdentity;
 use sha2::{Digest, Sha256};
 
 const SKIPPED_PREFIXES: &[&str] = &["armor", "scrypt", "hybrid"];
@@ -66,20 +69,42 @@ fn parse(path: &Path) -> Vector {
     v
 }
 
+/// Whose X25519 unwrapping a run uses.
+#[derive(Debug, Clone, Copy)]
+enum Unwrapper {
+    AgeCrate,
+    Sealcam,
+}
+
 /// Decrypts like an age client; returns the outcome name and the plaintext
 /// released before it.
-fn decrypt(v: &Vector) -> (&'static str, Vec<u8>) {
+fn decrypt(v: &Vector, with: Unwrapper) -> (&'static str, Vec<u8>) {
+    use age::secrecy::ExposeSecret;
     let mut released = Vec::new();
     let header = match AgeHeader::parse(&v.data) {
         Ok(h) => h,
         Err(_) => return ("header failure", released),
     };
-    let ids: Vec<&dyn age::Identity> = v
-        .identities
-        .iter()
-        .map(|i| i as &dyn age::Identity)
-        .collect();
-    let file_key = match header.unwrap(&ids) {
+    let unwrapped = match with {
+        Unwrapper::AgeCrate => {
+            let ids: Vec<&dyn age::Identity> = v
+                .identities
+                .iter()
+                .map(|i| i as &dyn age::Identity)
+                .collect();
+            header.unwrap(&ids)
+        }
+        Unwrapper::Sealcam => {
+            let ids: Vec<ViewerIdentity> = v
+                .identities
+                .iter()
+                .map(|i| ViewerIdentity::from_secret_text(i.to_string().expose_secret()).unwrap())
+                .collect();
+            let refs: Vec<&ViewerIdentity> = ids.iter().collect();
+            header.unwrap_viewer(&refs, None)
+        }
+    };
+    let file_key = match unwrapped {
         Ok(k) => k,
         Err(OpenError::NotAddressedToViewer) => return ("no match", released),
         Err(OpenError::HeaderMac) => return ("HMAC failure", released),
@@ -119,21 +144,26 @@ fn cctv_age_vectors() {
             continue;
         }
         let v = parse(&vectors_dir().join(name));
-        let (outcome, released) = decrypt(&v);
-        let digest = hex::encode(Sha256::digest(&released));
-        if outcome != v.expect {
-            failures.push(format!("{name}: expected {}, got {outcome}", v.expect));
-        } else if let Some(want) = &v.payload_sha256 {
-            if *want != digest {
+        for with in [Unwrapper::AgeCrate, Unwrapper::Sealcam] {
+            let (outcome, released) = decrypt(&v, with);
+            let digest = hex::encode(Sha256::digest(&released));
+            if outcome != v.expect {
                 failures.push(format!(
-                    "{name}: released plaintext hash {digest}, expected {want}"
+                    "{name} ({with:?}): expected {}, got {outcome}",
+                    v.expect
                 ));
+            } else if let Some(want) = &v.payload_sha256 {
+                if *want != digest {
+                    failures.push(format!(
+                        "{name} ({with:?}): released plaintext hash {digest}, expected {want}"
+                    ));
+                }
             }
         }
         checked += 1;
     }
     println!(
-        "cctv: {checked} vectors checked, {skipped} skipped (armor, scrypt, hybrid), {} failed",
+        "cctv: {checked} vectors checked (age crate and sealcam unwrappers), {skipped} skipped (armor, scrypt, hybrid), {} failed",
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -96,3 +96,21 @@ fn stock_age_decrypts_a_sealed_object() {
     let pieces = x.div_ceil(65536);
     assert_eq!(plain.len(), x + 32 * pieces + 8 + 64);
 }
+
+#[test]
+fn stock_age_decrypts_an_object_sealed_with_slot_hints() {
+    let w = World::new(3);
+    let set_key = ViewerIdentity::generate();
+    let body = bytes(40_000, 11);
+    let recipients = sealcam_format::SlotRecipient::hinted(&set_key, w.set.recipients());
+    let sealer =
+        sealcam_format::Sealer::with_slot_recipients(&recipients, &w.device, w.meta()).unwrap();
+    let (header, payload) = sealcam_format::seal(sealer, &mut &body[..], Vec::new()).unwrap();
+    let object = [&header[..], &payload[..]].concat();
+    let dir = tempfile::tempdir().unwrap();
+    for viewer in &w.viewers {
+        let plain = stock_age_decrypt(dir.path(), &object, viewer);
+        let inner_len = u16::from_le_bytes([plain[9], plain[10]]) as usize;
+        assert_eq!(&plain[inner_len..inner_len + body.len()], &body[..]);
+    }
+}

@@ -17,6 +17,7 @@
 //! | [`KeyStatement`], [`KeyLog`] | owner key rotations and resets, in order (owner trust v2) |
 //! | [`OwnerKeyState`] | the owner key a camera or device follows through the key log |
 //! | [`SetKeyStatement`] | a camera's X25519 set key, signed by its device key; sets are sealed to it ([`seal_set`]) |
+//! | [`SlotHintKey`] | shared by a camera's set key and one viewer: where the viewer's stanza sits in a header |
 //! | [`OwnerRecord`] | the owner's viewers, members and pinned cameras, signed by the owner key and sealed to the viewers ([`owner_record`]) |
 //!
 //! Secrets zeroize when dropped and never print in `Debug`. Key files are
@@ -62,6 +63,7 @@ pub mod sealed;
 pub mod secret_file;
 mod set_key;
 mod signing;
+mod slot_hint;
 mod text;
 mod viewer;
 
@@ -84,6 +86,7 @@ pub use recipient_set::{
 };
 pub use root::{RootPublicKey, RootSigningKey};
 pub use set_key::{is_sealed_set, open_set_document, seal_set, SetKeyStatement};
+pub use slot_hint::SlotHintKey;
 pub use viewer::{RecoveryKey, ViewerIdentity, ViewerRecipient};
 
 /// Seconds since the Unix epoch, as used in every sealcam document.

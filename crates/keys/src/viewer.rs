@@ -18,27 +18,77 @@ use crate::{secret_file, KeyError};
 ///
 /// Zeroized when dropped; `Debug` shows only the public key.
 #[derive(Clone)]
-pub struct ViewerIdentity(age::x25519::Identity);
+pub struct ViewerIdentity {
+    age: age::x25519::Identity,
+    /// The same scalar, for X25519 without the age crate's per-call
+    /// re-derivation of the public key (sealcam's stanza unwrap, slot hints).
+    secret: x25519_dalek::StaticSecret,
+    public: [u8; 32],
+}
 
 impl ViewerIdentity {
     /// Generates a new identity.
     pub fn generate() -> Self {
-        Self(age::x25519::Identity::generate())
+        Self::from_age(age::x25519::Identity::generate())
+            .unwrap_or_else(|_| unreachable!("the age crate encodes its own identities"))
+    }
+
+    fn from_age(age: age::x25519::Identity) -> Result<Self, KeyError> {
+        let text = Zeroizing::new(age.to_string().expose_secret().to_owned());
+        let bytes = Zeroizing::new(bech32_32(&text, "age-secret-key-")?);
+        let secret = x25519_dalek::StaticSecret::from(*bytes);
+        let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
+        Ok(Self {
+            age,
+            secret,
+            public,
+        })
     }
 
     /// The public recipient (`age1…`).
     pub fn to_public(&self) -> ViewerRecipient {
-        ViewerRecipient(self.0.to_public())
+        ViewerRecipient {
+            age: self.age.to_public(),
+            public: self.public,
+        }
     }
 
     /// The identity as used by the age crate.
     pub fn as_age(&self) -> &age::x25519::Identity {
-        &self.0
+        &self.age
+    }
+
+    /// The public key's 32 bytes (the X25519 point).
+    pub fn public_bytes(&self) -> &[u8; 32] {
+        &self.public
+    }
+
+    /// X25519(this identity, `point`), or `None` when the result is all
+    /// zeros (a low-order point: RFC 7748 §6.1, which age requires a reader
+    /// to refuse). For age stanza unwrapping and slot hints only.
+    ///
+    /// The same function as the Montgomery ladder of RFC 7748, computed on
+    /// the Edwards form where `point` is on the curve: curve25519-dalek's
+    /// constant-time variable-base multiplication by the clamped, unreduced
+    /// scalar uses its vector backend (AVX2) where the ladder cannot, and
+    /// takes about two thirds of the ladder's time. A `point` on the twist
+    /// (no Edwards form) takes the ladder. The conversions only see `point`,
+    /// which is public, and the result. Tested against x25519-dalek's ladder
+    /// on random, low-order and non-canonical points.
+    pub fn x25519(&self, point: &[u8; 32]) -> Option<Zeroizing<[u8; 32]>> {
+        let scalar = Zeroizing::new(self.secret.to_bytes());
+        let u = curve25519_dalek::MontgomeryPoint(*point);
+        let shared = Zeroizing::new(match u.to_edwards(0) {
+            Some(p) => p.mul_clamped(*scalar).to_montgomery().to_bytes(),
+            None => u.mul_clamped(*scalar).to_bytes(),
+        });
+        let zero = shared.iter().fold(0u8, |acc, b| acc | b);
+        (!bool::from(subtle::ConstantTimeEq::ct_eq(&zero, &0))).then_some(shared)
     }
 
     /// The secret as `AGE-SECRET-KEY-1…` text.
     pub fn to_secret_text(&self) -> Zeroizing<String> {
-        Zeroizing::new(self.0.to_string().expose_secret().to_owned())
+        Zeroizing::new(self.age.to_string().expose_secret().to_owned())
     }
 
     /// Parses `AGE-SECRET-KEY-1…` (surrounding whitespace ignored, any case).
@@ -49,9 +99,8 @@ impl ViewerIdentity {
                 expected: "AGE-SECRET-KEY".into(),
             });
         }
-        age::x25519::Identity::from_str(&upper)
-            .map(Self)
-            .map_err(|_| KeyError::Encoding)
+        let age = age::x25519::Identity::from_str(&upper).map_err(|_| KeyError::Encoding)?;
+        Self::from_age(age)
     }
 
     /// The standard age identity file text, with `created` and `public key` comments.
@@ -98,12 +147,21 @@ impl fmt::Debug for ViewerIdentity {
 
 /// A viewer's public key: an age X25519 recipient (`age1…`).
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ViewerRecipient(age::x25519::Recipient);
+pub struct ViewerRecipient {
+    age: age::x25519::Recipient,
+    /// The X25519 point the text encodes.
+    public: [u8; 32],
+}
 
 impl ViewerRecipient {
     /// The recipient as used by the age crate.
     pub fn as_age(&self) -> &age::x25519::Recipient {
-        &self.0
+        &self.age
+    }
+
+    /// The public key's 32 bytes (the X25519 point).
+    pub fn public_bytes(&self) -> &[u8; 32] {
+        &self.public
     }
 
     /// What the server is told instead of the key when it must compare keys
@@ -129,14 +187,25 @@ impl ViewerRecipient {
 
 impl fmt::Display for ViewerRecipient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.age.fmt(f)
     }
 }
 
 impl fmt::Debug for ViewerRecipient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ViewerRecipient({})", self.0)
+        write!(f, "ViewerRecipient({})", self.age)
     }
+}
+
+/// The 32 bytes of an age key's Bech32 text with human-readable part `hrp`
+/// (compared without case).
+fn bech32_32(text: &str, hrp: &str) -> Result<[u8; 32], KeyError> {
+    let (found, data) = bech32::decode(text).map_err(|_| KeyError::Encoding)?;
+    if !found.as_str().eq_ignore_ascii_case(hrp) {
+        return Err(KeyError::Encoding);
+    }
+    let data = Zeroizing::new(data);
+    <[u8; 32]>::try_from(&data[..]).map_err(|_| KeyError::Encoding)
 }
 
 impl FromStr for ViewerRecipient {
@@ -153,7 +222,10 @@ impl FromStr for ViewerRecipient {
         if r.to_string() != s {
             return Err(KeyError::Encoding);
         }
-        Ok(Self(r))
+        Ok(Self {
+            public: bech32_32(s, "age")?,
+            age: r,
+        })
     }
 }
 
@@ -258,6 +330,77 @@ mod tests {
         let typed = typed.replacen("age - secret - key - ", "age-secret-key-", 1);
         let back = RecoveryKey::from_typed(&typed).unwrap();
         assert_eq!(back.to_public(), k.to_public());
+    }
+
+    #[test]
+    fn x25519_agrees_both_ways_and_with_the_age_text() {
+        let (a, b) = (ViewerIdentity::generate(), ViewerIdentity::generate());
+        let ab = a.x25519(b.to_public().public_bytes()).unwrap();
+        let ba = b.x25519(a.public_bytes()).unwrap();
+        assert_eq!(*ab, *ba);
+        // The bytes are the ones the age text encodes.
+        let again = ViewerIdentity::from_secret_text(&a.to_secret_text()).unwrap();
+        assert_eq!(again.public_bytes(), a.public_bytes());
+        let parsed: ViewerRecipient = a.to_public().to_string().parse().unwrap();
+        assert_eq!(parsed.public_bytes(), a.public_bytes());
+        // A low-order point gives no shared secret.
+        assert!(a.x25519(&[0u8; 32]).is_none());
+    }
+
+    /// The Edwards-form X25519 gives the ladder's answer (x25519-dalek) on
+    /// random points (half of them on the twist), the low-order points and
+    /// non-canonical encodings (u ≥ p, the top bit set).
+    #[test]
+    fn x25519_is_the_ladder_on_every_kind_of_point() {
+        use rand::RngCore;
+        let id = ViewerIdentity::generate();
+        let ladder = |p: &[u8; 32]| id.secret.diffie_hellman(&x25519_dalek::PublicKey::from(*p));
+        let mut points: Vec<[u8; 32]> = (0..400)
+            .map(|_| {
+                let mut p = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut p);
+                p
+            })
+            .collect();
+        // u = 0, 1, p-1 (= -1), p, p+1, 2^255-1, and the order-8 points.
+        let hex32 = |h: &str| -> [u8; 32] {
+            let v: Vec<u8> = (0..32)
+                .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
+                .collect();
+            v.try_into().unwrap()
+        };
+        let mut p_minus_1 = [0xffu8; 32];
+        p_minus_1[0] = 0xec;
+        p_minus_1[31] = 0x7f;
+        let mut p = p_minus_1;
+        p[0] = 0xed;
+        let mut p_plus_1 = p_minus_1;
+        p_plus_1[0] = 0xee;
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        points.extend([[0u8; 32], one, p_minus_1, p, p_plus_1, [0xffu8; 32]]);
+        points.push(hex32(
+            "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+        ));
+        points.push(hex32(
+            "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+        ));
+        let mut on_twist = 0;
+        for p in &points {
+            let want = ladder(p);
+            let got = id.x25519(p);
+            if curve25519_dalek::MontgomeryPoint(*p)
+                .to_edwards(0)
+                .is_none()
+            {
+                on_twist += 1;
+            }
+            match got {
+                Some(got) => assert_eq!(*got, *want.as_bytes(), "{p:02x?}"),
+                None => assert!(!want.was_contributory(), "{p:02x?}"),
+            }
+        }
+        assert!(on_twist > 100, "{on_twist}");
     }
 
     #[test]

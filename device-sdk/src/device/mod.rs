@@ -1,5 +1,6 @@
 //! The camera: pairing, recipient-set sync, recording and the spool drain.
 mod drain;
+mod hints;
 mod notice;
 mod pair;
 mod part;
@@ -53,6 +54,8 @@ pub struct Device {
     key: Option<DeviceKey>,
     pairing: Option<Pairing>,
     set: Option<VerifiedRecipientSet>,
+    /// The slot hint keys of the recipients last sealed to.
+    hints: hints::SlotHints,
     api: Option<Api>,
     spool: Spool,
     backoff: Backoff,
@@ -97,6 +100,7 @@ impl Device {
             key,
             pairing,
             set,
+            hints: hints::SlotHints::default(),
             api,
             spool,
             backoff: Backoff::default(),

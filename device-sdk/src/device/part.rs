@@ -80,8 +80,9 @@ impl Device {
             Some(b) if part.recovery_only => std::slice::from_ref(&b.recovery),
             _ => set.sealing_recipients(part.sealed_at),
         };
+        let recipients = self.hints.for_recipients(&self.state, recipients);
         let mut reader =
-            SealingReader::new(Sealer::with_recipients(recipients, key, meta)?, source);
+            SealingReader::new(Sealer::with_slot_recipients(recipients, key, meta)?, source);
         let header_len = reader.header_len();
         // The server is told the minute only (S9); the exact time is in the
         // sealed inner header.

@@ -8,8 +8,10 @@
 //! downloaded into a spool file beside the output (each chunk verified as it
 //! arrives, its plaintext discarded), then decrypted into a temporary file
 //! that is renamed over the output only at the end.
+mod hints;
 mod open;
 mod output;
+pub(crate) use hints::HintCache;
 pub(crate) use output::{random_tag, TempFile};
 mod remote;
 mod small;

@@ -104,7 +104,14 @@ impl Client {
             kind: format_kind(part.kind),
             sequence: 0,
         };
-        let opening = Opening::new(header, &[identity]).map_err(ClientError::from_open)?;
+        // The hint is this device's; another identity (a recovery key) tries every slot.
+        let hint = if identity.public_bytes() == self.device().viewer.public_bytes() {
+            self.slot_hint(pinned.camera).await
+        } else {
+            None
+        };
+        let opening = Opening::with_hint(header, &[identity], hint.as_ref())
+            .map_err(ClientError::from_open)?;
         let len = part.payload_len;
         let needed = opening.needed(len).map_err(ClientError::from_open)?;
         let first = self

@@ -3,7 +3,7 @@
 //! with every check done (S2, S3) before a byte is returned.
 
 use sealcam_format::age_header::{AgeHeader, MAX_HEADER_LEN};
-use sealcam_format::{open_to_vec, Binding, ObjectMeta};
+use sealcam_format::{Binding, ObjectMeta, Opening};
 use sealcam_keys::{CameraId, EventId};
 use sealcam_wire::PartKind;
 use zeroize::Zeroizing;
@@ -58,6 +58,7 @@ impl Client {
             )));
         }
         let pinned = self.pinned(camera).await?;
+        let hint = self.slot_hint(camera).await;
         let whole = self
             .api()
             .part_whole(*event.as_uuid(), kind, MAX_HEADER_LEN as u64 + payload_len)
@@ -73,14 +74,9 @@ impl Client {
             kind: format_kind(kind),
             sequence: 0,
         };
-        let opened = open_to_vec(
-            header,
-            payload,
-            &[&self.device().viewer],
-            &expected,
-            &pinned.device_key,
-        )
-        .map_err(ClientError::from_open)?;
+        let opened = Opening::with_hint(header, &[&self.device().viewer], hint.as_ref())
+            .and_then(|o| o.into_vec(payload, &expected, &pinned.device_key))
+            .map_err(ClientError::from_open)?;
         Ok(OpenedPart {
             meta: opened.meta,
             body: Zeroizing::new(opened.body),

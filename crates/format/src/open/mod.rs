@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use age_core::format::FileKey;
-use sealcam_keys::{DevicePublicKey, ViewerIdentity};
+use sealcam_keys::{DevicePublicKey, SlotHintKey, ViewerIdentity};
 
 use crate::age_header::{binding_tag, payload_key, AgeHeader};
 use crate::stream::{ChunkCipher, Geometry, CHUNK, ENC_CHUNK, NONCE};
@@ -42,6 +42,14 @@ impl std::fmt::Debug for Opening {
     }
 }
 
+/// Chunk 0 as verification left it: its plaintext, the range of it that is
+/// body, and that range's body offset.
+pub(super) struct FirstChunk {
+    pub(super) plain: Vec<u8>,
+    pub(super) body: Range<usize>,
+    pub(super) offset: u64,
+}
+
 /// The byte ranges of a payload needed to verify it, before any body byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Needed {
@@ -55,15 +63,23 @@ impl Opening {
     /// Parses the header and unwraps the file key with the viewer's
     /// identities. `NotAddressedToViewer` when it was sealed for others.
     pub fn new(header: &[u8], identities: &[&ViewerIdentity]) -> Result<Self, OpenError> {
+        Self::with_hint(header, identities, None)
+    }
+
+    /// [`new`](Self::new), trying the slot `hint` names first: the hint key
+    /// this viewer shares with the camera that sealed the object
+    /// ([`SlotHintKey::for_camera`]). A wrong or missing hint costs time,
+    /// never the result.
+    pub fn with_hint(
+        header: &[u8],
+        identities: &[&ViewerIdentity],
+        hint: Option<&SlotHintKey>,
+    ) -> Result<Self, OpenError> {
         let parsed = AgeHeader::parse(header)?;
         if parsed.len() != header.len() {
             return Err(OpenError::Header("bytes after the header"));
         }
-        let ids: Vec<&dyn age::Identity> = identities
-            .iter()
-            .map(|i| i.as_age() as &dyn age::Identity)
-            .collect();
-        let file_key = parsed.unwrap(&ids)?;
+        let file_key = parsed.unwrap_viewer(identities, hint)?;
         Ok(Self {
             header: parsed,
             file_key,
@@ -145,11 +161,13 @@ impl Opening {
         }
         self.check_payload(first, expected)?;
         self.verify_checked(payload_len, first, trailer_ct, expected, device)
+            .map(|(opened, _)| opened)
     }
 
     /// [`verify`](Self::verify) once [`check_payload`](Self::check_payload)
     /// passed on `first` and the lengths were checked (for [`open`], which
-    /// checks the payload before it reads the trailer).
+    /// checks the payload before it reads the trailer). Also returns chunk 0,
+    /// decrypted and checked, so that a reader need not open it again.
     pub(super) fn verify_checked(
         self,
         payload_len: u64,
@@ -157,7 +175,7 @@ impl Opening {
         trailer_ct: &[u8],
         expected: &Binding,
         device: &DevicePublicKey,
-    ) -> Result<Opened, OpenError> {
+    ) -> Result<(Opened, FirstChunk), OpenError> {
         let g = Geometry::new(payload_len)?;
         let mut nonce = [0u8; NONCE];
         nonce.copy_from_slice(&first[..NONCE]);
@@ -213,8 +231,15 @@ impl Opening {
             hashes: trailer.hashes,
         };
         // The inner header itself is in piece 0: check it against the signed list.
-        opened.check_piece(0, &chunk0)?;
-        Ok(opened)
+        let (body, offset) = opened.check_plain(0, &chunk0)?;
+        Ok((
+            opened,
+            FirstChunk {
+                plain: chunk0,
+                body,
+                offset,
+            },
+        ))
     }
 }
 

@@ -90,7 +90,20 @@ impl Opened {
             return Err(OpenError::Truncated("chunk index beyond the payload"));
         }
         let n = open_chunk_raw(&self.cipher, &self.geometry, index, buf)?;
-        self.check_piece(index, &buf[..n])?;
+        self.check_plain(index, &buf[..n])
+    }
+
+    /// Checks chunk `index`, decrypted (`plain`), against the signed hash
+    /// list and its padding; returns the range of `plain` that holds body
+    /// bytes, and the body offset of its first byte.
+    pub(super) fn check_plain(
+        &self,
+        index: u64,
+        plain: &[u8],
+    ) -> Result<(Range<usize>, u64), OpenError> {
+        self.check_piece(index, plain)?;
+        let n = plain.len();
+        let buf = plain;
         let start = index * CHUNK as u64;
         let body_start = self.inner_len.max(start);
         let pad_start = self.inner_len + self.body_len;

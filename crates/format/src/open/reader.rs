@@ -60,25 +60,54 @@ fn read_range<S: RangeSource>(src: &mut S, r: Range<u64>) -> Result<Vec<u8>, Ope
 /// verifies every chunk before releasing it, and can seek.
 pub fn open<S: RangeSource>(
     header: &[u8],
-    mut payload: S,
+    payload: S,
     identities: &[&ViewerIdentity],
     expected: &Binding,
     device: &DevicePublicKey,
 ) -> Result<VerifiedReader<S>, OpenError> {
-    let opening = Opening::new(header, identities)?;
-    let len = payload.total_len()?;
-    let needed = opening.needed(len)?;
-    let first = read_range(&mut payload, needed.first.clone())?;
-    // Misdelivery is named before the trailer is read (and checked once).
-    opening.check_payload(&first, expected)?;
-    let trailer = read_range(&mut payload, needed.trailer.clone())?;
-    let opened = opening.verify_checked(len, &first, &trailer, expected, device)?;
-    Ok(VerifiedReader {
-        opened,
-        src: payload,
-        pos: 0,
-        cache: None,
-    })
+    Opening::new(header, identities)?.into_reader(payload, expected, device)
+}
+
+impl Opening {
+    /// [`open`] from this opening (made, say, with a slot hint): checks
+    /// binding and signature against `payload`, then returns its reader.
+    pub fn into_reader<S: RangeSource>(
+        self,
+        mut payload: S,
+        expected: &Binding,
+        device: &DevicePublicKey,
+    ) -> Result<VerifiedReader<S>, OpenError> {
+        let len = payload.total_len()?;
+        let needed = self.needed(len)?;
+        let first = read_range(&mut payload, needed.first.clone())?;
+        // Misdelivery is named before the trailer is read (and checked once).
+        self.check_payload(&first, expected)?;
+        let trailer = read_range(&mut payload, needed.trailer.clone())?;
+        let (opened, chunk0) = self.verify_checked(len, &first, &trailer, expected, device)?;
+        Ok(VerifiedReader {
+            opened,
+            src: payload,
+            pos: 0,
+            // Verified already: a small object is then decrypted once.
+            cache: Some((0, chunk0.plain, chunk0.body, chunk0.offset)),
+        })
+    }
+
+    /// [`open_to_vec`] from this opening: everything verified, then the
+    /// whole body.
+    pub fn into_vec(
+        self,
+        payload: &[u8],
+        expected: &Binding,
+        device: &DevicePublicKey,
+    ) -> Result<OpenedObject, OpenError> {
+        let mut r = self.into_reader(payload, expected, device)?;
+        let body = r.read_range(0..r.body_len())?;
+        Ok(OpenedObject {
+            meta: r.meta().clone(),
+            body,
+        })
+    }
 }
 
 /// A body reader over a verified object: `Read + Seek`, each chunk verified
@@ -239,10 +268,5 @@ pub fn open_to_vec(
     expected: &Binding,
     device: &DevicePublicKey,
 ) -> Result<OpenedObject, OpenError> {
-    let mut r = open(header, payload, identities, expected, device)?;
-    let body = r.read_range(0..r.body_len())?;
-    Ok(OpenedObject {
-        meta: r.meta().clone(),
-        body,
-    })
+    Opening::new(header, identities)?.into_vec(payload, expected, device)
 }

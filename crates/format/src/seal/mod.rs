@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 
 use sealcam_keys::{DeviceKey, VerifiedRecipientSet, ViewerRecipient};
 
-use crate::age_header::{new_file_key, payload_key, write_header};
+use crate::age_header::{new_file_key, payload_key, write_header, SlotRecipient};
 use crate::padding::padded_len;
 use crate::stream::{ChunkCipher, CHUNK, ENC_CHUNK, NONCE, TAG};
 use crate::{trailer, ObjectMeta, PartKind, SealError};
@@ -63,10 +63,22 @@ impl<'k> Sealer<'k> {
         Self::with_recipients(set.recipients(), key, meta)
     }
 
-    /// Seals to an explicit list of recipients (owner tooling and tests;
-    /// cameras use [`new`](Self::new)).
+    /// Seals to an explicit list of recipients, each stanza at a random
+    /// slot (owner tooling and tests; cameras use
+    /// [`with_slot_recipients`](Self::with_slot_recipients)).
     pub fn with_recipients(
         recipients: &[ViewerRecipient],
+        key: &'k DeviceKey,
+        meta: ObjectMeta,
+    ) -> Result<Self, SealError> {
+        Self::with_slot_recipients(&SlotRecipient::unhinted(recipients), key, meta)
+    }
+
+    /// Seals to `recipients`, each stanza at the slot its hint key gives
+    /// ([`SlotRecipient::hinted`], made once per recipient set), so that each
+    /// viewer finds its stanza with one X25519 operation.
+    pub fn with_slot_recipients(
+        recipients: &[SlotRecipient],
         key: &'k DeviceKey,
         meta: ObjectMeta,
     ) -> Result<Self, SealError> {
@@ -74,12 +86,7 @@ impl<'k> Sealer<'k> {
         let file_key = new_file_key();
         let mut nonce = [0u8; NONCE];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
-        let header = write_header(
-            &file_key,
-            recipients.iter().map(|r| r.as_age() as &dyn age::Recipient),
-            &nonce,
-            &meta.binding,
-        )?;
+        let header = write_header(&file_key, recipients, &nonce, &meta.binding)?;
         let cipher = ChunkCipher::new(&payload_key(&file_key, &nonce));
         Ok(Self {
             header,
