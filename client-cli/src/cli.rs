@@ -248,6 +248,12 @@ pub struct UiArgs {
         hide_env_values = true
     )]
     pub password: Option<String>,
+    /// With --listen beyond loopback: a host name the viewer may be reached
+    /// by (repeat for more). IP addresses are always accepted; other names
+    /// are refused, so that a web page cannot reach the viewer through DNS
+    /// rebinding.
+    #[arg(long = "host", value_name = "NAME")]
+    pub host: Vec<String>,
     /// Where "Export day" writes (one folder per camera and day).
     #[arg(long, value_name = "DIR", default_value = "sealcam-export")]
     pub export_dir: PathBuf,

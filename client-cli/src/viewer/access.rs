@@ -1,16 +1,25 @@
 //! Who may use the viewer: the holder of the one-time URL token printed at
-//! start (exchanged once for a session cookie), or — when the viewer listens
-//! beyond loopback — whoever knows the household's viewer password. The
-//! decrypted footage never leaves this process otherwise.
+//! start (exchanged once, within [`TOKEN_LIFETIME`], for a session), or —
+//! when the viewer has a password (`--password`, which `--listen` beyond
+//! loopback requires) — whoever knows the household's viewer password; a
+//! viewer with a password prints no token. The decrypted footage never
+//! leaves this process otherwise.
 //!
-//! Also refused: a `Host` other than the loopback address the viewer
-//! listens on (a DNS-rebinding page in the user's browser cannot reach it),
-//! and requests without a session. The session cookie is `HttpOnly` and
-//! `SameSite=Strict`, so another site cannot make the browser use it.
+//! A session is two secrets: a path (`/s/<path>/`, where the whole viewer
+//! lives) and a cookie scoped to that path (`HttpOnly`, `SameSite=Strict`).
+//! Browsers send a localhost cookie to every port of the host, so another
+//! local user's server on another port could otherwise collect it; scoped
+//! to a path nobody else knows, the browser never sends it there.
+//!
+//! Also refused: a `Host` that could come from DNS rebinding (on loopback:
+//! anything but the loopback address the viewer listens on; beyond it: a
+//! name not given with `--host`, IP literals being safe), a request another
+//! site or another port made the browser send (`Sec-Fetch-Site`), and
+//! requests without a session.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -33,6 +42,12 @@ const SCRYPT_LOG_N: u8 = 15;
 /// A failed password waits this long before it is answered, holding the
 /// gate: at most one wrong guess per second, whatever the connections.
 const FAILED_LOGIN_DELAY: Duration = Duration::from_secs(1);
+
+/// The one-time token works this long after the viewer starts.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// The largest login form read (a password is far shorter).
+pub const MAX_LOGIN_FORM: usize = 4096;
 
 fn random_token() -> Zeroizing<String> {
     let mut b = Zeroizing::new([0u8; 32]);
@@ -72,17 +87,27 @@ fn derive(password: &str, salt: &[u8]) -> anyhow::Result<Zeroizing<[u8; 32]>> {
     Ok(out)
 }
 
+/// Which `Host` headers are accepted.
+#[derive(Debug, Clone)]
+pub enum Hosts {
+    /// Listening on loopback: exactly these `host:port` values.
+    Exactly(Vec<String>),
+    /// Listening beyond loopback: any IP literal (DNS rebinding needs a
+    /// name), and these names (any port).
+    IpsAnd(Vec<String>),
+}
+
 /// The viewer's credentials: the one-time token, the sessions it and the
 /// password opened, the password.
 pub struct Access {
-    one_time: Mutex<Option<Zeroizing<String>>>,
-    sessions: Mutex<HashSet<String>>,
+    one_time: Mutex<Option<(Zeroizing<String>, Instant)>>,
+    /// Session path → session cookie.
+    sessions: Mutex<HashMap<String, Zeroizing<String>>>,
     password: Option<Password>,
     /// Held through each password attempt, and a failed one's delay: one
-    /// guess at a time across all connections.
+    /// guess at a time across all connections (others are told to wait).
     login_gate: tokio::sync::Mutex<()>,
-    /// `Host` values accepted (`None`: any, when listening beyond loopback).
-    hosts: Option<Vec<String>>,
+    hosts: Hosts,
 }
 
 impl std::fmt::Debug for Access {
@@ -95,15 +120,14 @@ impl std::fmt::Debug for Access {
 }
 
 impl Access {
-    /// New credentials; returns them and the one-time token.
-    pub fn new(
-        password: Option<Password>,
-        hosts: Option<Vec<String>>,
-    ) -> (Self, Zeroizing<String>) {
-        let token = random_token();
+    /// New credentials; returns them and the one-time token (none when
+    /// there is a password: a token printed by a service would end up in
+    /// its logs, a way in without the password).
+    pub fn new(password: Option<Password>, hosts: Hosts) -> (Self, Option<Zeroizing<String>>) {
+        let token = password.is_none().then(random_token);
         let access = Self {
-            one_time: Mutex::new(Some(token.clone())),
-            sessions: Mutex::new(HashSet::new()),
+            one_time: Mutex::new(token.clone().map(|t| (t, Instant::now()))),
+            sessions: Mutex::new(HashMap::new()),
             password,
             login_gate: tokio::sync::Mutex::new(()),
             hosts,
@@ -111,45 +135,56 @@ impl Access {
         (access, token)
     }
 
-    /// Uses up the one-time token when `offered` is it.
+    /// Uses up the one-time token when `offered` is it and it has not
+    /// expired.
     fn redeem(&self, offered: &str) -> bool {
         let mut slot = self.one_time.lock().unwrap_or_else(|e| e.into_inner());
-        let ok = slot
-            .as_ref()
-            .is_some_and(|t| bool::from(t.as_bytes().ct_eq(offered.as_bytes())));
+        let ok = slot.as_ref().is_some_and(|(t, made)| {
+            bool::from(t.as_bytes().ct_eq(offered.as_bytes())) && made.elapsed() < TOKEN_LIFETIME
+        });
         if ok {
             *slot = None;
         }
         ok
     }
 
-    fn open_session(&self) -> String {
-        let id = random_token().to_string();
+    /// A new session: its path and its cookie.
+    fn open_session(&self) -> (String, Zeroizing<String>) {
+        let (path, cookie) = (random_token().to_string(), random_token());
         self.sessions
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone());
-        id
+            .insert(path.clone(), cookie.clone());
+        (path, cookie)
     }
 
-    fn has_session(&self, headers: &HeaderMap) -> bool {
-        let Some(id) = cookie(headers, COOKIE) else {
+    /// Whether the request's cookie is the one of session `path`.
+    fn has_session(&self, path: &str, headers: &HeaderMap) -> bool {
+        let Some(offered) = cookie(headers, COOKIE) else {
             return false;
         };
         let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
         sessions
-            .iter()
-            .any(|s| bool::from(s.as_bytes().ct_eq(id.as_bytes())))
+            .get(path)
+            .is_some_and(|c| bool::from(c.as_bytes().ct_eq(offered.as_bytes())))
     }
 
     fn host_allowed(&self, headers: &HeaderMap) -> bool {
-        let Some(hosts) = &self.hosts else {
-            return true;
+        let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+            return false;
         };
-        headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|h| hosts.iter().any(|a| a.eq_ignore_ascii_case(h)))
+        match &self.hosts {
+            Hosts::Exactly(hosts) => hosts.iter().any(|a| a.eq_ignore_ascii_case(host)),
+            Hosts::IpsAnd(names) => {
+                let Ok(authority) = host.parse::<axum::http::uri::Authority>() else {
+                    return false;
+                };
+                let name = authority.host();
+                let bare = name.trim_start_matches('[').trim_end_matches(']');
+                bare.parse::<std::net::IpAddr>().is_ok()
+                    || names.iter().any(|n| n.eq_ignore_ascii_case(name))
+            }
+        }
     }
 }
 
@@ -165,13 +200,16 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn with_session(access: &Access) -> Response {
-    let id = access.open_session();
-    let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/");
+    let (path, id) = access.open_session();
+    let cookie = format!(
+        "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/s/{path}/",
+        id.as_str()
+    );
     (
         StatusCode::SEE_OTHER,
         [
             (header::SET_COOKIE, cookie),
-            (header::LOCATION, "/".to_owned()),
+            (header::LOCATION, format!("/s/{path}/")),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
     )
@@ -187,6 +225,11 @@ fn refused(status: StatusCode, message: &'static str) -> Response {
         .into_response()
 }
 
+/// `GET /`: the login page (the viewer itself is under a session's path).
+pub async fn root(State(state): State<ViewerState>) -> Response {
+    super::assets::login_page(state.access.password.is_some())
+}
+
 /// `GET /login?token=…`: the one-time URL token, exchanged for a session.
 pub async fn login_with_token(
     State(state): State<ViewerState>,
@@ -196,7 +239,7 @@ pub async fn login_with_token(
         Some(t) if state.access.redeem(t) => with_session(&state.access),
         Some(_) => refused(
             StatusCode::UNAUTHORIZED,
-            "this link was used already or is wrong: run `sealcam ui` again for a new one",
+            "this link was used already, has expired or is wrong: run `sealcam ui` again for a new one",
         ),
         None => super::assets::login_page(state.access.password.is_some()),
     }
@@ -208,12 +251,31 @@ pub async fn login_with_password(
     State(state): State<ViewerState>,
     axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
 ) -> Response {
-    let Some(password) = &state.access.password else {
+    if password_of(&state.access).is_none() {
         return refused(StatusCode::NOT_FOUND, "this viewer has no password login");
-    };
+    }
     let attempt = Zeroizing::new(form.get("password").cloned().unwrap_or_default());
-    let _one_at_a_time = state.access.login_gate.lock().await;
-    if password.matches(&attempt) {
+    // One guess at a time: while one is checked (or waits out its delay),
+    // others are told to come back rather than queued.
+    let Ok(_one_at_a_time) = state.access.login_gate.try_lock() else {
+        let mut r = refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "another login is being checked; try again in a second",
+        );
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return r;
+    };
+    // scrypt takes about 100 ms of CPU: off the async workers.
+    let access = state.access.clone();
+    let matched = tokio::task::spawn_blocking(move || {
+        password_of(&access).is_some_and(|p| p.matches(&attempt))
+    })
+    .await
+    .unwrap_or(false);
+    if matched {
         with_session(&state.access)
     } else {
         tokio::time::sleep(FAILED_LOGIN_DELAY).await;
@@ -221,17 +283,48 @@ pub async fn login_with_password(
     }
 }
 
-/// Lets through the login routes, and everything else only with a session.
+fn password_of(access: &Access) -> Option<&Password> {
+    access.password.as_ref()
+}
+
+/// Lets through the login routes, and the session's own path only with its
+/// cookie.
 pub async fn guard(State(state): State<ViewerState>, req: Request, next: Next) -> Response {
     if !state.access.host_allowed(req.headers()) {
         return refused(StatusCode::FORBIDDEN, "unexpected Host header");
     }
-    let open = matches!(req.uri().path(), "/login" | "/app.css");
-    if open || state.access.has_session(req.headers()) {
+    // Sent by browsers: `same-site` covers a page on another port of this host.
+    let fetched_by = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if matches!(fetched_by, Some("same-site" | "cross-site")) {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "a request another site or port made the browser send",
+        );
+    }
+    let path = req.uri().path();
+    if let Some(rest) = path.strip_prefix("/s/") {
+        let (session, inner) = rest.split_once('/').unwrap_or((rest, ""));
+        if !state.access.has_session(session, req.headers()) {
+            return refused(
+                StatusCode::UNAUTHORIZED,
+                "log in first: open the link `sealcam ui` printed",
+            );
+        }
+        if inner.is_empty() && !path.ends_with('/') {
+            // The page's links are relative to `/s/<session>/`.
+            return (
+                StatusCode::PERMANENT_REDIRECT,
+                [(header::LOCATION, format!("{path}/"))],
+            )
+                .into_response();
+        }
         return next.run(req).await;
     }
-    if req.uri().path() == "/" {
-        return super::assets::login_page(state.access.password.is_some());
+    if matches!(path, "/" | "/login" | "/app.css") {
+        return next.run(req).await;
     }
     refused(
         StatusCode::UNAUTHORIZED,
@@ -244,11 +337,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_one_time_token_works_once() {
-        let (access, token) = Access::new(None, None);
+    fn the_one_time_token_works_once_and_not_with_a_password() {
+        let (access, token) = Access::new(None, Hosts::Exactly(vec![]));
+        let token = token.unwrap();
         assert!(!access.redeem("wrong"));
         assert!(access.redeem(&token));
         assert!(!access.redeem(&token));
+        let password = Password::new("correct horse battery").unwrap();
+        let (_, token) = Access::new(Some(password), Hosts::IpsAnd(vec![]));
+        assert!(token.is_none());
+    }
+
+    #[test]
+    fn beyond_loopback_ip_literals_and_named_hosts_pass() {
+        let (access, _) = Access::new(None, Hosts::IpsAnd(vec!["hub.home.arpa".into()]));
+        let host = |h: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::HOST, h.parse().unwrap());
+            access.host_allowed(&m)
+        };
+        assert!(host("192.168.1.5:8080"));
+        assert!(host("[fd00::5]:8080"));
+        assert!(host("HUB.home.arpa:8080"));
+        assert!(!host("rebind.attacker.example:8080"));
+        assert!(!access.host_allowed(&HeaderMap::new()));
     }
 
     #[test]
@@ -260,17 +372,20 @@ mod tests {
     }
 
     #[test]
-    fn sessions_come_from_the_cookie() {
-        let (access, _) = Access::new(None, Some(vec!["127.0.0.1:9".into()]));
-        let id = access.open_session();
+    fn sessions_come_from_the_cookie_of_their_path() {
+        let (access, _) = Access::new(None, Hosts::Exactly(vec!["127.0.0.1:9".into()]));
+        let (path, id) = access.open_session();
+        let (other_path, _) = access.open_session();
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
-            format!("a=b; {COOKIE}={id}").parse().unwrap(),
+            format!("a=b; {COOKIE}={}", id.as_str()).parse().unwrap(),
         );
-        assert!(access.has_session(&h));
+        assert!(access.has_session(&path, &h));
+        assert!(!access.has_session(&other_path, &h));
+        assert!(!access.has_session("guessed", &h));
         h.insert(header::COOKIE, format!("{COOKIE}=nope").parse().unwrap());
-        assert!(!access.has_session(&h));
+        assert!(!access.has_session(&path, &h));
         h.insert(header::HOST, "evil.example:9".parse().unwrap());
         assert!(!access.host_allowed(&h));
         h.insert(header::HOST, "127.0.0.1:9".parse().unwrap());

@@ -103,7 +103,7 @@ pub struct PartQuery {
 /// verification answers its status as JSON, never bytes.
 pub async fn part(
     State(s): State<ViewerState>,
-    Path((event, kind)): Path<(String, String)>,
+    Path((_session, event, kind)): Path<(String, String, String)>,
     Query(q): Query<PartQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -149,7 +149,13 @@ pub async fn live(State(s): State<ViewerState>) -> Response {
     tokio::spawn(async move {
         let mut watcher = client.watch(None);
         loop {
-            let message = match watcher.next().await {
+            // The page going away ends the watch at once, not at the next
+            // event (a reload would otherwise leave a watch behind).
+            let next = tokio::select! {
+                next = watcher.next() => next,
+                () = tx.closed() => break,
+            };
+            let message = match next {
                 Ok(entry) => json!({"event": entry}).to_string(),
                 Err(e) => {
                     let _ = tx.send(json!({"error": e.to_string()}).to_string()).await;

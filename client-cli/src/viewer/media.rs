@@ -92,7 +92,7 @@ pub fn parse_range(value: Option<&str>, len: u64) -> Result<Option<Range<u64>>, 
     }
     let (a, b) = spec.split_once('-').ok_or(())?;
     let range = match (a.trim().parse::<u64>().ok(), b.trim().parse::<u64>().ok()) {
-        (Some(a), Some(b)) if a <= b => a..(b + 1).min(len),
+        (Some(a), Some(b)) if a <= b => a..b.saturating_add(1).min(len),
         (Some(a), None) if b.trim().is_empty() => a..len,
         (None, Some(n)) if a.trim().is_empty() => len.saturating_sub(n)..len,
         _ => return Err(()),
@@ -180,6 +180,10 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=10-"), 10), Err(()));
         assert_eq!(parse_range(Some("bytes=5-2"), 10), Err(()));
         assert_eq!(parse_range(Some("bytes=0-1,4-5"), 10), Ok(None));
+        assert_eq!(
+            parse_range(Some("bytes=0-18446744073709551615"), 10),
+            Ok(Some(0..10))
+        );
     }
 
     #[test]

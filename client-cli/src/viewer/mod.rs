@@ -36,24 +36,44 @@ pub struct ViewerState {
     export_dir: PathBuf,
 }
 
+/// The login routes at the root; the viewer itself under its session's
+/// path, `/s/<session>/` ([`access`] checks the cookie of that path).
 fn router(state: ViewerState) -> Router {
     Router::new()
-        .route("/", get(assets::index))
-        .route("/app.js", get(assets::script))
+        .route("/s/{session}/", get(assets::index))
+        .route("/s/{session}/app.js", get(assets::script))
+        .route("/s/{session}/app.css", get(assets::style))
+        .route("/s/{session}/api/timeline", get(api::timeline))
+        .route("/s/{session}/api/events/{event}/{kind}", get(api::part))
+        .route("/s/{session}/api/live", get(api::live))
+        .route("/s/{session}/api/export", post(api::export))
+        .route("/", get(access::root))
         .route("/app.css", get(assets::style))
         .route(
             "/login",
-            get(access::login_with_token).post(access::login_with_password),
+            get(access::login_with_token)
+                .post(access::login_with_password)
+                .layer(axum::extract::DefaultBodyLimit::max(access::MAX_LOGIN_FORM)),
         )
-        .route("/api/timeline", get(api::timeline))
-        .route("/api/events/{event}/{kind}", get(api::part))
-        .route("/api/live", get(api::live))
-        .route("/api/export", post(api::export))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,
         ))
         .with_state(state)
+}
+
+/// Hands `url` to the desktop's browser through a page in a fresh private
+/// directory (0700, the page 0600) that forwards to it; the directory goes
+/// when the returned handle drops.
+fn open_in_browser(url: &str) -> anyhow::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix("sealcam-ui-").tempdir()?;
+    let page = dir.path().join("open.html");
+    let html = format!(
+        "<!doctype html><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\"><meta http-equiv=\"refresh\" content=\"0; url={url}\"><title>sealcam</title>"
+    );
+    sealcam_keys::secret_file::write(&page, html.as_bytes())?;
+    std::process::Command::new("xdg-open").arg(&page).spawn()?;
+    Ok(dir)
 }
 
 /// Runs the viewer until Ctrl-C.
@@ -71,15 +91,17 @@ pub async fn serve(client: Client, args: UiArgs, json: bool) -> anyhow::Result<(
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
-    let hosts = loopback.then(|| {
+    let hosts = if loopback {
         let port = bound.port();
-        vec![
+        access::Hosts::Exactly(vec![
             bound.to_string(),
             format!("127.0.0.1:{port}"),
             format!("localhost:{port}"),
             format!("[::1]:{port}"),
-        ]
-    });
+        ])
+    } else {
+        access::Hosts::IpsAnd(args.host.clone())
+    };
     let (access, token) = access::Access::new(password, hosts);
     let state = ViewerState {
         client,
@@ -93,23 +115,38 @@ pub async fn serve(client: Client, args: UiArgs, json: bool) -> anyhow::Result<(
     } else {
         format!("<this host>:{}", bound.port())
     };
-    let url = format!("http://{shown_host}/login?token={}", token.as_str());
+    let url = match &token {
+        Some(token) => format!("http://{shown_host}/login?token={}", token.as_str()),
+        None => format!("http://{shown_host}/"),
+    };
     if json {
         out(&format!(
             "{}\n",
             json!({"url": url, "listen": bound.to_string()})
         ));
+    } else if token.is_some() {
+        out(&format!(
+            "sealcam viewer on http://{shown_host}/ — open this link once, within {} minutes (it logs this browser in):\n  {url}\n",
+            access::TOKEN_LIFETIME.as_secs() / 60
+        ));
     } else {
         out(&format!(
-            "sealcam viewer on http://{shown_host}/ — open this link once (it logs this browser in):\n  {url}\n"
+            "sealcam viewer on {url} — log in with the viewer password\n"
         ));
     }
     eprintln!("serving until Ctrl-C…");
-    if args.open && loopback {
-        if let Err(e) = std::process::Command::new("xdg-open").arg(&url).spawn() {
-            eprintln!("warning: could not open a browser ({e}); open the link above");
-        }
-    }
+    // The link goes to the browser in a file only this user can read, not
+    // on a command line every local user can list.
+    let _opener = match (&token, args.open && loopback) {
+        (Some(_), true) => match open_in_browser(&url) {
+            Ok(dir) => Some(dir),
+            Err(e) => {
+                eprintln!("warning: could not open a browser ({e:#}); open the link above");
+                None
+            }
+        },
+        _ => None,
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -35,8 +35,20 @@ pub struct EventFilter {
     pub limit: Option<usize>,
 }
 
+/// Pages of one camera's listing followed at most (500 events a page): a
+/// server that hands out `next` cursors without end cannot keep a listing
+/// going for ever.
+const MAX_PAGES: usize = 10_000;
+
 impl Client {
     /// Lists events, newest first within each camera.
+    ///
+    /// Each event is attributed to the camera it was listed for, whatever
+    /// camera the server's row names (S2): opening it then checks its
+    /// binding against that camera and its pinned key, so an event the
+    /// server files under the wrong camera — another camera of the
+    /// household, or another household's — is shown as misdelivered, never
+    /// under a name it does not belong to.
     pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventView>> {
         let cameras = self.camera_views().await?;
         let mut out = Vec::new();
@@ -45,7 +57,13 @@ impl Client {
         }) {
             let mut before = None;
             let mut taken = 0usize;
-            loop {
+            for page_number in 0.. {
+                if page_number == MAX_PAGES {
+                    return Err(crate::ClientError::Protocol(format!(
+                        "the server's listing of camera {} goes on past {MAX_PAGES} pages",
+                        cam.camera_id
+                    )));
+                }
                 let page = self
                     .api()
                     .events(
@@ -65,14 +83,17 @@ impl Client {
                 for e in page.events {
                     out.push(EventView {
                         event_id: EventId::from(e.event_id),
-                        camera_id: CameraId::from(e.camera_id),
+                        camera_id: cam.camera_id,
                         camera_name: cam.name.clone(),
                         captured_at: e.captured_at,
                         parts: e.parts,
                     });
                     taken += 1;
                 }
-                if filter.limit.is_some_and(|l| taken >= l) || page.next.is_none() {
+                if filter.limit.is_some_and(|l| taken >= l)
+                    || page.next.is_none()
+                    || page.next == before
+                {
                     break;
                 }
                 before = page.next;

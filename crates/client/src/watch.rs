@@ -32,6 +32,17 @@ pub const RECORD_GRACE: Duration = Duration::from_secs(3);
 /// an event minutes after its capture).
 pub const CATCH_UP_SECS: i64 = 15 * 60;
 
+/// At most this many events per camera are listed when catching up.
+const CATCH_UP_MAX: usize = 2_000;
+
+/// At most this many events wait for their record; past that, a server (or
+/// a flood of announced ids) makes the watcher yield the oldest at once.
+const MAX_PENDING: usize = 10_000;
+
+/// Events remembered as seen; the oldest are forgotten past this (an event
+/// older than the catch-up window is not listed again).
+const MAX_SEEN: usize = 100_000;
+
 /// The longest wait between two attempts to reach the server.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -43,7 +54,7 @@ pub struct Watcher<'a> {
     camera: Option<CameraId>,
     stream: Option<EventStream>,
     /// Events already yielded (or there before the watch started).
-    seen: HashSet<EventId>,
+    seen: Seen,
     /// Events with a part stored but no record yet, and when to give up
     /// waiting for it.
     pending: HashMap<EventId, Instant>,
@@ -60,7 +71,7 @@ impl Client {
             client: self,
             camera,
             stream: None,
-            seen: HashSet::new(),
+            seen: Seen::default(),
             pending: HashMap::new(),
             ready: VecDeque::new(),
             lost_at: None,
@@ -173,7 +184,7 @@ impl Watcher<'_> {
                 camera: self.camera,
                 since: Some(since),
                 until: None,
-                limit: None,
+                limit: Some(CATCH_UP_MAX),
             })
             .await?;
         // Oldest first, so that they are yielded in capture order.
@@ -190,9 +201,7 @@ impl Watcher<'_> {
             } else {
                 // Its record may be on its way: wait for it as for a live one.
                 self.seen.remove(&view.event_id);
-                self.pending
-                    .entry(view.event_id)
-                    .or_insert_with(|| Instant::now() + RECORD_GRACE);
+                self.wait_for_record(view.event_id);
             }
         }
         Ok(())
@@ -211,10 +220,19 @@ impl Watcher<'_> {
             self.pending.remove(&event);
             self.yield_event(event).await
         } else {
+            self.wait_for_record(event);
+            Ok(())
+        }
+    }
+
+    /// Waits [`RECORD_GRACE`] for `event`'s record. Past [`MAX_PENDING`]
+    /// waiting, a new event is not waited for: it is yielded when its
+    /// record's notice comes, or not at all.
+    fn wait_for_record(&mut self, event: EventId) {
+        if self.pending.len() < MAX_PENDING || self.pending.contains_key(&event) {
             self.pending
                 .entry(event)
                 .or_insert_with(|| Instant::now() + RECORD_GRACE);
-            Ok(())
         }
     }
 
@@ -251,10 +269,46 @@ impl Watcher<'_> {
     }
 
     async fn push(&mut self, view: EventView) {
+        // The stream's notice named a camera; the lookup may name another.
+        if self.camera.is_some_and(|c| c != view.camera_id) {
+            return;
+        }
         let record = self.client.event_record(&view).await;
         self.ready.push_back(TimelineEntry {
             event: view,
             record,
         });
+    }
+}
+
+/// The events seen, at most [`MAX_SEEN`] of them: the oldest are forgotten.
+#[derive(Debug, Default)]
+struct Seen {
+    set: HashSet<EventId>,
+    order: VecDeque<EventId>,
+}
+
+impl Seen {
+    /// Remembers `event`; `false` when it was remembered already.
+    fn insert(&mut self, event: EventId) -> bool {
+        if !self.set.insert(event) {
+            return false;
+        }
+        self.order.push_back(event);
+        while self.order.len() > MAX_SEEN {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        true
+    }
+
+    fn contains(&self, event: &EventId) -> bool {
+        self.set.contains(event)
+    }
+
+    /// Forgets `event` (its place in the order goes when it comes round).
+    fn remove(&mut self, event: &EventId) {
+        self.set.remove(event);
     }
 }

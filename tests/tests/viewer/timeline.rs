@@ -155,3 +155,109 @@ fn the_timeline_shows_what_happened_and_refuses_what_does_not_verify() {
     w.h.proxy.clear_hook();
     w.sealcam(&["events", "list"]).checked().unwrap();
 }
+
+/// The server (a broken cache) lists another camera's event among the
+/// porch's: the timeline and the export show it as misdelivered under the
+/// camera it was listed for, never as the porch's event and never with the
+/// other camera's record (S2).
+#[test]
+fn an_event_filed_under_another_camera_is_misdelivered() {
+    let (mut w, mut porch) = World::start();
+    let mut garden =
+        w.h.camera(&w.owner, "garden", fast_device_config())
+            .unwrap();
+    let ours = w.record(&mut porch, Some(&record("person", &["porch"], None)), 0);
+    let theirs = w.record(
+        &mut garden,
+        Some(&record("person", &["garden-secret"], None)),
+        0,
+    );
+    let (porch_id, garden_id) = (porch.camera_id().unwrap(), garden.camera_id().unwrap());
+    let api = w.owner.client.api();
+    let garden_rows: Value = serde_json::to_value(
+        w.h.rt
+            .block_on(api.events(*garden_id.as_uuid(), &Default::default()))
+            .unwrap(),
+    )
+    .unwrap();
+    let stray = garden_rows["events"][0].clone();
+    assert_eq!(stray["event_id"], theirs.event.to_string());
+    let porch_list = format!("/v1/cameras/{porch_id}/events");
+    w.h.proxy.set_hook(Arc::new(FnHook::rewriting(
+        move |req| req.path == porch_list,
+        move |_, _, body| {
+            let mut page: Value = serde_json::from_slice(&body).ok()?;
+            page["events"].as_array_mut()?.push(stray.clone());
+            Some(Bytes::from(serde_json::to_vec(&page).ok()?))
+        },
+    )));
+
+    let run = w.sealcam(&["events", "list", "--camera", "porch", "--json"]);
+    let list = events(&run);
+    let stray = by_event(&list, &theirs.event.to_string());
+    println!(
+        "tried: the server listed camera garden's event {} among porch's; sealcam said: status {}, camera {}, exit {:?}",
+        theirs.event, stray["record"]["status"], stray["camera_id"], run.code
+    );
+    assert_eq!(run.code, Some(3), "{run}");
+    assert_eq!(stray["record"]["status"], "misdelivered");
+    assert_eq!(stray["camera_id"], porch_id.to_string());
+    assert!(!run.stdout.contains("garden-secret"), "{run}");
+    assert_eq!(
+        by_event(&list, &ours.event.to_string())["record"]["status"],
+        "verified"
+    );
+
+    let dir = w.h.path("stray-export");
+    let run = w.sealcam(&[
+        "export",
+        "--camera",
+        "porch",
+        "--since",
+        "1d",
+        "-o",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let entries = |event: &str| -> Vec<Value> {
+        manifest
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter(|e| e["event_id"] == event)
+            .cloned()
+            .collect()
+    };
+    let stray_entries = entries(&theirs.event.to_string());
+    println!(
+        "tried: the same listing in `sealcam export --camera porch`: exit {:?}; the stray event's files: {}",
+        run.code,
+        stray_entries
+            .iter()
+            .map(|e| e["error"].as_str().unwrap_or("EXPORTED"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    assert!(!run.success(), "{run}");
+    assert!(!stray_entries.is_empty(), "{manifest}");
+    for e in &stray_entries {
+        assert!(
+            e["error"]
+                .as_str()
+                .is_some_and(|m| m.contains("misdelivered"))
+                && e.get("sha256").is_none(),
+            "{e}"
+        );
+    }
+    assert!(
+        entries(&ours.event.to_string())
+            .iter()
+            .all(|e| e.get("sha256").is_some()),
+        "{manifest}"
+    );
+    w.h.proxy.clear_hook();
+}

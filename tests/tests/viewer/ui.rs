@@ -274,7 +274,11 @@ fn the_viewer_in_chromium() {
     assert!(node.wait().unwrap().success(), "the browser driver failed");
 
     let t = &steps["timeline"];
-    assert_eq!(t["path"], "/", "the one-time link did not log in: {t}");
+    let path = t["path"].as_str().unwrap_or_default();
+    assert!(
+        path.starts_with("/s/") && path.ends_with('/') && path.len() > 20,
+        "the one-time link did not log in to a session path: {t}"
+    );
     assert_eq!(t["tiles"], 5, "{t}");
     assert_eq!(t["decoded"], 3, "{t}");
     for (kind, _) in kinds {
@@ -371,23 +375,75 @@ fn the_viewer_beyond_loopback_needs_a_password() {
                 .headers()
                 .get("set-cookie")
                 .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned());
-            (r.status().as_u16(), cookie)
+            let location = r
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (r.status().as_u16(), cookie, location)
         })
     };
-    let (wrong, no_cookie) = login("not the passphrase");
+    assert!(
+        first["url"].as_str().unwrap().ends_with('/'),
+        "a viewer with a password printed a login token: {first}"
+    );
+    let (wrong, no_cookie, _) = login("not the passphrase");
     assert_eq!((wrong, no_cookie), (401, None));
-    let (right, cookie) = login("a household passphrase");
+    let (right, cookie, location) = login("a household passphrase");
     assert_eq!(right, 303);
-    let timeline = w.h.rt.block_on(async {
-        http.get(format!("{base}/api/timeline"))
-            .header("cookie", cookie.unwrap())
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    });
+    let (cookie, location) = (cookie.unwrap(), location.unwrap());
+    assert!(
+        location.starts_with("/s/") && location.ends_with('/'),
+        "{location}"
+    );
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        w.h.rt.block_on(async {
+            let mut req = http.get(format!("{base}{path}"));
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            req.send().await.unwrap().status().as_u16()
+        })
+    };
+    let timeline = get(&format!("{location}api/timeline"), &[("cookie", &cookie)]);
     assert_eq!(timeline, 200);
     println!("ui: password login on {base}: a wrong guess answered {wrong}, the right one {right}, then the timeline {timeline}");
+
+    // The session cookie is good for its own path only, and not on a
+    // request another port or site made the browser send.
+    let attempts = [
+        (
+            "the session cookie on /api/timeline outside the session's path",
+            get("/api/timeline", &[("cookie", &cookie)]),
+        ),
+        (
+            "the session cookie under a guessed session path",
+            get(
+                "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/api/timeline",
+                &[("cookie", &cookie)],
+            ),
+        ),
+        (
+            "the session path without its cookie",
+            get(&format!("{location}api/timeline"), &[]),
+        ),
+        (
+            "the session, sent from a page on another port (Sec-Fetch-Site: same-site)",
+            get(
+                &format!("{location}api/timeline"),
+                &[("cookie", &cookie), ("sec-fetch-site", "same-site")],
+            ),
+        ),
+        (
+            "the session with Host: rebind.attacker.example",
+            get(
+                &format!("{location}api/timeline"),
+                &[("cookie", &cookie), ("host", "rebind.attacker.example")],
+            ),
+        ),
+    ];
+    for (tried, got) in &attempts {
+        println!("ui: tried {tried}: answered {got}");
+    }
+    assert_eq!(attempts.map(|(_, s)| s), [401, 401, 401, 403, 403]);
     drop(ui);
 }

@@ -52,7 +52,7 @@ async function loadThumb(ev, frame, tile) {
     return;
   }
   try {
-    const r = await fetch(`/api/events/${ev.event_id}/thumbnail`, { credentials: "same-origin" });
+    const r = await fetch(`api/events/${ev.event_id}/thumbnail`, { credentials: "same-origin" });
     if (r.ok) {
       const url = URL.createObjectURL(await r.blob());
       state.thumbs.set(ev.event_id, { url });
@@ -119,7 +119,7 @@ function openPlayer(ev) {
   const video = $("video");
   video.removeAttribute("src");
   if (has("clip")) {
-    video.src = `/api/events/${ev.event_id}/clip`;
+    video.src = `api/events/${ev.event_id}/clip`;
     video.hidden = false;
   } else {
     video.hidden = true;
@@ -130,7 +130,7 @@ function openPlayer(ev) {
   for (const k of ["thumbnail", "clip", "record"]) {
     const a = $(`dl-${k}`);
     a.hidden = !has(k);
-    a.href = `/api/events/${ev.event_id}/${k}?download=1`;
+    a.href = `api/events/${ev.event_id}/${k}?download=1`;
   }
   $("player").dataset.event = ev.event_id;
   $("player").showModal();
@@ -142,7 +142,7 @@ async function exportDay(cameraId, day, button) {
   button.disabled = true;
   button.textContent = "Exporting…";
   try {
-    const r = await fetch("/api/export", {
+    const r = await fetch("api/export", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ camera: cameraId, since, until: since + 86400 }),
@@ -209,7 +209,7 @@ async function load() {
   const win = $("window").value;
   if (win) params.set("since", String(Math.floor(Date.now() / 1000) - Number(win)));
   $("status").textContent = "Loading…";
-  const r = await fetch(`/api/timeline?${params}`, { credentials: "same-origin" });
+  const r = await fetch(`api/timeline?${params}`, { credentials: "same-origin" });
   if (!r.ok) {
     $("status").textContent = `Could not load the timeline (${r.status})`;
     return;
@@ -226,7 +226,7 @@ async function load() {
 }
 
 function live() {
-  const source = new EventSource("/api/live");
+  const source = new EventSource("api/live");
   source.addEventListener("entry", (m) => {
     const msg = JSON.parse(m.data);
     if (!msg.event || state.known.has(msg.event.event_id)) return;

@@ -68,6 +68,11 @@ impl EventStream {
     pub async fn next(&mut self) -> Result<Option<StreamMessage>> {
         loop {
             while let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+                if end > MAX_LINE {
+                    return Err(ClientError::Protocol(format!(
+                        "the event stream sent a line longer than {MAX_LINE} bytes"
+                    )));
+                }
                 let line: Vec<u8> = self.buf.drain(..=end).collect();
                 if let Some(message) = self.line(&line[..end])? {
                     return Ok(Some(message));
@@ -109,6 +114,11 @@ impl EventStream {
         match field {
             "event" => value.clone_into(&mut self.event),
             "data" => {
+                if self.data.len() + value.len() >= MAX_LINE {
+                    return Err(ClientError::Protocol(format!(
+                        "the event stream sent a message longer than {MAX_LINE} bytes"
+                    )));
+                }
                 if !self.data.is_empty() {
                     self.data.push('\n');
                 }
@@ -172,6 +182,24 @@ mod tests {
         let mut s = stream_of(&[&LONG]);
         assert!(matches!(s.next().await, Err(ClientError::Protocol(_))));
         let mut s = stream_of(&[b"event: part\ndata: {\"event_id\":1}\n\n"]);
+        assert!(matches!(s.next().await, Err(ClientError::Protocol(_))));
+    }
+
+    /// A long line that arrives whole with its newline, and a message made
+    /// of many short `data:` lines without the blank line that ends it.
+    #[tokio::test]
+    async fn long_lines_in_one_piece_and_endless_messages_are_refused() {
+        static WHOLE: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+            let mut v = b"data: ".to_vec();
+            v.extend(std::iter::repeat_n(b'a', MAX_LINE + 1));
+            v.extend_from_slice(b"\n\n");
+            v
+        });
+        let mut s = stream_of(&[&WHOLE[..]]);
+        assert!(matches!(s.next().await, Err(ClientError::Protocol(_))));
+        static MANY: std::sync::LazyLock<Vec<u8>> =
+            std::sync::LazyLock::new(|| b"data: 0123456789\n".repeat(MAX_LINE / 8));
+        let mut s = stream_of(&[&MANY[..]]);
         assert!(matches!(s.next().await, Err(ClientError::Protocol(_))));
     }
 }
