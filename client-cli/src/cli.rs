@@ -272,7 +272,9 @@ pub struct WatchArgs {
     /// SEALCAM_CAPTURED_AT, SEALCAM_EVENT_TYPE, SEALCAM_LABELS (comma
     /// separated) and SEALCAM_RECORD_STATUS (`verified`, `missing`,
     /// `misdelivered`, `verification_failed`, …; the type and labels are set
-    /// only when `verified`).
+    /// only when `verified`). Only `verified` says the camera recorded it:
+    /// with `missing` the server announced an event whose record did not
+    /// come. Quote the variables ("$SEALCAM_LABELS"): they are data.
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
     /// Stop after N events.

@@ -44,17 +44,28 @@ fn wanted(entry: &TimelineEntry, types: &[String], labels: &[String]) -> bool {
 pub(super) fn what_text(state: &RecordState) -> String {
     match state {
         RecordState::Verified { record, .. } if record.labels.is_empty() => {
-            record.event_type.clone()
+            printable(&record.event_type)
         }
-        RecordState::Verified { record, .. } => {
-            format!("{} ({})", record.event_type, record.labels.join(", "))
-        }
+        RecordState::Verified { record, .. } => printable(&format!(
+            "{} ({})",
+            record.event_type,
+            record.labels.join(", ")
+        )),
         RecordState::Missing => "(no record)".into(),
         RecordState::Refused(ClientError::Misdelivered(_)) => "!! MISDELIVERED — not shown".into(),
         RecordState::Refused(ClientError::Verification(_)) => "!! TAMPERED — not shown".into(),
         RecordState::Refused(ClientError::Protocol(_)) => "!! INVALID RECORD — not shown".into(),
         RecordState::Refused(_) => "(record unavailable)".into(),
     }
+}
+
+/// `text` with control characters (terminal escapes among them) replaced:
+/// a record's words are the camera's, and a compromised camera could
+/// otherwise write escape sequences to the viewer's terminal.
+pub(super) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 fn duration_text(state: &RecordState) -> String {
@@ -235,4 +246,18 @@ pub(super) async fn fetch(ctx: &Ctx, args: FetchArgs) -> anyhow::Result<()> {
     }
     ctx.print(json!({"fetched": outcome, "bytes": written}), || summary);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_from_a_record_do_not_reach_the_terminal() {
+        assert_eq!(
+            printable("person\u{1b}]0;owned\u{7}"),
+            "person\u{fffd}]0;owned\u{fffd}"
+        );
+        assert_eq!(printable("Vorgarten — Person"), "Vorgarten — Person");
+    }
 }

@@ -150,7 +150,7 @@ pub(super) async fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     let outcome = outcome?;
     ctx.print(json!({"export": outcome}), || {
         format!(
-            "exported {} file(s), {} ({} already there from an earlier run, {} refused) — every file verified; manifest {}{}",
+            "exported {} file(s), {} — each verified as it was written ({} kept from an earlier run: their SHA-256 matches that run's manifest; {} refused); manifest {}{}",
             outcome.written,
             ui::size(outcome.bytes),
             outcome.kept,

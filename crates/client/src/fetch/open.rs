@@ -20,7 +20,7 @@ pub(super) fn format_kind(kind: PartKind) -> FormatKind {
     }
 }
 /// The payload length of part `kind` in an event's part list.
-fn payload_len(parts: &[PartInfo], event: EventId, kind: PartKind) -> Result<u64> {
+pub(super) fn payload_len(parts: &[PartInfo], event: EventId, kind: PartKind) -> Result<u64> {
     parts
         .iter()
         .find(|p| p.kind == kind)

@@ -1,6 +1,7 @@
 //! Fetching into a file or a writer, two-phase: the verified ciphertext is
 //! spooled first, then decrypted, so no plaintext is written unless the
-//! whole range verified.
+//! whole range verified. A small part (a thumbnail, a record) is read whole
+//! in one request and verified in memory before anything is written.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read as _, Write};
@@ -9,16 +10,57 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore as _;
-use sealcam_keys::EventId;
+use sealcam_keys::{CameraId, EventId};
 use sealcam_wire::PartKind;
 use zeroize::Zeroizing;
 
+use super::open::payload_len;
 use super::remote::append_overlap;
-use super::{FetchOutcome, Progress, ProgressFn, RemoteObject};
+use super::{FetchOutcome, OpenedPart, Progress, ProgressFn, RemoteObject};
 use crate::client::Client;
 use crate::error::{ClientError, Result};
 
+/// Parts whose payload is at most this long are read whole, in one request
+/// ([`Client::open_small`]), instead of header, verification ranges and
+/// chunks one request each.
+const WHOLE_UP_TO: u64 = 1 << 20;
+
+/// The body `range` (whole when `None`) of a body of `len` bytes.
+fn clamp(range: Option<Range<u64>>, len: u64) -> Result<Range<u64>> {
+    let r = range.unwrap_or(0..len);
+    if r.start > r.end || r.start > len {
+        return Err(ClientError::BadInput(format!(
+            "the range {}..{} is outside the body ({len} bytes)",
+            r.start, r.end
+        )));
+    }
+    Ok(r.start..r.end.min(len))
+}
+
 impl Client {
+    /// A small part of `event`, opened whole and verified in memory: `None`
+    /// when the part is larger than [`WHOLE_UP_TO`] or only a `range` of it
+    /// is wanted (then only the chunks that hold it are read).
+    async fn small_part(
+        &self,
+        event: EventId,
+        kind: PartKind,
+        range: Option<&Range<u64>>,
+    ) -> Result<Option<OpenedPart>> {
+        if range.is_some() {
+            return Ok(None);
+        }
+        let info = self.api().event(*event.as_uuid()).await?;
+        let len = payload_len(&info.parts, event, kind)?;
+        if len > WHOLE_UP_TO {
+            return Ok(None);
+        }
+        // The server's camera id only chooses which pinned key to use: the
+        // object must be signed by it and bind to it.
+        let camera = CameraId::from(info.camera_id);
+        Ok(Some(self.open_small(event, camera, kind, len).await?))
+    }
+
     /// Fetches, verifies and decrypts a part (or the body `range` of it) into
     /// `out`. The file appears only once everything verified; on any failure
     /// nothing is left behind.
@@ -30,6 +72,18 @@ impl Client {
         out: &Path,
         progress: ProgressFn<'_>,
     ) -> Result<FetchOutcome> {
+        if let Some(part) = self.small_part(event, kind, range.as_ref()).await? {
+            let range = clamp(range, part.body.len() as u64)?;
+            let tmp = self.temp_beside(out)?;
+            {
+                let mut w = tmp.file()?;
+                w.write_all(&part.body[range.start as usize..range.end as usize])
+                    .and_then(|()| w.sync_all())
+                    .map_err(ClientError::io(&tmp.path))?;
+            }
+            tmp.persist(out)?;
+            return Ok(small_outcome(&part, kind, range, Some(out.to_owned())));
+        }
         let obj = self.open_part(event, kind).await?;
         let range = obj.clamp(range)?;
         let dir = out
@@ -66,6 +120,13 @@ impl Client {
         out: &mut (dyn Write + Send),
         progress: ProgressFn<'_>,
     ) -> Result<FetchOutcome> {
+        if let Some(part) = self.small_part(event, kind, range.as_ref()).await? {
+            let range = clamp(range, part.body.len() as u64)?;
+            out.write_all(&part.body[range.start as usize..range.end as usize])
+                .and_then(|()| out.flush())
+                .map_err(ClientError::io("<output>"))?;
+            return Ok(small_outcome(&part, kind, range, None));
+        }
         let obj = self.open_part(event, kind).await?;
         let range = obj.clamp(range)?;
         let spool = TempFile::create(
@@ -76,6 +137,41 @@ impl Client {
         obj.decrypt_spool(range.clone(), &spool, out, progress)?;
         out.flush().map_err(ClientError::io("<output>"))?;
         Ok(obj.outcome(range, None))
+    }
+}
+
+impl Client {
+    /// A new 0600 file beside `out`, removed unless persisted.
+    fn temp_beside(&self, out: &Path) -> Result<TempFile> {
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "sealcam".into());
+        TempFile::create(dir.join(format!(".{name}.{}.part", random_tag())))
+    }
+}
+
+fn small_outcome(
+    part: &OpenedPart,
+    kind: PartKind,
+    range: Range<u64>,
+    path: Option<PathBuf>,
+) -> FetchOutcome {
+    let meta = &part.meta;
+    FetchOutcome {
+        event_id: meta.binding.event,
+        camera_id: meta.binding.camera,
+        kind,
+        content_type: meta.content_type.clone(),
+        captured_at_ms: meta.captured_at_ms,
+        epoch: meta.epoch,
+        range,
+        body_len: part.body.len() as u64,
+        path,
     }
 }
 
