@@ -81,7 +81,15 @@ pub async fn serve(client: Client, args: UiArgs, json: bool) -> anyhow::Result<(
     let addr: SocketAddr = args.listen.unwrap_or_else(|| ([127, 0, 0, 1], 0).into());
     let loopback = addr.ip().is_loopback();
     let password = match &args.password {
-        Some(p) => Some(access::Password::new(&secret_arg(p, "viewer password")?)?),
+        Some(p) => {
+            let literal = p != "-" && !p.starts_with('@');
+            if literal && std::env::var_os("SEALCAM_UI_PASSWORD").is_none() {
+                eprintln!(
+                    "warning: a password on the command line can be read by every local user (ps); use `--password -`, `--password @FILE` or SEALCAM_UI_PASSWORD"
+                );
+            }
+            Some(access::Password::new(&secret_arg(p, "viewer password")?)?)
+        }
         None if loopback => None,
         None => anyhow::bail!(
             "refusing to serve decrypted footage on {addr} without a login: give --password (`-` to read it from standard input, @FILE from a file), or leave out --listen to serve on 127.0.0.1 only"
