@@ -66,7 +66,8 @@ pub use export::{
     MANIFEST_VERSION,
 };
 pub use fetch::{
-    no_progress, FetchOutcome, OpenedPart, Progress, ProgressFn, RemoteObject, MAX_SMALL_PAYLOAD,
+    no_progress, FetchOutcome, OpenedPart, Progress, ProgressFn, RemoteObject, SmallPart,
+    MAX_SMALL_PAYLOAD,
 };
 pub use history::HistoryGrant;
 pub use home::{Device, DeviceInfo, Home, PendingPairing, HOME_ENV};

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod export;
+mod sdk;
 mod timeline;
 mod ui;
 mod watch;

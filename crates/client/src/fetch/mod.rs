@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::api::Api;
 
-pub use small::{OpenedPart, MAX_SMALL_PAYLOAD};
+pub use small::{OpenedPart, SmallPart, MAX_SMALL_PAYLOAD};
 
 /// Progress of a transfer, reported to a callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,13 +2,15 @@
 //! payload together (`GET /v1/events/{id}/parts/{kind}`), opened in memory
 //! with every check done (S2, S3) before a byte is returned.
 
+use futures_util::{stream, Stream, StreamExt};
 use sealcam_format::age_header::{AgeHeader, MAX_HEADER_LEN};
 use sealcam_format::{Binding, ObjectMeta, Opening};
-use sealcam_keys::{CameraId, EventId};
+use sealcam_keys::{CameraId, EventId, SlotHintKey, ViewerIdentity};
 use sealcam_wire::PartKind;
 use zeroize::Zeroizing;
 
 use super::open::format_kind;
+use super::Pinned;
 use crate::client::Client;
 use crate::error::{ClientError, Result};
 
@@ -35,6 +37,53 @@ impl std::fmt::Debug for OpenedPart {
     }
 }
 
+/// A small part to open, as the event listing describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmallPart {
+    /// The event.
+    pub event: EventId,
+    /// The camera the listing names (it only chooses the pinned key to check
+    /// against: the object must bind to it and be signed by it).
+    pub camera: CameraId,
+    /// Which part.
+    pub kind: PartKind,
+    /// Its payload length, as listed (a longer answer is refused).
+    pub payload_len: u64,
+}
+
+/// A small part downloaded, not yet checked.
+struct Downloaded {
+    part: SmallPart,
+    whole: Vec<u8>,
+    pinned: Pinned,
+    hint: Option<SlotHintKey>,
+}
+
+impl Downloaded {
+    /// Every check (S2, S3), then the body: CPU only (one X25519 with the
+    /// slot hint, one Ed25519 verification, the decryption).
+    fn open(self, viewer: &ViewerIdentity) -> Result<OpenedPart> {
+        let header_len = AgeHeader::parse(&self.whole)
+            .map_err(ClientError::from_open)?
+            .len();
+        let (header, payload) = self.whole.split_at(header_len);
+        let expected = Binding {
+            owner: self.pinned.owner,
+            camera: self.pinned.camera,
+            event: self.part.event,
+            kind: format_kind(self.part.kind),
+            sequence: 0,
+        };
+        let opened = Opening::with_hint(header, &[viewer], self.hint.as_ref())
+            .and_then(|o| o.into_vec(payload, &expected, &self.pinned.device_key))
+            .map_err(ClientError::from_open)?;
+        Ok(OpenedPart {
+            meta: opened.meta,
+            body: Zeroizing::new(opened.body),
+        })
+    }
+}
+
 impl Client {
     /// Opens part `kind` of `event`, recorded by `camera` (as the listing
     /// says) with a payload of `payload_len` bytes (as the listing says), in
@@ -52,6 +101,40 @@ impl Client {
         kind: PartKind,
         payload_len: u64,
     ) -> Result<OpenedPart> {
+        let part = SmallPart {
+            event,
+            camera,
+            kind,
+            payload_len,
+        };
+        self.download_small(part).await?.open(&self.device().viewer)
+    }
+
+    /// Opens `parts` (a timeline page's thumbnails, say) one request at a
+    /// time, in order, each checked as [`open_small`](Self::open_small)
+    /// checks it: while one is verified and decrypted, the next one is
+    /// already asked for, so the server's work and this device's overlap.
+    /// One request is in flight at a time, as with plain sequential GETs.
+    pub fn open_small_many<'a, I>(&'a self, parts: I) -> impl Stream<Item = Result<OpenedPart>> + 'a
+    where
+        I: IntoIterator<Item = SmallPart>,
+        I::IntoIter: 'a,
+    {
+        // `buffered` asks its source for the next download before it polls
+        // the queued opens, so download i + 1 is sent before open i runs.
+        stream::iter(parts)
+            .then(move |part| self.download_small(part))
+            .map(move |downloaded| async move { downloaded?.open(&self.device().viewer) })
+            .buffered(2)
+    }
+
+    async fn download_small(&self, part: SmallPart) -> Result<Downloaded> {
+        let SmallPart {
+            event,
+            camera,
+            kind,
+            payload_len,
+        } = part;
         if payload_len > MAX_SMALL_PAYLOAD {
             return Err(ClientError::BadInput(format!(
                 "the {kind} of event {event} is {payload_len} bytes; parts over {MAX_SMALL_PAYLOAD} are read in chunks (`fetch`)"
@@ -63,23 +146,11 @@ impl Client {
             .api()
             .part_whole(*event.as_uuid(), kind, MAX_HEADER_LEN as u64 + payload_len)
             .await?;
-        let header_len = AgeHeader::parse(&whole)
-            .map_err(ClientError::from_open)?
-            .len();
-        let (header, payload) = whole.split_at(header_len);
-        let expected = Binding {
-            owner: pinned.owner,
-            camera: pinned.camera,
-            event,
-            kind: format_kind(kind),
-            sequence: 0,
-        };
-        let opened = Opening::with_hint(header, &[&self.device().viewer], hint.as_ref())
-            .and_then(|o| o.into_vec(payload, &expected, &pinned.device_key))
-            .map_err(ClientError::from_open)?;
-        Ok(OpenedPart {
-            meta: opened.meta,
-            body: Zeroizing::new(opened.body),
+        Ok(Downloaded {
+            part,
+            whole,
+            pinned,
+            hint,
         })
     }
 }
