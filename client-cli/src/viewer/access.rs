@@ -293,19 +293,21 @@ pub async fn guard(State(state): State<ViewerState>, req: Request, next: Next) -
     if !state.access.host_allowed(req.headers()) {
         return refused(StatusCode::FORBIDDEN, "unexpected Host header");
     }
-    // Sent by browsers: `same-site` covers a page on another port of this host.
-    let fetched_by = req
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
-    if matches!(fetched_by, Some("same-site" | "cross-site")) {
-        return refused(
-            StatusCode::FORBIDDEN,
-            "a request another site or port made the browser send",
-        );
-    }
     let path = req.uri().path();
     if let Some(rest) = path.strip_prefix("/s/") {
+        // Sent by browsers: `same-site` covers a page on another port of
+        // this host. (The login routes take links from anywhere: a token or
+        // a password is needed there anyway.)
+        let fetched_by = req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok());
+        if matches!(fetched_by, Some("same-site" | "cross-site")) {
+            return refused(
+                StatusCode::FORBIDDEN,
+                "a request another site or port made the browser send",
+            );
+        }
         let (session, inner) = rest.split_once('/').unwrap_or((rest, ""));
         if !state.access.has_session(session, req.headers()) {
             return refused(

@@ -437,12 +437,27 @@ fn place_slots(
     use rand::seq::IteratorRandom;
     let count = recipients.len().max(1).div_ceil(SLOTS) * SLOTS;
     let mut slots: Vec<Option<Stanza>> = (0..count).map(|_| None).collect();
-    let (hinted, unhinted): (Vec<_>, Vec<_>) = recipients.iter().partition(|r| r.hint.is_some());
+    use rand::seq::SliceRandom;
+    let (mut hinted, unhinted): (Vec<_>, Vec<_>) =
+        recipients.iter().partition(|r| r.hint.is_some());
+    // In a fresh order each time: who is displaced from its hinted slot, and
+    // how often, must not tell a member its place in the set.
+    hinted.shuffle(&mut rand::rngs::OsRng);
     for r in hinted.into_iter().chain(unhinted) {
-        let stanza = wrap(
+        let stanza = match &wrap(
             file_key,
             std::iter::once(r.recipient.as_age() as &dyn age::Recipient),
-        )?;
+        )?[..]
+        {
+            [one] => Stanza {
+                tag: one.tag.clone(),
+                args: one.args.clone(),
+                body: one.body.clone(),
+            },
+            // An X25519 recipient makes exactly one stanza; anything else
+            // would drop a recipient without a word.
+            _ => return Err(crate::SealError::Wrap),
+        };
         let free = match &r.hint {
             Some(hint) => {
                 let start = hint.slot(nonce, count);
@@ -454,7 +469,7 @@ fn place_slots(
         };
         // `count` is at least the number of recipients, so a slot is free.
         let at = free.ok_or(crate::SealError::Wrap)?;
-        slots[at] = stanza.into_iter().next();
+        slots[at] = Some(stanza);
     }
     Ok(slots
         .into_iter()

@@ -78,10 +78,12 @@ impl ViewerIdentity {
     pub fn x25519(&self, point: &[u8; 32]) -> Option<Zeroizing<[u8; 32]>> {
         let scalar = Zeroizing::new(self.secret.to_bytes());
         let u = curve25519_dalek::MontgomeryPoint(*point);
-        let shared = Zeroizing::new(match u.to_edwards(0) {
-            Some(p) => p.mul_clamped(*scalar).to_montgomery().to_bytes(),
-            None => u.mul_clamped(*scalar).to_bytes(),
+        // The product is the shared secret: kept in zeroizing wrappers.
+        let product = Zeroizing::new(match u.to_edwards(0) {
+            Some(p) => Zeroizing::new(p.mul_clamped(*scalar)).to_montgomery(),
+            None => u.mul_clamped(*scalar),
         });
+        let shared = Zeroizing::new(product.to_bytes());
         let zero = shared.iter().fold(0u8, |acc, b| acc | b);
         (!bool::from(subtle::ConstantTimeEq::ct_eq(&zero, &0))).then_some(shared)
     }
@@ -378,7 +380,20 @@ mod tests {
         p_plus_1[0] = 0xee;
         let mut one = [0u8; 32];
         one[0] = 1;
-        points.extend([[0u8; 32], one, p_minus_1, p, p_plus_1, [0xffu8; 32]]);
+        let mut p_minus_1_high = p_minus_1;
+        p_minus_1_high[31] |= 0x80;
+        let mut one_high = one;
+        one_high[31] |= 0x80;
+        points.extend([
+            [0u8; 32],
+            one,
+            p_minus_1,
+            p,
+            p_plus_1,
+            [0xffu8; 32],
+            p_minus_1_high,
+            one_high,
+        ]);
         points.push(hex32(
             "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
         ));
