@@ -1,8 +1,9 @@
-//! Sealing a long body on two cores: a helper thread hashes and encrypts
-//! one batch of chunks while this thread writes the batch before it and
-//! reads the batch after it. The reader and writer stay on the caller's
-//! thread (they need not be `Send`); only the cryptography moves. The bytes
-//! are those of the one-core path.
+//! Sealing a long body on two cores: a helper thread encrypts one batch of
+//! chunks while this thread writes the batch before it, reads the batch
+//! after it and hashes that one (BLAKE3 of the plaintext pieces, which the
+//! trailer signs). The reader and writer stay on the caller's thread (they
+//! need not be `Send`); only the encryption moves. The bytes are those of
+//! the one-core path.
 //!
 //! A batch is [`BATCH`] chunks, each stored as it is written out (plaintext,
 //! sealed in place, then its tag), so a batch goes out in one write. Memory:
@@ -75,10 +76,17 @@ impl Batch {
         self.full == BATCH
     }
 
-    /// Hashes and then seals each full chunk in place as middle chunks
-    /// `first..`, each tag after its chunk.
-    fn seal(&mut self, cipher: &ChunkCipher, first: u64) {
+    /// Hashes each full chunk's plaintext (before [`seal`](Self::seal)).
+    fn hash(&mut self) {
         self.hashes.clear();
+        for chunk in self.buf.chunks_exact(ENC_CHUNK).take(self.full) {
+            self.hashes.push(trailer::piece_hash(&chunk[..CHUNK]));
+        }
+    }
+
+    /// Seals each full chunk in place as middle chunks `first..`, each tag
+    /// after its chunk. [`hash`](Self::hash) came first.
+    fn seal(&mut self, cipher: &ChunkCipher, first: u64) {
         for (j, chunk) in self
             .buf
             .chunks_exact_mut(ENC_CHUNK)
@@ -86,7 +94,6 @@ impl Batch {
             .enumerate()
         {
             let (plain, tag) = chunk.split_at_mut(CHUNK);
-            self.hashes.push(trailer::piece_hash(plain));
             tag[..TAG].copy_from_slice(&cipher.seal(first + j as u64, false, plain));
         }
     }
@@ -119,8 +126,8 @@ pub(super) fn copy<R: Read, W: Write>(
     let mut hashes = Vec::new();
     let mut index = first;
     let result: io::Result<Option<(u64, Batch)>> = std::thread::scope(|s| {
-        // One helper for the whole body: it takes a read batch and the index
-        // of its first chunk, seals it and hands it back.
+        // One helper for the whole body: it takes a read and hashed batch and
+        // the index of its first chunk, seals it and hands it back.
         let (to_helper, jobs) = mpsc::channel::<(Batch, u64)>();
         let (to_main, sealed) = mpsc::channel::<Batch>();
         let helper = std::thread::Builder::new()
@@ -138,10 +145,11 @@ pub(super) fn copy<R: Read, W: Write>(
         }
         let stopped = || io::Error::other("the sealing thread stopped");
         // `cur` is sealed on the helper while `prev` (sealed) is written and
-        // `next` is read.
+        // `next` is read and hashed.
         let (mut prev, mut next) = (Batch::new(), Batch::new());
         let mut cur = Batch::new();
         let mut total = cur.fill(r)?;
+        cur.hash();
         loop {
             let more = cur.more();
             let full = cur.full as u64;
@@ -151,6 +159,7 @@ pub(super) fn copy<R: Read, W: Write>(
             let io = out.write_all(prev.sealed()).and_then(|()| {
                 if more {
                     total += next.fill(r)?;
+                    next.hash();
                 }
                 Ok(())
             });
