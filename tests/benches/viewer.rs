@@ -22,7 +22,6 @@ use std::process::Command;
 use futures_util::{stream, StreamExt};
 use std::time::{Duration, Instant};
 
-use sealcam_client::SmallPart;
 use sealcam_device::{EventRecord, NewEvent};
 use sealcam_e2e::process::binary;
 use sealcam_e2e::proxy::Stats;
@@ -98,6 +97,10 @@ fn main() {
     let listed =
         h.rt.block_on(client.events(&sealcam_client::EventFilter::default()))
             .unwrap();
+    let thumbnails: Vec<_> = listed
+        .iter()
+        .map(|e| e.small_part(PartKind::Thumbnail).unwrap())
+        .collect();
     let credential = std::fs::read_to_string(owner.home().join("credential"))
         .unwrap()
         .trim()
@@ -113,15 +116,9 @@ fn main() {
         let before = forwarded();
         let t = Instant::now();
         h.rt.block_on(async {
-            for e in &listed {
-                let size = e
-                    .parts
-                    .iter()
-                    .find(|p| p.kind == PartKind::Thumbnail)
-                    .unwrap()
-                    .payload_size;
+            for p in &thumbnails {
                 let opened = client
-                    .open_small(e.event_id, e.camera_id, PartKind::Thumbnail, size)
+                    .open_small(p.event, p.camera, p.kind, p.payload_len)
                     .await
                     .unwrap();
                 assert_eq!(opened.body.len(), 20 * 1024);
@@ -146,23 +143,8 @@ fn main() {
         });
         plain.push(t.elapsed());
         let t = Instant::now();
-        let opened: Vec<_> = h.rt.block_on(
-            client
-                .open_small_many(listed.iter().map(|e| {
-                    SmallPart {
-                        event: e.event_id,
-                        camera: e.camera_id,
-                        kind: PartKind::Thumbnail,
-                        payload_len: e
-                            .parts
-                            .iter()
-                            .find(|p| p.kind == PartKind::Thumbnail)
-                            .unwrap()
-                            .payload_size,
-                    }
-                }))
-                .collect(),
-        );
+        let opened: Vec<_> =
+            h.rt.block_on(client.open_small_many(thumbnails.iter().copied()).collect());
         batch.push(t.elapsed());
         assert!(opened
             .iter()
@@ -190,18 +172,12 @@ fn main() {
     for _ in 0..ROUNDS {
         let t = Instant::now();
         h.rt.block_on(async {
-            stream::iter(&listed)
-                .map(|e| {
+            stream::iter(&thumbnails)
+                .map(|p| {
                     let client = &client;
                     async move {
-                        let size = e
-                            .parts
-                            .iter()
-                            .find(|p| p.kind == PartKind::Thumbnail)
-                            .unwrap()
-                            .payload_size;
                         let opened = client
-                            .open_small(e.event_id, e.camera_id, PartKind::Thumbnail, size)
+                            .open_small(p.event, p.camera, p.kind, p.payload_len)
                             .await
                             .unwrap();
                         assert_eq!(opened.body.len(), 20 * 1024);

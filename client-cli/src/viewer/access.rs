@@ -251,7 +251,7 @@ pub async fn login_with_password(
     State(state): State<ViewerState>,
     axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
 ) -> Response {
-    if password_of(&state.access).is_none() {
+    if state.access.password.is_none() {
         return refused(StatusCode::NOT_FOUND, "this viewer has no password login");
     }
     let attempt = Zeroizing::new(form.get("password").cloned().unwrap_or_default());
@@ -271,7 +271,10 @@ pub async fn login_with_password(
     // scrypt takes about 100 ms of CPU: off the async workers.
     let access = state.access.clone();
     let matched = tokio::task::spawn_blocking(move || {
-        password_of(&access).is_some_and(|p| p.matches(&attempt))
+        access
+            .password
+            .as_ref()
+            .is_some_and(|p| p.matches(&attempt))
     })
     .await
     .unwrap_or(false);
@@ -281,10 +284,6 @@ pub async fn login_with_password(
         tokio::time::sleep(FAILED_LOGIN_DELAY).await;
         refused(StatusCode::UNAUTHORIZED, "wrong password")
     }
-}
-
-fn password_of(access: &Access) -> Option<&Password> {
-    access.password.as_ref()
 }
 
 /// Lets through the login routes, and the session's own path only with its

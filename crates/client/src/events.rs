@@ -1,11 +1,12 @@
 //! The timeline: listing and deleting events.
 
 use sealcam_keys::{CameraId, EventId};
-use sealcam_wire::{CameraStatus, EventsQuery, PartInfo};
+use sealcam_wire::{CameraStatus, EventsQuery, PartInfo, PartKind};
 use serde::Serialize;
 
 use crate::client::Client;
 use crate::error::Result;
+use crate::fetch::SmallPart;
 
 /// One event as listed: what the server knows (a coarse time and sizes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,6 +21,20 @@ pub struct EventView {
     pub captured_at: i64,
     /// The stored parts.
     pub parts: Vec<PartInfo>,
+}
+
+impl EventView {
+    /// Its `kind` part, ready for [`Client::open_small_many`]: `None` when
+    /// the event has no such part.
+    pub fn small_part(&self, kind: PartKind) -> Option<SmallPart> {
+        let part = self.parts.iter().find(|p| p.kind == kind)?;
+        Some(SmallPart {
+            event: self.event_id,
+            camera: self.camera_id,
+            kind,
+            payload_len: part.payload_size,
+        })
+    }
 }
 
 /// Which events to list.

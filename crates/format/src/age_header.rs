@@ -336,7 +336,7 @@ fn parse_mac(rest: &[u8]) -> Result<[u8; 32], OpenError> {
         .map_err(|_| OpenError::Header("malformed MAC"))
 }
 
-fn hkdf32(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
+pub(crate) fn hkdf32(ikm: &[u8], salt: &[u8], info: &[u8]) -> [u8; 32] {
     let mut okm = [0u8; 32];
     // 32 bytes is far below HKDF-SHA256's 8160-byte limit.
     hkdf::Hkdf::<Sha256>::new(Some(salt), ikm)

@@ -11,6 +11,7 @@ use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
 use sealcam_keys::ViewerIdentity;
 use zeroize::Zeroizing;
 
+use crate::age_header::hkdf32;
 use crate::OpenError;
 
 /// The stanza type.
@@ -57,10 +58,7 @@ impl<'a> X25519Stanza<'a> {
         let mut salt = [0u8; 64];
         salt[..32].copy_from_slice(&self.share);
         salt[32..].copy_from_slice(id.public_bytes());
-        let mut key = Zeroizing::new([0u8; 32]);
-        hkdf::Hkdf::<sha2::Sha256>::new(Some(&salt), &shared[..])
-            .expand(LABEL, &mut key[..])
-            .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF-SHA256 length"));
+        let key = Zeroizing::new(hkdf32(&shared[..], &salt, LABEL));
         let aead = ChaCha20Poly1305::new((&*key).into());
         let Ok(plain) = aead.decrypt(&[0u8; 12].into(), self.body) else {
             return Ok(None);

@@ -23,17 +23,7 @@ fn a_page_of_thumbnails_opens_in_order_and_a_swapped_one_is_refused_in_its_place
         .iter()
         .map(|s| {
             let e = listed.iter().find(|e| e.event_id == s.event).unwrap();
-            SmallPart {
-                event: e.event_id,
-                camera: e.camera_id,
-                kind: PartKind::Thumbnail,
-                payload_len: e
-                    .parts
-                    .iter()
-                    .find(|p| p.kind == PartKind::Thumbnail)
-                    .unwrap()
-                    .payload_size,
-            }
+            e.small_part(PartKind::Thumbnail).unwrap()
         })
         .collect();
     let open_all = || -> Vec<Result<Vec<u8>, ClientError>> {

@@ -117,3 +117,16 @@ pub struct FetchOutcome {
     /// Where it was written (`None` for a writer).
     pub path: Option<PathBuf>,
 }
+
+/// The body `range` (whole when `None`) of a body of `len` bytes, its end
+/// cut to the body.
+fn clamp_range(range: Option<Range<u64>>, len: u64) -> crate::error::Result<Range<u64>> {
+    let r = range.unwrap_or(0..len);
+    if r.start > r.end || r.start > len {
+        return Err(crate::error::ClientError::BadInput(format!(
+            "the range {}..{} is outside the body ({len} bytes)",
+            r.start, r.end
+        )));
+    }
+    Ok(r.start..r.end.min(len))
+}

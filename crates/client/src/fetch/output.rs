@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use super::open::payload_len;
 use super::remote::append_overlap;
-use super::{FetchOutcome, OpenedPart, Progress, ProgressFn, RemoteObject};
+use super::{clamp_range, FetchOutcome, OpenedPart, Progress, ProgressFn, RemoteObject};
 use crate::client::Client;
 use crate::error::{ClientError, Result};
 
@@ -24,18 +24,6 @@ use crate::error::{ClientError, Result};
 /// ([`Client::open_small`]), instead of header, verification ranges and
 /// chunks one request each.
 const WHOLE_UP_TO: u64 = 1 << 20;
-
-/// The body `range` (whole when `None`) of a body of `len` bytes.
-fn clamp(range: Option<Range<u64>>, len: u64) -> Result<Range<u64>> {
-    let r = range.unwrap_or(0..len);
-    if r.start > r.end || r.start > len {
-        return Err(ClientError::BadInput(format!(
-            "the range {}..{} is outside the body ({len} bytes)",
-            r.start, r.end
-        )));
-    }
-    Ok(r.start..r.end.min(len))
-}
 
 impl Client {
     /// A small part of `event`, opened whole and verified in memory: `None`
@@ -73,8 +61,8 @@ impl Client {
         progress: ProgressFn<'_>,
     ) -> Result<FetchOutcome> {
         if let Some(part) = self.small_part(event, kind, range.as_ref()).await? {
-            let range = clamp(range, part.body.len() as u64)?;
-            let tmp = self.temp_beside(out)?;
+            let range = clamp_range(range, part.body.len() as u64)?;
+            let tmp = TempFile::create(beside(out, &random_tag(), "part"))?;
             {
                 let mut w = tmp.file()?;
                 w.write_all(&part.body[range.start as usize..range.end as usize])
@@ -86,17 +74,9 @@ impl Client {
         }
         let obj = self.open_part(event, kind).await?;
         let range = obj.clamp(range)?;
-        let dir = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "sealcam".into());
         let tag = random_tag();
-        let spool = TempFile::create(dir.join(format!(".{name}.{tag}.sealed")))?;
-        let plain = TempFile::create(dir.join(format!(".{name}.{tag}.part")))?;
+        let spool = TempFile::create(beside(out, &tag, "sealed"))?;
+        let plain = TempFile::create(beside(out, &tag, "part"))?;
         obj.download_verified(range.clone(), &spool, progress)
             .await?;
         {
@@ -121,7 +101,7 @@ impl Client {
         progress: ProgressFn<'_>,
     ) -> Result<FetchOutcome> {
         if let Some(part) = self.small_part(event, kind, range.as_ref()).await? {
-            let range = clamp(range, part.body.len() as u64)?;
+            let range = clamp_range(range, part.body.len() as u64)?;
             out.write_all(&part.body[range.start as usize..range.end as usize])
                 .and_then(|()| out.flush())
                 .map_err(ClientError::io("<output>"))?;
@@ -140,19 +120,17 @@ impl Client {
     }
 }
 
-impl Client {
-    /// A new 0600 file beside `out`, removed unless persisted.
-    fn temp_beside(&self, out: &Path) -> Result<TempFile> {
-        let dir = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "sealcam".into());
-        TempFile::create(dir.join(format!(".{name}.{}.part", random_tag())))
-    }
+/// A hidden name beside `out` for a temporary file: `.<name>.<tag>.<ext>`.
+fn beside(out: &Path, tag: &str, ext: &str) -> PathBuf {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sealcam".into());
+    dir.join(format!(".{name}.{tag}.{ext}"))
 }
 
 fn small_outcome(

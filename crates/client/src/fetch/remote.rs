@@ -25,15 +25,7 @@ impl RemoteObject {
     }
 
     pub(super) fn clamp(&self, range: Option<Range<u64>>) -> Result<Range<u64>> {
-        let len = self.body_len();
-        let r = range.unwrap_or(0..len);
-        if r.start > r.end || r.start > len {
-            return Err(ClientError::BadInput(format!(
-                "the range {}..{} is outside the body ({len} bytes)",
-                r.start, r.end
-            )));
-        }
-        Ok(r.start..r.end.min(len))
+        super::clamp_range(range, self.body_len())
     }
 
     pub(super) fn outcome(&self, range: Range<u64>, path: Option<PathBuf>) -> FetchOutcome {
