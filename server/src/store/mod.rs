@@ -100,6 +100,24 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// The same failure, for another row of a batch that failed as a whole
+    /// (a group commit): of the same kind, so its request gets the same
+    /// answer (busy, unavailable, internal).
+    pub(crate) fn for_another_row(&self) -> StoreError {
+        let again = |e: &sqlx::Error| sqlx::Error::Protocol(format!("the batch failed: {e}"));
+        match self {
+            StoreError::Sqlx(e) => StoreError::Sqlx(again(e)),
+            StoreError::Busy(e) => StoreError::Busy(again(e)),
+            StoreError::Unavailable(e) => StoreError::Unavailable(again(e)),
+            StoreError::Migrate(e) => StoreError::Corrupt(format!("migration: {e}")),
+            StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
+            StoreError::UnsupportedUrl(u) => StoreError::UnsupportedUrl(u.clone()),
+            StoreError::BlobSwept(k) => StoreError::BlobSwept(k.clone()),
+        }
+    }
+}
+
 /// The most keys one [`Database::named_blobs`] call takes.
 pub const NAMED_BLOBS_BATCH: usize = 500;
 

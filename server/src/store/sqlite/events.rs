@@ -17,8 +17,16 @@ use crate::store::{
 use crate::tokens::TokenHash;
 
 pub(super) async fn insert_part(db: &SqliteDatabase, part: &NewPart) -> StoreResult<InsertPart> {
-    let mut tx = db.write_tx().await?;
-    refuse_doomed(&mut tx, &[&part.header_key, &part.payload_key]).await?;
+    db.group.insert_part(part).await
+}
+
+/// Records `part` inside the open transaction `tx` (a batch of the group
+/// commit, each part in a savepoint of its own); the caller commits.
+pub(super) async fn insert_part_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    part: &NewPart,
+) -> StoreResult<InsertPart> {
+    refuse_doomed(tx, &[&part.header_key, &part.payload_key]).await?;
     sqlx::query(
         "INSERT INTO events (id, camera_id, captured_at, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (id) DO NOTHING",
@@ -27,11 +35,11 @@ pub(super) async fn insert_part(db: &SqliteDatabase, part: &NewPart) -> StoreRes
     .bind(part.camera_id.to_string())
     .bind(part.captured_at)
     .bind(part.created_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let owner: Option<String> = sqlx::query_scalar("SELECT camera_id FROM events WHERE id = $1")
         .bind(part.event_id.to_string())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     if owner.as_deref() != Some(part.camera_id.to_string().as_str()) {
         return Ok(InsertPart::ForeignEvent);
@@ -50,19 +58,17 @@ pub(super) async fn insert_part(db: &SqliteDatabase, part: &NewPart) -> StoreRes
     .bind(to_i64(part.payload_size))
     .bind(&part.payload_sha256)
     .bind(part.created_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if done.rows_affected() > 0 {
-        tx.commit().await?;
         return Ok(InsertPart::Inserted);
     }
     let row = sqlx::query(CAMERA_PART_SQL)
         .bind(part.event_id.to_string())
         .bind(part.kind.as_str())
         .bind(part.camera_id.to_string())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
-    tx.commit().await?;
     Ok(InsertPart::Exists(part_row(&row)?))
 }
 

@@ -14,7 +14,8 @@
 //! one-time tokens, records), `cameras` (cameras, recipient sets, shares),
 //! `events` (events and parts, the download query) and `sweep`
 //! (retention, the orphan sweep and its tombstones). `inline` runs the
-//! download query in place.
+//! download query in place; `group_commit` records part rows many to a
+//! commit.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -33,6 +34,7 @@ use sqlx::sqlite::{
 use sqlx::SqlSafeStr as _;
 use uuid::Uuid;
 
+use self::group_commit::GroupCommit;
 use self::inline::InlineReader;
 use super::postgres::PartListener;
 use super::{
@@ -52,6 +54,7 @@ macro_rules! visible {
 mod accounts;
 mod cameras;
 mod events;
+mod group_commit;
 mod inline;
 mod sweep;
 
@@ -85,6 +88,8 @@ pub struct SqliteDatabase {
     pool: SqlitePool,
     /// The download query, run in place (absent for in-memory databases).
     inline: Option<Arc<InlineReader>>,
+    /// The writer of part rows, many to a commit.
+    group: GroupCommit,
 }
 
 impl SqliteDatabase {
@@ -115,7 +120,12 @@ impl SqliteDatabase {
             .collect();
         Migrator::with_migrations(migrations).run(&pool).await?;
         let inline = file.is_file().then(|| Arc::new(InlineReader::new(file)));
-        Ok(Self { pool, inline })
+        let group = GroupCommit::start(pool.clone());
+        Ok(Self {
+            pool,
+            inline,
+            group,
+        })
     }
 
     async fn write_tx(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
