@@ -4,8 +4,9 @@
 //!
 //! The list of blobs and their SHA-256 digests comes from the database, so
 //! only what a part names is copied, and each copy is checked against the
-//! digest recorded when the camera uploaded it: after writing, the copy is
-//! read back *from the target* and hashed. Blob keys do not change, so the
+//! digests recorded when the camera uploaded it: after writing, the copy is
+//! read back *from the target* and each piece the database names in it (a
+//! header, a payload, or both for a part stored as one blob) is hashed. Blob keys do not change, so the
 //! database needs no rewrite: switching `storage.url` is the whole cut-over.
 //!
 //! Resuming is the same command again: a blob already in the target that
@@ -74,11 +75,18 @@ pub async fn migrate_store(
     let mut after: Option<String> = None;
     loop {
         let page = db.list_blobs(after.as_deref(), PAGE).await?;
-        let Some(last) = page.last() else {
+        let full = page.len() >= PAGE as usize;
+        let mut blobs = group_by_key(page);
+        if full && blobs.len() > 1 {
+            // The last blob's pieces may go on in the next page: it is
+            // taken whole from there.
+            blobs.pop();
+        }
+        let Some(last) = blobs.last() else {
             break;
         };
         after = Some(last.key.clone());
-        let outcomes: Vec<(String, Result<Outcome, BlobError>)> = stream::iter(page)
+        let outcomes: Vec<(String, Result<Outcome, BlobError>)> = stream::iter(blobs)
             .map(|blob| async move {
                 let key = blob.key.clone();
                 (key, copy_one(from, to, &blob).await)
@@ -102,28 +110,64 @@ pub async fn migrate_store(
     Ok(report)
 }
 
-/// The digest of what `store` holds under `key`, `None` when it holds nothing.
-async fn digest(store: &BlobStore, blob: &BlobRef) -> Result<Option<(u64, Vec<u8>)>, BlobError> {
+/// One blob and the pieces of it that parts name.
+struct Blob {
+    key: String,
+    /// The blob's size: it ends where its last piece ends.
+    size: u64,
+    pieces: Vec<BlobRef>,
+}
+
+/// Gathers a page of pieces (ordered by key) into blobs.
+fn group_by_key(page: Vec<BlobRef>) -> Vec<Blob> {
+    let mut blobs: Vec<Blob> = Vec::new();
+    for piece in page {
+        let end = piece.offset.saturating_add(piece.size);
+        match blobs.last_mut() {
+            Some(blob) if blob.key == piece.key => {
+                blob.size = blob.size.max(end);
+                blob.pieces.push(piece);
+            }
+            _ => blobs.push(Blob {
+                key: piece.key.clone(),
+                size: end,
+                pieces: vec![piece],
+            }),
+        }
+    }
+    blobs
+}
+
+/// Whether what `store` holds under the blob's key has its size and every
+/// piece's digest; `None` when it holds nothing.
+async fn holds(store: &BlobStore, blob: &Blob) -> Result<Option<bool>, BlobError> {
     let size = match store.raw().head(&Path::from(blob.key.as_str())).await {
         Ok(meta) => meta.size,
         Err(object_store::Error::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let body = store
-        .read(vec![Segment {
-            key: blob.key.clone(),
-            range: 0..size,
-        }])
-        .await?;
-    let written = hash_stream(body.into_data_stream(), u64::MAX).await?;
-    Ok(Some((written.size, written.sha256.to_vec())))
+    if size != blob.size {
+        return Ok(Some(false));
+    }
+    for piece in &blob.pieces {
+        let body = store
+            .read(vec![Segment {
+                key: blob.key.clone(),
+                range: piece.offset..piece.offset + piece.size,
+            }])
+            .await?;
+        let written = hash_stream(body.into_data_stream(), u64::MAX).await?;
+        if written.size != piece.size || written.sha256[..] != piece.sha256[..] {
+            return Ok(Some(false));
+        }
+    }
+    Ok(Some(true))
 }
 
-async fn copy_one(from: &BlobStore, to: &BlobStore, blob: &BlobRef) -> Result<Outcome, BlobError> {
-    let expected = (blob.size, blob.sha256.clone());
-    match digest(to, blob).await? {
-        Some(found) if found == expected => return Ok(Outcome::Already),
-        Some(_) => {
+async fn copy_one(from: &BlobStore, to: &BlobStore, blob: &Blob) -> Result<Outcome, BlobError> {
+    match holds(to, blob).await? {
+        Some(true) => return Ok(Outcome::Already),
+        Some(false) => {
             return Ok(Outcome::Failed(
                 "the target holds other bytes under this key (left alone)".into(),
             ))
@@ -160,9 +204,9 @@ async fn copy_one(from: &BlobStore, to: &BlobStore, blob: &BlobRef) -> Result<Ou
         Err(e) => return Err(e),
     }
     // Verify the copy as the target serves it.
-    match digest(to, blob).await? {
-        Some(found) if found == expected => Ok(Outcome::Copied(blob.size)),
-        Some(_) => {
+    match holds(to, blob).await? {
+        Some(true) => Ok(Outcome::Copied(blob.size)),
+        Some(false) => {
             // What we just wrote is wrong (the source is corrupt): remove it,
             // so a later run after repairing the source can copy again.
             to.delete_all(vec![blob.key.clone()]).await;

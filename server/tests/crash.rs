@@ -125,13 +125,14 @@ async fn sigkill_during_uploads_loses_nothing_acknowledged() {
         acked.len(),
         acked.len(),
         listed_parts,
-        before_restart.len().saturating_sub(listed_parts * 2),
+        before_restart.len().saturating_sub(listed_parts),
         debris_staging,
         files.len(),
         staging
     );
     assert_eq!(staging, 0, "staging debris survived the sweep: {files:?}");
-    assert_eq!(files.len(), listed_parts * 2, "orphans survived the sweep");
+    // One blob per part (header ‖ payload).
+    assert_eq!(files.len(), listed_parts, "orphans survived the sweep");
 }
 
 fn walk(dir: &Path) -> Vec<String> {

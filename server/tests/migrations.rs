@@ -12,6 +12,9 @@
 //! recovery device is still known by its role), and cameras gain a `set_key`
 //! column, NULL until the camera publishes one. Cameras, events, parts and
 //! shares the old release held read as before.
+//!
+//! `0005_one_blob_parts`: parts stored before it are two blobs and read
+//! with their payload at offset 0 of its own blob.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -210,6 +213,8 @@ async fn check_media(db: &dyn Database, old: &Old) {
         (part.header_key.as_str(), part.payload_key.as_str()),
         ("h-clip", "p-clip")
     );
+    // 0005: a part stored before is two blobs, its payload at offset 0 of its own.
+    assert_eq!(part.payload_offset, 0);
 
     assert!(db.put_set_key(old.camera, "age1set sig").await.unwrap());
     let owned = db.list_cameras(old.household).await.unwrap();

@@ -193,7 +193,7 @@ async fn upload_stores_once_and_cleans_up_after_refusals(b: Backend) {
         }
     );
     let committed = s.blob_keys().await;
-    assert_eq!(committed.len(), 2, "a header blob and a payload blob");
+    assert_eq!(committed.len(), 1, "one blob: header ‖ payload");
 
     // A retry with the same bytes is acknowledged and stores nothing.
     let again = s.upload(&camera, event, &header, &payload).await.unwrap();
@@ -333,7 +333,8 @@ async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backen
         .unwrap();
     let before = s.blob_keys().await;
 
-    // Re-wrap: the row names the new header, the old header blob is gone.
+    // Re-wrap: the row names the new header, in a blob of its own; the old
+    // header's bytes stay in front of the payload, in the blob that holds it.
     let parts = s.parts();
     let rewrap = |header: &'static [u8]| {
         parts.replace_header(owner.id, event, PartKind::Clip, body(header, b"", 4))
@@ -343,8 +344,28 @@ async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backen
     let got = s.download(&owner, event, Piece::Header, None).await;
     assert_eq!(got.unwrap(), (b"the-new-header".to_vec(), false));
     let after = s.blob_keys().await;
+    assert_eq!(before.len(), 1);
     assert_eq!(after.len(), 2);
     assert_eq!(after.iter().filter(|k| before.contains(k)).count(), 1);
+    let got = s.download(&owner, event, Piece::Payload, None).await;
+    assert_eq!(got.unwrap(), (payload.clone(), false));
+    let whole = [&b"the-new-header"[..], &payload[..]].concat();
+    let got = s.download(&owner, event, Piece::Whole, None).await;
+    assert_eq!(got.unwrap(), (whole.clone(), false));
+    // A range across the new header's end and into the payload.
+    let got = s
+        .download(&owner, event, Piece::Whole, Some("bytes=10-20"))
+        .await;
+    assert_eq!(got.unwrap(), (whole[10..21].to_vec(), true));
+    // Re-wrapped again: the header before is a blob of its own, and goes.
+    rewrap(b"third-header").await.unwrap();
+    let third = s.blob_keys().await;
+    assert_eq!(third.len(), 2);
+    assert!(third.contains(&before[0]));
+    let got = s.download(&owner, event, Piece::Whole, None).await;
+    let whole = [&b"third-header"[..], &payload[..]].concat();
+    assert_eq!(got.unwrap(), (whole, false));
+    let after = third;
     assert!(matches!(rewrap(b"").await, Err(PartsError::Invalid(_))));
     let limit = s.state.config.limits.max_header_bytes;
     let huge = vec![b'h'; limit as usize + 1];
@@ -377,7 +398,7 @@ async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backen
         .upload(&camera, old, body(b"h", b"old", 2))
         .await
         .unwrap();
-    assert_eq!(s.blob_keys().await.len(), 4);
+    assert_eq!(s.blob_keys().await.len(), 3);
     let db = s.state.db.as_ref();
     assert!(db
         .set_retention(owner.id, camera.camera_id, Some(5))
@@ -400,7 +421,7 @@ async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backen
 
     // Deleting the camera deletes every event's blobs.
     s.upload(&camera, Uuid::now_v7(), b"h", b"p").await.unwrap();
-    assert_eq!(s.blob_keys().await.len(), 2);
+    assert_eq!(s.blob_keys().await.len(), 1);
     s.parts()
         .delete_camera(owner.id, camera.camera_id)
         .await
@@ -417,9 +438,9 @@ async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backen
 }
 
 /// Two uploads of one part at once: one stores it, the other is answered
-/// from it (or refused, for other bytes), and its blobs are deleted either way.
-async fn concurrent_uploads_of_one_part_leave_one_pair_of_blobs(b: Backend) {
-    let test = "concurrent_uploads_of_one_part_leave_one_pair_of_blobs";
+/// from it (or refused, for other bytes), and its blob is deleted either way.
+async fn concurrent_uploads_of_one_part_leave_one_blob(b: Backend) {
+    let test = "concurrent_uploads_of_one_part_leave_one_blob";
     let Some(s) = service_on(b, test, |_| {}).await else {
         return;
     };
@@ -435,7 +456,7 @@ async fn concurrent_uploads_of_one_part_leave_one_pair_of_blobs(b: Backend) {
     let mut created = [one.unwrap().created, two.unwrap().created];
     created.sort();
     assert_eq!(created, [false, true]);
-    assert_eq!(s.blob_keys().await.len(), 2);
+    assert_eq!(s.blob_keys().await.len(), 1);
 
     let event = Uuid::now_v7();
     let other = bytes(7, 20_000);
@@ -449,7 +470,7 @@ async fn concurrent_uploads_of_one_part_leave_one_pair_of_blobs(b: Backend) {
         .filter(|r| matches!(r, Err(PartsError::Conflict)))
         .count();
     assert_eq!((stored, conflicts), (1, 1), "{one:?} {two:?}");
-    assert_eq!(s.blob_keys().await.len(), 4);
+    assert_eq!(s.blob_keys().await.len(), 2);
 
     // Every upload slot taken (by other accounts' cameras): refused at once.
     let (slots, uploads) = (
@@ -467,7 +488,7 @@ async fn concurrent_uploads_of_one_part_leave_one_pair_of_blobs(b: Backend) {
     s.upload(&camera, Uuid::now_v7(), b"hdr", &payload)
         .await
         .unwrap();
-    assert_eq!(s.blob_keys().await.len(), 6);
+    assert_eq!(s.blob_keys().await.len(), 3);
 }
 
 /// One `#[tokio::test]` per case and backend pair.
@@ -494,6 +515,6 @@ on_every_backend! {
         download_sqlite_local, download_postgres_s3;
     rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step =>
         lifecycle_sqlite_local, lifecycle_postgres_s3;
-    concurrent_uploads_of_one_part_leave_one_pair_of_blobs =>
+    concurrent_uploads_of_one_part_leave_one_blob =>
         concurrent_sqlite_local, concurrent_postgres_s3;
 }

@@ -39,16 +39,33 @@ impl BlobStore {
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display,
     {
+        self.put_stream_after(key, &[], body, limit).await
+    }
+
+    /// Like [`BlobStore::put_stream`], with `prefix` written in front of
+    /// `body` in the same blob: the size and digest returned, and `limit`,
+    /// are `body`'s alone. (A part's header ‖ payload as one blob.)
+    pub async fn put_stream_after<S, E>(
+        &self,
+        key: &str,
+        prefix: &[u8],
+        body: S,
+        limit: u64,
+    ) -> BlobResult<Written>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
         let mut body = body;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
-        let mut buffer = BytesMut::new();
+        let mut buffer = BytesMut::from(prefix);
         // Phase 1: buffer up to SINGLE_PUT bytes.
         loop {
             match body.next().await {
                 None => {
+                    hasher.update(&buffer[prefix.len()..]);
                     let bytes = buffer.freeze();
-                    hasher.update(&bytes);
                     let opts = PutOptions {
                         mode: PutMode::Create,
                         ..Default::default()
@@ -77,7 +94,7 @@ impl BlobStore {
         // Phase 2: multipart upload.
         let upload = self.store.put_multipart(&Path::from(key)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, self.chunk_size);
-        hasher.update(&buffer);
+        hasher.update(&buffer[prefix.len()..]);
         writer.put(buffer.freeze());
         let outcome: BlobResult<()> = async {
             while let Some(chunk) = body.next().await {

@@ -65,7 +65,7 @@ impl Parts<'_> {
         }
         let part = part.ok_or(PartsError::NotFound)?;
         let pieces = pieces(part, piece);
-        let total: u64 = pieces.iter().map(|(_, size)| size).sum();
+        let total: u64 = pieces.iter().map(|p| p.size).sum();
         let wanted =
             range::resolve(range, total).map_err(|_| PartsError::RangeNotSatisfiable(total))?;
         let partial = wanted.is_some();
@@ -80,33 +80,53 @@ impl Parts<'_> {
     }
 }
 
-/// The blobs (key, size) that make up `piece` of `part`, in order.
-fn pieces(part: PartRow, piece: Piece) -> Vec<(String, u64)> {
+/// Where a piece of a part lies: `size` bytes of blob `key` from `offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stretch {
+    key: String,
+    offset: u64,
+    size: u64,
+}
+
+/// The stretches of blobs that make up `piece` of `part`, in order.
+fn pieces(part: PartRow, piece: Piece) -> Vec<Stretch> {
+    let header = Stretch {
+        key: part.header_key,
+        offset: 0,
+        size: part.header_size,
+    };
+    let payload = Stretch {
+        key: part.payload_key,
+        offset: part.payload_offset,
+        size: part.payload_size,
+    };
     match piece {
-        Piece::Whole => vec![
-            (part.header_key, part.header_size),
-            (part.payload_key, part.payload_size),
-        ],
-        Piece::Header => vec![(part.header_key, part.header_size)],
-        Piece::Payload => vec![(part.payload_key, part.payload_size)],
+        Piece::Whole => vec![header, payload],
+        Piece::Header => vec![header],
+        Piece::Payload => vec![payload],
     }
 }
 
 /// The ranges of blobs that hold bytes `span` of the concatenation of
-/// `pieces`; pieces outside the span are left out.
-fn segments(pieces: Vec<(String, u64)>, span: &Range<u64>) -> Vec<Segment> {
-    let mut segments = Vec::with_capacity(pieces.len());
-    let mut offset = 0u64;
-    for (key, size) in pieces {
-        let (start, end) = (offset, offset + size);
-        offset = end;
+/// `pieces`; pieces outside the span are left out, and one blob's adjacent
+/// ranges are read as one (a part stored as one blob is one read).
+fn segments(pieces: Vec<Stretch>, span: &Range<u64>) -> Vec<Segment> {
+    let mut segments: Vec<Segment> = Vec::with_capacity(pieces.len());
+    let mut at = 0u64;
+    for Stretch { key, offset, size } in pieces {
+        let (start, end) = (at, at + size);
+        at = end;
         let from = span.start.max(start);
         let to = span.end.min(end);
-        if from < to {
-            segments.push(Segment {
-                key,
-                range: (from - start)..(to - start),
-            });
+        if from >= to {
+            continue;
+        }
+        let range = (offset + from - start)..(offset + to - start);
+        match segments.last_mut() {
+            Some(last) if last.key == key && last.range.end == range.start => {
+                last.range.end = range.end;
+            }
+            _ => segments.push(Segment { key, range }),
         }
     }
     segments
@@ -116,8 +136,16 @@ fn segments(pieces: Vec<(String, u64)>, span: &Range<u64>) -> Vec<Segment> {
 mod tests {
     use super::*;
 
-    fn pieces() -> Vec<(String, u64)> {
-        vec![("h".into(), 10), ("p".into(), 100)]
+    fn stretch(key: &str, offset: u64, size: u64) -> Stretch {
+        Stretch {
+            key: key.into(),
+            offset,
+            size,
+        }
+    }
+
+    fn pieces() -> Vec<Stretch> {
+        vec![stretch("h", 0, 10), stretch("p", 0, 100)]
     }
 
     fn segment(key: &str, range: Range<u64>) -> Segment {
@@ -143,7 +171,28 @@ mod tests {
         assert_eq!(segments(pieces(), &(10..110)), [segment("p", 0..100)]);
         assert_eq!(segments(pieces(), &(109..110)), [segment("p", 99..100)]);
         // An empty blob contributes nothing.
-        let empty = vec![("h".into(), 0), ("p".into(), 4)];
+        let empty = vec![stretch("h", 0, 0), stretch("p", 0, 4)];
         assert_eq!(segments(empty, &(0..4)), [segment("p", 0..4)]);
+    }
+
+    #[test]
+    fn a_part_stored_as_one_blob_is_one_read() {
+        let one = || vec![stretch("b", 0, 10), stretch("b", 10, 100)];
+        assert_eq!(segments(one(), &(0..110)), [segment("b", 0..110)]);
+        assert_eq!(segments(one(), &(8..13)), [segment("b", 8..13)]);
+        assert_eq!(segments(one(), &(10..110)), [segment("b", 10..110)]);
+        assert_eq!(segments(one(), &(2..5)), [segment("b", 2..5)]);
+        // The payload alone.
+        assert_eq!(
+            segments(vec![stretch("b", 10, 100)], &(0..100)),
+            [segment("b", 10..110)]
+        );
+        // Re-wrapped: a new header blob, the payload still after the old
+        // 10-byte header in the first blob.
+        let rewrapped = vec![stretch("h2", 0, 12), stretch("b", 10, 100)];
+        assert_eq!(
+            segments(rewrapped, &(0..112)),
+            [segment("h2", 0..12), segment("b", 10..110)]
+        );
     }
 }

@@ -63,8 +63,10 @@ impl Parts<'_> {
                 return Err(e.into());
             }
         };
-        // The row names the new header now: the old one is an orphan.
-        self.blobs.delete_all(vec![old]).await;
+        // The row names the new header now: the old one is an orphan
+        // (unless it shares its blob with the payload, and then it is not
+        // among `old`).
+        self.blobs.delete_all(old).await;
         self.metrics.bytes_in.inc_by(written.size);
         Ok(Stored {
             created: false,

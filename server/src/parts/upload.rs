@@ -1,10 +1,12 @@
-//! A camera uploads one part: header ‖ payload, streamed into two blobs,
-//! then one row. The same bytes again are acknowledged without storing
+//! A camera uploads one part: header ‖ payload, streamed into one blob as
+//! it came, then one row that names the blob as both (the payload at the
+//! header's size). The same bytes again are acknowledged without storing
 //! anything; other bytes are a conflict.
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, Stream, StreamExt as _};
 use sealcam_wire::{CameraStatus, PartKind};
+use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use super::{same_digests, Parts, PartsError, PartsResult, Stored};
@@ -161,10 +163,16 @@ impl Parts<'_> {
         E: std::fmt::Display,
     {
         let mut payload = payload;
-        let payload_key = BlobStore::new_key();
+        // One blob: one file (one create, one fsync) or one S3 object per
+        // part, and a download of the whole part is one read.
+        let key = BlobStore::new_key();
+        let header_written = Written {
+            size: header.len() as u64,
+            sha256: Sha256::digest(&header).into(),
+        };
         let payload_written = match self
             .blobs
-            .put_stream(&payload_key, &mut payload, payload_limit)
+            .put_stream_after(&key, &header, &mut payload, payload_limit)
             .await
         {
             Ok(w) => w,
@@ -178,14 +186,6 @@ impl Parts<'_> {
                 return Err(e);
             }
         };
-        let header_key = BlobStore::new_key();
-        let header_written = match self.blobs.put_bytes(&header_key, header).await {
-            Ok(w) => w,
-            Err(e) => {
-                self.blobs.delete_all(vec![payload_key]).await;
-                return Err(self.blob_failure(e));
-            }
-        };
         // Times are stored coarse (S9): the capture time the camera gives and
         // the upload time alike, to the configured granularity.
         let granularity = self.config.tasks.time_granularity_secs.max(1) as i64;
@@ -195,12 +195,13 @@ impl Parts<'_> {
             camera_id: camera.camera_id,
             captured_at: upload.captured_at - upload.captured_at.rem_euclid(granularity),
             kind: upload.kind,
-            header_key: header_key.clone(),
+            header_key: key.clone(),
             header_size: header_written.size,
             header_sha256: header_written.sha256.to_vec(),
-            payload_key: payload_key.clone(),
+            payload_key: key.clone(),
             payload_size: payload_written.size,
             payload_sha256: payload_written.sha256.to_vec(),
+            payload_offset: header_written.size,
             created_at: uploaded_at - uploaded_at.rem_euclid(granularity),
         };
         if self.blobs.is_full() {
@@ -215,8 +216,8 @@ impl Parts<'_> {
                 kind: upload.kind,
             });
         } else {
-            // No row names these blobs: they were never part of the store.
-            self.blobs.delete_all(vec![header_key, payload_key]).await;
+            // No row names the blob: it was never part of the store.
+            self.blobs.delete_all(vec![key]).await;
         }
         answer(self.metrics, outcome?, &header_written, &payload_written)
     }

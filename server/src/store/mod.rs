@@ -309,8 +309,11 @@ pub trait Database: Send + Sync + 'static {
     /// A page of a camera's events, newest first (no access check: callers check first).
     async fn list_events(&self, camera_id: Uuid, filter: EventFilter)
         -> StoreResult<Vec<EventRow>>;
-    /// Points an owned part at a new header blob; returns the old header key.
-    /// Fails with [`StoreError::BlobSwept`] like [`Database::insert_part`].
+    /// Points an owned part at a new header blob; returns the keys no row
+    /// names any more: the old header's, unless that blob also holds the
+    /// payload (a part stored as one blob). `None` for a part the account
+    /// does not own. Fails with [`StoreError::BlobSwept`] like
+    /// [`Database::insert_part`].
     async fn replace_header(
         &self,
         owner_id: Uuid,
@@ -319,7 +322,7 @@ pub trait Database: Send + Sync + 'static {
         header_key: &str,
         header_size: u64,
         header_sha256: &[u8],
-    ) -> StoreResult<Option<String>>;
+    ) -> StoreResult<Option<Vec<String>>>;
     /// Deletes an owned event; returns its blob keys.
     async fn delete_event(
         &self,
@@ -348,8 +351,10 @@ pub trait Database: Send + Sync + 'static {
     async fn named_blobs(&self, keys: &[String]) -> StoreResult<HashSet<String>>;
     /// Deletes sweep tombstones older than `before` (Unix seconds).
     async fn prune_tombstones(&self, before: i64) -> StoreResult<u64>;
-    /// A page of every blob a part names, ordered by key, strictly after
-    /// `after` (for `migrate-store`).
+    /// A page of the pieces (headers and payloads) that parts name, ordered
+    /// by blob key, then offset, with keys strictly after `after` (for
+    /// `migrate-store`). A part stored as one blob gives two pieces of one
+    /// key, which a page's end may split.
     async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>>;
 
     // Announcing new parts to the watchers (`GET /v1/events/stream`).

@@ -223,6 +223,10 @@ pub struct PartRow {
     pub payload_size: u64,
     /// SHA-256 of the payload (for idempotent uploads).
     pub payload_sha256: Vec<u8>,
+    /// Where the payload starts in its blob: the header's size for a part
+    /// stored as one blob (header ‖ payload, `header_key == payload_key`
+    /// until a re-wrap), 0 for a payload blob of its own.
+    pub payload_offset: u64,
 }
 
 /// A part to record after its blobs are durable.
@@ -248,6 +252,8 @@ pub struct NewPart {
     pub payload_size: u64,
     /// Payload digest.
     pub payload_sha256: Vec<u8>,
+    /// Where the payload starts in its blob (see [`PartRow::payload_offset`]).
+    pub payload_offset: u64,
     /// Upload time.
     pub created_at: i64,
 }
@@ -322,9 +328,13 @@ pub struct EventFilter {
 pub struct BlobRef {
     /// Blob key.
     pub key: String,
-    /// Size in bytes.
+    /// Where the piece starts in the blob: 0 for a header and for a payload
+    /// blob of its own, the header's size for a payload stored after its
+    /// header (one blob per part).
+    pub offset: u64,
+    /// Size of the piece in bytes.
     pub size: u64,
-    /// SHA-256 of the bytes.
+    /// SHA-256 of the piece.
     pub sha256: Vec<u8>,
 }
 

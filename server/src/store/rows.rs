@@ -153,6 +153,7 @@ pub(super) fn part_row(row: &impl Columns) -> StoreResult<PartRow> {
         payload_key: row.text("payload_key")?,
         payload_size: u64_col(row, "payload_size")?,
         payload_sha256: row.bytes("payload_sha256")?,
+        payload_offset: u64_col(row, "payload_offset")?,
     })
 }
 
@@ -173,12 +174,16 @@ pub(super) fn token_part_row(
     Ok((viewer, part))
 }
 
-/// The blob keys of deleted parts (`RETURNING header_key, payload_key`).
+/// The blob keys of deleted parts (`RETURNING header_key, payload_key`),
+/// each once: a part stored as one blob names it twice.
 pub(super) fn blob_keys<R: Columns>(rows: &[R]) -> StoreResult<Vec<String>> {
     let mut keys = Vec::with_capacity(rows.len() * 2);
     for row in rows {
-        keys.push(row.text("header_key")?);
-        keys.push(row.text("payload_key")?);
+        let (header, payload) = (row.text("header_key")?, row.text("payload_key")?);
+        if header != payload {
+            keys.push(header);
+        }
+        keys.push(payload);
     }
     Ok(keys)
 }

@@ -352,5 +352,9 @@ pub async fn concurrent_uploads_of_one_part_store_one_copy(b: Backend) {
         "{statuses:?}"
     );
     let blobs = t.blob_keys().await;
-    assert_eq!(blobs.len(), 2, "1 part × (header + payload): {blobs:?}");
+    assert_eq!(
+        blobs.len(),
+        1,
+        "1 part, 1 blob (header ‖ payload): {blobs:?}"
+    );
 }

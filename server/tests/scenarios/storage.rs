@@ -95,6 +95,7 @@ pub async fn sweep_and_upload_never_both_win(b: Backend) {
         payload_key: key.to_owned(),
         payload_size: 1,
         payload_sha256: vec![2; 32],
+        payload_offset: 0,
         created_at: now(),
     };
 

@@ -42,8 +42,8 @@ pub(super) async fn insert_part(db: &PostgresDatabase, part: &NewPart) -> StoreR
     }
     let done = sqlx::query(
         "INSERT INTO parts (event_id, kind, header_key, header_size, header_sha256, \
-         payload_key, payload_size, payload_sha256, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id, kind) DO NOTHING",
+         payload_key, payload_size, payload_sha256, payload_offset, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id, kind) DO NOTHING",
     )
     .bind(part.event_id)
     .bind(part.kind.as_str())
@@ -53,6 +53,7 @@ pub(super) async fn insert_part(db: &PostgresDatabase, part: &NewPart) -> StoreR
     .bind(&part.payload_key)
     .bind(to_i64(part.payload_size))
     .bind(&part.payload_sha256)
+    .bind(to_i64(part.payload_offset))
     .bind(part.created_at)
     .execute(&mut *tx)
     .await?;
@@ -164,12 +165,12 @@ pub(super) async fn replace_header(
     header_key: &str,
     header_size: u64,
     header_sha256: &[u8],
-) -> StoreResult<Option<String>> {
+) -> StoreResult<Option<Vec<String>>> {
     let mut tx = db.pool.begin().await?;
     // FOR UPDATE OF p: two concurrent re-wraps of one part serialise, and
     // each returns the key it replaced (so every old header is deleted).
-    let old: Option<String> = sqlx::query_scalar(
-        "SELECT p.header_key FROM parts p JOIN events e ON e.id = p.event_id \
+    let old: Option<(String, String)> = sqlx::query_as(
+        "SELECT p.header_key, p.payload_key FROM parts p JOIN events e ON e.id = p.event_id \
          JOIN cameras c ON c.id = e.camera_id \
          WHERE p.event_id = $1 AND p.kind = $2 AND c.owner_id = $3 FOR UPDATE OF p",
     )
@@ -178,7 +179,7 @@ pub(super) async fn replace_header(
     .bind(owner_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(old) = old else {
+    let Some((old_header, payload_key)) = old else {
         return Ok(None);
     };
     lock_and_refuse_doomed(&mut tx, &[header_key]).await?;
@@ -194,7 +195,12 @@ pub(super) async fn replace_header(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Some(old))
+    // A part stored as one blob keeps it: the payload is still in there.
+    Ok(Some(if old_header == payload_key {
+        Vec::new()
+    } else {
+        vec![old_header]
+    }))
 }
 
 pub(super) async fn delete_event(
@@ -228,13 +234,13 @@ pub(super) async fn delete_event(
 }
 
 const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
-     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
      FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
      WHERE p.event_id = $1 AND p.kind = $2 AND e.camera_id = $3";
 
 const VIEWER_PART_SQL: &str = concat!(
     "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
-     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
      FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
      WHERE p.event_id = $2 AND p.kind = $3 AND ",
     visible!()
@@ -244,7 +250,7 @@ const VIEWER_PART_SQL: &str = concat!(
 /// ($2, $3): one round trip for a download.
 const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id, d.token_hash, \
      p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, p.header_size, \
-     p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
      FROM devices d \
      LEFT JOIN parts p ON p.event_id = $2 AND p.kind = $3 \
      LEFT JOIN events e ON e.id = p.event_id \

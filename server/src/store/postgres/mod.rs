@@ -76,6 +76,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "coarse metadata",
         include_str!("../../../migrations/postgres/0004_coarse_metadata.sql"),
     ),
+    (
+        5,
+        "one blob parts",
+        include_str!("../../../migrations/postgres/0005_one_blob_parts.sql"),
+    ),
 ];
 
 /// PostgreSQL-backed metadata store.
@@ -351,7 +356,7 @@ impl Database for PostgresDatabase {
         header_key: &str,
         header_size: u64,
         header_sha256: &[u8],
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<Vec<String>>> {
         events::replace_header(
             self,
             owner_id,

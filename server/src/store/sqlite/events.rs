@@ -46,8 +46,8 @@ pub(super) async fn insert_part_in(
     }
     let done = sqlx::query(
         "INSERT INTO parts (event_id, kind, header_key, header_size, header_sha256, \
-         payload_key, payload_size, payload_sha256, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id, kind) DO NOTHING",
+         payload_key, payload_size, payload_sha256, payload_offset, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id, kind) DO NOTHING",
     )
     .bind(part.event_id.to_string())
     .bind(part.kind.as_str())
@@ -57,6 +57,7 @@ pub(super) async fn insert_part_in(
     .bind(&part.payload_key)
     .bind(to_i64(part.payload_size))
     .bind(&part.payload_sha256)
+    .bind(to_i64(part.payload_offset))
     .bind(part.created_at)
     .execute(&mut **tx)
     .await?;
@@ -153,10 +154,10 @@ pub(super) async fn replace_header(
     header_key: &str,
     header_size: u64,
     header_sha256: &[u8],
-) -> StoreResult<Option<String>> {
+) -> StoreResult<Option<Vec<String>>> {
     let mut tx = db.write_tx().await?;
-    let old: Option<String> = sqlx::query_scalar(
-        "SELECT p.header_key FROM parts p JOIN events e ON e.id = p.event_id \
+    let old: Option<(String, String)> = sqlx::query_as(
+        "SELECT p.header_key, p.payload_key FROM parts p JOIN events e ON e.id = p.event_id \
          JOIN cameras c ON c.id = e.camera_id \
          WHERE p.event_id = $1 AND p.kind = $2 AND c.owner_id = $3",
     )
@@ -165,7 +166,7 @@ pub(super) async fn replace_header(
     .bind(owner_id.to_string())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(old) = old else {
+    let Some((old_header, payload_key)) = old else {
         return Ok(None);
     };
     refuse_doomed(&mut tx, &[header_key]).await?;
@@ -181,7 +182,12 @@ pub(super) async fn replace_header(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Some(old))
+    // A part stored as one blob keeps it: the payload is still in there.
+    Ok(Some(if old_header == payload_key {
+        Vec::new()
+    } else {
+        vec![old_header]
+    }))
 }
 
 pub(super) async fn delete_event(
@@ -232,13 +238,13 @@ pub(super) async fn pooled_part_by_token(
 }
 
 const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
-     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
      FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
      WHERE p.event_id = $1 AND p.kind = $2 AND e.camera_id = $3";
 
 const VIEWER_PART_SQL: &str = concat!(
     "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
-     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
      FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
      WHERE p.event_id = $2 AND p.kind = $3 AND ",
     visible!()
@@ -250,7 +256,7 @@ const VIEWER_PART_SQL: &str = concat!(
 /// the placeholders stay `?N` (SQLite numbers `$N` by first appearance).
 pub(super) const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id, d.token_hash, \
      p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, p.header_size, \
-     p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256 \
+     p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
      FROM devices d \
      LEFT JOIN parts p ON p.event_id = ?2 AND p.kind = ?3 \
      LEFT JOIN events e ON e.id = p.event_id \

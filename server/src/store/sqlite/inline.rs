@@ -143,6 +143,7 @@ fn convert(row: &Row<'_>) -> Result<(ViewerPrincipal, Option<PartRow>), InlineEr
         payload_key: row.get(10)?,
         payload_size: size(row, 11)?,
         payload_sha256: row.get(12)?,
+        payload_offset: size(row, 13)?,
     };
     Ok((viewer, Some(part)))
 }
@@ -228,6 +229,7 @@ mod tests {
             payload_key: "blobs/bb/payload".into(),
             payload_size: 20_480,
             payload_sha256: vec![2; 32],
+            payload_offset: 0,
             created_at: 4,
         })
         .await

@@ -80,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "coarse metadata",
         include_str!("../../../migrations/sqlite/0004_coarse_metadata.sql"),
     ),
+    (
+        5,
+        "one blob parts",
+        include_str!("../../../migrations/sqlite/0005_one_blob_parts.sql"),
+    ),
 ];
 
 /// SQLite-backed metadata store.
@@ -371,7 +376,7 @@ impl Database for SqliteDatabase {
         header_key: &str,
         header_size: u64,
         header_sha256: &[u8],
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<Vec<String>>> {
         events::replace_header(
             self,
             owner_id,

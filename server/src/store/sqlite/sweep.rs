@@ -131,11 +131,12 @@ pub(super) async fn list_blobs(
     limit: u32,
 ) -> StoreResult<Vec<BlobRef>> {
     let rows = sqlx::query(
-        "SELECT key, size, sha256 FROM ( \
-           SELECT header_key AS key, header_size AS size, header_sha256 AS sha256 FROM parts \
+        "SELECT key, piece_offset, size, sha256 FROM ( \
+           SELECT header_key AS key, 0 AS piece_offset, header_size AS size, \
+             header_sha256 AS sha256 FROM parts \
            UNION ALL \
-           SELECT payload_key, payload_size, payload_sha256 FROM parts) \
-         WHERE $1 IS NULL OR key > $1 ORDER BY key LIMIT $2",
+           SELECT payload_key, payload_offset, payload_size, payload_sha256 FROM parts) \
+         WHERE $1 IS NULL OR key > $1 ORDER BY key, piece_offset LIMIT $2",
     )
     .bind(after)
     .bind(i64::from(limit))
@@ -145,6 +146,7 @@ pub(super) async fn list_blobs(
         .map(|row| {
             Ok(BlobRef {
                 key: row.try_get("key")?,
+                offset: u64_col(row, "piece_offset")?,
                 size: u64_col(row, "size")?,
                 sha256: row.try_get("sha256")?,
             })
