@@ -179,10 +179,12 @@ fn stored_sizes_do_not_tell_event_types() {
     let db = rusqlite::Connection::open(h.database()).unwrap();
     let mut stmt = db
         .prepare(
-            "SELECT event_id, kind, header_key, header_size, payload_key, payload_size FROM parts",
+            "SELECT event_id, kind, header_key, header_size, payload_key, payload_size, \
+             payload_offset FROM parts",
         )
         .unwrap();
-    let rows: Vec<(String, String, String, u64, String, u64)> = stmt
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(String, String, String, u64, String, u64, u64)> = stmt
         .query_map([], |r| {
             let size = |i| r.get::<_, i64>(i).map(|n| n as u64);
             Ok((
@@ -192,6 +194,7 @@ fn stored_sizes_do_not_tell_event_types() {
                 size(3)?,
                 r.get(4)?,
                 size(5)?,
+                size(6)?,
             ))
         })
         .unwrap()
@@ -204,10 +207,12 @@ fn stored_sizes_do_not_tell_event_types() {
     let mut sizes: BTreeMap<&str, Vec<(u64, &'static str)>> = BTreeMap::new();
     let mut headers: BTreeSet<u64> = BTreeSet::new();
     let mut per_event: BTreeMap<Uuid, BTreeMap<String, u64>> = BTreeMap::new();
-    for (event, kind, header_key, header_size, payload_key, payload_size) in &rows {
-        // The blob store says the same as the database.
-        assert_eq!(blobs.get(header_key), Some(header_size));
-        assert_eq!(blobs.get(payload_key), Some(payload_size));
+    for (event, kind, header_key, header_size, payload_key, payload_size, offset) in &rows {
+        // The blob store says the same as the database: one blob per part,
+        // header ‖ payload.
+        assert_eq!(header_key, payload_key);
+        assert_eq!(offset, header_size);
+        assert_eq!(blobs.get(payload_key), Some(&(header_size + payload_size)));
         let event: Uuid = event.parse().unwrap();
         let ty = truth[&event];
         sizes
