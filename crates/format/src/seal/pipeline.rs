@@ -1,9 +1,16 @@
 //! Sealing a long body on two cores: a helper thread encrypts one batch of
 //! chunks while this thread writes the batch before it, reads the batch
-//! after it and hashes that one (BLAKE3 of the plaintext pieces, which the
-//! trailer signs). The reader and writer stay on the caller's thread (they
-//! need not be `Send`); only the encryption moves. The bytes are those of
-//! the one-core path.
+//! after it and hashes its first chunks (BLAKE3 of the plaintext pieces,
+//! which the trailer signs). The helper hashes the rest before it encrypts.
+//! The reader and writer stay on the caller's thread (they need not be
+//! `Send`). The bytes are those of the one-core path.
+//!
+//! How many chunks of a batch the caller hashes balances the two threads,
+//! batch by batch: when the helper's batch is back before the caller asks
+//! for it, the caller was the slower and hashes one chunk fewer next time;
+//! when the caller has to wait, one more. Reading and writing cost very
+//! different amounts on different machines (a tmpfs write charges memory
+//! cgroups, a page-cache read does not), so no fixed split suits them all.
 //!
 //! A batch is [`BATCH`] chunks, each stored as it is written out (plaintext,
 //! sealed in place, then its tag), so a batch goes out in one write. Memory:
@@ -76,17 +83,27 @@ impl Batch {
         self.full == BATCH
     }
 
-    /// Hashes each full chunk's plaintext (before [`seal`](Self::seal)).
-    fn hash(&mut self) {
+    /// Hashes the plaintext of the first `n` full chunks (before
+    /// [`seal`](Self::seal)); [`hash_rest`](Self::hash_rest) does the others.
+    fn hash_first(&mut self, n: usize) {
         self.hashes.clear();
-        for chunk in self.buf.chunks_exact(ENC_CHUNK).take(self.full) {
+        for chunk in self.buf.chunks_exact(ENC_CHUNK).take(self.full.min(n)) {
+            self.hashes.push(trailer::piece_hash(&chunk[..CHUNK]));
+        }
+    }
+
+    /// Hashes the full chunks [`hash_first`](Self::hash_first) left.
+    fn hash_rest(&mut self) {
+        let done = self.hashes.len();
+        for chunk in self.buf.chunks_exact(ENC_CHUNK).take(self.full).skip(done) {
             self.hashes.push(trailer::piece_hash(&chunk[..CHUNK]));
         }
     }
 
     /// Seals each full chunk in place as middle chunks `first..`, each tag
-    /// after its chunk. [`hash`](Self::hash) came first.
+    /// after its chunk. Every chunk was hashed first.
     fn seal(&mut self, cipher: &ChunkCipher, first: u64) {
+        debug_assert_eq!(self.hashes.len(), self.full, "a chunk sealed unhashed");
         for (j, chunk) in self
             .buf
             .chunks_exact_mut(ENC_CHUNK)
@@ -126,14 +143,16 @@ pub(super) fn copy<R: Read, W: Write>(
     let mut hashes = Vec::new();
     let mut index = first;
     let result: io::Result<Option<(u64, Batch)>> = std::thread::scope(|s| {
-        // One helper for the whole body: it takes a read and hashed batch and
-        // the index of its first chunk, seals it and hands it back.
+        // One helper for the whole body: it takes a read batch, partly
+        // hashed, and the index of its first chunk, hashes the rest, seals
+        // it and hands it back.
         let (to_helper, jobs) = mpsc::channel::<(Batch, u64)>();
         let (to_main, sealed) = mpsc::channel::<Batch>();
         let helper = std::thread::Builder::new()
             .name("sealcam-seal".into())
             .spawn_scoped(s, move || {
                 for (mut batch, index) in jobs {
+                    batch.hash_rest();
                     batch.seal(cipher, index);
                     if to_main.send(batch).is_err() {
                         return;
@@ -145,11 +164,12 @@ pub(super) fn copy<R: Read, W: Write>(
         }
         let stopped = || io::Error::other("the sealing thread stopped");
         // `cur` is sealed on the helper while `prev` (sealed) is written and
-        // `next` is read and hashed.
+        // `next` is read and its first `split` chunks hashed.
         let (mut prev, mut next) = (Batch::new(), Batch::new());
         let mut cur = Batch::new();
+        let mut split = BATCH / 2;
         let mut total = cur.fill(r)?;
-        cur.hash();
+        cur.hash_first(split);
         loop {
             let more = cur.more();
             let full = cur.full as u64;
@@ -159,12 +179,24 @@ pub(super) fn copy<R: Read, W: Write>(
             let io = out.write_all(prev.sealed()).and_then(|()| {
                 if more {
                     total += next.fill(r)?;
-                    next.hash();
+                    next.hash_first(split);
                 }
                 Ok(())
             });
-            // A helper that panicked drops its end: the scope re-raises it.
-            let done = sealed.recv().map_err(|_| stopped())?;
+            // Back already: this thread is the slower, so it hashes less
+            // next time; not yet: more. (A helper that panicked drops its
+            // end: the scope re-raises it.)
+            let done = match sealed.try_recv() {
+                Ok(done) => {
+                    split = split.saturating_sub(1);
+                    done
+                }
+                Err(mpsc::TryRecvError::Empty) => {
+                    split = (split + 1).min(BATCH);
+                    sealed.recv().map_err(|_| stopped())?
+                }
+                Err(mpsc::TryRecvError::Disconnected) => return Err(stopped()),
+            };
             hashes.extend_from_slice(&done.hashes);
             io?;
             if !more {
@@ -186,4 +218,33 @@ pub(super) fn copy<R: Read, W: Write>(
     };
     engine.refill(last.remainder());
     Ok(Some(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// However the hashing of a batch is split between the two threads,
+    /// every chunk is hashed once, in order, short batches included.
+    #[test]
+    fn every_split_hashes_each_chunk_once_in_order() {
+        let body: Vec<u8> = (0..(BATCH * CHUNK + 100) as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for len in [0, 100, CHUNK, 3 * CHUNK + 7, BATCH * CHUNK + 100] {
+            let want: Vec<[u8; 32]> = body[..len]
+                .chunks_exact(CHUNK)
+                .take(BATCH)
+                .map(trailer::piece_hash)
+                .collect();
+            for split in 0..=BATCH + 1 {
+                let mut batch = Batch::new();
+                batch.fill(&mut &body[..len]).unwrap();
+                batch.hash_first(split);
+                assert_eq!(batch.hashes.len(), split.min(want.len()));
+                batch.hash_rest();
+                assert_eq!(batch.hashes, want, "{len} bytes, split {split}");
+            }
+        }
+    }
 }
