@@ -49,11 +49,14 @@ pub enum StoreError {
     /// (serialization failure, deadlock, lock timeout). The same request may
     /// succeed if tried again.
     #[error("database busy: {0}")]
-    Busy(#[source] sqlx::Error),
+    Busy(#[source] BoxError),
     /// The database cannot be reached (connection refused or cut, shutting
     /// down): nothing was written; the same request may succeed later.
     #[error("database unavailable: {0}")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(#[source] BoxError),
+    /// SQLite failed in the server's own writer thread (not through sqlx).
+    #[error(transparent)]
+    Sqlite(rusqlite::Error),
     /// Running the migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -91,11 +94,24 @@ impl From<sqlx::Error> for StoreError {
             _ => false,
         };
         if busy {
-            StoreError::Busy(e)
+            StoreError::Busy(e.into())
         } else if unavailable {
-            StoreError::Unavailable(e)
+            StoreError::Unavailable(e.into())
         } else {
             StoreError::Sqlx(e)
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// Sorts an error of the writer thread: busy or locked (SQLite's codes 5
+    /// and 6, in any extended form) or not.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(e.into())
+            }
+            _ => StoreError::Sqlite(e),
         }
     }
 }
@@ -105,11 +121,12 @@ impl StoreError {
     /// (a group commit): of the same kind, so its request gets the same
     /// answer (busy, unavailable, internal).
     pub(crate) fn for_another_row(&self) -> StoreError {
-        let again = |e: &sqlx::Error| sqlx::Error::Protocol(format!("the batch failed: {e}"));
+        let again = |e: &dyn std::fmt::Display| format!("the batch failed: {e}");
         match self {
-            StoreError::Sqlx(e) => StoreError::Sqlx(again(e)),
-            StoreError::Busy(e) => StoreError::Busy(again(e)),
-            StoreError::Unavailable(e) => StoreError::Unavailable(again(e)),
+            StoreError::Sqlx(e) => StoreError::Sqlx(sqlx::Error::Protocol(again(e))),
+            StoreError::Busy(e) => StoreError::Busy(again(e).into()),
+            StoreError::Unavailable(e) => StoreError::Unavailable(again(e).into()),
+            StoreError::Sqlite(e) => StoreError::Sqlx(sqlx::Error::Protocol(again(e))),
             StoreError::Migrate(e) => StoreError::Corrupt(format!("migration: {e}")),
             StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
             StoreError::UnsupportedUrl(u) => StoreError::UnsupportedUrl(u.clone()),
@@ -117,6 +134,9 @@ impl StoreError {
         }
     }
 }
+
+/// The cause of a busy or unavailable database, whichever driver saw it.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The most keys one [`Database::named_blobs`] call takes.
 pub const NAMED_BLOBS_BATCH: usize = 500;

@@ -67,6 +67,35 @@ impl Columns for SqliteRow {
     plain_columns!();
 }
 
+/// The server's own SQLite connections (rusqlite: the in-place reads and
+/// the row writer) read the same TEXT ids.
+impl Columns for rusqlite::Row<'_> {
+    fn id(&self, col: &str) -> StoreResult<Uuid> {
+        let text: String = self.get(col)?;
+        Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+    }
+    fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        let text: Option<String> = self.get(col)?;
+        text.map(|t| Uuid::parse_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+            .transpose()
+    }
+    fn bytes(&self, col: &str) -> StoreResult<Vec<u8>> {
+        Ok(self.get(col)?)
+    }
+    fn opt_bytes(&self, col: &str) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.get(col)?)
+    }
+    fn int(&self, col: &str) -> StoreResult<i64> {
+        Ok(self.get(col)?)
+    }
+    fn text(&self, col: &str) -> StoreResult<String> {
+        Ok(self.get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
+        Ok(self.get(col)?)
+    }
+}
+
 /// PostgreSQL keeps ids as UUID.
 impl Columns for PgRow {
     fn id(&self, col: &str) -> StoreResult<Uuid> {

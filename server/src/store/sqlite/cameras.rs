@@ -8,7 +8,9 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::SqliteDatabase;
-use crate::store::rows::{blob_keys, hash_col, status_col, stored_set_row, to_i64, uuid_col};
+use crate::store::rows::{
+    blob_keys, hash_col, status_col, stored_set_row, to_i64, uuid_col, Columns,
+};
 use crate::store::{
     CameraPrincipal, CameraRow, NewCamera, ShareRow, StoreResult, StoredSet, Written,
 };
@@ -53,20 +55,33 @@ pub(super) async fn camera_by_token(
     db: &SqliteDatabase,
     hash: &TokenHash,
 ) -> StoreResult<Option<CameraPrincipal>> {
-    let row =
-        sqlx::query("SELECT id, owner_id, status, token_hash FROM cameras WHERE token_hash = $1")
-            .bind(&hash[..])
-            .fetch_optional(&db.pool)
-            .await?;
-    row.map(|row| {
-        Ok(CameraPrincipal {
-            camera_id: uuid_col(&row, "id")?,
-            owner_id: uuid_col(&row, "owner_id")?,
-            status: status_col(&row)?,
-            token_hash: hash_col(&row, "token_hash")?,
-        })
+    // Every camera request asks: in place first (see `inline`), the pool
+    // when that gives no answer.
+    if let Some(inline) = &db.inline {
+        match inline.row(CAMERA_BY_TOKEN_SQL, [&hash[..]], |row| {
+            camera_principal(row)
+        }) {
+            Ok(found) => return Ok(found),
+            Err(e) => tracing::debug!(error = %e, "in-place read failed; asking the pool"),
+        }
+    }
+    let row = sqlx::query(CAMERA_BY_TOKEN_SQL)
+        .bind(&hash[..])
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(camera_principal).transpose()
+}
+
+const CAMERA_BY_TOKEN_SQL: &str =
+    "SELECT id, owner_id, status, token_hash FROM cameras WHERE token_hash = $1";
+
+fn camera_principal(row: &impl Columns) -> StoreResult<CameraPrincipal> {
+    Ok(CameraPrincipal {
+        camera_id: uuid_col(row, "id")?,
+        owner_id: uuid_col(row, "owner_id")?,
+        status: status_col(row)?,
+        token_hash: hash_col(row, "token_hash")?,
     })
-    .transpose()
 }
 
 pub(super) async fn list_cameras(

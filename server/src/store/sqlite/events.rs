@@ -6,6 +6,7 @@
 use sealcam_wire::PartKind;
 use uuid::Uuid;
 
+use super::inline::part_at;
 use super::sweep::refuse_doomed;
 use super::SqliteDatabase;
 use crate::store::rows::{
@@ -20,65 +21,21 @@ pub(super) async fn insert_part(db: &SqliteDatabase, part: &NewPart) -> StoreRes
     db.group.insert_part(part).await
 }
 
-/// Records `part` inside the open transaction `tx` (a batch of the group
-/// commit, each part in a savepoint of its own); the caller commits.
-pub(super) async fn insert_part_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    part: &NewPart,
-) -> StoreResult<InsertPart> {
-    refuse_doomed(tx, &[&part.header_key, &part.payload_key]).await?;
-    sqlx::query(
-        "INSERT INTO events (id, camera_id, captured_at, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(part.event_id.to_string())
-    .bind(part.camera_id.to_string())
-    .bind(part.captured_at)
-    .bind(part.created_at)
-    .execute(&mut **tx)
-    .await?;
-    let owner: Option<String> = sqlx::query_scalar("SELECT camera_id FROM events WHERE id = $1")
-        .bind(part.event_id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-    if owner.as_deref() != Some(part.camera_id.to_string().as_str()) {
-        return Ok(InsertPart::ForeignEvent);
-    }
-    let done = sqlx::query(
-        "INSERT INTO parts (event_id, kind, header_key, header_size, header_sha256, \
-         payload_key, payload_size, payload_sha256, payload_offset, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_id, kind) DO NOTHING",
-    )
-    .bind(part.event_id.to_string())
-    .bind(part.kind.as_str())
-    .bind(&part.header_key)
-    .bind(to_i64(part.header_size))
-    .bind(&part.header_sha256)
-    .bind(&part.payload_key)
-    .bind(to_i64(part.payload_size))
-    .bind(&part.payload_sha256)
-    .bind(to_i64(part.payload_offset))
-    .bind(part.created_at)
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() > 0 {
-        return Ok(InsertPart::Inserted);
-    }
-    let row = sqlx::query(CAMERA_PART_SQL)
-        .bind(part.event_id.to_string())
-        .bind(part.kind.as_str())
-        .bind(part.camera_id.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(InsertPart::Exists(part_row(&row)?))
-}
-
 pub(super) async fn camera_part(
     db: &SqliteDatabase,
     camera_id: Uuid,
     event_id: Uuid,
     kind: PartKind,
 ) -> StoreResult<Option<PartRow>> {
+    // Every upload asks: in place first (see `inline`), the pool when that
+    // gives no answer.
+    if let Some(inline) = &db.inline {
+        let params = (event_id.to_string(), kind.as_str(), camera_id.to_string());
+        match inline.row(CAMERA_PART_SQL, params, |row| part_at(row, 0)) {
+            Ok(found) => return Ok(found),
+            Err(e) => tracing::debug!(error = %e, "in-place read failed; asking the pool"),
+        }
+    }
     let row = sqlx::query(CAMERA_PART_SQL)
         .bind(event_id.to_string())
         .bind(kind.as_str())
@@ -237,7 +194,7 @@ pub(super) async fn pooled_part_by_token(
     row.as_ref().map(token_part_row).transpose()
 }
 
-const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
+pub(super) const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
      p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
      FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
      WHERE p.event_id = $1 AND p.kind = $2 AND e.camera_id = $3";

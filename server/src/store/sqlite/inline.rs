@@ -23,11 +23,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Row};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Params, Row};
 use sealcam_wire::PartKind;
 use uuid::Uuid;
 
-use crate::store::{PartRow, ViewerPrincipal};
+use crate::store::{PartRow, StoreError, ViewerPrincipal};
 use crate::tokens::TokenHash;
 
 /// Connections kept for reuse; more are opened when more threads read at once.
@@ -45,6 +45,16 @@ pub(super) enum InlineError {
     /// A column held something unexpected.
     #[error("corrupt row: {0}")]
     Corrupt(&'static str),
+}
+
+impl From<InlineError> for StoreError {
+    fn from(e: InlineError) -> Self {
+        match e {
+            InlineError::Sqlite(e) => e.into(),
+            InlineError::Type(e) => StoreError::Corrupt(e.to_string()),
+            InlineError::Corrupt(what) => StoreError::Corrupt(what.into()),
+        }
+    }
 }
 
 /// Read-only connections to one SQLite database file.
@@ -73,14 +83,23 @@ impl InlineReader {
         event_id: Uuid,
         kind: PartKind,
     ) -> Result<Option<(ViewerPrincipal, Option<PartRow>)>, InlineError> {
-        let conn = self.take()?;
         let mut id = Uuid::encode_buffer();
         let id = &*event_id.hyphenated().encode_lower(&mut id);
+        self.row(statement, (&token[..], id, kind.as_str()), convert)
+    }
+
+    /// The one row `statement` answers for `params`, converted by `convert`;
+    /// `None` when there is none.
+    pub(super) fn row<T, E: From<rusqlite::Error>>(
+        &self,
+        statement: &str,
+        params: impl Params,
+        convert: impl FnOnce(&Row<'_>) -> Result<T, E>,
+    ) -> Result<Option<T>, E> {
+        let conn = self.take()?;
         let result = (|| {
             let mut stmt = conn.prepare_cached(statement)?;
-            let row = stmt
-                .query_row((&token[..], id, kind.as_str()), |row| Ok(convert(row)))
-                .optional()?;
+            let row = stmt.query_row(params, |row| Ok(convert(row))).optional()?;
             row.transpose()
         })();
         // A connection that failed is dropped rather than reused.
@@ -90,7 +109,7 @@ impl InlineReader {
         result
     }
 
-    fn take(&self) -> Result<Connection, InlineError> {
+    fn take(&self) -> rusqlite::Result<Connection> {
         if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
             return Ok(conn);
         }
@@ -128,24 +147,29 @@ fn convert(row: &Row<'_>) -> Result<(ViewerPrincipal, Option<PartRow>), InlineEr
     if row.get_ref(5)?.as_str_or_null()?.is_none() {
         return Ok((viewer, None));
     }
-    let part = PartRow {
-        event_id: uuid(row, 3)?,
-        camera_id: uuid(row, 4)?,
-        owner_id: uuid(row, 5)?,
+    Ok((viewer, Some(part_at(row, 3)?)))
+}
+
+/// A part row whose columns start at `first`, in the order of
+/// `TOKEN_PART_SQL`'s (and `CAMERA_PART_SQL`'s) part columns.
+pub(super) fn part_at(row: &Row<'_>, first: usize) -> Result<PartRow, InlineError> {
+    Ok(PartRow {
+        event_id: uuid(row, first)?,
+        camera_id: uuid(row, first + 1)?,
+        owner_id: uuid(row, first + 2)?,
         kind: row
-            .get_ref(6)?
+            .get_ref(first + 3)?
             .as_str()?
             .parse()
             .map_err(|_| InlineError::Corrupt("kind: unknown"))?,
-        header_key: row.get(7)?,
-        header_size: size(row, 8)?,
-        header_sha256: row.get(9)?,
-        payload_key: row.get(10)?,
-        payload_size: size(row, 11)?,
-        payload_sha256: row.get(12)?,
-        payload_offset: size(row, 13)?,
-    };
-    Ok((viewer, Some(part)))
+        header_key: row.get(first + 4)?,
+        header_size: size(row, first + 5)?,
+        header_sha256: row.get(first + 6)?,
+        payload_key: row.get(first + 7)?,
+        payload_size: size(row, first + 8)?,
+        payload_sha256: row.get(first + 9)?,
+        payload_offset: size(row, first + 10)?,
+    })
 }
 
 fn uuid(row: &Row<'_>, col: usize) -> Result<Uuid, InlineError> {

@@ -40,7 +40,7 @@ use super::postgres::PartListener;
 use super::{
     BlobRef, CameraPrincipal, CameraRow, Database, DeviceDeleted, DeviceRow, EventFilter, EventRow,
     InsertPart, NewCamera, NewDevice, NewPart, OneTimeKind, PartRow, RecordKind, RecoveryOutcome,
-    ShareRow, StoreResult, StoredSet, ViewerPrincipal, Written,
+    ShareRow, StoreError, StoreResult, StoredSet, ViewerPrincipal, Written,
 };
 use crate::tokens::TokenHash;
 
@@ -124,8 +124,13 @@ impl SqliteDatabase {
             })
             .collect();
         Migrator::with_migrations(migrations).run(&pool).await?;
-        let inline = file.is_file().then(|| Arc::new(InlineReader::new(file)));
-        let group = GroupCommit::start(pool.clone());
+        if !file.is_file() {
+            return Err(StoreError::UnsupportedUrl(format!(
+                "{url} (sealcam-server keeps its SQLite database in a file)"
+            )));
+        }
+        let group = GroupCommit::start(&file)?;
+        let inline = Some(Arc::new(InlineReader::new(file)));
         Ok(Self {
             pool,
             inline,
