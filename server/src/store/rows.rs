@@ -32,68 +32,57 @@ pub(super) trait Columns {
     fn opt_text(&self, col: &str) -> StoreResult<Option<String>>;
 }
 
-/// The getters that read the same on both backends.
+/// The getters that read the same on every driver; `$get` is the driver's
+/// by-name getter (`try_get` for sqlx, `get` for rusqlite).
 macro_rules! plain_columns {
-    () => {
+    ($get:ident) => {
         fn bytes(&self, col: &str) -> StoreResult<Vec<u8>> {
-            Ok(self.try_get(col)?)
+            Ok(self.$get(col)?)
         }
         fn opt_bytes(&self, col: &str) -> StoreResult<Option<Vec<u8>>> {
-            Ok(self.try_get(col)?)
+            Ok(self.$get(col)?)
         }
         fn int(&self, col: &str) -> StoreResult<i64> {
-            Ok(self.try_get(col)?)
+            Ok(self.$get(col)?)
         }
         fn text(&self, col: &str) -> StoreResult<String> {
-            Ok(self.try_get(col)?)
+            Ok(self.$get(col)?)
         }
         fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
-            Ok(self.try_get(col)?)
+            Ok(self.$get(col)?)
         }
     };
 }
 
-/// SQLite keeps ids as hyphenated TEXT.
-impl Columns for SqliteRow {
-    fn id(&self, col: &str) -> StoreResult<Uuid> {
-        let text: String = self.try_get(col)?;
-        Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
-    }
-    fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>> {
-        let text: Option<String> = self.try_get(col)?;
-        text.map(|t| Uuid::parse_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
-            .transpose()
-    }
-    plain_columns!();
+/// SQLite keeps ids as hyphenated TEXT, whichever driver reads them.
+macro_rules! text_ids {
+    ($get:ident) => {
+        fn id(&self, col: &str) -> StoreResult<Uuid> {
+            let text: String = self.$get(col)?;
+            parse_id(col, &text)
+        }
+        fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>> {
+            let text: Option<String> = self.$get(col)?;
+            text.map(|t| parse_id(col, &t)).transpose()
+        }
+    };
 }
 
-/// The server's own SQLite connections (rusqlite: the in-place reads and
-/// the row writer) read the same TEXT ids.
+fn parse_id(col: &str, text: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+/// SQLite through sqlx (the pool).
+impl Columns for SqliteRow {
+    text_ids!(try_get);
+    plain_columns!(try_get);
+}
+
+/// SQLite through the server's own connections (rusqlite: the in-place
+/// reads and the row writer).
 impl Columns for rusqlite::Row<'_> {
-    fn id(&self, col: &str) -> StoreResult<Uuid> {
-        let text: String = self.get(col)?;
-        Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
-    }
-    fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>> {
-        let text: Option<String> = self.get(col)?;
-        text.map(|t| Uuid::parse_str(&t).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
-            .transpose()
-    }
-    fn bytes(&self, col: &str) -> StoreResult<Vec<u8>> {
-        Ok(self.get(col)?)
-    }
-    fn opt_bytes(&self, col: &str) -> StoreResult<Option<Vec<u8>>> {
-        Ok(self.get(col)?)
-    }
-    fn int(&self, col: &str) -> StoreResult<i64> {
-        Ok(self.get(col)?)
-    }
-    fn text(&self, col: &str) -> StoreResult<String> {
-        Ok(self.get(col)?)
-    }
-    fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
-        Ok(self.get(col)?)
-    }
+    text_ids!(get);
+    plain_columns!(get);
 }
 
 /// PostgreSQL keeps ids as UUID.
@@ -104,7 +93,7 @@ impl Columns for PgRow {
     fn opt_id(&self, col: &str) -> StoreResult<Option<Uuid>> {
         Ok(self.try_get(col)?)
     }
-    plain_columns!();
+    plain_columns!(try_get);
 }
 
 pub(super) fn uuid_col(row: &impl Columns, col: &str) -> StoreResult<Uuid> {

@@ -87,15 +87,23 @@ impl Batch {
     /// [`seal`](Self::seal)); [`hash_rest`](Self::hash_rest) does the others.
     fn hash_first(&mut self, n: usize) {
         self.hashes.clear();
-        for chunk in self.buf.chunks_exact(ENC_CHUNK).take(self.full.min(n)) {
-            self.hashes.push(trailer::piece_hash(&chunk[..CHUNK]));
-        }
+        self.hash_to(n);
     }
 
     /// Hashes the full chunks [`hash_first`](Self::hash_first) left.
     fn hash_rest(&mut self) {
+        self.hash_to(self.full);
+    }
+
+    /// Hashes the full chunks after those hashed already, up to chunk `n`.
+    fn hash_to(&mut self, n: usize) {
         let done = self.hashes.len();
-        for chunk in self.buf.chunks_exact(ENC_CHUNK).take(self.full).skip(done) {
+        for chunk in self
+            .buf
+            .chunks_exact(ENC_CHUNK)
+            .take(self.full.min(n))
+            .skip(done)
+        {
             self.hashes.push(trailer::piece_hash(&chunk[..CHUNK]));
         }
     }

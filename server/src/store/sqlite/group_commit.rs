@@ -211,7 +211,7 @@ mod tests {
 
     use super::*;
     use crate::store::sqlite::SqliteDatabase;
-    use crate::store::{Database, NewCamera, OneTimeKind};
+    use crate::store::Database;
 
     fn part(event_id: Uuid, camera_id: Uuid, key: &str) -> NewPart {
         NewPart {
@@ -240,26 +240,8 @@ mod tests {
         let db = SqliteDatabase::open(&url, 2).await.unwrap();
         let account = Uuid::new_v4();
         db.create_account(account, "a", 1).await.unwrap();
-        let mut cameras = Vec::new();
-        for i in 0..2u8 {
-            let claim = [i; 32];
-            db.create_one_time(OneTimeKind::Claim, &claim, account, None, 100, 1)
-                .await
-                .unwrap();
-            let camera = NewCamera {
-                id: Uuid::new_v4(),
-                token_hash: [100 + i; 32],
-                device_public_key: "key".into(),
-                pairing_proof: "proof".into(),
-                created_at: 2,
-            };
-            db.register_camera(&claim, &camera, 2)
-                .await
-                .unwrap()
-                .unwrap();
-            cameras.push(camera.id);
-        }
-        let (a, b) = (cameras[0], cameras[1]);
+        let a = db.test_camera(account, [0; 32], [100; 32], 2).await;
+        let b = db.test_camera(account, [1; 32], [101; 32], 2).await;
         assert!(db.claim_orphan("blobs/00/swept", 3).await.unwrap());
 
         let (first, taken, swept, again) = (

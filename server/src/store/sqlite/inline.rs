@@ -188,7 +188,7 @@ mod tests {
 
     use crate::store::sqlite::events::{pooled_part_by_token, TOKEN_PART_SQL};
     use crate::store::sqlite::SqliteDatabase;
-    use crate::store::{Database, DeviceDeleted, NewCamera, NewDevice, NewPart, OneTimeKind};
+    use crate::store::{Database, DeviceDeleted, NewDevice, NewPart, OneTimeKind};
     use crate::tokens::TokenHash;
 
     /// The in-place download query and the pooled one agree, and both see
@@ -225,26 +225,12 @@ mod tests {
         let [(a, a_device), _, (c, _)] = devices[..] else {
             unreachable!()
         };
-        let claim = [50u8; 32];
-        db.create_one_time(OneTimeKind::Claim, &claim, a, None, 100, 1)
-            .await
-            .unwrap();
-        let camera = NewCamera {
-            id: Uuid::new_v4(),
-            token_hash: [60u8; 32],
-            device_public_key: "key".into(),
-            pairing_proof: "proof".into(),
-            created_at: 3,
-        };
-        db.register_camera(&claim, &camera, 3)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(db.confirm_camera(a, camera.id).await.unwrap());
+        let camera = db.test_camera(a, [50u8; 32], [60u8; 32], 3).await;
+        assert!(db.confirm_camera(a, camera).await.unwrap());
         let event = Uuid::now_v7();
         db.insert_part(&NewPart {
             event_id: event,
-            camera_id: camera.id,
+            camera_id: camera,
             captured_at: 4,
             kind: PartKind::Thumbnail,
             header_key: "blobs/aa/header".into(),
@@ -258,7 +244,7 @@ mod tests {
         })
         .await
         .unwrap();
-        assert!(db.put_share(a, camera.id, c, 5).await.unwrap());
+        assert!(db.put_share(a, camera, c, 5).await.unwrap());
 
         // (token, event, kind) → does the token name a device, is the part visible.
         let check = |token: TokenHash, event_id: Uuid, kind: PartKind, want: Option<bool>| {
@@ -293,7 +279,7 @@ mod tests {
         check(tokens[2], event, PartKind::Thumbnail, Some(true)).await;
         check([99u8; 32], event, PartKind::Thumbnail, None).await;
 
-        assert!(db.delete_share(a, camera.id, c).await.unwrap());
+        assert!(db.delete_share(a, camera, c).await.unwrap());
         check(tokens[2], event, PartKind::Thumbnail, Some(false)).await;
         assert_eq!(
             db.delete_device(a, a_device, a_device).await.unwrap(),

@@ -143,6 +143,35 @@ impl SqliteDatabase {
     }
 }
 
+#[cfg(test)]
+impl SqliteDatabase {
+    /// A camera of `owner`, registered (pending) with a claim token made for
+    /// it: the setup the unit tests of the domains share.
+    pub(super) async fn test_camera(
+        &self,
+        owner: Uuid,
+        claim: TokenHash,
+        token_hash: TokenHash,
+        now: i64,
+    ) -> Uuid {
+        self.create_one_time(OneTimeKind::Claim, &claim, owner, None, 100, now)
+            .await
+            .unwrap();
+        let camera = NewCamera {
+            id: Uuid::new_v4(),
+            token_hash,
+            device_public_key: "key".into(),
+            pairing_proof: "proof".into(),
+            created_at: now,
+        };
+        self.register_camera(&claim, &camera, now)
+            .await
+            .unwrap()
+            .unwrap();
+        camera.id
+    }
+}
+
 /// Whether SQLite refused for now: `SQLITE_BUSY` (5: the lock was not
 /// granted within the busy timeout) or `SQLITE_LOCKED` (6), in any of their
 /// extended codes (the primary code is the low byte).
