@@ -102,6 +102,9 @@ pub struct StorageConfig {
     /// Local store: how many small blob files downloads keep open for reuse
     /// (0: open and close every time).
     pub open_files: usize,
+    /// Parts (header ‖ payload) of at most this many bytes are kept in the
+    /// database instead of the blob store (0: none).
+    pub in_database_max_bytes: u64,
 }
 
 impl Default for StorageConfig {
@@ -111,6 +114,7 @@ impl Default for StorageConfig {
             path: None,
             s3: S3Config::default(),
             open_files: 256,
+            in_database_max_bytes: 64 * 1024,
         }
     }
 }

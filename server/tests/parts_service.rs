@@ -62,6 +62,12 @@ async fn service_on(
     })
 }
 
+/// Every part in the blob store, however small (the cases about blobs and
+/// rows; `small_parts_live_in_the_database` has the default).
+fn blobs_only(config: &mut Config) {
+    config.storage.in_database_max_bytes = 0;
+}
+
 impl Service {
     fn parts(&self) -> Parts<'_> {
         Parts::of(&self.state)
@@ -69,6 +75,23 @@ impl Service {
 
     async fn blob_keys(&self) -> Vec<String> {
         self.state.blobs.list_keys().await.unwrap()
+    }
+
+    /// How many parts' bytes the database holds, counted in the database
+    /// itself.
+    async fn parts_in_database(&self) -> i64 {
+        let url = self.state.config.database_url();
+        let count = "SELECT COUNT(*) FROM part_bytes";
+        match self.backend {
+            Backend::SqliteLocal => {
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                sqlx::query_scalar(count).fetch_one(&pool).await.unwrap()
+            }
+            Backend::PostgresS3 => {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                sqlx::query_scalar(count).fetch_one(&pool).await.unwrap()
+            }
+        }
     }
 
     async fn account(&self, name: &str) -> Account {
@@ -176,7 +199,12 @@ fn body(
 
 async fn upload_stores_once_and_cleans_up_after_refusals(b: Backend) {
     let test = "upload_stores_once_and_cleans_up_after_refusals";
-    let Some(s) = service_on(b, test, |c| c.limits.max_clip_bytes = 100_000).await else {
+    let Some(s) = service_on(b, test, |c| {
+        blobs_only(c);
+        c.limits.max_clip_bytes = 100_000;
+    })
+    .await
+    else {
         return;
     };
     let owner = s.account("owner").await;
@@ -260,7 +288,7 @@ async fn upload_stores_once_and_cleans_up_after_refusals(b: Backend) {
 
 async fn download_serves_pieces_and_ranges_to_viewers_only(b: Backend) {
     let test = "download_serves_pieces_and_ranges_to_viewers_only";
-    let Some(s) = service_on(b, test, |_| {}).await else {
+    let Some(s) = service_on(b, test, blobs_only).await else {
         return;
     };
     let owner = s.account("owner").await;
@@ -322,7 +350,7 @@ async fn download_serves_pieces_and_ranges_to_viewers_only(b: Backend) {
 
 async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backend) {
     let test = "rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step";
-    let Some(s) = service_on(b, test, |_| {}).await else {
+    let Some(s) = service_on(b, test, blobs_only).await else {
         return;
     };
     let owner = s.account("owner").await;
@@ -441,7 +469,7 @@ async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backen
 /// from it (or refused, for other bytes), and its blob is deleted either way.
 async fn concurrent_uploads_of_one_part_leave_one_blob(b: Backend) {
     let test = "concurrent_uploads_of_one_part_leave_one_blob";
-    let Some(s) = service_on(b, test, |_| {}).await else {
+    let Some(s) = service_on(b, test, blobs_only).await else {
         return;
     };
     let owner = s.account("owner").await;
@@ -491,6 +519,139 @@ async fn concurrent_uploads_of_one_part_leave_one_blob(b: Backend) {
     assert_eq!(s.blob_keys().await.len(), 3);
 }
 
+/// Parts up to `storage.in_database_max_bytes` (header ‖ payload) are kept
+/// in the database: no blob is written, every piece and range serves from
+/// the row, a retry and a conflict are told apart as for blobs, a re-wrap
+/// puts its header in a blob of its own, and deleting the part deletes its
+/// bytes; the orphan sweep and `migrate-store` leave them alone.
+async fn small_parts_live_in_the_database(b: Backend) {
+    let test = "small_parts_live_in_the_database";
+    let Some(s) = service_on(b, test, |_| {}).await else {
+        return;
+    };
+    let max = s.state.config.storage.in_database_max_bytes as usize;
+    let owner = s.account("owner").await;
+    let stranger = s.account("stranger").await;
+    let camera = s.camera(&owner, true).await;
+    let (event, header, payload) = (Uuid::now_v7(), b"0123456789".to_vec(), bytes(8, 20_000));
+    let stored = s.upload(&camera, event, &header, &payload).await.unwrap();
+    assert!(stored.created);
+    assert!(s.blob_keys().await.is_empty(), "no blob for a small part");
+    assert_eq!(s.parts_in_database().await, 1);
+
+    // Every piece and range, from the row.
+    let whole = [header.as_slice(), payload.as_slice()].concat();
+    let got = s.download(&owner, event, Piece::Whole, None).await;
+    assert_eq!(got.unwrap(), (whole.clone(), false));
+    let got = s.download(&owner, event, Piece::Header, None).await;
+    assert_eq!(got.unwrap(), (header.clone(), false));
+    let got = s.download(&owner, event, Piece::Payload, None).await;
+    assert_eq!(got.unwrap(), (payload.clone(), false));
+    let got = s
+        .download(&owner, event, Piece::Whole, Some("bytes=5-14"))
+        .await;
+    assert_eq!(got.unwrap(), (whole[5..15].to_vec(), true));
+    let got = s
+        .download(&owner, event, Piece::Payload, Some("bytes=-7"))
+        .await;
+    assert_eq!(got.unwrap(), (payload[payload.len() - 7..].to_vec(), true));
+    assert!(matches!(
+        s.download(&stranger, event, Piece::Whole, None).await,
+        Err(PartsError::NotFound)
+    ));
+
+    // A retry is answered from the row; other bytes are a conflict.
+    let again = s.upload(&camera, event, &header, &payload).await.unwrap();
+    assert!(!again.created);
+    assert!(matches!(
+        s.upload(&camera, event, &header, &bytes(9, 20_000)).await,
+        Err(PartsError::Conflict)
+    ));
+    assert_eq!(s.parts_in_database().await, 1);
+
+    // The limit is header ‖ payload, declared or not: at it, the database;
+    // one byte over, a blob.
+    let at_limit = bytes(10, max - header.len());
+    s.upload(&camera, Uuid::now_v7(), &header, &at_limit)
+        .await
+        .unwrap();
+    assert_eq!(s.parts_in_database().await, 2);
+    let over = bytes(11, max - header.len() + 1);
+    let undeclared = Upload {
+        event_id: Uuid::now_v7(),
+        kind: PartKind::Clip,
+        captured_at: now(),
+        header_len: header.len() as u64,
+        content_length: None,
+    };
+    let streamed = s
+        .parts()
+        .upload(&camera, undeclared, body(&header, &over, 8_192))
+        .await;
+    assert!(streamed.unwrap().created);
+    assert_eq!(s.blob_keys().await.len(), 1, "one byte over: a blob");
+    let got = s
+        .download(&owner, undeclared.event_id, Piece::Payload, None)
+        .await;
+    assert_eq!(got.unwrap(), (over, false));
+    let undeclared_small = Upload {
+        event_id: Uuid::now_v7(),
+        ..undeclared
+    };
+    s.parts()
+        .upload(&camera, undeclared_small, body(&header, b"small", 2))
+        .await
+        .unwrap();
+    assert_eq!(s.parts_in_database().await, 3);
+    let blobs = s.blob_keys().await;
+
+    // Re-wrap: the new header is a blob, the payload stays in the row.
+    let parts = s.parts();
+    let rewrap = |header: &'static [u8]| {
+        parts.replace_header(owner.id, event, PartKind::Clip, body(header, b"", 4))
+    };
+    rewrap(b"the-new-header").await.unwrap();
+    assert_eq!(s.blob_keys().await.len(), blobs.len() + 1);
+    let whole = [&b"the-new-header"[..], &payload[..]].concat();
+    let got = s.download(&owner, event, Piece::Whole, None).await;
+    assert_eq!(got.unwrap(), (whole.clone(), false));
+    let got = s
+        .download(&owner, event, Piece::Whole, Some("bytes=10-20"))
+        .await;
+    assert_eq!(got.unwrap(), (whole[10..21].to_vec(), true));
+    rewrap(b"third-header").await.unwrap();
+    assert_eq!(
+        s.blob_keys().await.len(),
+        blobs.len() + 1,
+        "the header before goes"
+    );
+    let got = s.download(&owner, event, Piece::Payload, None).await;
+    assert_eq!(got.unwrap(), (payload.clone(), false));
+
+    // Neither the sweep nor migrate-store's listing touches the database's.
+    s.parts().sweep(Duration::ZERO).await.unwrap();
+    let got = s.download(&owner, event, Piece::Payload, None).await;
+    assert_eq!(got.unwrap(), (payload.clone(), false));
+    let listed = s.state.db.list_blobs(None, 1_000).await.unwrap();
+    assert!(listed
+        .iter()
+        .all(|b| !sealcam_server::blobs::in_database(&b.key)));
+    assert_eq!(listed.len(), 3, "the blob part's two pieces and a header");
+
+    // Deleting the event deletes its bytes and its header blob.
+    s.parts().delete_event(owner.id, event).await.unwrap();
+    assert_eq!(s.parts_in_database().await, 2);
+    assert_eq!(s.blob_keys().await, blobs);
+    // Deleting the camera deletes the rest.
+    s.parts()
+        .delete_camera(owner.id, camera.camera_id)
+        .await
+        .unwrap();
+    assert_eq!(s.parts_in_database().await, 0);
+    assert!(s.blob_keys().await.is_empty());
+    println!("parts service in the database [{}]: ok", s.backend.name());
+}
+
 /// One `#[tokio::test]` per case and backend pair.
 macro_rules! on_every_backend {
     ($($case:ident => $sqlite:ident, $postgres:ident;)*) => {
@@ -517,4 +678,6 @@ on_every_backend! {
         lifecycle_sqlite_local, lifecycle_postgres_s3;
     concurrent_uploads_of_one_part_leave_one_blob =>
         concurrent_sqlite_local, concurrent_postgres_s3;
+    small_parts_live_in_the_database =>
+        in_database_sqlite_local, in_database_postgres_s3;
 }

@@ -134,6 +134,9 @@ async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
     // recorded) goes; every listed part is complete and exactly what was sent.
     let swept = b.run_sweep(Duration::ZERO).await.unwrap();
     let mut listed = 0;
+    // Parts up to this size are kept in the database, the rest as blobs.
+    let in_database_max = b.state().config.storage.in_database_max_bytes;
+    let mut listed_blobs = 0;
     let mut cursor: Option<String> = None;
     loop {
         let mut path = format!("/v1/cameras/{}/events?limit=100", camera.camera_id);
@@ -152,6 +155,9 @@ async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
                     .unwrap();
                 assert!(got[..] == part.body()[..]);
                 listed += 1;
+                if info.header_size + info.payload_size > in_database_max {
+                    listed_blobs += 1;
+                }
             }
         }
         match page.next {
@@ -161,14 +167,16 @@ async fn run(dir: &Path, mut config: Config, env: Vec<(String, String)>) {
     }
     assert_eq!(listed, sent.len(), "every part sent is stored once");
     let keys = b.state().blobs.list_keys().await.unwrap();
+    assert!(listed_blobs > 0 && listed_blobs < listed);
     assert_eq!(
         keys.len(),
-        listed, // one blob per part: header ‖ payload
+        listed_blobs, // one blob per part too large for the database
         "blobs beside the listed parts survived the sweep"
     );
     println!(
         "replicas: {} uploads acknowledged by A before SIGKILL, all served by B; \
-         {retried} retried through B; {swept} orphan blobs swept; {listed} parts, {} blobs",
+         {retried} retried through B; {swept} orphan blobs swept; {listed} parts \
+         ({listed_blobs} of them blobs), {} blobs",
         acked.len(),
         keys.len()
     );

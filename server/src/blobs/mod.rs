@@ -100,6 +100,16 @@ const PARTS_IN_FLIGHT: usize = 2;
 /// Blob keys live under this prefix (the sweep lists only it).
 const BLOB_PREFIX: &str = "blobs";
 
+/// Keys of blobs the database holds (small parts, `part_bytes`): a
+/// namespace of their own, never a key of the blob store, so the orphan
+/// sweep, `migrate-store` and deletes leave them to the database.
+const DATABASE_PREFIX: &str = "db/";
+
+/// Whether blob `key` is held by the database rather than the blob store.
+pub fn in_database(key: &str) -> bool {
+    key.starts_with(DATABASE_PREFIX)
+}
+
 /// The blob store used by the server.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
@@ -251,6 +261,11 @@ impl BlobStore {
     pub fn new_key() -> String {
         let id = Uuid::new_v4().simple().to_string();
         format!("blobs/{}/{id}", &id[..2])
+    }
+
+    /// A fresh key for a new blob that the database holds.
+    pub fn new_database_key() -> String {
+        format!("{DATABASE_PREFIX}{}", Uuid::new_v4().simple())
     }
 
     /// Checks that the store accepts a small durable write (for `/healthz`).

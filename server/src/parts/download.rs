@@ -1,16 +1,18 @@
 //! A viewer downloads a part, its header or its payload, whole or one byte
-//! range of it: authenticated and authorised in one database query, then
-//! read from the blobs the row names.
+//! range of it: authenticated and authorised in one database query, which
+//! also reads a small part's bytes when the database holds them; any other
+//! bytes are read from the blobs the row names.
 
 use std::ops::Range;
 
+use bytes::Bytes;
 use sealcam_wire::PartKind;
 use uuid::Uuid;
 
 use super::{Parts, PartsError, PartsResult};
 use crate::blobs::{BlobBody, Segment};
 use crate::range;
-use crate::store::PartRow;
+use crate::store::{PartRow, StoreError};
 use crate::tokens::{self, TokenHash};
 
 /// Which bytes of a part a download serves.
@@ -63,19 +65,62 @@ impl Parts<'_> {
         if !tokens::hashes_equal(&viewer.token_hash, token) {
             return Err(PartsError::Unauthorized);
         }
-        let part = part.ok_or(PartsError::NotFound)?;
+        let mut part = part.ok_or(PartsError::NotFound)?;
+        let held = part
+            .in_database
+            .take()
+            .map(|b| (part.payload_key.clone(), b));
         let pieces = pieces(part, piece);
         let total: u64 = pieces.iter().map(|p| p.size).sum();
         let wanted =
             range::resolve(range, total).map_err(|_| PartsError::RangeNotSatisfiable(total))?;
         let partial = wanted.is_some();
         let span = wanted.unwrap_or(0..total);
-        let body = self.blobs.read(segments(pieces, &span)).await?;
+        let segments = segments(pieces, &span);
+        let body = match held {
+            Some((key, bytes)) => BlobBody::Full(self.read_held(segments, &key, &bytes).await?),
+            None => self.blobs.read(segments).await?,
+        };
         Ok(Download {
             body,
             span,
             total,
             partial,
+        })
+    }
+}
+
+impl Parts<'_> {
+    /// The bytes of `segments` when the database held blob `key` (`bytes`,
+    /// read with the row): sliced from them, and a segment of another blob
+    /// (the new header of a re-wrapped part) read from the blob store.
+    async fn read_held(
+        &self,
+        segments: Vec<Segment>,
+        key: &str,
+        bytes: &Bytes,
+    ) -> PartsResult<Bytes> {
+        let mut out = Vec::with_capacity(segments.len());
+        for segment in segments {
+            if segment.key != key {
+                out.push(self.blobs.read(vec![segment]).await?.into_bytes().await?);
+                continue;
+            }
+            let range = usize::try_from(segment.range.start).unwrap_or(usize::MAX)
+                ..usize::try_from(segment.range.end).unwrap_or(usize::MAX);
+            if range.end > bytes.len() {
+                return Err(StoreError::Corrupt(format!(
+                    "blob {key} holds {} bytes, its part names {}",
+                    bytes.len(),
+                    range.end
+                ))
+                .into());
+            }
+            out.push(bytes.slice(range));
+        }
+        Ok(match <[Bytes; 1]>::try_from(out) {
+            Ok([one]) => one,
+            Err(many) => many.concat().into(),
         })
     }
 }

@@ -1,7 +1,8 @@
-//! A camera uploads one part: header ‖ payload, streamed into one blob as
-//! it came, then one row that names the blob as both (the payload at the
-//! header's size). The same bytes again are acknowledged without storing
-//! anything; other bytes are a conflict.
+//! A camera uploads one part: header ‖ payload as it came, kept in the
+//! database with its row when it is small (thumbnails, records), else
+//! streamed into one blob first; the row names the bytes as both header and
+//! payload (the payload at the header's size). The same bytes again are
+//! acknowledged without storing anything; other bytes are a conflict.
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, Stream, StreamExt as _};
@@ -148,9 +149,80 @@ impl Parts<'_> {
         Ok(limit)
     }
 
-    /// Writes a new part's blobs, then its row: the commit point; then
-    /// announces it to the event streams.
+    /// Stores a new part's bytes, then its row: the commit point; then
+    /// announces it to the event streams. A small part's bytes go into the
+    /// database with its row, a larger one's into one blob first.
     async fn store_new<S, E>(
+        &self,
+        camera: &CameraPrincipal,
+        upload: &Upload,
+        header: Bytes,
+        payload: S,
+        payload_limit: u64,
+    ) -> PartsResult<Stored>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let mut payload = payload;
+        let mut read = Vec::new();
+        if let Some(room) = self.in_database_room(upload, payload_limit) {
+            if read_to_end_within(&mut payload, room, &mut read).await? {
+                return self.store_in_database(camera, upload, header, read).await;
+            }
+        }
+        // Too large for the database: what was read goes first.
+        let payload = stream::iter(read.into_iter().map(Ok)).chain(payload);
+        self.store_as_blob(camera, upload, header, payload, payload_limit)
+            .await
+    }
+
+    /// How many payload bytes a part may have and still be kept in the
+    /// database (`storage.in_database_max_bytes` for header ‖ payload);
+    /// `None` when it will not be, by its header or its declared length.
+    fn in_database_room(&self, upload: &Upload, payload_limit: u64) -> Option<u64> {
+        let max = self.config.storage.in_database_max_bytes;
+        if upload.content_length.is_some_and(|len| len > max) {
+            return None;
+        }
+        Some(max.checked_sub(upload.header_len)?.min(payload_limit))
+    }
+
+    /// Stores a small part with its row: header ‖ payload in the database,
+    /// under a key of the database's own.
+    async fn store_in_database(
+        &self,
+        camera: &CameraPrincipal,
+        upload: &Upload,
+        header: Bytes,
+        payload: Vec<Bytes>,
+    ) -> PartsResult<Stored> {
+        let size: usize = payload.iter().map(Bytes::len).sum();
+        let mut bytes = BytesMut::with_capacity(header.len() + size);
+        bytes.extend_from_slice(&header);
+        let mut hasher = Sha256::new();
+        for chunk in &payload {
+            hasher.update(chunk);
+            bytes.extend_from_slice(chunk);
+        }
+        let payload_written = Written {
+            size: size as u64,
+            sha256: hasher.finalize().into(),
+        };
+        let key = BlobStore::new_database_key();
+        self.record(
+            camera,
+            upload,
+            &key,
+            &header,
+            &payload_written,
+            Some(bytes.freeze()),
+        )
+        .await
+    }
+
+    /// Stores a part as one blob, header ‖ payload, then its row.
+    async fn store_as_blob<S, E>(
         &self,
         camera: &CameraPrincipal,
         upload: &Upload,
@@ -166,10 +238,6 @@ impl Parts<'_> {
         // One blob: one file (one create, one fsync) or one S3 object per
         // part, and a download of the whole part is one read.
         let key = BlobStore::new_key();
-        let header_written = Written {
-            size: header.len() as u64,
-            sha256: Sha256::digest(&header).into(),
-        };
         let payload_written = match self
             .blobs
             .put_stream_after(&key, &header, &mut payload, payload_limit)
@@ -186,6 +254,36 @@ impl Parts<'_> {
                 return Err(e);
             }
         };
+        if self.blobs.is_full() {
+            self.mark_full(false); // the blob was written: there is room again
+        }
+        let stored = self
+            .record(camera, upload, &key, &header, &payload_written, None)
+            .await;
+        if !matches!(stored, Ok(Stored { created: true, .. })) {
+            // No row names the blob: it was never part of the store.
+            self.blobs.delete_all(vec![key]).await;
+        }
+        stored
+    }
+
+    /// Records the row of a part whose bytes are `header` ‖ the payload
+    /// described by `payload`, stored under `key` (in the blob store, or in
+    /// the database with the row when `in_database` holds them); announces
+    /// a new part to the event streams.
+    async fn record(
+        &self,
+        camera: &CameraPrincipal,
+        upload: &Upload,
+        key: &str,
+        header: &[u8],
+        payload: &Written,
+        in_database: Option<Bytes>,
+    ) -> PartsResult<Stored> {
+        let header_written = Written {
+            size: header.len() as u64,
+            sha256: Sha256::digest(header).into(),
+        };
         // Times are stored coarse (S9): the capture time the camera gives and
         // the upload time alike, to the configured granularity.
         let granularity = self.config.tasks.time_granularity_secs.max(1) as i64;
@@ -195,18 +293,16 @@ impl Parts<'_> {
             camera_id: camera.camera_id,
             captured_at: upload.captured_at - upload.captured_at.rem_euclid(granularity),
             kind: upload.kind,
-            header_key: key.clone(),
+            header_key: key.to_owned(),
             header_size: header_written.size,
             header_sha256: header_written.sha256.to_vec(),
-            payload_key: key.clone(),
-            payload_size: payload_written.size,
-            payload_sha256: payload_written.sha256.to_vec(),
+            payload_key: key.to_owned(),
+            payload_size: payload.size,
+            payload_sha256: payload.sha256.to_vec(),
             payload_offset: header_written.size,
+            in_database,
             created_at: uploaded_at - uploaded_at.rem_euclid(granularity),
         };
-        if self.blobs.is_full() {
-            self.mark_full(false); // the blobs were written: there is room again
-        }
         let outcome = self.db.insert_part(&part).await;
         if matches!(outcome, Ok(InsertPart::Inserted)) {
             self.feed.recorded(PartNotice {
@@ -215,11 +311,8 @@ impl Parts<'_> {
                 event_id: upload.event_id,
                 kind: upload.kind,
             });
-        } else {
-            // No row names the blob: it was never part of the store.
-            self.blobs.delete_all(vec![key]).await;
         }
-        answer(self.metrics, outcome?, &header_written, &payload_written)
+        answer(self.metrics, outcome?, &header_written, payload)
     }
 }
 
@@ -307,6 +400,30 @@ where
             return;
         }
     }
+}
+
+/// Reads `body` to its end into `chunks` when it holds at most `room`
+/// bytes (`true`); else stops once past `room`, `chunks` holding what was
+/// read (`false`).
+async fn read_to_end_within<S, E>(
+    body: &mut S,
+    room: u64,
+    chunks: &mut Vec<Bytes>,
+) -> PartsResult<bool>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut read = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| PartsError::Body(e.to_string()))?;
+        read += chunk.len() as u64;
+        chunks.push(chunk);
+        if read > room {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Splits a body into its first `header_len` bytes and the stream of the rest.

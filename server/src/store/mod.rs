@@ -374,7 +374,8 @@ pub trait Database: Send + Sync + 'static {
     /// A page of the pieces (headers and payloads) that parts name, ordered
     /// by blob key, then offset, with keys strictly after `after` (for
     /// `migrate-store`). A part stored as one blob gives two pieces of one
-    /// key, which a page's end may split.
+    /// key, which a page's end may split. Blobs the database holds
+    /// ([`crate::blobs::in_database`]) are not listed: they do not move.
     async fn list_blobs(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<BlobRef>>;
 
     // Announcing new parts to the watchers (`GET /v1/events/stream`).

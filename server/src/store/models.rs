@@ -1,6 +1,7 @@
 //! The values that cross the [`Database`](crate::store::Database) trait:
 //! principals, rows, new records and typed outcomes, shared by both backends.
 
+use bytes::Bytes;
 use sealcam_wire::{CameraRole, CameraStatus, PartKind};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -227,6 +228,10 @@ pub struct PartRow {
     /// stored as one blob (header ‖ payload, `header_key == payload_key`
     /// until a re-wrap), 0 for a payload blob of its own.
     pub payload_offset: u64,
+    /// The bytes of blob `payload_key` when the database holds them (a
+    /// small part, [`crate::blobs::in_database`]) and the query read them:
+    /// only the download query does.
+    pub in_database: Option<Bytes>,
 }
 
 /// A part to record after its blobs are durable.
@@ -254,6 +259,10 @@ pub struct NewPart {
     pub payload_sha256: Vec<u8>,
     /// Where the payload starts in its blob (see [`PartRow::payload_offset`]).
     pub payload_offset: u64,
+    /// The part's bytes (header ‖ payload) when the database keeps them,
+    /// under `payload_key` (a [`crate::blobs::in_database`] key); `None`
+    /// when they are in the blob store already.
+    pub in_database: Option<Bytes>,
     /// Upload time.
     pub created_at: i64,
 }
@@ -279,7 +288,7 @@ pub enum InsertPart {
     /// The part is new and recorded.
     Inserted,
     /// A part of this event and kind exists already (compare the digests).
-    Exists(PartRow),
+    Exists(Box<PartRow>),
     /// The event id belongs to another camera.
     ForeignEvent,
 }

@@ -2,6 +2,7 @@
 //! ids differently (TEXT against UUID) and decode every other column the
 //! same way, so each row type says how to read an id and the rest is here.
 
+use bytes::Bytes;
 use sealcam_wire::{CameraStatus, PartKind};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -12,6 +13,7 @@ use super::{
     DeviceRole, DeviceRow, EventFilter, EventRow, PartRow, PartSizes, StoreError, StoreResult,
     StoredSet, ViewerPrincipal,
 };
+use crate::blobs::in_database;
 use crate::tokens::TokenHash;
 
 /// The columns a result row of either backend yields.
@@ -172,6 +174,7 @@ pub(super) fn part_row(row: &impl Columns) -> StoreResult<PartRow> {
         payload_size: u64_col(row, "payload_size")?,
         payload_sha256: row.bytes("payload_sha256")?,
         payload_offset: u64_col(row, "payload_offset")?,
+        in_database: row.opt_bytes("in_database")?.map(Bytes::from),
     })
 }
 
@@ -192,8 +195,9 @@ pub(super) fn token_part_row(
     Ok((viewer, part))
 }
 
-/// The blob keys of deleted parts (`RETURNING header_key, payload_key`),
-/// each once: a part stored as one blob names it twice.
+/// The blob store keys of deleted parts (`RETURNING header_key,
+/// payload_key`), each once: a part stored as one blob names it twice, and
+/// a blob the database held went with its row.
 pub(super) fn blob_keys<R: Columns>(rows: &[R]) -> StoreResult<Vec<String>> {
     let mut keys = Vec::with_capacity(rows.len() * 2);
     for row in rows {
@@ -203,6 +207,7 @@ pub(super) fn blob_keys<R: Columns>(rows: &[R]) -> StoreResult<Vec<String>> {
         }
         keys.push(payload);
     }
+    keys.retain(|key| !in_database(key));
     Ok(keys)
 }
 

@@ -96,6 +96,7 @@ pub async fn sweep_and_upload_never_both_win(b: Backend) {
         payload_size: 1,
         payload_sha256: vec![2; 32],
         payload_offset: 0,
+        in_database: None,
         created_at: now(),
     };
 

@@ -81,6 +81,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "one blob parts",
         include_str!("../../../migrations/postgres/0005_one_blob_parts.sql"),
     ),
+    (
+        6,
+        "parts in database",
+        include_str!("../../../migrations/postgres/0006_parts_in_database.sql"),
+    ),
 ];
 
 /// PostgreSQL-backed metadata store.

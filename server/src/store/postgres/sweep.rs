@@ -145,7 +145,7 @@ pub(super) async fn list_blobs(
              header_sha256 AS sha256 FROM parts \
            UNION ALL \
            SELECT payload_key, payload_offset, payload_size, payload_sha256 FROM parts) b \
-         WHERE $1::TEXT IS NULL OR key > ($1 COLLATE \"C\") \
+         WHERE ($1::TEXT IS NULL OR key > ($1 COLLATE \"C\")) AND key NOT LIKE 'db/%' \
          ORDER BY key COLLATE \"C\", piece_offset LIMIT $2",
     )
     .bind(after)

@@ -195,14 +195,14 @@ pub(super) async fn pooled_part_by_token(
 }
 
 pub(super) const CAMERA_PART_SQL: &str = "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
-     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
-     FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset, \
+     NULL AS in_database FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
      WHERE p.event_id = $1 AND p.kind = $2 AND e.camera_id = $3";
 
 const VIEWER_PART_SQL: &str = concat!(
     "SELECT p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, \
-     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
-     FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
+     p.header_size, p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset, \
+     NULL AS in_database FROM parts p JOIN events e ON e.id = p.event_id JOIN cameras c ON c.id = e.camera_id \
      WHERE p.event_id = $2 AND p.kind = $3 AND ",
     visible!()
 );
@@ -213,12 +213,14 @@ const VIEWER_PART_SQL: &str = concat!(
 /// the placeholders stay `?N` (SQLite numbers `$N` by first appearance).
 pub(super) const TOKEN_PART_SQL: &str = "SELECT d.id AS device_id, d.account_id, d.token_hash, \
      p.event_id, e.camera_id, c.owner_id, p.kind, p.header_key, p.header_size, \
-     p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset \
+     p.header_sha256, p.payload_key, p.payload_size, p.payload_sha256, p.payload_offset, \
+     b.bytes AS in_database \
      FROM devices d \
      LEFT JOIN parts p ON p.event_id = ?2 AND p.kind = ?3 \
      LEFT JOIN events e ON e.id = p.event_id \
      LEFT JOIN cameras c ON c.id = e.camera_id AND (c.owner_id = d.account_id \
        OR EXISTS (SELECT 1 FROM shares s WHERE s.camera_id = c.id AND s.account_id = d.account_id)) \
+     LEFT JOIN part_bytes b ON b.key = p.payload_key AND c.id IS NOT NULL \
      WHERE d.token_hash = ?1";
 
 pub(super) async fn account_usage(db: &SqliteDatabase, account_id: Uuid) -> StoreResult<u64> {

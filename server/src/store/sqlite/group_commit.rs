@@ -186,6 +186,10 @@ fn insert_part(conn: &Connection, part: &NewPart) -> StoreResult<InsertPart> {
             part.created_at,
         ])?;
     if inserted > 0 {
+        if let Some(bytes) = &part.in_database {
+            conn.prepare_cached("INSERT INTO part_bytes (key, bytes) VALUES (?1, ?2)")?
+                .execute(params![part.payload_key, &bytes[..]])?;
+        }
         return Ok(InsertPart::Inserted);
     }
     let existing = conn
@@ -193,7 +197,7 @@ fn insert_part(conn: &Connection, part: &NewPart) -> StoreResult<InsertPart> {
         .query_row(params![event_id, part.kind.as_str(), camera_id], |row| {
             Ok(part_row(row))
         })??;
-    Ok(InsertPart::Exists(existing))
+    Ok(InsertPart::Exists(Box::new(existing)))
 }
 
 /// The failure of a whole batch, once for each of its `n` rows.
@@ -226,6 +230,7 @@ mod tests {
             payload_size: 1_000,
             payload_sha256: vec![2; 32],
             payload_offset: 100,
+            in_database: None,
             created_at: 10,
         }
     }

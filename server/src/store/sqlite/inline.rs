@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use bytes::Bytes;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Params, Row};
 use sealcam_wire::PartKind;
 use uuid::Uuid;
@@ -169,6 +170,10 @@ pub(super) fn part_at(row: &Row<'_>, first: usize) -> Result<PartRow, InlineErro
         payload_size: size(row, first + 8)?,
         payload_sha256: row.get(first + 9)?,
         payload_offset: size(row, first + 10)?,
+        in_database: row
+            .get_ref(first + 11)?
+            .as_blob_or_null()?
+            .map(Bytes::copy_from_slice),
     })
 }
 
@@ -240,6 +245,7 @@ mod tests {
             payload_size: 20_480,
             payload_sha256: vec![2; 32],
             payload_offset: 0,
+            in_database: None,
             created_at: 4,
         })
         .await

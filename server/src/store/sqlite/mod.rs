@@ -85,6 +85,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "one blob parts",
         include_str!("../../../migrations/sqlite/0005_one_blob_parts.sql"),
     ),
+    (
+        6,
+        "parts in database",
+        include_str!("../../../migrations/sqlite/0006_parts_in_database.sql"),
+    ),
 ];
 
 /// SQLite-backed metadata store.

@@ -136,7 +136,8 @@ pub(super) async fn list_blobs(
              header_sha256 AS sha256 FROM parts \
            UNION ALL \
            SELECT payload_key, payload_offset, payload_size, payload_sha256 FROM parts) \
-         WHERE $1 IS NULL OR key > $1 ORDER BY key, piece_offset LIMIT $2",
+         WHERE ($1 IS NULL OR key > $1) AND key NOT LIKE 'db/%' \
+         ORDER BY key, piece_offset LIMIT $2",
     )
     .bind(after)
     .bind(i64::from(limit))
