@@ -10,7 +10,7 @@ use sealcam_wire::PartKind;
 use uuid::Uuid;
 
 use super::{Parts, PartsError, PartsResult};
-use crate::blobs::{BlobBody, Segment};
+use crate::blobs::{in_database, BlobBody, Segment};
 use crate::range;
 use crate::store::{PartRow, StoreError};
 use crate::tokens::{self, TokenHash};
@@ -77,9 +77,11 @@ impl Parts<'_> {
         let partial = wanted.is_some();
         let span = wanted.unwrap_or(0..total);
         let segments = segments(pieces, &span);
-        let body = match held {
-            Some((key, bytes)) => BlobBody::Full(self.read_held(segments, &key, &bytes).await?),
-            None => self.blobs.read(segments).await?,
+        let body = if held.is_some() || segments.iter().any(|s| in_database(&s.key)) {
+            let (key, bytes) = held.unwrap_or_default();
+            BlobBody::Full(self.read_held(segments, &key, &bytes).await?)
+        } else {
+            self.blobs.read(segments).await?
         };
         Ok(Download {
             body,
@@ -91,9 +93,10 @@ impl Parts<'_> {
 }
 
 impl Parts<'_> {
-    /// The bytes of `segments` when the database held blob `key` (`bytes`,
-    /// read with the row): sliced from them, and a segment of another blob
-    /// (the new header of a re-wrapped part) read from the blob store.
+    /// The bytes of `segments` when the database holds some of them: those
+    /// of blob `key` (the part's own, read with the row) sliced from
+    /// `bytes`, any other from where its key says (the new header of a
+    /// re-wrapped part is a blob). All small, so all in memory.
     async fn read_held(
         &self,
         segments: Vec<Segment>,
@@ -102,27 +105,36 @@ impl Parts<'_> {
     ) -> PartsResult<Bytes> {
         let mut out = Vec::with_capacity(segments.len());
         for segment in segments {
-            if segment.key != key {
-                out.push(self.blobs.read(vec![segment]).await?.into_bytes().await?);
-                continue;
-            }
-            let range = usize::try_from(segment.range.start).unwrap_or(usize::MAX)
-                ..usize::try_from(segment.range.end).unwrap_or(usize::MAX);
-            if range.end > bytes.len() {
-                return Err(StoreError::Corrupt(format!(
-                    "blob {key} holds {} bytes, its part names {}",
-                    bytes.len(),
-                    range.end
-                ))
-                .into());
-            }
-            out.push(bytes.slice(range));
+            let piece = if segment.key == key {
+                slice(key, bytes, &segment.range)?
+            } else if in_database(&segment.key) {
+                let bytes = self.db.part_bytes(&segment.key).await?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("a part names blob {}, which is gone", segment.key))
+                })?;
+                slice(&segment.key, &bytes, &segment.range)?
+            } else {
+                self.blobs.read(vec![segment]).await?.into_bytes().await?
+            };
+            out.push(piece);
         }
         Ok(match <[Bytes; 1]>::try_from(out) {
             Ok([one]) => one,
             Err(many) => many.concat().into(),
         })
     }
+}
+
+/// Bytes `range` of blob `key`, which the database held as `bytes`.
+fn slice(key: &str, bytes: &Bytes, range: &Range<u64>) -> Result<Bytes, StoreError> {
+    let end = usize::try_from(range.end).unwrap_or(usize::MAX);
+    if end > bytes.len() {
+        return Err(StoreError::Corrupt(format!(
+            "blob {key} holds {} bytes, its part names {end}",
+            bytes.len()
+        )));
+    }
+    // start < end (empty segments are never made), so start fits too.
+    Ok(bytes.slice(range.start as usize..end))
 }
 
 /// Where a piece of a part lies: `size` bytes of blob `key` from `offset`.

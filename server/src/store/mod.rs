@@ -24,6 +24,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use sealcam_wire::{CameraRole, PartKind};
 use uuid::Uuid;
 
@@ -308,6 +309,10 @@ pub trait Database: Send + Sync + 'static {
         event_id: Uuid,
         kind: PartKind,
     ) -> StoreResult<Option<PartRow>>;
+    /// The bytes of a blob the database holds ([`crate::blobs::in_database`]
+    /// key), when a row named it; the download query reads the part's own
+    /// with its row, so this is for a row that names another part's.
+    async fn part_bytes(&self, key: &str) -> StoreResult<Option<Bytes>>;
     /// A part the account may see.
     async fn viewer_part(
         &self,

@@ -3,6 +3,7 @@
 //! Each function answers the [`Database`](crate::store::Database) method of
 //! its name, with the backend as its first argument.
 
+use bytes::Bytes;
 use sealcam_wire::PartKind;
 use uuid::Uuid;
 
@@ -276,4 +277,12 @@ pub(super) async fn account_usage(db: &PostgresDatabase, account_id: Uuid) -> St
     .fetch_one(&db.pool)
     .await?;
     Ok(u64::try_from(bytes).unwrap_or(0))
+}
+
+pub(super) async fn part_bytes(db: &PostgresDatabase, key: &str) -> StoreResult<Option<Bytes>> {
+    let bytes: Option<Vec<u8>> = sqlx::query_scalar("SELECT bytes FROM part_bytes WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(bytes.map(Bytes::from))
 }

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use sealcam_wire::{CameraRole, PartKind};
 use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -204,6 +205,10 @@ impl Database for SqliteDatabase {
 
     async fn account_usage(&self, account_id: Uuid) -> StoreResult<u64> {
         events::account_usage(self, account_id).await
+    }
+
+    async fn part_bytes(&self, key: &str) -> StoreResult<Option<Bytes>> {
+        events::part_bytes(self, key).await
     }
 
     async fn create_one_time(
