@@ -5,9 +5,12 @@
 //! in-process on 127.0.0.1:0 (SQLite + a local blob directory, its embedded
 //! default), pairs `CAMERAS` cameras, and has each upload parts back to
 //! back, `PER_CAMERA` at a time, for `BENCH_SECS` seconds (default 4). Every
-//! `201` means the part is durable: its blob was fsynced and linked into
-//! place, the directory fsynced, and its row committed (`synchronous =
-//! FULL`).
+//! `201` means the part is durable: a 22 KiB part is under the default
+//! `storage.in_database_max_bytes`, so its bytes and its row were committed
+//! together (`synchronous = FULL`: the WAL fsynced, once for every row of
+//! the batch). `SEALCAM_BENCH_BLOBS=1` keeps every part in the blob store
+//! instead: its blob fsynced and linked into place, the directory fsynced,
+//! then its row committed.
 //!
 //! The baseline, in the same run and on the same filesystem: the same number
 //! of writers, each `put`ting 20 KiB (+ the header's bytes) under fresh keys
@@ -57,7 +60,13 @@ fn main() {
     let body = Bytes::from([header.clone(), payload].concat());
 
     runtime.block_on(async {
-        let t = common::start().await;
+        let blobs_only = std::env::var_os("SEALCAM_BENCH_BLOBS").is_some_and(|v| v == "1");
+        let t = common::start_with(|c| {
+            if blobs_only {
+                c.storage.in_database_max_bytes = 0;
+            }
+        })
+        .await;
         let owner = t.new_viewer("bench").await;
         let mut cameras = Vec::new();
         for _ in 0..CAMERAS {
@@ -73,8 +82,14 @@ fn main() {
         );
         println!(
             "upload bench: {} B parts ({HEADER} B header + {PAYLOAD} B payload), {writers} writers \
-             ({CAMERAS} cameras × {PER_CAMERA}), {rounds} rounds of {secs} s, server and baseline in turn",
-            body.len()
+             ({CAMERAS} cameras × {PER_CAMERA}), {rounds} rounds of {secs} s, server and baseline in turn; \
+             the server keeps them {}",
+            body.len(),
+            if blobs_only {
+                "as blob files (SEALCAM_BENCH_BLOBS=1)"
+            } else {
+                "in the database (storage.in_database_max_bytes)"
+            }
         );
         let mut ratios = Vec::new();
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());

@@ -205,6 +205,12 @@ impl From<StoreError> for AppError {
             tracing::warn!(error = %source, "database unavailable");
             return AppError::Unavailable;
         }
+        if let StoreError::Full(source) = &e {
+            // Small parts are written into the database: its disk filling
+            // up is the blob store's 507, and the camera keeps the part.
+            tracing::warn!(error = %source, "database disk full: refusing with 507");
+            return AppError::StorageFull { retry_after: 60 };
+        }
         AppError::Internal(format!("database: {e}"))
     }
 }

@@ -67,6 +67,9 @@ pub enum StoreError {
     /// The database URL names no supported backend.
     #[error("unsupported database URL {0:?} (expected sqlite://… or postgres://…)")]
     UnsupportedUrl(String),
+    /// The database's disk is full (SQLite); nothing was written.
+    #[error("the database's disk is full: {0}")]
+    Full(BoxError),
     /// A blob this write names was claimed by the orphan sweep meanwhile;
     /// nothing was recorded and the client should upload again.
     #[error("blob {0} was swept before it was recorded; upload again")]
@@ -94,8 +97,11 @@ impl From<sqlx::Error> for StoreError {
                 .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
             _ => false,
         };
+        let full = matches!(&e, sqlx::Error::Database(db) if sqlite::is_full(db.as_ref()));
         if busy {
             StoreError::Busy(e.into())
+        } else if full {
+            StoreError::Full(e.into())
         } else if unavailable {
             StoreError::Unavailable(e.into())
         } else {
@@ -112,6 +118,7 @@ impl From<rusqlite::Error> for StoreError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 StoreError::Busy(e.into())
             }
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::Full(e.into()),
             _ => StoreError::Sqlite(e),
         }
     }
@@ -127,6 +134,7 @@ impl StoreError {
             StoreError::Sqlx(e) => StoreError::Sqlx(sqlx::Error::Protocol(again(e))),
             StoreError::Busy(e) => StoreError::Busy(again(e).into()),
             StoreError::Unavailable(e) => StoreError::Unavailable(again(e).into()),
+            StoreError::Full(e) => StoreError::Full(again(e).into()),
             StoreError::Sqlite(e) => StoreError::Sqlx(sqlx::Error::Protocol(again(e))),
             StoreError::Migrate(e) => StoreError::Corrupt(format!("migration: {e}")),
             StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),

@@ -180,3 +180,70 @@ fn a_full_blob_store_answers_507_lets_small_parts_through_and_recovers() {
          after resizing to 64 MiB the drain delivered the clip; 0 acknowledged parts lost, 0 partial, every part opened"
     );
 }
+
+/// The database on a 2 MiB filesystem, the blobs elsewhere: small parts are
+/// kept in the database, so its disk filling up is a full store too. The
+/// camera records thumbnails until one is answered `507` and spooled; once
+/// there is room the drain delivers it, and every part the camera was told
+/// was stored opens for the owner.
+#[test]
+fn a_full_database_disk_answers_507_and_the_camera_keeps_the_part() {
+    use sealcam_device::{Device, DeviceConfig, NewEvent, PartOutcome};
+
+    let db_dir = tempfile::tempdir().unwrap();
+    let Some(mount) = Mount::tmpfs(db_dir.path(), 2) else {
+        assert!(
+            std::env::var_os("SEALCAM_REQUIRE_SERVICES").is_none(),
+            "cannot mount a size-limited tmpfs for the full-disk test (it needs root)"
+        );
+        println!("faults: full database disk: skipped (mounting a tmpfs needs root)");
+        return;
+    };
+    let url = format!("sqlite://{}", db_dir.path().join("sealcam.db").display());
+    let h = Household::start_configured(&[("SEALCAM__DATABASE__URL", url.as_ref())]).unwrap();
+    let cam = h.pair_camera(PHONE, "porch").unwrap();
+    let mut device = Device::open(&cam.state, DeviceConfig::default()).unwrap();
+    device.sync().unwrap();
+
+    // 1. Thumbnails until the database's disk is full.
+    let mut stored = Vec::new();
+    let mut spooled = None;
+    for seed in 0..500 {
+        let thumbnail = media::thumbnail(seed, 20 * 1024);
+        let report = device
+            .record(NewEvent::now().thumbnail(&thumbnail))
+            .unwrap();
+        let event = report.event.as_uuid().to_string();
+        match &report.parts[0].outcome {
+            PartOutcome::Uploaded { created: true } => stored.push((event, thumbnail)),
+            PartOutcome::Spooled => {
+                spooled = Some((event, thumbnail));
+                break;
+            }
+            other => panic!("thumbnail {seed}: {other:?}"),
+        }
+    }
+    let spooled = spooled.expect("the database's 2 MiB disk never filled");
+    assert!(!stored.is_empty());
+
+    // 2. Room is made; the drain delivers the spooled thumbnail.
+    mount.resize(64);
+    let drained = device.drain(std::time::Duration::from_secs(30)).unwrap();
+    assert_eq!(
+        (drained.delivered, drained.remaining),
+        (1, 0),
+        "{drained:?}"
+    );
+
+    // Nothing acknowledged lost, nothing partial.
+    for (event, thumbnail) in stored.iter().chain([&spooled]) {
+        assert_eq!(&h.fetch_part(PHONE, event, "thumbnail").unwrap(), thumbnail);
+    }
+    println!(
+        "faults: full database disk: the database on a 2 MiB tmpfs; {} thumbnails stored in it, \
+         the next answered 507 and spooled; after resizing to 64 MiB the drain delivered it; \
+         0 acknowledged parts lost, 0 partial, all {} opened",
+        stored.len(),
+        stored.len() + 1
+    );
+}

@@ -54,6 +54,7 @@ macro_rules! visible {
 
 mod accounts;
 mod cameras;
+mod checkpoint;
 mod events;
 mod group_commit;
 mod inline;
@@ -111,6 +112,8 @@ impl SqliteDatabase {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // WAL checkpoints run on a thread of their own (`checkpoint.rs`).
+            .pragma("wal_autocheckpoint", "0")
             .busy_timeout(Duration::from_secs(10));
         let file = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
@@ -182,10 +185,19 @@ impl SqliteDatabase {
 /// granted within the busy timeout) or `SQLITE_LOCKED` (6), in any of their
 /// extended codes (the primary code is the low byte).
 pub(super) fn is_busy(e: &dyn DatabaseError) -> bool {
+    primary_code(e).is_some_and(|code| matches!(code, 5 | 6))
+}
+
+/// Whether SQLite found its disk full (`SQLITE_FULL`, 13).
+pub(super) fn is_full(e: &dyn DatabaseError) -> bool {
+    primary_code(e) == Some(13)
+}
+
+fn primary_code(e: &dyn DatabaseError) -> Option<i32> {
     e.try_downcast_ref::<SqliteError>()
         .and_then(|e| e.code())
         .and_then(|code| code.parse::<i32>().ok())
-        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+        .map(|code| code & 0xff)
 }
 
 #[async_trait]
@@ -508,5 +520,46 @@ mod tests {
         let _second = pool.acquire().await.unwrap();
         let exhausted = pool.acquire().await.unwrap_err();
         assert!(matches!(StoreError::from(exhausted), StoreError::Busy(_)));
+    }
+
+    /// A database that cannot grow (here: SQLite's page limit, which fails
+    /// as a full disk does, with `SQLITE_FULL`) is told apart through either
+    /// driver, so an upload hears 507 and the camera keeps its part.
+    #[tokio::test]
+    async fn a_full_database_is_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE t (b BLOB); PRAGMA max_page_count = 8;")
+            .unwrap();
+        let full = (0..100)
+            .find_map(|_| {
+                conn.execute("INSERT INTO t VALUES (zeroblob(4000))", [])
+                    .err()
+            })
+            .unwrap();
+        assert!(matches!(StoreError::from(full), StoreError::Full(_)));
+
+        let options = SqliteConnectOptions::new().filename(&path);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA max_page_count = 8")
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .unwrap();
+        let full = sqlx::query("INSERT INTO t VALUES (zeroblob(4000))")
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert!(matches!(StoreError::from(full), StoreError::Full(_)));
+        let answer = crate::error::AppError::from(StoreError::Full("full".into()));
+        assert!(matches!(answer, crate::error::AppError::StorageFull { .. }));
     }
 }
