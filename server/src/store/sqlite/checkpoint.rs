@@ -10,12 +10,27 @@
 //! Here every connection of the server has automatic checkpoints off, and
 //! this thread runs a `PASSIVE` checkpoint (it never waits for a reader or
 //! the writer, and they never wait for it) after commits, at most every
-//! [`AT_MOST_EVERY`], and every [`AT_LEAST_EVERY`] in any case. The WAL
-//! stays small, and the commits that answer uploads only append to it.
+//! [`AT_MOST_EVERY`], and every [`AT_LEAST_EVERY`] in any case. The commits
+//! that answer uploads only append to the WAL.
+//!
+//! A passive checkpoint alone never lets the WAL start over under a steady
+//! stream of commits: SQLite rewinds it only when a write begins after
+//! every frame was copied back, and by then the writer has appended more
+//! (the upload bench grew it to 1 GB in 10 s). So once the WAL holds more
+//! than [`RESTART_AFTER_FRAMES`], the passive checkpoint is followed at
+//! once by a `RESTART` one: it takes the write lock between two commits,
+//! copies the few frames appended meanwhile, waits for the readers of the
+//! WAL (short, single queries) to finish, and the next commit writes the
+//! WAL from its start again. The writer waits for that catch-up only.
+//!
+//! This thread may fall behind (the machine busy elsewhere): the bound does
+//! not rest on it. After each commit the writer looks at the WAL file's
+//! size, and when it passes [`WAL_HARD_LIMIT`] it runs the `RESTART`
+//! checkpoint itself before its next batch ([`rewind_if_large`]).
 
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -28,6 +43,12 @@ const AT_MOST_EVERY: Duration = Duration::from_millis(250);
 const AT_LEAST_EVERY: Duration = Duration::from_secs(1);
 /// How long a checkpoint waits for SQLite's locks on the WAL index.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A WAL of more frames (pages: 4 KiB each) than this is rewound.
+const RESTART_AFTER_FRAMES: i64 = 4096;
+/// The WAL file is truncated to this size when it is rewound.
+pub(super) const WAL_SIZE_LIMIT: i64 = 32 * 1024 * 1024;
+/// A WAL file larger than this is rewound by the writer itself.
+const WAL_HARD_LIMIT: u64 = 2 * WAL_SIZE_LIMIT as u64;
 
 /// Wakes the checkpointer after a commit; it stops when every handle is
 /// dropped.
@@ -66,13 +87,61 @@ fn run(conn: &Connection, woken: &mpsc::Receiver<()>) {
             Ok(()) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-            Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
-        });
-        match done {
-            Ok((wal, copied)) => tracing::trace!(wal, copied, "checkpoint"),
+        match checkpoint(conn, "PASSIVE") {
+            Ok(frames) if frames > RESTART_AFTER_FRAMES => {
+                if let Err(e) = checkpoint(conn, "RESTART") {
+                    tracing::warn!(error = %e, "WAL checkpoint (restart) failed; retrying");
+                }
+            }
+            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
         }
         std::thread::sleep(AT_MOST_EVERY);
     }
+}
+
+/// Run by the writer between two batches: rewinds the WAL at `wal` when
+/// the file has grown past [`WAL_HARD_LIMIT`] (it is truncated to
+/// [`WAL_SIZE_LIMIT`] whenever it is rewound, so only a WAL that was not
+/// rewound for that long is larger).
+pub(super) fn rewind_if_large(conn: &Connection, wal: &Path) {
+    let size = std::fs::metadata(wal).map_or(0, |m| m.len());
+    if size <= WAL_HARD_LIMIT {
+        return;
+    }
+    tracing::debug!(size, "the WAL is large: the writer rewinds it");
+    let started = Instant::now();
+    // SQLite answers "busy" at once while the checkpointer thread runs a
+    // checkpoint of its own; it ends soon, and then sleeps.
+    loop {
+        match checkpoint(conn, "RESTART") {
+            Ok(frames) if frames >= 0 => return,
+            Ok(_) if started.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Ok(_) => {
+                tracing::warn!(size, "could not rewind the WAL: a checkpoint stays busy");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, size, "WAL checkpoint (restart) failed; retrying");
+                return;
+            }
+        }
+    }
+}
+
+/// Runs a checkpoint of `mode`; the frames the WAL held, or -1 when
+/// another checkpoint was running.
+fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<i64> {
+    let (busy, frames, copied) =
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })?;
+    tracing::trace!(mode, busy, frames, copied, "checkpoint");
+    Ok(frames)
 }
