@@ -8,8 +8,9 @@
 //! them in one transaction, in which one row's refusal (a swept blob, a
 //! foreign event) leaves the others. The commit is the commit point of all
 //! of them, and no upload is answered before it: durability is what it
-//! was, one fsync now covers many rows. Checkpoints of the WAL run on a
-//! thread of their own ([`super::checkpoint`]).
+//! was, one fsync now covers many rows, and it runs while the next batch
+//! is written ([`super::wal_sync`]). Checkpoints of the WAL run on a thread
+//! of their own ([`super::checkpoint`]).
 //!
 //! Rows are never held back waiting for company: a batch is whatever
 //! arrived while the previous commit was being flushed, so an upload alone
@@ -31,6 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpoint::{self, Checkpointer};
 use super::events::CAMERA_PART_SQL;
+use super::wal_sync::WalSync;
 use crate::store::rows::{part_row, to_i64};
 use crate::store::{InsertPart, NewPart, StoreError, StoreResult};
 
@@ -61,7 +63,9 @@ impl GroupCommit {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // The WAL journal is the file's own (sqlx set it when it opened the
         // database); these two are per connection.
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // Commits do not wait for the disk: the WAL flusher flushes after
+        // them, before any upload is answered (`wal_sync.rs`).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         // Checkpoints run on a thread of their own (`checkpoint.rs`).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -70,10 +74,11 @@ impl GroupCommit {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let wal = PathBuf::from(wal);
+        let flusher = WalSync::start(wal.clone())?;
         let (jobs, rx) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sealcam-rows".into())
-            .spawn(move || write_batches(conn, rx, &checkpointer, &wal))
+            .spawn(move || write_batches(conn, rx, &checkpointer, &flusher, &wal))
             .map_err(|e| StoreError::Corrupt(format!("starting the row writer: {e}")))?;
         Ok(Self { jobs })
     }
@@ -99,19 +104,19 @@ fn write_batches(
     mut conn: Connection,
     mut rx: mpsc::Receiver<(NewPart, Reply)>,
     checkpointer: &Checkpointer,
+    flusher: &WalSync,
     wal: &Path,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.blocking_recv_many(&mut batch, MAX_BATCH) > 0 {
         let (parts, replies): (Vec<NewPart>, Vec<Reply>) = batch.drain(..).unzip();
         let outcomes = commit(&mut conn, &parts);
+        // Answered once the WAL is flushed, while the next batch is
+        // written. (A sender that stopped waiting, its request cancelled,
+        // finds its row recorded, as if it had waited.)
+        flusher.answer_after_flush(replies.into_iter().zip(outcomes).collect());
         checkpointer.wake();
         checkpoint::rewind_if_large(&conn, wal);
-        for (reply, outcome) in replies.into_iter().zip(outcomes) {
-            // A sender that stopped waiting (its request was cancelled)
-            // finds its row recorded, as if it had waited.
-            let _ = reply.send(outcome);
-        }
     }
 }
 

@@ -59,6 +59,7 @@ mod events;
 mod group_commit;
 mod inline;
 mod sweep;
+mod wal_sync;
 
 /// The append-only migrations, embedded in the binary.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
