@@ -23,10 +23,15 @@
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
 use crate::store::{InsertPart, StoreError, StoreResult};
+
+/// Flushes that may run at once: a batch committed while one runs starts
+/// its own rather than waiting for it to end (the disk may merge them).
+const FLUSHERS: usize = 4;
 
 /// An upload's answer, to send once its row is on disk.
 pub(super) type Answer = (
@@ -44,10 +49,14 @@ impl WalSync {
     /// Starts the flusher of the WAL file `wal`; it stops when this is dropped.
     pub(super) fn start(wal: PathBuf) -> StoreResult<Self> {
         let (batches, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("sealcam-wal-sync".into())
-            .spawn(move || run(&wal, &rx))
-            .map_err(|e| StoreError::Corrupt(format!("starting the WAL flusher: {e}")))?;
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..FLUSHERS {
+            let (wal, rx) = (wal.clone(), Arc::clone(&rx));
+            std::thread::Builder::new()
+                .name("sealcam-wal-sync".into())
+                .spawn(move || run(&wal, &rx))
+                .map_err(|e| StoreError::Corrupt(format!("starting the WAL flusher: {e}")))?;
+        }
         Ok(Self { batches })
     }
 
@@ -64,10 +73,13 @@ impl WalSync {
     }
 }
 
-fn run(wal: &std::path::Path, batches: &Receiver<Vec<Answer>>) {
-    while let Ok(first) = batches.recv() {
-        let mut waiting = vec![first];
-        waiting.extend(batches.try_iter());
+fn run(wal: &std::path::Path, batches: &Mutex<Receiver<Vec<Answer>>>) {
+    loop {
+        let waiting: Vec<Vec<Answer>> = {
+            let Ok(batches) = batches.lock() else { return };
+            let Ok(first) = batches.recv() else { return };
+            std::iter::once(first).chain(batches.try_iter()).collect()
+        };
         let flushed = std::fs::File::open(wal).and_then(|file| file.sync_data());
         for (reply, outcome) in waiting.into_iter().flatten() {
             let answer = match &flushed {
