@@ -8,7 +8,9 @@
 //! against both:
 //!
 //! - thumbnail GET: requests/s and p99 latency (`wrk -t2 -c64`), with bearer
-//!   authentication, the database lookup that authorises it, and the blob read;
+//!   authentication and the database query that authorises it and, the
+//!   thumbnail being small, reads its bytes (`storage.in_database_max_bytes`;
+//!   `SEALCAM_BENCH_BLOBS=1` keeps it a blob file);
 //! - 10 MiB GET: MB/s (`wrk -t2 -c4`).
 //!
 //! The two servers take turns, `BENCH_ROUNDS` rounds (default 5; half as many
@@ -48,6 +50,18 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::ephemeral(dir.path());
     config.server.metrics_enabled = false;
+    let blobs_only = std::env::var_os("SEALCAM_BENCH_BLOBS").is_some_and(|v| v == "1");
+    if blobs_only {
+        config.storage.in_database_max_bytes = 0;
+    }
+    println!(
+        "serve bench: the thumbnail is kept {}",
+        if blobs_only {
+            "as a blob file (SEALCAM_BENCH_BLOBS=1)"
+        } else {
+            "in the database (storage.in_database_max_bytes)"
+        }
+    );
     let (server, token, thumb_path, clip_path, thumb_bytes, clip_bytes) = runtime.block_on(async {
         let server = Server::bind(config).await.unwrap().spawn();
         let base = format!("http://{}", server.addr());
