@@ -114,6 +114,8 @@ fn a_failing_stalling_and_resetting_s3_store_loses_nothing() {
         ("SEALCAM__STORAGE__S3__TIMEOUT_SECS", "2".as_ref()),
         ("SEALCAM__STORAGE__S3__MAX_RETRIES", "2".as_ref()),
         ("SEALCAM__STORAGE__S3__RETRY_TIMEOUT_SECS", "6".as_ref()),
+        // Every part in the store under test, the small ones too.
+        ("SEALCAM__STORAGE__IN_DATABASE_MAX_BYTES", "0".as_ref()),
     ];
     let h = Household::start_configured(&env).unwrap();
     let cam = h.pair_camera(PHONE, "porch").unwrap();
