@@ -75,12 +75,11 @@ impl Env {
             .build()
             .unwrap();
         let data = tempfile::tempdir().unwrap();
-        let server = rt.block_on(async {
-            Server::bind(Config::ephemeral(data.path()))
-                .await
-                .unwrap()
-                .spawn()
-        });
+        // Every part a blob file, the small ones too, so a test can swap
+        // them as a faulty store would (`part_blobs`).
+        let mut config = Config::ephemeral(data.path());
+        config.storage.in_database_max_bytes = 0;
+        let server = rt.block_on(async { Server::bind(config).await.unwrap().spawn() });
         let base = format!("http://{}", server.addr());
         sealcam_client::tls::install_crypto_provider();
         Self {

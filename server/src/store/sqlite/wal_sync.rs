@@ -21,7 +21,8 @@
 //! The WAL file is opened for each flush: SQLite keeps it (same inode)
 //! while the writer's connection is open, truncating it in place.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
@@ -50,11 +51,12 @@ impl WalSync {
     pub(super) fn start(wal: PathBuf) -> StoreResult<Self> {
         let (batches, rx) = mpsc::channel();
         let rx = Arc::new(Mutex::new(rx));
+        let failed = Arc::new(AtomicBool::new(false));
         for _ in 0..FLUSHERS {
-            let (wal, rx) = (wal.clone(), Arc::clone(&rx));
+            let (wal, rx, failed) = (wal.clone(), Arc::clone(&rx), Arc::clone(&failed));
             std::thread::Builder::new()
                 .name("sealcam-wal-sync".into())
-                .spawn(move || run(&wal, &rx))
+                .spawn(move || run(&wal, &rx, &failed))
                 .map_err(|e| StoreError::Corrupt(format!("starting the WAL flusher: {e}")))?;
         }
         Ok(Self { batches })
@@ -73,24 +75,70 @@ impl WalSync {
     }
 }
 
-fn run(wal: &std::path::Path, batches: &Mutex<Receiver<Vec<Answer>>>) {
+/// Flushes and answers batches until the writer stops. After one failed
+/// flush nothing is acknowledged any more: Linux may drop the dirty pages
+/// of a failed write-back and report the next flush as a success (the
+/// lesson PostgreSQL drew in 2018), so a later success proves nothing.
+/// Every upload then hears `503` and its camera keeps it; a restart
+/// recovers the database from what is on disk.
+fn run(wal: &Path, batches: &Mutex<Receiver<Vec<Answer>>>, failed: &AtomicBool) {
     loop {
         let waiting: Vec<Vec<Answer>> = {
             let Ok(batches) = batches.lock() else { return };
             let Ok(first) = batches.recv() else { return };
             std::iter::once(first).chain(batches.try_iter()).collect()
         };
-        let flushed = std::fs::File::open(wal).and_then(|file| file.sync_data());
+        let flushed = if failed.load(Ordering::SeqCst) {
+            Err("an earlier flush of the WAL failed; restart the server".to_owned())
+        } else {
+            flush(wal).map_err(|e| {
+                failed.store(true, Ordering::SeqCst);
+                tracing::error!(error = %e, "flushing the WAL failed: no upload is acknowledged until the server restarts");
+                format!("flushing the WAL: {e}")
+            })
+        };
         for (reply, outcome) in waiting.into_iter().flatten() {
             let answer = match &flushed {
                 Ok(()) => outcome,
                 // Committed, but not known to be on disk: the upload is
                 // not acknowledged, and its retry finds the row.
-                Err(e) => Err(StoreError::Unavailable(
-                    format!("flushing the WAL: {e}").into(),
-                )),
+                Err(e) => Err(StoreError::Unavailable(e.clone().into())),
             };
             let _ = reply.send(answer);
         }
+    }
+}
+
+/// `fdatasync` of the WAL file, as SQLite's own commit would do it.
+fn flush(wal: &Path) -> std::io::Result<()> {
+    std::fs::File::open(wal)?.sync_data()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(flusher: &WalSync) -> StoreResult<InsertPart> {
+        let (reply, answered) = oneshot::channel();
+        flusher.answer_after_flush(vec![(reply, Ok(InsertPart::Inserted))]);
+        answered.blocking_recv().unwrap()
+    }
+
+    /// An answer waits for a flush that succeeded; after a failed flush
+    /// nothing is acknowledged, even once a flush could succeed again.
+    #[test]
+    fn a_failed_flush_acknowledges_nothing_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("db-wal");
+        let flusher = WalSync::start(wal.clone()).unwrap();
+        // No WAL file to flush: not acknowledged.
+        assert!(matches!(answer(&flusher), Err(StoreError::Unavailable(_))));
+        std::fs::write(&wal, b"frames").unwrap();
+        for _ in 0..2 * FLUSHERS {
+            assert!(matches!(answer(&flusher), Err(StoreError::Unavailable(_))));
+        }
+        // A restarted server flushes and answers.
+        let restarted = WalSync::start(wal).unwrap();
+        assert!(matches!(answer(&restarted), Ok(InsertPart::Inserted)));
     }
 }
