@@ -181,6 +181,32 @@ impl Service {
         assert_eq!(got.len() as u64, download.span.end - download.span.start);
         Ok((got.to_vec(), download.partial))
     }
+
+    /// The viewer gets the whole part, its header, its payload, a range
+    /// across the header/payload boundary and a suffix, each as uploaded.
+    async fn serves_every_piece(
+        &self,
+        viewer: &Account,
+        event: Uuid,
+        header: &[u8],
+        payload: &[u8],
+    ) {
+        let whole = [header, payload].concat();
+        let got = self.download(viewer, event, Piece::Whole, None).await;
+        assert_eq!(got.unwrap(), (whole.clone(), false));
+        let got = self.download(viewer, event, Piece::Header, None).await;
+        assert_eq!(got.unwrap(), (header.to_vec(), false));
+        let got = self.download(viewer, event, Piece::Payload, None).await;
+        assert_eq!(got.unwrap(), (payload.to_vec(), false));
+        let got = self
+            .download(viewer, event, Piece::Whole, Some("bytes=5-14"))
+            .await;
+        assert_eq!(got.unwrap(), (whole[5..15].to_vec(), true));
+        let got = self
+            .download(viewer, event, Piece::Payload, Some("bytes=-7"))
+            .await;
+        assert_eq!(got.unwrap(), (payload[payload.len() - 7..].to_vec(), true));
+    }
 }
 
 /// header ‖ payload as a stream of `chunk`-byte pieces, as a body arrives.
@@ -296,23 +322,8 @@ async fn download_serves_pieces_and_ranges_to_viewers_only(b: Backend) {
     let camera = s.camera(&owner, true).await;
     let (event, header, payload) = (Uuid::now_v7(), b"0123456789".to_vec(), bytes(4, 300_000));
     s.upload(&camera, event, &header, &payload).await.unwrap();
-    let whole = [header.as_slice(), payload.as_slice()].concat();
 
-    let got = s.download(&owner, event, Piece::Whole, None).await.unwrap();
-    assert_eq!(got, (whole.clone(), false));
-    let got = s.download(&owner, event, Piece::Header, None).await;
-    assert_eq!(got.unwrap(), (header.clone(), false));
-    let got = s.download(&owner, event, Piece::Payload, None).await;
-    assert_eq!(got.unwrap(), (payload.clone(), false));
-    // A range across the header/payload boundary, and a suffix.
-    let got = s
-        .download(&owner, event, Piece::Whole, Some("bytes=5-14"))
-        .await;
-    assert_eq!(got.unwrap(), (whole[5..15].to_vec(), true));
-    let got = s
-        .download(&owner, event, Piece::Payload, Some("bytes=-7"))
-        .await;
-    assert_eq!(got.unwrap(), (payload[payload.len() - 7..].to_vec(), true));
+    s.serves_every_piece(&owner, event, &header, &payload).await;
     assert!(matches!(
         s.download(&owner, event, Piece::Header, Some("bytes=10-"))
             .await,
@@ -540,21 +551,7 @@ async fn small_parts_live_in_the_database(b: Backend) {
     assert_eq!(s.parts_in_database().await, 1);
 
     // Every piece and range, from the row.
-    let whole = [header.as_slice(), payload.as_slice()].concat();
-    let got = s.download(&owner, event, Piece::Whole, None).await;
-    assert_eq!(got.unwrap(), (whole.clone(), false));
-    let got = s.download(&owner, event, Piece::Header, None).await;
-    assert_eq!(got.unwrap(), (header.clone(), false));
-    let got = s.download(&owner, event, Piece::Payload, None).await;
-    assert_eq!(got.unwrap(), (payload.clone(), false));
-    let got = s
-        .download(&owner, event, Piece::Whole, Some("bytes=5-14"))
-        .await;
-    assert_eq!(got.unwrap(), (whole[5..15].to_vec(), true));
-    let got = s
-        .download(&owner, event, Piece::Payload, Some("bytes=-7"))
-        .await;
-    assert_eq!(got.unwrap(), (payload[payload.len() - 7..].to_vec(), true));
+    s.serves_every_piece(&owner, event, &header, &payload).await;
     assert!(matches!(
         s.download(&stranger, event, Piece::Whole, None).await,
         Err(PartsError::NotFound)

@@ -32,7 +32,7 @@ use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use crate::store::{StoreError, StoreResult};
 
@@ -60,11 +60,7 @@ pub(super) struct Checkpointer {
 impl Checkpointer {
     /// Starts the checkpointer of the database file at `path`.
     pub(super) fn start(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let conn = super::connect(path, BUSY_TIMEOUT)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let (wake, woken) = mpsc::sync_channel(1);

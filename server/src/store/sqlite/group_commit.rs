@@ -24,15 +24,16 @@
 //! thread and a wake-up back; the perf profile of the upload bench had that
 //! thread at a fifth of all CPU time, most of it in futex wake-ups.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension as _, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpoint::{self, Checkpointer};
 use super::events::CAMERA_PART_SQL;
 use super::wal_sync::WalSync;
+use crate::blobs::in_database;
 use crate::store::rows::{part_row, to_i64};
 use crate::store::{InsertPart, NewPart, StoreError, StoreResult};
 
@@ -56,24 +57,18 @@ impl GroupCommit {
     /// Opens the writer's connection to the database file at `path` and
     /// starts its thread, which stops when the last handle is dropped.
     pub(super) fn start(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let conn = super::connect(path, BUSY_TIMEOUT)?;
         // The WAL journal is the file's own (sqlx set it when it opened the
-        // database); these two are per connection.
-        // Commits do not wait for the disk: the WAL flusher flushes after
-        // them, before any upload is answered (`wal_sync.rs`).
+        // database); the rest is per connection. Commits do not wait for the
+        // disk: the WAL flusher flushes after them, before any upload is
+        // answered (`wal_sync.rs`). Checkpoints run on a thread of their own
+        // (`checkpoint.rs`).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        // Checkpoints run on a thread of their own (`checkpoint.rs`).
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(None, "journal_size_limit", checkpoint::WAL_SIZE_LIMIT)?;
         let checkpointer = Checkpointer::start(path)?;
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let wal = PathBuf::from(wal);
+        let wal = super::wal_path(path);
         let flusher = WalSync::start(wal.clone())?;
         let (jobs, rx) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
@@ -157,6 +152,8 @@ fn insert_part(conn: &Connection, part: &NewPart) -> StoreResult<StoreResult<Ins
     if part.payload_key != part.header_key {
         keys.push(&part.payload_key);
     }
+    // The sweep only ever claims blob store keys.
+    keys.retain(|key| !in_database(key));
     for key in keys {
         let doomed: Option<i64> = conn
             .prepare_cached("SELECT 1 FROM doomed_blobs WHERE key = ?1")?
@@ -257,16 +254,24 @@ mod tests {
         }
     }
 
-    /// One batch with every outcome: each row gets its own, and only the
-    /// inserted rows are recorded (a refused row leaves no event behind).
-    #[tokio::test]
-    async fn one_batch_gives_each_row_its_own_outcome() {
+    /// A database in a temporary directory (kept while `TempDir` lives),
+    /// its file, and an account in it.
+    async fn database_with_account() -> (tempfile::TempDir, std::path::PathBuf, SqliteDatabase, Uuid)
+    {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let db = SqliteDatabase::open(&url, 2).await.unwrap();
         let account = Uuid::new_v4();
         db.create_account(account, "a", 1).await.unwrap();
+        (dir, path, db, account)
+    }
+
+    /// One batch with every outcome: each row gets its own, and only the
+    /// inserted rows are recorded (a refused row leaves no event behind).
+    #[tokio::test]
+    async fn one_batch_gives_each_row_its_own_outcome() {
+        let (_dir, path, db, account) = database_with_account().await;
         let a = db.test_camera(account, [0; 32], [100; 32], 2).await;
         let b = db.test_camera(account, [1; 32], [101; 32], 2).await;
         assert!(db.claim_orphan("blobs/00/swept", 3).await.unwrap());
@@ -336,16 +341,11 @@ mod tests {
     /// stays bounded while many times its limit goes through it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_stays_bounded_under_steady_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db");
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let db = SqliteDatabase::open(&url, 2).await.unwrap();
-        let account = Uuid::new_v4();
-        db.create_account(account, "a", 1).await.unwrap();
+        let (_dir, path, db, account) = database_with_account().await;
         let camera = db.test_camera(account, [0; 32], [100; 32], 2).await;
         let bytes = bytes::Bytes::from(vec![7u8; 32 * 1024]);
         let (writers, each) = (16, 400); // 6,400 parts of 32 KiB: 200 MiB
-        let wal = path.with_file_name("db-wal");
+        let wal = super::super::wal_path(&path);
         let largest = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut tasks = Vec::new();
         for _ in 0..writers {

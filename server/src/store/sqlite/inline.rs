@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Params, Row};
+use rusqlite::{Connection, OptionalExtension as _, Params, Row};
 use sealcam_wire::PartKind;
 use uuid::Uuid;
 
@@ -114,11 +114,7 @@ impl InlineReader {
         if let Some(conn) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
             return Ok(conn);
         }
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::ZERO)?;
+        let conn = super::connect(&self.path, Duration::ZERO)?;
         conn.pragma_update(None, "query_only", true)?;
         Ok(conn)
     }

@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -180,6 +181,25 @@ impl SqliteDatabase {
             .unwrap();
         camera.id
     }
+}
+
+/// A connection of the server's own threads (row writer, checkpointer,
+/// in-place reads) to the database file at `path`, waiting at most `busy`
+/// for SQLite's locks. sqlx opened the file first and made it WAL.
+pub(super) fn connect(path: &Path, busy: Duration) -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(busy)?;
+    Ok(conn)
+}
+
+/// The WAL file of the database file at `path` (`PATH-wal`).
+pub(super) fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
 }
 
 /// Whether SQLite refused for now: `SQLITE_BUSY` (5: the lock was not
