@@ -33,6 +33,20 @@ impl Mount {
         ok.then(|| Mount(dir.to_owned()))
     }
 
+    /// [`Mount::tmpfs`], or `None` after saying the test `what` is skipped
+    /// (it needs root); under `SEALCAM_REQUIRE_SERVICES` a failure instead.
+    fn tmpfs_or_skip(dir: &Path, mib: u64, what: &str) -> Option<Self> {
+        let mount = Self::tmpfs(dir, mib);
+        if mount.is_none() {
+            assert!(
+                std::env::var_os("SEALCAM_REQUIRE_SERVICES").is_none(),
+                "cannot mount a size-limited tmpfs for the {what} test (it needs root)"
+            );
+            println!("faults: {what}: skipped (mounting a tmpfs needs root)");
+        }
+        mount
+    }
+
     fn resize(&self, mib: u64) {
         let status = Command::new("mount")
             .args(["-o", &format!("remount,size={mib}m"), "tmpfs"])
@@ -63,12 +77,7 @@ fn http(addr: &str, request: &str) -> String {
 #[test]
 fn a_full_blob_store_answers_507_lets_small_parts_through_and_recovers() {
     let blobs = tempfile::tempdir().unwrap();
-    let Some(mount) = Mount::tmpfs(blobs.path(), 6) else {
-        assert!(
-            std::env::var_os("SEALCAM_REQUIRE_SERVICES").is_none(),
-            "cannot mount a size-limited tmpfs for the full-disk test (it needs root)"
-        );
-        println!("faults: full disk: skipped (mounting a tmpfs needs root)");
+    let Some(mount) = Mount::tmpfs_or_skip(blobs.path(), 6, "full disk") else {
         return;
     };
     let h = Household::start_configured(&[("SEALCAM__STORAGE__PATH", blobs.path().as_os_str())])
@@ -191,12 +200,7 @@ fn a_full_database_disk_answers_507_and_the_camera_keeps_the_part() {
     use sealcam_device::{Device, DeviceConfig, NewEvent, PartOutcome};
 
     let db_dir = tempfile::tempdir().unwrap();
-    let Some(mount) = Mount::tmpfs(db_dir.path(), 2) else {
-        assert!(
-            std::env::var_os("SEALCAM_REQUIRE_SERVICES").is_none(),
-            "cannot mount a size-limited tmpfs for the full-disk test (it needs root)"
-        );
-        println!("faults: full database disk: skipped (mounting a tmpfs needs root)");
+    let Some(mount) = Mount::tmpfs_or_skip(db_dir.path(), 2, "full database disk") else {
         return;
     };
     let url = format!("sqlite://{}", db_dir.path().join("sealcam.db").display());
