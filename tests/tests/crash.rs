@@ -17,7 +17,7 @@ use sealcam_keys::EventId;
 use sealcam_wire::PartKind;
 
 const CAMERAS: usize = 3;
-/// SIGKILL once this many parts were acknowledged.
+/// SIGKILL once this many parts (and at least one delete) were acknowledged.
 const KILL_AFTER_ACKS: usize = 36;
 const BOUND: Duration = Duration::from_secs(60);
 
@@ -113,10 +113,16 @@ fn sigkill_during_uploads_and_deletes_loses_nothing_acknowledged() {
                 }
             }
         });
-        // SIGKILL in the middle of it.
+        // SIGKILL in the middle of it: once enough uploads and at least one
+        // delete were acknowledged, so both kinds of write are in flight.
         let started = Instant::now();
-        while ack_count.load(Ordering::SeqCst) < KILL_AFTER_ACKS {
-            assert!(started.elapsed() < BOUND, "uploads did not get going");
+        while ack_count.load(Ordering::SeqCst) < KILL_AFTER_ACKS
+            || deleted.lock().unwrap().is_empty()
+        {
+            assert!(
+                started.elapsed() < BOUND,
+                "uploads and deletes did not get going"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
         server.take().unwrap().kill9().unwrap();
