@@ -7,10 +7,10 @@
 //! back, `PER_CAMERA` at a time, for `BENCH_SECS` seconds (default 4). Every
 //! `201` means the part is durable: a 22 KiB part is under the default
 //! `storage.in_database_max_bytes`, so its bytes and its row were committed
-//! together (`synchronous = FULL`: the WAL fsynced, once for every row of
-//! the batch). `SEALCAM_BENCH_BLOBS=1` keeps every part in the blob store
-//! instead: its blob fsynced and linked into place, the directory fsynced,
-//! then its row committed.
+//! together and the WAL was `fdatasync`ed after that commit (one flush for
+//! every row of the batch) before the answer. `SEALCAM_BENCH_BLOBS=1` keeps
+//! every part in the blob store instead: its blob fsynced and linked into
+//! place, the directory fsynced, then its row committed.
 //!
 //! The baseline, in the same run and on the same filesystem: the same number
 //! of writers, each `put`ting 20 KiB (+ the header's bytes) under fresh keys
