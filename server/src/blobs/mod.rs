@@ -25,6 +25,7 @@
 //! a bounded set of open files ([`OpenFiles`], `storage.open_files`), up to
 //! 256 KiB in one blocking call, larger ranges as a bounded-buffer stream.
 
+mod file_chunks;
 mod listing;
 mod read;
 pub mod space;

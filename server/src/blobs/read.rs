@@ -4,7 +4,7 @@
 //! Local reads bypass `object_store`'s generic stream: up to `INLINE_READ`
 //! bytes are read in place through the open-file set, up to `SMALL_READ` in
 //! one blocking call, larger ranges as a stream of `STREAM_CHUNK`-byte
-//! buffers.
+//! buffers, each filled by the read itself (`file_chunks.rs`).
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -17,9 +17,8 @@ use futures_util::{Stream, StreamExt as _};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStoreExt as _};
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, Take};
-use tokio_util::io::ReaderStream;
 
+use super::file_chunks::FileChunks;
 use super::{BlobError, BlobResult, BlobStore, Segment};
 
 /// Local reads of at most this many bytes (thumbnails, event records,
@@ -64,7 +63,6 @@ impl BlobBody {
     }
 }
 
-type FileChunks = Flatten<Iter<std::vec::IntoIter<ReaderStream<Take<tokio::fs::File>>>>>;
 type ObjectChunks =
     Flatten<Iter<std::vec::IntoIter<BoxStream<'static, object_store::Result<Bytes>>>>>;
 
@@ -133,14 +131,7 @@ impl BlobStore {
                         tokio::task::spawn_blocking(move || read_small(&paths, total)).await??;
                     Ok(BlobBody::Full(bytes))
                 } else {
-                    let mut streams = Vec::with_capacity(paths.len());
-                    for (path, range) in paths {
-                        let mut file = tokio::fs::File::open(&path).await?;
-                        file.seek(std::io::SeekFrom::Start(range.start)).await?;
-                        let reader = file.take(range.end - range.start);
-                        streams.push(ReaderStream::with_capacity(reader, STREAM_CHUNK));
-                    }
-                    let files = stream::iter(streams).flatten();
+                    let files = FileChunks::open(paths, STREAM_CHUNK).await?;
                     Ok(BlobBody::Stream(BlobStream(Chunks::Files(files))))
                 }
             }
