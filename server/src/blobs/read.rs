@@ -6,6 +6,7 @@
 //! one blocking call, larger ranges as a stream of `STREAM_CHUNK`-byte
 //! buffers, each filled by the read itself (`file_chunks.rs`).
 
+use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -29,7 +30,7 @@ const INLINE_READ: u64 = 64 * 1024;
 /// Reads of at most this many bytes are served from one buffer.
 const SMALL_READ: u64 = 256 * 1024;
 /// Buffer size of streamed reads.
-const STREAM_CHUNK: usize = 256 * 1024;
+const STREAM_CHUNK: NonZeroUsize = NonZeroUsize::new(256 * 1024).unwrap();
 
 /// What [`BlobStore::read`] opened: the bytes themselves, or a stream of them.
 #[derive(Debug)]

@@ -192,6 +192,25 @@ mod tests {
     use crate::store::{Database, DeviceDeleted, NewDevice, NewPart, OneTimeKind};
     use crate::tokens::TokenHash;
 
+    /// SQLite is built as `.cargo/config.toml` asks: a large value's
+    /// overflow pages come through the page cache, so a download of a cached
+    /// thumbnail makes no system call for its bytes.
+    #[test]
+    fn sqlite_is_built_without_direct_overflow_reads() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let used: bool = conn
+            .query_row(
+                "SELECT sqlite_compileoption_used('DIRECT_OVERFLOW_READ')",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(
+            !used,
+            "SQLite was built with direct overflow reads: was LIBSQLITE3_FLAGS set in the environment?"
+        );
+    }
+
     /// The in-place download query and the pooled one agree, and both see
     /// every change at once: a share withdrawn, a device removed.
     #[tokio::test]
