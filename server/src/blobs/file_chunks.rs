@@ -140,69 +140,56 @@ mod tests {
 
     use super::*;
 
-    async fn collect(chunks: FileChunks) -> (Vec<usize>, std::io::Result<Vec<u8>>) {
-        let mut sizes = Vec::new();
-        let mut out = Vec::new();
-        let mut chunks = std::pin::pin!(chunks);
-        while let Some(chunk) = chunks.next().await {
-            match chunk {
-                Ok(bytes) => {
-                    sizes.push(bytes.len());
-                    out.extend_from_slice(&bytes);
-                }
-                Err(e) => return (sizes, Err(e)),
-            }
+    const CHUNK: NonZeroUsize = NonZeroUsize::new(4_096).unwrap();
+
+    /// Writes `files` (name, bytes) into a temporary directory, kept while
+    /// the `TempDir` lives, and opens `ranges` (name, range) of them.
+    async fn open(
+        files: &[(&str, &[u8])],
+        ranges: Vec<(&str, Range<u64>)>,
+    ) -> (tempfile::TempDir, std::io::Result<FileChunks>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
         }
-        (sizes, Ok(out))
+        let ranges = ranges
+            .into_iter()
+            .map(|(name, range)| (dir.path().join(name), range))
+            .collect();
+        let chunks = FileChunks::open(ranges, CHUNK).await;
+        (dir, chunks)
     }
 
     #[tokio::test]
     async fn ranges_of_files_in_chunks() {
-        let dir = tempfile::tempdir().unwrap();
         let a: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
         let b: Vec<u8> = (0..5_000u32).map(|i| (i % 13) as u8).collect();
-        std::fs::write(dir.path().join("a"), &a).unwrap();
-        std::fs::write(dir.path().join("b"), &b).unwrap();
-        let chunks = FileChunks::open(
-            vec![
-                (dir.path().join("a"), 100..9_100),
-                (dir.path().join("b"), 7..7),
-                (dir.path().join("b"), 0..5_000),
-            ],
-            NonZeroUsize::new(4_096).unwrap(),
+        let (_dir, chunks) = open(
+            &[("a", &a), ("b", &b)],
+            vec![("a", 100..9_100), ("b", 7..7), ("b", 0..5_000)],
         )
-        .await
-        .unwrap();
-        let (sizes, got) = collect(chunks).await;
+        .await;
+        let mut chunks = std::pin::pin!(chunks.unwrap());
+        let (mut sizes, mut got) = (Vec::new(), Vec::new());
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.unwrap();
+            sizes.push(chunk.len());
+            got.extend_from_slice(&chunk);
+        }
         assert_eq!(sizes, [4_096, 4_096, 808, 4_096, 904]);
-        assert_eq!(got.unwrap(), [&a[100..9_100], &b[..]].concat());
+        assert_eq!(got, [&a[100..9_100], &b[..]].concat());
     }
 
     #[tokio::test]
     async fn a_missing_file_fails_the_open() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a"), b"abc").unwrap();
-        let missing = FileChunks::open(
-            vec![
-                (dir.path().join("a"), 0..3),
-                (dir.path().join("gone"), 0..3),
-            ],
-            NonZeroUsize::new(4_096).unwrap(),
-        )
-        .await;
+        let (_dir, missing) = open(&[("a", b"abc")], vec![("a", 0..3), ("gone", 0..3)]).await;
         assert_eq!(missing.unwrap_err().kind(), std::io::ErrorKind::NotFound);
     }
 
     #[tokio::test]
     async fn a_reversed_range_fails_the_open() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a"), b"abc").unwrap();
         #[allow(clippy::reversed_empty_ranges)]
-        let reversed = FileChunks::open(
-            vec![(dir.path().join("a"), 3..1)],
-            NonZeroUsize::new(4_096).unwrap(),
-        )
-        .await;
+        let (_dir, reversed) = open(&[("a", b"abc")], vec![("a", 3..1)]).await;
         assert_eq!(
             reversed.unwrap_err().kind(),
             std::io::ErrorKind::InvalidInput
@@ -211,19 +198,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_shorter_than_its_range_fails_and_ends_the_stream() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a"), vec![7u8; 6_000]).unwrap();
-        std::fs::write(dir.path().join("b"), b"never read").unwrap();
-        let chunks = FileChunks::open(
-            vec![
-                (dir.path().join("a"), 0..9_000),
-                (dir.path().join("b"), 0..10),
-            ],
-            NonZeroUsize::new(4_096).unwrap(),
+        let (_dir, chunks) = open(
+            &[("a", &[7u8; 6_000]), ("b", b"never read")],
+            vec![("a", 0..9_000), ("b", 0..10)],
         )
-        .await
-        .unwrap();
-        let mut chunks = std::pin::pin!(chunks);
+        .await;
+        let mut chunks = std::pin::pin!(chunks.unwrap());
         assert_eq!(chunks.next().await.unwrap().unwrap().len(), 4_096);
         let err = chunks.next().await.unwrap().unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
