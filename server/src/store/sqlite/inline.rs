@@ -194,20 +194,24 @@ mod tests {
 
     /// SQLite is built as `.cargo/config.toml` asks: a large value's
     /// overflow pages come through the page cache, so a download of a cached
-    /// thumbnail makes no system call for its bytes.
+    /// thumbnail makes no system call for its bytes; and its allocator keeps
+    /// no statistics, so an allocation takes no global lock.
     #[test]
-    fn sqlite_is_built_without_direct_overflow_reads() {
+    fn sqlite_is_built_with_the_workspace_flags() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let used: bool = conn
-            .query_row(
-                "SELECT sqlite_compileoption_used('DIRECT_OVERFLOW_READ')",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap();
+        let used = |option: &str| -> bool {
+            conn.query_row("SELECT sqlite_compileoption_used(?1)", [option], |row| {
+                row.get(0)
+            })
+            .unwrap()
+        };
         assert!(
-            !used,
+            !used("DIRECT_OVERFLOW_READ"),
             "SQLite was built with direct overflow reads: was LIBSQLITE3_FLAGS set in the environment?"
+        );
+        assert!(
+            used("DEFAULT_MEMSTATUS=0"),
+            "SQLite was built with memory statistics: was LIBSQLITE3_FLAGS set in the environment?"
         );
     }
 
