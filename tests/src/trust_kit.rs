@@ -85,8 +85,19 @@ pub fn revoke(h: &Household, home: &str, who: &str) -> Value {
     sealcam_ok(h, home, &["viewers", "revoke", who, "--json"])["revoked"].clone()
 }
 
-/// `sealcam recover --revoke-others?` in the fresh home `home`.
+/// `sealcam recover --revoke-others?` in the fresh home `home`, required to
+/// succeed; its JSON output.
 pub fn recover(h: &Household, home: &str, revoke_others: bool) -> Value {
+    recover_run(h, home, revoke_others)
+        .and_then(Run::checked)
+        .unwrap_or_else(fail)
+        .json()
+        .unwrap_or_else(fail)
+}
+
+/// `sealcam recover --revoke-others?` in the fresh home `home`, whatever it
+/// answers.
+pub fn recover_run(h: &Household, home: &str, revoke_others: bool) -> Result<Run, HarnessError> {
     let file = h.recovery_file.to_str().unwrap().to_owned();
     let mut args = vec![
         "recover",
@@ -101,7 +112,7 @@ pub fn recover(h: &Household, home: &str, revoke_others: bool) -> Value {
     if revoke_others {
         args.push("--revoke-others");
     }
-    sealcam_ok(h, home, &args)
+    h.sealcam(home, &args)
 }
 
 /// The epoch a `sealcam-device sync` reports on its first line

@@ -5,8 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hkdf::Hkdf;
 use sealcam_keys::{
-    KeyLog, KeyStatement, OwnerId, OwnerKeyBundle, OwnerKeyState, OwnerSigningKey, RecoveryKey,
-    ViewerIdentity,
+    KeyLog, KeyStatement, OwnerId, OwnerKeyBundle, OwnerKeyState, OwnerPublicKey, OwnerSigningKey,
+    RecoveryKey, ViewerIdentity,
 };
 use sha2::Sha256;
 use uuid::Uuid;
@@ -312,13 +312,20 @@ pub async fn recover(
 
     // Where the owner key stands, from the root key alone; and the key log
     // after the reset this recovery adds.
-    let (log, log_pre, keys, record_keys) = match rapi.get_record(Record::KeyLog).await? {
+    // The owner record is trusted under the current owner key only (the one
+    // the root-verified log names before this reset); `retired` are the keys
+    // the log moved away from, each a key some device may still hold.
+    let (log, log_pre, keys, record_key, retired) = match rapi.get_record(Record::KeyLog).await? {
         Some((bytes, etag)) => {
             let mut log = KeyLog::from_bytes(&bytes).map_err(|e| untrusted_log(e.to_string()))?;
             let (state, report) = OwnerKeyState::from_root(owner, root.public(), &log)
                 .map_err(|e| untrusted_log(e.to_string()))?;
-            let mut record_keys: Vec<_> = report.adopted.iter().map(|a| a.2).collect();
-            record_keys.reverse();
+            let retired: Vec<_> = report
+                .adopted
+                .iter()
+                .filter(|a| a.2 != state.owner_key)
+                .map(|&(reset, generation, key)| ((reset, generation), key))
+                .collect();
             let reset = state
                 .reset
                 .checked_add(1)
@@ -327,7 +334,13 @@ pub async fn recover(
             let mut keys = state;
             keys.apply(&st).map_err(|e| untrusted_log(e.to_string()))?;
             log.push(st).map_err(|e| untrusted_log(e.to_string()))?;
-            (log, Precondition::IfMatch(etag), keys, record_keys)
+            (
+                log,
+                Precondition::IfMatch(etag),
+                keys,
+                state.owner_key,
+                retired,
+            )
         }
         None => {
             // An account set up before owner trust v2: the bundle's recovery
@@ -342,7 +355,13 @@ pub async fn recover(
             let legacy = OwnerKeyState::legacy(owner, bundle.signing_key().public());
             let (log, keys) =
                 crate::trust::upgrade_log(&legacy, bundle.signing_key(), recovery, &new_key)?;
-            (log, Precondition::IfAbsent, keys, vec![legacy.owner_key])
+            (
+                log,
+                Precondition::IfAbsent,
+                keys,
+                legacy.owner_key,
+                Vec::new(),
+            )
         }
     };
     let (sealed_record, record_etag) =
@@ -353,7 +372,14 @@ pub async fn recover(
                 reason: "the server has none for this account".into(),
             })?;
     let mut record =
-        OwnerRecord::open_under_any(&sealed_record, recovery.identity(), owner, &record_keys)?;
+        match OwnerRecord::open(&sealed_record, recovery.identity(), owner, &record_key) {
+            Ok(record) => record,
+            Err(e) => {
+                return Err(
+                    retired_signer(&sealed_record, recovery, owner, &retired).unwrap_or(e.into())
+                )
+            }
+        };
     if record.recovery != recovery.to_public() {
         return Err(ClientError::Untrusted {
             what: "owner record",
@@ -440,6 +466,29 @@ pub async fn recover(
         pruned,
         record_fingerprint: record.fingerprint(),
         history,
+    })
+}
+
+/// Why recovery refuses an owner record that does not verify under the
+/// current owner key, when one of the `retired` keys (with the key-log
+/// position each was adopted at) signed it: any device that held that key
+/// — one since revoked — can write such a record, naming itself a viewer or
+/// a member, and a server can serve it. Recovery would seal the new owner
+/// key to whoever it names. `None` when no retired key signed it either.
+fn retired_signer(
+    sealed: &[u8],
+    recovery: &RecoveryKey,
+    owner: OwnerId,
+    retired: &[((u64, u64), OwnerPublicKey)],
+) -> Option<ClientError> {
+    let ((reset, generation), _) = retired
+        .iter()
+        .find(|(_, key)| OwnerRecord::open(sealed, recovery.identity(), owner, key).is_ok())?;
+    Some(ClientError::Untrusted {
+        what: "owner record",
+        reason: format!(
+            "it is signed by the owner key of reset {reset}, generation {generation}, which the key log has retired: a device that held that key (a revoked one) could have written it, so recovery does not trust it; nothing was changed"
+        ),
     })
 }
 

@@ -288,9 +288,13 @@ impl OwnerRecord {
         Self::from_plaintext(&plain, owner, owner_key)
     }
 
-    /// Opens a sealed record whose signature may be by any of `keys` (the
-    /// owner keys a recovering device verified through the key log, newest
-    /// first). The error is the last key's.
+    /// Opens a sealed record whose signature may be by any of `keys`. The
+    /// error is the last key's.
+    ///
+    /// Pass only keys trusted to sign the *current* record. A retired owner
+    /// key is still held by every device that held it, revoked ones
+    /// included, and any of them can sign a newer record with it; recovery
+    /// therefore opens the record under the current key alone.
     pub fn open_under_any(
         sealed: &[u8],
         identity: &ViewerIdentity,

@@ -2,6 +2,7 @@
 //! "Owner trust v2"): one test binary, one module per attack family.
 
 mod hijack;
+mod retired_key;
 mod revocation;
 mod rewrap;
 mod sets;
