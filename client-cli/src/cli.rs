@@ -122,7 +122,8 @@ pub enum Command {
         /// This device's name.
         #[arg(long, default_value = "sealcam cli (recovered)")]
         name: String,
-        /// Remove every other viewer (they were lost) and delete their credentials.
+        /// Remove every other viewer (they were lost), delete their credentials,
+        /// and withdraw every share with another account.
         #[arg(long)]
         revoke_others: bool,
     },

@@ -165,6 +165,7 @@ pub(super) async fn recover(
             "device_id": d.device_id,
             "epochs": r.epochs,
             "revoked": r.revoked.iter().map(|v| v.id).collect::<Vec<_>>(),
+            "unshared": r.unshared.iter().map(|(camera, account)| json!({"camera_id": camera, "account_id": account})).collect::<Vec<_>>(),
             "pruned": r.pruned,
             "record_fingerprint": r.record_fingerprint,
             "key_position": d.key_state().position(),
@@ -180,6 +181,12 @@ pub(super) async fn recover(
             }
             if !r.revoked.is_empty() {
                 s.push_str(&format!("revoked {} lost viewer(s)\n", r.revoked.len()));
+            }
+            if !r.unshared.is_empty() {
+                s.push_str(&format!(
+                    "withdrew {} share(s) with other accounts (whoever took the account over may have added one): share again with `sealcam share` where you trust the account\n",
+                    r.unshared.len()
+                ));
             }
             let (reset, generation) = d.key_state().position();
             s.push_str(&format!(

@@ -257,6 +257,9 @@ pub struct RecoverOutcome {
     pub epochs: Vec<(sealcam_keys::CameraId, u64)>,
     /// Viewers removed (with `revoke_others`).
     pub revoked: Vec<ViewerEntry>,
+    /// Shares withdrawn (with `revoke_others`): each camera and the account
+    /// it was shared with.
+    pub unshared: Vec<(sealcam_keys::CameraId, Uuid)>,
     /// Server credentials deleted: every one no remaining viewer holds.
     pub pruned: Vec<crate::PrunedDevice>,
     /// The fingerprint of the owner record recovery trusted (and wrote
@@ -401,9 +404,18 @@ pub async fn recover(
     }
     let credential = Credential::new(enrolled.credential.clone());
 
+    // Revoking the others also withdraws every share with another account:
+    // whoever took the account over may have shared the cameras with an
+    // account of its own, and a member's key is in every set of a camera
+    // shared with it.
     let mut revoked = Vec::new();
+    let mut unshared = Vec::new();
     if revoke_others {
         revoked = std::mem::take(&mut record.viewers);
+        for camera in &mut record.cameras {
+            unshared.extend(camera.shared_with.drain(..).map(|a| (camera.camera_id, a)));
+        }
+        record.members.clear();
     }
     record.viewers.push(ViewerEntry {
         id: Uuid::new_v4(),
@@ -453,6 +465,12 @@ pub async fn recover(
     home.save_device(client.device())?;
     home.remove_pending_owner_key()?;
     let pruned = client.prune_credentials(&record).await?;
+    for (camera, account) in &unshared {
+        match client.api().delete_share(*camera.as_uuid(), *account).await {
+            Ok(()) | Err(ClientError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
     // Past recordings were sealed to the recovery key: re-wrap each verified
     // header so that this new device opens it too — and nobody else gains.
     let me = client.device().viewer.to_public();
@@ -463,6 +481,7 @@ pub async fn recover(
         client,
         epochs,
         revoked,
+        unshared,
         pruned,
         record_fingerprint: record.fingerprint(),
         history,

@@ -4,16 +4,20 @@
 //!
 //! The tablet revokes the phone first → the phone's credential is refused
 //! (exit 7) with the hint that a takeover is the other reason and
-//! `sealcam recover --revoke-others` undoes it; undone with the recovery
-//! key; the thief's later rotation is refused.
+//! `sealcam recover --revoke-others` undoes it; the thief shares the camera
+//! with an account of its own; undone with the recovery key, the share
+//! withdrawn; the thief's later rotation is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sealcam_e2e::household::PHONE;
 use sealcam_e2e::trust_kit::{
-    fail, household_with_tablet, openers, position, published_epoch, recover, revoke, steal,
-    sync_epoch, sync_ok, unix_now, Db, TABLET,
+    fail, household_with_tablet, openers, position, published_epoch, recover, revoke, sealcam_ok,
+    steal, sync_epoch, sync_ok, unix_now, Db, TABLET,
 };
 use sealcam_keys::{KeyLog, KeyStatement, OwnerSigningKey, RecipientSetError, MAX_EPOCH_JUMP};
+
+/// The thief's own account, which it shares the camera with.
+const ACCOMPLICE: &str = "accomplice";
 
 #[test]
 fn hijack_is_undone_with_the_recovery_key() {
@@ -49,6 +53,24 @@ fn hijack_is_undone_with_the_recovery_key() {
         "trust: the camera followed the thief's rotation to {thief_position:?} and epoch {thief_epoch}: only the tablet opens what it records"
     );
 
+    // As the owner it now is, the thief shares the camera with an account of
+    // its own: a member's key is in every set of a shared camera.
+    h.other_account(ACCOMPLICE).unwrap_or_else(fail);
+    let code = sealcam_ok(&h, ACCOMPLICE, &["whoami", "--json"])["member_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sealcam_ok(&h, TABLET, &["share", "door", "--with", &code, "--json"]);
+    let (_, _) = sync_ok(&h, &cam);
+    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    assert_eq!(
+        openers(&h, TABLET, &rec, &[TABLET, ACCOMPLICE]),
+        [TABLET, ACCOMPLICE]
+    );
+    println!(
+        "trust: the thief shared the camera with an account of its own; the camera's next recording opens for the tablet and that account"
+    );
+
     // With the key it now holds, the thief pushes the camera's epoch as far
     // as one step allows (a colluding server stores the set), so that an
     // owner who takes the account back could never publish above it.
@@ -74,8 +96,18 @@ fn hijack_is_undone_with_the_recovery_key() {
             .contains(&format!("to reset {}, generation {}", reset.0, reset.1)),
         "{sync}"
     );
+    assert_eq!(
+        recovered["unshared"].as_array().map(Vec::len),
+        Some(1),
+        "{recovered}"
+    );
     let (rec, _) = h.record(&cam).unwrap_or_else(fail);
-    let opened = openers(&h, "recovered", &rec, &["recovered", TABLET, PHONE]);
+    let opened = openers(
+        &h,
+        "recovered",
+        &rec,
+        &["recovered", TABLET, PHONE, ACCOMPLICE],
+    );
     assert_eq!(opened, ["recovered"]);
     let tablet_now = h.sealcam(TABLET, &["cameras", "list"]).unwrap_or_else(fail);
     assert!(
@@ -83,7 +115,7 @@ fn hijack_is_undone_with_the_recovery_key() {
         "the tablet still works: {tablet_now}"
     );
     println!(
-        "trust: `sealcam recover --revoke-others` reset the owner key to {reset:?}; the camera took it (epoch {epoch}); of the recovered device, the tablet and the old phone, only {opened:?} opened the new recording; the tablet's next command exited {:?}",
+        "trust: `sealcam recover --revoke-others` reset the owner key to {reset:?} and withdrew the thief's share; the camera took it (epoch {epoch}); of the recovered device, the tablet, the old phone and the thief's account, only {opened:?} opened the new recording; the tablet's next command exited {:?}",
         tablet_now.code
     );
 
