@@ -122,10 +122,17 @@ pub enum Command {
         /// This device's name.
         #[arg(long, default_value = "sealcam cli (recovered)")]
         name: String,
-        /// Remove every other viewer (they were lost), delete their credentials,
-        /// and withdraw every share with another account.
+        /// Remove every other viewer, delete their credentials and withdraw every
+        /// share with another account: the default. The owner record that names
+        /// them comes from the server, which cannot be trusted to say who else
+        /// holds access; link the devices and share again afterwards.
         #[arg(long)]
         revoke_others: bool,
+        /// Keep the other viewers and shares the owner record names, trusting
+        /// the server's copy of it (a server that colludes with a revoked
+        /// device can make that copy name the revoked device).
+        #[arg(long, conflicts_with = "revoke_others")]
+        keep_others: bool,
     },
     /// The owner key: where it stands in the key log; upgrade an older account.
     #[command(subcommand)]

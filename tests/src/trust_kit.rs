@@ -85,19 +85,24 @@ pub fn revoke(h: &Household, home: &str, who: &str) -> Value {
     sealcam_ok(h, home, &["viewers", "revoke", who, "--json"])["revoked"].clone()
 }
 
-/// `sealcam recover --revoke-others?` in the fresh home `home`, required to
-/// succeed; its JSON output.
+/// `sealcam recover --revoke-others` (or `--keep-others`) in the fresh home
+/// `home`, required to succeed; its JSON output.
 pub fn recover(h: &Household, home: &str, revoke_others: bool) -> Value {
-    recover_run(h, home, revoke_others)
+    let flag = if revoke_others {
+        "--revoke-others"
+    } else {
+        "--keep-others"
+    };
+    recover_run(h, home, &[flag])
         .and_then(Run::checked)
         .unwrap_or_else(fail)
         .json()
         .unwrap_or_else(fail)
 }
 
-/// `sealcam recover --revoke-others?` in the fresh home `home`, whatever it
+/// `sealcam recover --json FLAGS` in the fresh home `home`, whatever it
 /// answers.
-pub fn recover_run(h: &Household, home: &str, revoke_others: bool) -> Result<Run, HarnessError> {
+pub fn recover_run(h: &Household, home: &str, flags: &[&str]) -> Result<Run, HarnessError> {
     let file = h.recovery_file.to_str().unwrap().to_owned();
     let mut args = vec![
         "recover",
@@ -109,10 +114,17 @@ pub fn recover_run(h: &Household, home: &str, revoke_others: bool) -> Result<Run
         home,
         "--json",
     ];
-    if revoke_others {
-        args.push("--revoke-others");
-    }
+    args.extend_from_slice(flags);
     h.sealcam(home, &args)
+}
+
+/// The exit code of `sealcam cameras list` in `home`, required to be a
+/// refusal (7: credential refused, 8: the owner key moved to a bundle not
+/// sealed to it): a device that lost its place in the account.
+pub fn locked_out(h: &Household, home: &str) -> Option<i32> {
+    let run = h.sealcam(home, &["cameras", "list"]).unwrap_or_else(fail);
+    assert!(matches!(run.code, Some(7 | 8)), "{home} still works: {run}");
+    run.code
 }
 
 /// The epoch a `sealcam-device sync` reports on its first line

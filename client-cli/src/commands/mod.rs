@@ -151,14 +151,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             server,
             recovery_key_file,
             name,
-            revoke_others,
+            revoke_others: _,
+            keep_others,
         } => {
             setup::recover(
                 &ctx,
                 &server,
                 recovery_key_file.as_deref(),
                 &name,
-                revoke_others,
+                !keep_others,
             )
             .await
         }

@@ -8,13 +8,21 @@
 //! a viewer) and a colluding server stores it. `sealcam recover` — with and
 //! without `--revoke-others` — refuses that record (exit 8) and changes
 //! nothing: had it taken it, it would have sealed the new owner key to the
-//! tablet, or (with `--revoke-others`) kept whatever members and shares the
-//! tablet listed.
+//! tablet.
+//!
+//! A server that also cuts the key log back to before the revocation makes
+//! the retired key current again for the recovering device, which has no
+//! earlier copy of the log: recovery cannot tell the forgery then. By
+//! default (without `--keep-others`) it grants nothing to what the record
+//! names: the tablet gets neither the new owner key nor a place in the
+//! camera's set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use sealcam_e2e::household::Run;
 use sealcam_e2e::household::PHONE;
 use sealcam_e2e::trust_kit::{
-    fail, household_with_tablet, openers, position, recover_run, revoke, steal, sync_ok, Db, TABLET,
+    fail, household_with_tablet, locked_out, openers, position, recover_run, revoke, steal,
+    sync_ok, Db, TABLET,
 };
 
 #[test]
@@ -43,22 +51,18 @@ fn recovery_refuses_a_record_signed_by_a_retired_owner_key() {
         forged.version
     );
 
-    for (home, revoke_others) in [("recovered", false), ("recovered-all", true)] {
-        let run = recover_run(&h, home, revoke_others).unwrap_or_else(fail);
+    for (home, flag) in [
+        ("recovered", "--keep-others"),
+        ("recovered-all", "--revoke-others"),
+    ] {
+        let run = recover_run(&h, home, &[flag]).unwrap_or_else(fail);
         assert_eq!(run.code, Some(8), "recovery took the forged record: {run}");
         assert!(
             run.stderr.contains("which the key log has retired"),
             "{run}"
         );
         let said = run.stderr.lines().next().unwrap_or_default().trim();
-        println!(
-            "trust: retired key: `sealcam recover{}` REFUSED it (exit 8): {said}",
-            if revoke_others {
-                " --revoke-others"
-            } else {
-                ""
-            }
-        );
+        println!("trust: retired key: `sealcam recover {flag}` REFUSED it (exit 8): {said}");
     }
     assert_eq!(
         Db::open(&h).key_log(h.account),
@@ -74,5 +78,49 @@ fn recovery_refuses_a_record_signed_by_a_retired_owner_key() {
     assert_eq!(openers(&h, PHONE, &rec, &[PHONE, TABLET]), [PHONE]);
     println!(
         "trust: retired key: the key log is unchanged, the camera stayed at epoch {epoch}, and its next recording opens for the phone only"
+    );
+}
+
+#[test]
+fn recovery_over_a_rolled_back_key_log_grants_the_revoked_device_nothing() {
+    let (h, cam) = household_with_tablet();
+    let tablet = steal(&h, TABLET);
+    let db = Db::open(&h);
+    let log_before = db.key_log(h.account);
+    revoke(&h, PHONE, TABLET);
+    sync_ok(&h, &cam);
+
+    // The colluding server puts back the key log from before the revocation
+    // and serves the tablet's record, signed by the key that log names.
+    let mut forged = tablet.record.clone();
+    forged.version += 10;
+    db.put_key_log(h.account, &log_before);
+    db.put_owner_record(h.account, &forged.seal(&tablet.owner_key).unwrap());
+    println!(
+        "trust: rolled-back log: the server put back the key log from before the revocation and the tablet's record (version {}, signed with the key that log names, naming the tablet)",
+        forged.version
+    );
+
+    // `sealcam recover` with no flag: the default.
+    let recovered = recover_run(&h, "recovered", &[])
+        .and_then(Run::checked)
+        .unwrap_or_else(fail)
+        .json()
+        .unwrap_or_else(fail);
+    let dropped = recovered["revoked"].as_array().map_or(0, Vec::len);
+    assert!(dropped >= 1, "{recovered}");
+    let reset = position(&recovered["key_position"]);
+    let (epoch, sync) = sync_ok(&h, &cam);
+    assert!(
+        sync.stderr
+            .contains(&format!("to reset {}, generation {}", reset.0, reset.1)),
+        "{sync}"
+    );
+    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    let opened = openers(&h, "recovered", &rec, &["recovered", TABLET, PHONE]);
+    assert_eq!(opened, ["recovered"]);
+    println!(
+        "trust: rolled-back log: `sealcam recover` took the record (it cannot tell) but dropped the {dropped} viewer(s) it names; the camera took the reset to {reset:?} and the new set (epoch {epoch}); of the recovered device, the tablet and the phone, only {opened:?} opened the next recording; the tablet's next command exited {:?}",
+        locked_out(&h, TABLET)
     );
 }
