@@ -40,8 +40,8 @@ use rusqlite::{params, Connection, OptionalExtension as _};
 use sealcam_client::record::OwnerRecord;
 use sealcam_client::DeviceInfo;
 use sealcam_keys::{
-    CameraId, OwnerKeyState, OwnerSigningKey, RecipientSet, SetBinding, ViewerIdentity,
-    ViewerRecipient, SET_LIFETIME_SECS,
+    BundleError, CameraId, OwnerId, OwnerKeyBundle, OwnerKeyState, OwnerSigningKey, RecipientSet,
+    SetBinding, ViewerIdentity, ViewerRecipient, SET_LIFETIME_SECS,
 };
 use serde_json::{json, Value};
 use sha2::Digest as _;
@@ -186,6 +186,21 @@ pub fn openers<'a>(
                 .unwrap_or_else(fail)
         })
         .collect()
+}
+
+/// Whether the viewer identity of `home` opens the owner key bundle the
+/// server holds (the bundle that carries the current owner key).
+pub fn bundle_opens(h: &Household, home: &str) -> bool {
+    let sealed = Db::open(h).account_record(h.account, "key_bundle");
+    let identity = ViewerIdentity::read_file(&h.path(home).join("viewer.txt")).unwrap();
+    // The key is checked only after the bundle opened: any key will do to
+    // learn whether it is addressed to `home`.
+    let any = OwnerSigningKey::generate().public();
+    match OwnerKeyBundle::open_as_viewer(&sealed, &identity, OwnerId::from(h.account), &any) {
+        Ok(_) | Err(BundleError::WrongOwnerKey) => true,
+        Err(BundleError::NotAddressedToMe) => false,
+        Err(e) => panic!("the server's key bundle: {e}"),
+    }
 }
 
 /// Now, in unix seconds.
@@ -357,9 +372,14 @@ impl Db {
 
     /// The account's stored key log.
     pub fn key_log(&self, account: Uuid) -> Vec<u8> {
+        self.account_record(account, "key_log")
+    }
+
+    /// An account record column (`key_log`, `key_bundle`, `viewers`).
+    pub fn account_record(&self, account: Uuid, column: &str) -> Vec<u8> {
         self.0
             .query_row(
-                "SELECT key_log FROM accounts WHERE id = ?1",
+                &format!("SELECT {column} FROM accounts WHERE id = ?1"),
                 [account.to_string()],
                 |r| r.get(0),
             )

@@ -165,7 +165,13 @@ pub(super) async fn recover(
             "device_id": d.device_id,
             "epochs": r.epochs,
             "revoked": r.revoked.iter().map(|v| v.id).collect::<Vec<_>>(),
-            "unshared": r.unshared.iter().map(|(camera, account)| json!({"camera_id": camera, "account_id": account})).collect::<Vec<_>>(),
+            "unshared": r.unshared.iter().map(|u| json!({
+                "camera_id": u.camera_id,
+                "camera": u.camera_name,
+                "account_id": u.account_id,
+                "member": u.member_name,
+                "server_error": u.server_error,
+            })).collect::<Vec<_>>(),
             "pruned": r.pruned,
             "record_fingerprint": r.record_fingerprint,
             "key_position": d.key_state().position(),
@@ -179,14 +185,31 @@ pub(super) async fn recover(
             for (cam, epoch) in &r.epochs {
                 s.push_str(&format!("camera {cam}: recipient set epoch {epoch}\n"));
             }
-            if !r.revoked.is_empty() {
-                s.push_str(&format!("revoked {} lost viewer(s)\n", r.revoked.len()));
-            }
-            if !r.unshared.is_empty() {
+            for v in &r.revoked {
                 s.push_str(&format!(
-                    "withdrew {} share(s) with other accounts (whoever took the account over may have added one): share again with `sealcam share` where you trust the account\n",
-                    r.unshared.len()
+                    "removed viewer {:?}: link it again (`sealcam viewers link` on it) if you still have it and trust it\n",
+                    v.name
                 ));
+            }
+            for u in &r.unshared {
+                let member = match (&u.member_name, u.account_id) {
+                    (Some(name), _) => format!("{name:?}"),
+                    (None, Some(account)) => format!("account {account} (not in the owner record)"),
+                    (None, None) => "its members".to_owned(),
+                };
+                match &u.server_error {
+                    None => s.push_str(&format!(
+                        "withdrew the share of camera {:?} with {member}: to share it again, ask them for their member code (`sealcam whoami`) and run `sealcam share`\n",
+                        u.camera_name
+                    )),
+                    Some(e) => s.push_str(&format!(
+                        "WARNING: camera {:?} is left out of the new recipient sets for {member}, but the server still shares it ({e}); run `sealcam unshare`\n",
+                        u.camera_name
+                    )),
+                }
+            }
+            if !r.revoked.is_empty() || !r.unshared.is_empty() {
+                s.push_str("(recovery trusts no one the server's copy of the owner record names; `--keep-others` would have kept them)\n");
             }
             let (reset, generation) = d.key_state().position();
             s.push_str(&format!(

@@ -73,7 +73,7 @@ pub use history::HistoryGrant;
 pub use home::{Device, DeviceInfo, Home, PendingPairing, HOME_ENV};
 pub use setup::{
     init, link_finish, link_request, parse_approval, recover, recovery_credential, InitOutcome,
-    RecoverOutcome,
+    RecoverOutcome, Unshared,
 };
 pub use share::Shared;
 pub use timeline::{RecordState, TimelineEntry, RECORD_CONCURRENCY};

@@ -257,9 +257,9 @@ pub struct RecoverOutcome {
     pub epochs: Vec<(sealcam_keys::CameraId, u64)>,
     /// Viewers removed (with `revoke_others`).
     pub revoked: Vec<ViewerEntry>,
-    /// Shares withdrawn (with `revoke_others`): each camera and the account
-    /// it was shared with.
-    pub unshared: Vec<(sealcam_keys::CameraId, Uuid)>,
+    /// Shares withdrawn (with `revoke_others`), or that the server would not
+    /// withdraw.
+    pub unshared: Vec<Unshared>,
     /// Server credentials deleted: every one no remaining viewer holds.
     pub pruned: Vec<crate::PrunedDevice>,
     /// The fingerprint of the owner record recovery trusted (and wrote
@@ -407,15 +407,17 @@ pub async fn recover(
     // Revoking the others also withdraws every share with another account:
     // whoever took the account over may have shared the cameras with an
     // account of its own, and a member's key is in every set of a camera
-    // shared with it.
+    // shared with it. The record's shares leave the sets here; the server's
+    // (the record's and any other) are deleted once the record is written.
     let mut revoked = Vec::new();
-    let mut unshared = Vec::new();
+    let mut members = Vec::new();
+    let mut listed = Vec::new();
     if revoke_others {
         revoked = std::mem::take(&mut record.viewers);
+        members = std::mem::take(&mut record.members);
         for camera in &mut record.cameras {
-            unshared.extend(camera.shared_with.drain(..).map(|a| (camera.camera_id, a)));
+            listed.extend(camera.shared_with.drain(..).map(|a| (camera.camera_id, a)));
         }
-        record.members.clear();
     }
     record.viewers.push(ViewerEntry {
         id: Uuid::new_v4(),
@@ -465,12 +467,11 @@ pub async fn recover(
     home.save_device(client.device())?;
     home.remove_pending_owner_key()?;
     let pruned = client.prune_credentials(&record).await?;
-    for (camera, account) in &unshared {
-        match client.api().delete_share(*camera.as_uuid(), *account).await {
-            Ok(()) | Err(ClientError::NotFound { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let unshared = if revoke_others {
+        withdraw_shares(&client, &record, &listed, &members).await
+    } else {
+        Vec::new()
+    };
     // Past recordings were sealed to the recovery key: re-wrap each verified
     // header so that this new device opens it too — and nobody else gains.
     let me = client.device().viewer.to_public();
@@ -486,6 +487,70 @@ pub async fn recover(
         record_fingerprint: record.fingerprint(),
         history,
     })
+}
+
+/// A camera's share with another account, withdrawn by recovery.
+#[derive(Debug, Clone)]
+pub struct Unshared {
+    /// The camera.
+    pub camera_id: sealcam_keys::CameraId,
+    /// Its name in the owner record.
+    pub camera_name: String,
+    /// The account it was shared with; `None` when the server would not list
+    /// the camera's shares (`server_error` says why).
+    pub account_id: Option<Uuid>,
+    /// The member's name, when the owner record named the account.
+    pub member_name: Option<String>,
+    /// Why the server still shares it, when it would not withdraw it (the
+    /// recipient sets leave the member out either way).
+    pub server_error: Option<String>,
+}
+
+/// Deletes every share of the owner's cameras on the server: those the
+/// owner record listed (`listed`, already left out of the new sets) and any
+/// other the server holds — whoever held the owner key could share without
+/// writing the record. A failure is reported, not raised: the rest of
+/// recovery (the re-wrap of past recordings) still runs.
+async fn withdraw_shares(
+    client: &Client,
+    record: &OwnerRecord,
+    listed: &[(sealcam_keys::CameraId, Uuid)],
+    members: &[crate::record::Member],
+) -> Vec<Unshared> {
+    let mut out = Vec::new();
+    for camera in &record.cameras {
+        let id = *camera.camera_id.as_uuid();
+        let entry = |account_id: Option<Uuid>, server_error: Option<String>| Unshared {
+            camera_id: camera.camera_id,
+            camera_name: camera.name.clone(),
+            account_id,
+            member_name: members
+                .iter()
+                .find(|m| Some(m.account_id) == account_id)
+                .map(|m| m.name.clone()),
+            server_error,
+        };
+        let mut accounts: Vec<Uuid> = match client.api().shares(id).await {
+            Ok(list) => list.shares.into_iter().map(|s| s.account_id).collect(),
+            Err(e) => {
+                out.push(entry(None, Some(format!("listing its shares: {e}"))));
+                Vec::new()
+            }
+        };
+        for (_, account) in listed.iter().filter(|(c, _)| *c == camera.camera_id) {
+            if !accounts.contains(account) {
+                accounts.push(*account);
+            }
+        }
+        for account in accounts {
+            let error = match client.api().delete_share(id, account).await {
+                Ok(()) | Err(ClientError::NotFound { .. }) => None,
+                Err(e) => Some(e.to_string()),
+            };
+            out.push(entry(Some(account), error));
+        }
+    }
+    out
 }
 
 /// Why recovery refuses an owner record that does not verify under the

@@ -9,6 +9,7 @@
 //! withdrawn; the thief's later rotation is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use reqwest::Method;
 use sealcam_e2e::household::PHONE;
 use sealcam_e2e::trust_kit::{
     fail, household_with_tablet, locked_out, openers, position, published_epoch, recover, revoke,
@@ -18,6 +19,8 @@ use sealcam_keys::{KeyLog, KeyStatement, OwnerSigningKey, RecipientSetError, MAX
 
 /// The thief's own account, which it shares the camera with.
 const ACCOMPLICE: &str = "accomplice";
+/// Another account of the thief's, shared with on the server only.
+const SILENT: &str = "silent";
 
 #[test]
 fn hijack_is_undone_with_the_recovery_key() {
@@ -54,21 +57,38 @@ fn hijack_is_undone_with_the_recovery_key() {
     );
 
     // As the owner it now is, the thief shares the camera with an account of
-    // its own: a member's key is in every set of a shared camera.
+    // its own (a member's key is in every set of a shared camera), and with
+    // a second one on the server only, leaving the record alone (that
+    // account lists and fetches the camera's ciphertext).
     h.other_account(ACCOMPLICE).unwrap_or_else(fail);
     let code = sealcam_ok(&h, ACCOMPLICE, &["whoami", "--json"])["member_code"]
         .as_str()
         .unwrap()
         .to_owned();
     sealcam_ok(&h, TABLET, &["share", "door", "--with", &code, "--json"]);
+    let silent = h.other_account(SILENT).unwrap_or_else(fail);
+    let (status, _) = h
+        .request(
+            Method::PUT,
+            &format!("/v1/cameras/{}/shares/{silent}", cam.id),
+            Some(&steal(&h, TABLET).credential),
+            None,
+        )
+        .unwrap_or_else(fail);
+    assert!(
+        (200..300).contains(&status),
+        "share on the server: {status}"
+    );
     let (_, _) = sync_ok(&h, &cam);
     let (rec, _) = h.record(&cam).unwrap_or_else(fail);
     assert_eq!(
         openers(&h, TABLET, &rec, &[TABLET, ACCOMPLICE]),
         [TABLET, ACCOMPLICE]
     );
+    let fetched = [ACCOMPLICE, SILENT].map(|who| h.download(who, rec.event, "thumbnail").is_ok());
+    assert_eq!(fetched, [true, true]);
     println!(
-        "trust: the thief shared the camera with an account of its own; the camera's next recording opens for the tablet and that account"
+        "trust: the thief shared the camera with an account of its own and, on the server only, with another; the camera's next recording opens for the tablet and the first, and the server hands it to both"
     );
 
     // With the key it now holds, the thief pushes the camera's epoch as far
@@ -96,9 +116,10 @@ fn hijack_is_undone_with_the_recovery_key() {
             .contains(&format!("to reset {}, generation {}", reset.0, reset.1)),
         "{sync}"
     );
-    assert_eq!(
-        recovered["unshared"].as_array().map(Vec::len),
-        Some(1),
+    let unshared = recovered["unshared"].as_array().unwrap();
+    assert_eq!(unshared.len(), 2, "{recovered}");
+    assert!(
+        unshared.iter().all(|u| u["server_error"].is_null()),
         "{recovered}"
     );
     let (rec, _) = h.record(&cam).unwrap_or_else(fail);
@@ -109,8 +130,14 @@ fn hijack_is_undone_with_the_recovery_key() {
         &["recovered", TABLET, PHONE, ACCOMPLICE],
     );
     assert_eq!(opened, ["recovered"]);
+    let fetched = [ACCOMPLICE, SILENT].map(|who| h.download(who, rec.event, "thumbnail").is_ok());
+    assert_eq!(
+        fetched,
+        [false, false],
+        "the server still shares the camera"
+    );
     println!(
-        "trust: `sealcam recover --revoke-others` reset the owner key to {reset:?} and withdrew the thief's share; the camera took it (epoch {epoch}); of the recovered device, the tablet, the old phone and the thief's account, only {opened:?} opened the new recording; the tablet's next command exited {:?}",
+        "trust: `sealcam recover --revoke-others` reset the owner key to {reset:?} and withdrew both of the thief's shares; the camera took it (epoch {epoch}); of the recovered device, the tablet, the old phone and the thief's account, only {opened:?} opened the new recording, and the server refuses it to both of the thief's accounts; the tablet's next command exited {:?}",
         locked_out(&h, TABLET)
     );
 

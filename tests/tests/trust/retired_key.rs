@@ -21,7 +21,7 @@
 use sealcam_e2e::household::Run;
 use sealcam_e2e::household::PHONE;
 use sealcam_e2e::trust_kit::{
-    fail, household_with_tablet, locked_out, openers, position, recover_run, revoke, steal,
+    bundle_opens, fail, household_with_tablet, openers, position, recover_run, revoke, steal,
     sync_ok, Db, TABLET,
 };
 
@@ -119,8 +119,12 @@ fn recovery_over_a_rolled_back_key_log_grants_the_revoked_device_nothing() {
     let (rec, _) = h.record(&cam).unwrap_or_else(fail);
     let opened = openers(&h, "recovered", &rec, &["recovered", TABLET, PHONE]);
     assert_eq!(opened, ["recovered"]);
+    let holders: Vec<&str> = ["recovered", TABLET, PHONE]
+        .into_iter()
+        .filter(|home| bundle_opens(&h, home))
+        .collect();
+    assert_eq!(holders, ["recovered"]);
     println!(
-        "trust: rolled-back log: `sealcam recover` took the record (it cannot tell) but dropped the {dropped} viewer(s) it names; the camera took the reset to {reset:?} and the new set (epoch {epoch}); of the recovered device, the tablet and the phone, only {opened:?} opened the next recording; the tablet's next command exited {:?}",
-        locked_out(&h, TABLET)
+        "trust: rolled-back log: `sealcam recover` took the record (it cannot tell) but dropped the {dropped} viewer(s) it names; the new owner key's bundle opens for {holders:?} only; the camera took the reset to {reset:?} and the new set (epoch {epoch}); of the recovered device, the tablet and the phone, only {opened:?} opened the next recording"
     );
 }
