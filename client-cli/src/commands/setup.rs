@@ -174,6 +174,7 @@ pub(super) async fn recover(
             })).collect::<Vec<_>>(),
             "pruned": r.pruned,
             "record_fingerprint": r.record_fingerprint,
+            "record_signed_by_retired_key": r.retired_signed,
             "key_position": d.key_state().position(),
             "history": r.history,
         }),
@@ -184,6 +185,11 @@ pub(super) async fn recover(
             );
             for (cam, epoch) in &r.epochs {
                 s.push_str(&format!("camera {cam}: recipient set epoch {epoch}\n"));
+            }
+            if let Some((reset, generation)) = r.retired_signed {
+                s.push_str(&format!(
+                    "WARNING: the owner record was signed by the owner key of reset {reset}, generation {generation}, which the key log has retired (a revocation that did not finish, or a record a revoked device wrote): recovery took only its cameras from it\n"
+                ));
             }
             for v in &r.revoked {
                 s.push_str(&format!(

@@ -267,6 +267,9 @@ pub struct RecoverOutcome {
     pub record_fingerprint: String,
     /// Past parts re-wrapped so that this device opens them.
     pub history: crate::history::HistoryGrant,
+    /// When the owner record was signed by a retired owner key, where that
+    /// key stood (reset, generation): recovery took only its cameras.
+    pub retired_signed: Option<(u64, u64)>,
 }
 
 /// Restores the account on a fresh device from the recovery key alone (S7):
@@ -374,14 +377,18 @@ pub async fn recover(
                 what: "owner record",
                 reason: "the server has none for this account".into(),
             })?;
-    let mut record =
+    // A record that only a retired key verifies: a revocation that stopped
+    // before it rewrote the record, or a record a revoked device wrote with
+    // the key it kept. Recovery then takes nothing from it but its cameras:
+    // only when it drops the other viewers and shares anyway.
+    let (mut record, retired_signed) =
         match OwnerRecord::open(&sealed_record, recovery.identity(), owner, &record_key) {
-            Ok(record) => record,
-            Err(e) => {
-                return Err(
-                    retired_signer(&sealed_record, recovery, owner, &retired).unwrap_or(e.into())
-                )
-            }
+            Ok(record) => (record, None),
+            Err(e) => match retired_signer(&sealed_record, recovery, owner, &retired) {
+                None => return Err(e.into()),
+                Some((at, _)) if !revoke_others => return Err(retired_refused(at)),
+                Some((at, record)) => (record, Some(at)),
+            },
         };
     if record.recovery != recovery.to_public() {
         return Err(ClientError::Untrusted {
@@ -485,6 +492,7 @@ pub async fn recover(
         unshared,
         pruned,
         record_fingerprint: record.fingerprint(),
+        retired_signed,
         history,
     })
 }
@@ -553,27 +561,33 @@ async fn withdraw_shares(
     out
 }
 
-/// Why recovery refuses an owner record that does not verify under the
-/// current owner key, when one of the `retired` keys (with the key-log
-/// position each was adopted at) signed it: any device that held that key
-/// — one since revoked — can write such a record, naming itself a viewer or
-/// a member, and a server can serve it. Recovery would seal the new owner
-/// key to whoever it names. `None` when no retired key signed it either.
+/// The record opened under one of the `retired` keys (with the key-log
+/// position each was adopted at), and where that key stood; `None` when no
+/// retired key signed it either.
 fn retired_signer(
     sealed: &[u8],
     recovery: &RecoveryKey,
     owner: OwnerId,
     retired: &[((u64, u64), OwnerPublicKey)],
-) -> Option<ClientError> {
-    let ((reset, generation), _) = retired
-        .iter()
-        .find(|(_, key)| OwnerRecord::open(sealed, recovery.identity(), owner, key).is_ok())?;
-    Some(ClientError::Untrusted {
+) -> Option<((u64, u64), OwnerRecord)> {
+    retired.iter().find_map(|(at, key)| {
+        OwnerRecord::open(sealed, recovery.identity(), owner, key)
+            .ok()
+            .map(|r| (*at, r))
+    })
+}
+
+/// Why recovery that keeps the other viewers refuses a record signed by
+/// the retired key of reset and generation `at`: any device that held that
+/// key — one since revoked — can write such a record naming itself, and a
+/// server can serve it; recovery would seal the new owner key to it.
+fn retired_refused((reset, generation): (u64, u64)) -> ClientError {
+    ClientError::Untrusted {
         what: "owner record",
         reason: format!(
-            "it is signed by the owner key of reset {reset}, generation {generation}, which the key log has retired: a device that held that key (a revoked one) could have written it, so recovery does not trust it; nothing was changed"
+            "it is signed by the owner key of reset {reset}, generation {generation}, which the key log has retired: a device that held that key (a revoked one) could have written it, so recovery will not keep the viewers and shares it names; nothing was changed (without --keep-others, recovery takes only its cameras)"
         ),
-    })
+    }
 }
 
 /// Parses an approval text.

@@ -5,10 +5,14 @@
 //! The phone revokes the tablet: the owner key rotates, and the tablet keeps
 //! the retired key and the owner record it last read. It signs a newer
 //! version of that record with the retired key (it still names the tablet as
-//! a viewer) and a colluding server stores it. `sealcam recover` — with and
-//! without `--revoke-others` — refuses that record (exit 8) and changes
-//! nothing: had it taken it, it would have sealed the new owner key to the
-//! tablet.
+//! a viewer) and a colluding server stores it. `sealcam recover
+//! --keep-others` refuses that record (exit 8) and changes nothing: keeping
+//! the viewers it names would seal the new owner key to the tablet. Plain
+//! `sealcam recover` (which keeps no other viewer or share anyway) takes only
+//! its cameras, says so, and the tablet gets neither the new owner key nor a
+//! place in the camera's set. (The same record is what a revocation leaves
+//! when it stops between the key log and the record: recovery is still the
+//! way out of that.)
 //!
 //! A server that also cuts the key log back to before the revocation makes
 //! the retired key current again for the recovering device, which has no
@@ -26,7 +30,7 @@ use sealcam_e2e::trust_kit::{
 };
 
 #[test]
-fn recovery_refuses_a_record_signed_by_a_retired_owner_key() {
+fn a_record_signed_by_a_retired_owner_key_grants_nothing() {
     let (h, cam) = household_with_tablet();
     let tablet = steal(&h, TABLET);
     let revoked = revoke(&h, PHONE, TABLET);
@@ -51,33 +55,52 @@ fn recovery_refuses_a_record_signed_by_a_retired_owner_key() {
         forged.version
     );
 
-    for (home, flag) in [
-        ("recovered", "--keep-others"),
-        ("recovered-all", "--revoke-others"),
-    ] {
-        let run = recover_run(&h, home, &[flag]).unwrap_or_else(fail);
-        assert_eq!(run.code, Some(8), "recovery took the forged record: {run}");
-        assert!(
-            run.stderr.contains("which the key log has retired"),
-            "{run}"
-        );
-        let said = run.stderr.lines().next().unwrap_or_default().trim();
-        println!("trust: retired key: `sealcam recover {flag}` REFUSED it (exit 8): {said}");
-    }
+    let run = recover_run(&h, "kept", &["--keep-others"]).unwrap_or_else(fail);
+    assert_eq!(run.code, Some(8), "recovery took the forged record: {run}");
+    assert!(
+        run.stderr.contains("which the key log has retired"),
+        "{run}"
+    );
     assert_eq!(
         Db::open(&h).key_log(h.account),
         log_before,
         "a refused recovery wrote a reset"
     );
-
-    // Nothing moved: the camera stays where the revocation put it, and what
-    // it records opens for the phone, not for the tablet.
     let (still, _) = sync_ok(&h, &cam);
     assert_eq!(still, epoch);
-    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
-    assert_eq!(openers(&h, PHONE, &rec, &[PHONE, TABLET]), [PHONE]);
+    let said = run.stderr.lines().next().unwrap_or_default().trim();
     println!(
-        "trust: retired key: the key log is unchanged, the camera stayed at epoch {epoch}, and its next recording opens for the phone only"
+        "trust: retired key: `sealcam recover --keep-others` REFUSED it (exit 8), the key log unchanged, the camera still at epoch {epoch}: {said}"
+    );
+
+    // The default: the record's cameras only.
+    let recovered = recover_run(&h, "recovered", &[])
+        .and_then(Run::checked)
+        .unwrap_or_else(fail)
+        .json()
+        .unwrap_or_else(fail);
+    assert_eq!(
+        recovered["record_signed_by_retired_key"],
+        serde_json::json!([moved_to.0, moved_to.1 - 1]),
+        "{recovered}"
+    );
+    let (_, sync) = sync_ok(&h, &cam);
+    let reset = position(&recovered["key_position"]);
+    assert!(
+        sync.stderr
+            .contains(&format!("to reset {}, generation {}", reset.0, reset.1)),
+        "{sync}"
+    );
+    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    let opened = openers(&h, "recovered", &rec, &["recovered", TABLET, PHONE]);
+    assert_eq!(opened, ["recovered"]);
+    let holders: Vec<&str> = ["recovered", TABLET, PHONE]
+        .into_iter()
+        .filter(|home| bundle_opens(&h, home))
+        .collect();
+    assert_eq!(holders, ["recovered"]);
+    println!(
+        "trust: retired key: plain `sealcam recover` took only the record's cameras (it reported the retired key); the new owner key's bundle opens for {holders:?} only, and of the recovered device, the tablet and the phone only {opened:?} opened the next recording"
     );
 }
 
