@@ -22,8 +22,7 @@
 //! camera's set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sealcam_e2e::household::Run;
-use sealcam_e2e::household::PHONE;
+use sealcam_e2e::household::{Camera, Household, Run, PHONE};
 use sealcam_e2e::trust_kit::{
     bundle_opens, fail, household_with_tablet, openers, position, recover_run, revoke, steal,
     sync_ok, Db, TABLET,
@@ -84,21 +83,7 @@ fn a_record_signed_by_a_retired_owner_key_grants_nothing() {
         serde_json::json!([moved_to.0, moved_to.1 - 1]),
         "{recovered}"
     );
-    let (_, sync) = sync_ok(&h, &cam);
-    let reset = position(&recovered["key_position"]);
-    assert!(
-        sync.stderr
-            .contains(&format!("to reset {}, generation {}", reset.0, reset.1)),
-        "{sync}"
-    );
-    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
-    let opened = openers(&h, "recovered", &rec, &["recovered", TABLET, PHONE]);
-    assert_eq!(opened, ["recovered"]);
-    let holders: Vec<&str> = ["recovered", TABLET, PHONE]
-        .into_iter()
-        .filter(|home| bundle_opens(&h, home))
-        .collect();
-    assert_eq!(holders, ["recovered"]);
+    let (_, opened, holders) = only_the_recovered_device_holds_access(&h, &cam, &recovered);
     println!(
         "trust: retired key: plain `sealcam recover` took only the record's cameras (it reported the retired key); the new owner key's bundle opens for {holders:?} only, and of the recovered device, the tablet and the phone only {opened:?} opened the next recording"
     );
@@ -132,22 +117,37 @@ fn recovery_over_a_rolled_back_key_log_grants_the_revoked_device_nothing() {
         .unwrap_or_else(fail);
     let dropped = recovered["revoked"].as_array().map_or(0, Vec::len);
     assert!(dropped >= 1, "{recovered}");
+    let (epoch, opened, holders) = only_the_recovered_device_holds_access(&h, &cam, &recovered);
     let reset = position(&recovered["key_position"]);
-    let (epoch, sync) = sync_ok(&h, &cam);
+    println!(
+        "trust: rolled-back log: `sealcam recover` took the record (it cannot tell) but dropped the {dropped} viewer(s) it names; the new owner key's bundle opens for {holders:?} only; the camera took the reset to {reset:?} and the new set (epoch {epoch}); of the recovered device, the tablet and the phone, only {opened:?} opened the next recording"
+    );
+}
+
+/// After `recovered` (a recovery's JSON output): the camera took its reset,
+/// and of the recovered device, the tablet and the phone only the recovered
+/// device holds the new owner key's bundle and opens the camera's next
+/// recording. The camera's epoch, who opened it, who holds the bundle.
+fn only_the_recovered_device_holds_access(
+    h: &Household,
+    cam: &Camera,
+    recovered: &serde_json::Value,
+) -> (u64, Vec<&'static str>, Vec<&'static str>) {
+    let reset = position(&recovered["key_position"]);
+    let (epoch, sync) = sync_ok(h, cam);
     assert!(
         sync.stderr
             .contains(&format!("to reset {}, generation {}", reset.0, reset.1)),
         "{sync}"
     );
-    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
-    let opened = openers(&h, "recovered", &rec, &["recovered", TABLET, PHONE]);
+    let homes = ["recovered", TABLET, PHONE];
+    let (rec, _) = h.record(cam).unwrap_or_else(fail);
+    let opened = openers(h, "recovered", &rec, &homes);
     assert_eq!(opened, ["recovered"]);
-    let holders: Vec<&str> = ["recovered", TABLET, PHONE]
+    let holders: Vec<&str> = homes
         .into_iter()
-        .filter(|home| bundle_opens(&h, home))
+        .filter(|home| bundle_opens(h, home))
         .collect();
     assert_eq!(holders, ["recovered"]);
-    println!(
-        "trust: rolled-back log: `sealcam recover` took the record (it cannot tell) but dropped the {dropped} viewer(s) it names; the new owner key's bundle opens for {holders:?} only; the camera took the reset to {reset:?} and the new set (epoch {epoch}); of the recovered device, the tablet and the phone, only {opened:?} opened the next recording"
-    );
+    (epoch, opened, holders)
 }
