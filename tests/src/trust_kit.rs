@@ -396,6 +396,19 @@ impl Db {
         self.put_account_record(account, "viewers", sealed);
     }
 
+    /// Empties an account record column and its sha column: the server then
+    /// says the account has none.
+    pub fn clear_account_record(&self, account: Uuid, column: &str) {
+        let n = self
+            .0
+            .execute(
+                &format!("UPDATE accounts SET {column} = NULL, {column}_sha = NULL WHERE id = ?1"),
+                [account.to_string()],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
     /// An account record column (`key_log`, `viewers`) and its sha column.
     pub fn put_account_record(&self, account: Uuid, column: &str, bytes: &[u8]) {
         let sha = sha2::Sha256::digest(bytes).to_vec();

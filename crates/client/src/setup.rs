@@ -332,9 +332,7 @@ pub async fn recover(
                 .filter(|a| a.2 != state.owner_key)
                 .map(|&(reset, generation, key)| ((reset, generation), key))
                 .collect();
-            let reset = state
-                .reset
-                .checked_add(1)
+            let reset = reset_number(state.reset, now)
                 .ok_or_else(|| untrusted_log("the reset count would overflow".into()))?;
             let st = KeyStatement::reset(owner, &root, reset, 0, new_key.public(), now);
             let mut keys = state;
@@ -359,8 +357,16 @@ pub async fn recover(
                 });
             }
             let legacy = OwnerKeyState::legacy(owner, bundle.signing_key().public());
-            let (log, keys) =
-                crate::trust::upgrade_log(&legacy, bundle.signing_key(), recovery, &new_key)?;
+            // Numbered like any recovery's reset: if the server hid a v2
+            // log, the cameras still take this one.
+            let reset = reset_number(0, now).unwrap_or(1);
+            let (log, keys) = crate::trust::upgrade_log(
+                &legacy,
+                bundle.signing_key(),
+                recovery,
+                &new_key,
+                reset,
+            )?;
             (
                 log,
                 Precondition::IfAbsent,
@@ -561,6 +567,18 @@ async fn withdraw_shares(
     out
 }
 
+/// The number of the reset a recovery appends after reset `last`, at unix
+/// time `now` (seconds): past `last` and at least `now`. Cameras and owner
+/// devices take any reset numbered above the one they hold, so numbering
+/// by the time keeps a recovery's reset above every earlier one (each made
+/// no later than its own time) even when the server hides the end of the
+/// key log, or all of it: a reset numbered from what such a server shows
+/// could be one the cameras already passed, which they refuse, and the key
+/// they keep would be the one recovery meant to end. `None` on overflow.
+fn reset_number(last: u64, now: u64) -> Option<u64> {
+    Some(last.checked_add(1)?.max(now))
+}
+
 /// The record opened under one of the `retired` keys (with the key-log
 /// position each was adopted at), and where that key stood; `None` when no
 /// retired key signed it either.
@@ -593,4 +611,21 @@ fn retired_refused((reset, generation): (u64, u64)) -> ClientError {
 /// Parses an approval text.
 pub fn parse_approval(text: &str) -> Result<LinkApproval> {
     LinkApproval::from_text(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reset_number;
+
+    #[test]
+    fn a_recovery_reset_is_past_the_log_and_not_before_now() {
+        // A log shown with few resets: the time wins.
+        assert_eq!(reset_number(1, 1_800_000_000), Some(1_800_000_000));
+        // A reset already numbered by a later clock: one past it.
+        assert_eq!(
+            reset_number(1_900_000_000, 1_800_000_000),
+            Some(1_900_000_001)
+        );
+        assert_eq!(reset_number(u64::MAX, 0), None);
+    }
 }

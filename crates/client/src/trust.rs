@@ -58,12 +58,14 @@ fn statement_error(e: KeyStatementError) -> ClientError {
 /// The key log of a legacy account (set up before owner trust v2) moving to
 /// v2: a rotation signed by the legacy owner key, which names the root key
 /// (so cameras paired before v2 learn it), then a reset signed by the root
-/// key, which anchors the log for devices that start from the root key.
+/// key and numbered `reset`, which anchors the log for devices that start
+/// from the root key.
 pub(crate) fn upgrade_log(
     legacy: &OwnerKeyState,
     legacy_key: &OwnerSigningKey,
     recovery: &RecoveryKey,
     next: &OwnerSigningKey,
+    reset: u64,
 ) -> Result<(KeyLog, OwnerKeyState)> {
     let root = recovery.root_key();
     let now = unix_now().max(0) as u64;
@@ -73,7 +75,7 @@ pub(crate) fn upgrade_log(
     };
     let rotation = KeyStatement::rotation(&with_root, legacy_key, next.public(), now)
         .map_err(statement_error)?;
-    let reset = KeyStatement::reset(legacy.owner, &root, 1, 0, next.public(), now);
+    let reset = KeyStatement::reset(legacy.owner, &root, reset, 0, next.public(), now);
     let mut state = *legacy;
     let mut log = KeyLog::new();
     for st in [rotation, reset] {
@@ -282,7 +284,7 @@ impl Client {
         }
         let legacy = self.device().info.key_state();
         let next = OwnerSigningKey::generate();
-        let (log, state) = upgrade_log(&legacy, &self.device().owner_key, recovery, &next)?;
+        let (log, state) = upgrade_log(&legacy, &self.device().owner_key, recovery, &next, 1)?;
         let bundle = OwnerKeyBundle::new(state.owner, next, recovery);
         *self = self
             .install_owner_key(

@@ -1,6 +1,7 @@
 //! Owner trust v2 under attack, against the real binaries (docs/PROTOCOL.md,
 //! "Owner trust v2"): one test binary, one module per attack family.
 
+mod hidden_log;
 mod hijack;
 mod retired_key;
 mod revocation;
