@@ -203,10 +203,7 @@ fn legacy_account_upgrades_without_losing_a_recording() {
 
 #[test]
 fn legacy_account_recovers_with_the_recovery_key_alone() {
-    let started = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let started = sealcam_e2e::trust_kit::unix_now();
     let (h, old) = legacy();
     let recovery = h.recovery_file.to_str().unwrap().to_owned();
     // Every device lost: recovery from the recovery key alone, on an account

@@ -386,16 +386,20 @@ pub async fn recover(
     // A record that only a retired key verifies: a revocation that stopped
     // before it rewrote the record, or a record a revoked device wrote with
     // the key it kept. Recovery then takes nothing from it but its cameras:
-    // only when it drops the other viewers and shares anyway.
-    let (mut record, retired_signed) =
-        match OwnerRecord::open(&sealed_record, recovery.identity(), owner, &record_key) {
-            Ok(record) => (record, None),
-            Err(e) => match retired_signer(&sealed_record, recovery, owner, &retired) {
-                None => return Err(e.into()),
-                Some((at, _)) if !revoke_others => return Err(retired_refused(at)),
-                Some((at, record)) => (record, Some(at)),
-            },
-        };
+    // only when it drops the other viewers and shares anyway. The current
+    // key goes last, so that when no key verifies the record the error is
+    // the current key's (a record verifies under one key only).
+    let signers: Vec<OwnerPublicKey> = retired
+        .iter()
+        .map(|(_, key)| *key)
+        .chain(std::iter::once(record_key))
+        .collect();
+    let (signer, mut record) =
+        OwnerRecord::open_signed_by_any(&sealed_record, recovery.identity(), owner, &signers)?;
+    let retired_signed = retired.get(signer).map(|(at, _)| *at);
+    if let Some(at) = retired_signed.filter(|_| !revoke_others) {
+        return Err(retired_refused(at));
+    }
     if record.recovery != recovery.to_public() {
         return Err(ClientError::Untrusted {
             what: "owner record",
@@ -504,16 +508,18 @@ pub async fn recover(
 }
 
 /// A camera's share with another account, withdrawn by recovery.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Unshared {
     /// The camera.
     pub camera_id: sealcam_keys::CameraId,
     /// Its name in the owner record.
+    #[serde(rename = "camera")]
     pub camera_name: String,
     /// The account it was shared with; `None` when the server would not list
     /// the camera's shares (`server_error` says why).
     pub account_id: Option<Uuid>,
     /// The member's name, when the owner record named the account.
+    #[serde(rename = "member")]
     pub member_name: Option<String>,
     /// Why the server still shares it, when it would not withdraw it (the
     /// recipient sets leave the member out either way).
@@ -577,22 +583,6 @@ async fn withdraw_shares(
 /// they keep would be the one recovery meant to end. `None` on overflow.
 fn reset_number(last: u64, now: u64) -> Option<u64> {
     Some(last.checked_add(1)?.max(now))
-}
-
-/// The record opened under one of the `retired` keys (with the key-log
-/// position each was adopted at), and where that key stood; `None` when no
-/// retired key signed it either.
-fn retired_signer(
-    sealed: &[u8],
-    recovery: &RecoveryKey,
-    owner: OwnerId,
-    retired: &[((u64, u64), OwnerPublicKey)],
-) -> Option<((u64, u64), OwnerRecord)> {
-    retired.iter().find_map(|(at, key)| {
-        OwnerRecord::open(sealed, recovery.identity(), owner, key)
-            .ok()
-            .map(|r| (*at, r))
-    })
 }
 
 /// Why recovery that keeps the other viewers refuses a record signed by

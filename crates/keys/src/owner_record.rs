@@ -269,6 +269,55 @@ impl OwnerRecord {
         owner: OwnerId,
         owner_key: &OwnerPublicKey,
     ) -> Result<Self, RecordError> {
+        Self::from_plaintext(&Self::decrypt(sealed, identity)?, owner, owner_key)
+    }
+
+    /// Opens a sealed record whose signature may be by any of `keys`. The
+    /// error is the last key's.
+    ///
+    /// Pass only keys trusted to sign the *current* record. A retired owner
+    /// key is still held by every device that held it, revoked ones
+    /// included, and any of them can sign a newer record with it; recovery
+    /// therefore trusts a record's viewers under the current key alone
+    /// ([`open_signed_by_any`](Self::open_signed_by_any) says which key it
+    /// was).
+    pub fn open_under_any(
+        sealed: &[u8],
+        identity: &ViewerIdentity,
+        owner: OwnerId,
+        keys: &[OwnerPublicKey],
+    ) -> Result<Self, RecordError> {
+        Self::open_signed_by_any(sealed, identity, owner, keys).map(|(_, r)| r)
+    }
+
+    /// Like [`open_under_any`](Self::open_under_any), decrypting once, and
+    /// also says which of `keys` signed the record: the index of the first
+    /// that verifies it.
+    pub fn open_signed_by_any(
+        sealed: &[u8],
+        identity: &ViewerIdentity,
+        owner: OwnerId,
+        keys: &[OwnerPublicKey],
+    ) -> Result<(usize, Self), RecordError> {
+        if keys.is_empty() {
+            return Err(RecordError::NoOwnerKey);
+        }
+        let plain = Self::decrypt(sealed, identity)?;
+        let mut last = RecordError::NoOwnerKey;
+        for (i, key) in keys.iter().enumerate() {
+            match Self::from_plaintext(&plain, owner, key) {
+                Ok(r) => return Ok((i, r)),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// The plaintext of a sealed record addressed to `identity`.
+    fn decrypt(
+        sealed: &[u8],
+        identity: &ViewerIdentity,
+    ) -> Result<Zeroizing<Vec<u8>>, RecordError> {
         if sealed.len() > MAX_SEALED_LEN {
             return Err(RecordError::TooLarge);
         }
@@ -285,30 +334,7 @@ impl OwnerRecord {
             .take(MAX_SEALED_LEN as u64)
             .read_to_end(&mut plain)
             .map_err(|_| RecordError::DoesNotDecrypt)?;
-        Self::from_plaintext(&plain, owner, owner_key)
-    }
-
-    /// Opens a sealed record whose signature may be by any of `keys`. The
-    /// error is the last key's.
-    ///
-    /// Pass only keys trusted to sign the *current* record. A retired owner
-    /// key is still held by every device that held it, revoked ones
-    /// included, and any of them can sign a newer record with it; recovery
-    /// therefore opens the record under the current key alone.
-    pub fn open_under_any(
-        sealed: &[u8],
-        identity: &ViewerIdentity,
-        owner: OwnerId,
-        keys: &[OwnerPublicKey],
-    ) -> Result<Self, RecordError> {
-        let mut last = None;
-        for key in keys {
-            match Self::open(sealed, identity, owner, key) {
-                Ok(r) => return Ok(r),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or(RecordError::NoOwnerKey))
+        Ok(plain)
     }
 
     /// Checks the plaintext of a sealed record: the magic, the signature

@@ -79,7 +79,7 @@ fn hijack_is_undone_with_the_recovery_key() {
         (200..300).contains(&status),
         "share on the server: {status}"
     );
-    let (_, _) = sync_ok(&h, &cam);
+    sync_ok(&h, &cam);
     let (rec, _) = h.record(&cam).unwrap_or_else(fail);
     assert_eq!(
         openers(&h, TABLET, &rec, &[TABLET, ACCOMPLICE]),
