@@ -94,8 +94,13 @@ pub enum Fault {
     /// Hold the request this long, then forward it.
     Stall(std::time::Duration),
     /// Forward the request, then cut the connection instead of answering:
-    /// the upstream acted on it, the client never hears how.
+    /// the upstream acted on it, the client never hears how. (Only while
+    /// reading the body: an answer whose body the client does not read
+    /// gets through.)
     Reset,
+    /// Forward the request, then answer 504 as a gateway that gave up
+    /// waiting does: the upstream acted on it, the client hears it failed.
+    LostAnswer,
 }
 
 /// What the tests plug into the proxy.
@@ -352,6 +357,9 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response<Bo
         && info.path.starts_with("/v1/events/")
     {
         shared.stats.uploads_ok.fetch_add(1, Ordering::SeqCst);
+    }
+    if fault == Some(Fault::LostAnswer) {
+        return reply_response(Reply::new(504, "fault proxy: the answer was lost"));
     }
     if fault == Some(Fault::Reset) {
         // Answer a head, then fail the body: hyper cuts the connection.

@@ -10,7 +10,7 @@ mod viewers;
 use std::io::Write as _;
 
 use anyhow::Context as _;
-use sealcam_client::{Client, Home, Transport};
+use sealcam_client::{Client, Home, Transport, TrustReport};
 
 use crate::cli::{Cli, Command};
 
@@ -23,6 +23,11 @@ impl Ctx {
     /// The device set up here, after following the account's key log; signs
     /// of an attack on the owner key are printed on stderr.
     async fn client(&self) -> anyhow::Result<Client> {
+        Ok(self.client_and_report().await?.0)
+    }
+
+    /// [`client`](Self::client), and what following the key log did.
+    async fn client_and_report(&self) -> anyhow::Result<(Client, TrustReport)> {
         let (client, report) = Client::connect(self.home.clone()).await?;
         if let Some((from, to)) = report.moved {
             eprintln!(
@@ -32,6 +37,15 @@ impl Ctx {
         }
         for w in &report.warnings {
             eprintln!("warning: {w} — if nobody in this household did this, run `sealcam recover --revoke-others`");
+        }
+        if let Some(r) = &report.finished {
+            eprintln!(
+                "note: finished revoking {:?} ({}), which stopped part-way on this device: the owner key is at reset {}, generation {}",
+                r.name, r.id, r.key_position.0, r.key_position.1
+            );
+        }
+        if let Some(e) = &report.unfinished {
+            eprintln!("warning: a revocation started on this device is not finished ({e}); until it is, the account's other devices may refuse its owner record. Every command tries again");
         }
         // Cameras whose set expires seal to the recovery key alone: renew
         // them in passing. A failure here must not stop the command.
@@ -43,7 +57,7 @@ impl Ctx {
             }
             Err(e) => eprintln!("warning: could not renew expiring recipient sets: {e}"),
         }
-        Ok(client)
+        Ok((client, report))
     }
 
     /// Prints `value` as JSON with `--json`, else the text.

@@ -118,8 +118,20 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
             Ok(())
         }
         ViewersCommand::Revoke { id } => {
-            let mut client = ctx.client().await?;
-            let r = client.revoke_viewer(&id).await?;
+            let (mut client, report) = ctx.client_and_report().await?;
+            // Asked again after it stopped part-way: finished just now.
+            let r = match report.finished.filter(|r| r.names(&id)) {
+                Some(r) => r,
+                None => match client.revoke_viewer(&id).await {
+                    Ok(r) => r,
+                    Err(e) if client.revocation_unfinished() => {
+                        return Err(anyhow::Error::new(e).context(
+                            "the revocation stopped part-way; the next `sealcam` command on this device finishes it",
+                        ))
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+            };
             ctx.print(json!({"revoked": r}), || {
                 let mut s = format!("revoked {:?} ({})", r.name, r.id);
                 if r.device_deleted {

@@ -63,11 +63,18 @@ impl Client {
         Self::from_parts(home, device)
     }
 
-    /// Opens the device set up in `home` and follows the account's key log
-    /// ([`sync_trust`](Self::sync_trust)): what every command should do first.
+    /// Opens the device set up in `home`, follows the account's key log
+    /// ([`sync_trust`](Self::sync_trust)) and finishes a revocation this
+    /// device started and did not complete
+    /// ([`finish_revocation`](Self::finish_revocation); its failure is
+    /// reported, not returned): what every command should do first.
     pub async fn connect(home: Home) -> Result<(Self, crate::TrustReport)> {
         let mut client = Self::open(home)?;
-        let report = client.sync_trust().await?;
+        let mut report = client.sync_trust().await?;
+        match client.finish_revocation().await {
+            Ok(finished) => report.finished = finished,
+            Err(e) => report.unfinished = Some(e.to_string()),
+        }
         Ok((client, report))
     }
 
@@ -106,21 +113,50 @@ impl Client {
     /// device, signed by the pinned owner key, for this owner, and not older
     /// than the last one this device saw.
     pub async fn record(&self) -> Result<RecordHandle> {
-        let Some((sealed, etag)) = self.api.get_record(Record::OwnerRecord).await? else {
-            return Err(ClientError::Untrusted {
+        let (sealed, etag) = self.sealed_record().await?;
+        let record = self.open_record(&sealed)?;
+        self.remember(&record)?;
+        Ok(RecordHandle { record, etag })
+    }
+
+    /// The owner record to finish a revocation on: the server's when it
+    /// verifies under the owner key this device holds (the revocation wrote
+    /// it, or another device wrote after it); else `kept`, the record this
+    /// device verified before the revocation, to be written over whatever
+    /// the server holds (the record signed by the retired key, which the
+    /// revoked device could sign again, or anything else).
+    pub(crate) async fn record_or_kept(&self, kept: &OwnerRecord) -> Result<RecordHandle> {
+        let (sealed, etag) = self.sealed_record().await?;
+        match self.open_record(&sealed) {
+            Ok(record) => {
+                self.remember(&record)?;
+                Ok(RecordHandle { record, etag })
+            }
+            Err(_) => Ok(RecordHandle {
+                record: kept.clone(),
+                etag,
+            }),
+        }
+    }
+
+    async fn sealed_record(&self) -> Result<(Vec<u8>, String)> {
+        self.api
+            .get_record(Record::OwnerRecord)
+            .await?
+            .ok_or_else(|| ClientError::Untrusted {
                 what: "owner record",
                 reason: "the server has none for this account (was `sealcam init` completed?)"
                     .into(),
-            });
-        };
-        let record = OwnerRecord::open(
-            &sealed,
+            })
+    }
+
+    fn open_record(&self, sealed: &[u8]) -> Result<OwnerRecord> {
+        Ok(OwnerRecord::open(
+            sealed,
             &self.device.viewer,
             self.device.info.account_id,
             &self.device.info.owner_key,
-        )?;
-        self.remember(&record)?;
-        Ok(RecordHandle { record, etag })
+        )?)
     }
 
     /// The owner record, verified once and kept in memory for

@@ -47,6 +47,7 @@ mod fetch;
 mod history;
 mod home;
 pub mod record;
+mod revocation;
 mod setup;
 mod share;
 pub mod time;
@@ -71,6 +72,7 @@ pub use fetch::{
 };
 pub use history::HistoryGrant;
 pub use home::{Device, DeviceInfo, Home, PendingPairing, HOME_ENV};
+pub use revocation::Revocation;
 pub use setup::{
     init, link_finish, link_request, parse_approval, recover, recovery_credential, InitOutcome,
     RecoverOutcome, Unshared,
@@ -79,5 +81,5 @@ pub use share::Shared;
 pub use timeline::{RecordState, TimelineEntry, RECORD_CONCURRENCY};
 pub use tls::Transport;
 pub use trust::{PrunedDevice, TrustReport};
-pub use viewers::{Approval, DeviceView, Revocation, ViewerView};
+pub use viewers::{Approval, DeviceView, ViewerView};
 pub use watch::{Watcher, CATCH_UP_SECS, RECORD_GRACE};

@@ -33,6 +33,12 @@ pub struct TrustReport {
     /// bad signature, another root key — signs that someone holding an old
     /// owner key tried to move it.
     pub warnings: Vec<String>,
+    /// A revocation this device had started and did not complete, finished
+    /// now ([`Client::finish_revocation`]).
+    pub finished: Option<crate::Revocation>,
+    /// Why such a revocation could not be finished now (every
+    /// [`Client::connect`] tries again).
+    pub unfinished: Option<String>,
 }
 
 /// A server device that no viewer of the owner record holds.
@@ -123,6 +129,8 @@ impl Client {
         let followed = state.follow(&log);
         let mut report = TrustReport {
             moved: None,
+            finished: None,
+            unfinished: None,
             warnings: followed
                 .refused
                 .iter()

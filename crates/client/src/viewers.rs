@@ -1,5 +1,5 @@
-//! The owner's viewer devices: approve a new one, list, revoke (S6), and give
-//! one access to past recordings by re-wrapping headers.
+//! The owner's viewer devices: approve a new one, list them and the server's
+//! credentials (revoking one is [`crate::revocation`]).
 
 use sealcam_keys::{CameraId, ViewerRecipient};
 use serde::Serialize;
@@ -36,25 +36,6 @@ pub struct Approval {
     pub approval: LinkApproval,
     /// The recipient-set epochs published, per camera.
     pub epochs: Vec<(CameraId, u64)>,
-}
-
-/// What revoking a viewer did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Revocation {
-    /// The removed viewer.
-    pub id: Uuid,
-    /// Its name.
-    pub name: String,
-    /// The new recipient-set epochs, per camera: once a camera synced its
-    /// epoch, nothing it records can be opened by the revoked viewer (S6).
-    pub epochs: Vec<(CameraId, u64)>,
-    /// Whether its server credential was deleted too.
-    pub device_deleted: bool,
-    /// Every server credential deleted (the revoked device's and any other
-    /// that no remaining viewer holds).
-    pub pruned: Vec<crate::PrunedDevice>,
-    /// `(reset, generation)` of the new owner key.
-    pub key_position: (u64, u64),
 }
 
 /// A device the server knows for this account.
@@ -156,47 +137,6 @@ impl Client {
             ))),
             (None, _) => Err(ClientError::UnknownViewer(which.to_owned())),
         }
-    }
-
-    /// Revokes a viewer (S6): removes it from the owner record, **rotates
-    /// the owner key** (the revoked device kept a copy of the old one, which
-    /// signs nothing a camera takes once it followed the key log), seals the
-    /// new key to the remaining viewers only, publishes new recipient sets
-    /// without the viewer under the new key, and deletes every server
-    /// credential that no remaining viewer holds — the revoked device's, and
-    /// any spare one it minted.
-    ///
-    /// This client holds the new owner key afterwards. Other clients of the
-    /// same account take it up with [`sync_trust`](Self::sync_trust)
-    /// ([`Client::connect`] does).
-    pub async fn revoke_viewer(&mut self, which: &str) -> Result<Revocation> {
-        let mut handle = self.record().await?;
-        let victim = Self::find_viewer(&handle.record.viewers, which)?.clone();
-        if victim.recipient == self.device().viewer.to_public() {
-            return Err(ClientError::BadInput(
-                "this is the device you are using; revoke it from another device".into(),
-            ));
-        }
-        handle.record.viewers.retain(|v| v.id != victim.id);
-        let next = self
-            .rotate_owner_key(&handle.record.owner_recipients())
-            .await?;
-        // The sets next: cameras stop sealing to it as soon as they sync.
-        let epochs = next.publish_all_sets(&mut handle.record).await?;
-        next.save_record(&mut handle).await?;
-        let pruned = next.prune_credentials(&handle.record).await?;
-        let key = next.device().info.key_state();
-        *self = next;
-        Ok(Revocation {
-            id: victim.id,
-            name: victim.name,
-            epochs,
-            device_deleted: victim
-                .device_id
-                .is_some_and(|id| pruned.iter().any(|p| p.device_id == id)),
-            pruned,
-            key_position: key.position(),
-        })
     }
 
     /// Every device the server knows for this account, beside the viewers of

@@ -3,6 +3,7 @@
 
 mod hidden_log;
 mod hijack;
+mod interrupted;
 mod retired_key;
 mod revocation;
 mod rewrap;

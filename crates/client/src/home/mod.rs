@@ -15,6 +15,7 @@
 //! owner.key.next  a rotated owner key, until the device holds it (crash safety)
 //! pairings/*.json pairing secrets kept until their camera is confirmed
 //! link.json       a viewer key waiting for `viewers approve` on another device
+//! revocation.json a revocation in progress, finished by the next command
 //! ```
 mod cache;
 mod device;
@@ -34,7 +35,7 @@ use crate::error::{ClientError, Result};
 
 pub use device::{Device, DeviceInfo};
 pub use pairings::PendingPairing;
-pub(crate) use pending::PendingLink;
+pub(crate) use pending::{PendingLink, PendingRevocation};
 
 /// The environment variable naming the home directory.
 pub const HOME_ENV: &str = "SEALCAM_HOME";

@@ -1,5 +1,6 @@
 //! What is kept until an operation finishes: a link request in progress
-//! (`link.json`) and an owner key made by a rotation (`owner.key.next`).
+//! (`link.json`), an owner key made by a rotation (`owner.key.next`) and a
+//! revocation in progress (`revocation.json`).
 
 use sealcam_keys::OwnerSigningKey;
 use serde::{Deserialize, Serialize};
@@ -7,6 +8,7 @@ use zeroize::Zeroizing;
 
 use super::Home;
 use crate::error::{ClientError, Result};
+use crate::record::{OwnerRecord, ViewerEntry};
 
 /// A device waiting to be approved by another device of the account.
 #[derive(Serialize, Deserialize)]
@@ -25,6 +27,28 @@ impl Drop for PendingLink {
         self.viewer.zeroize();
     }
 }
+/// A revocation this device started: what it needs to finish one that
+/// stopped part-way (`Client::finish_revocation`), whatever the server holds
+/// by then.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingRevocation {
+    /// The viewer being revoked.
+    pub victim: ViewerEntry,
+    /// `(reset, generation)` of the owner key the revocation rotates away
+    /// from: while this device still holds it, the rotation did not land.
+    pub from: (u64, u64),
+    /// The owner record as this device verified it under that key, without
+    /// the victim: what the revocation writes, signed by the new key. The
+    /// server's copy cannot stand in for it: until the revocation writes
+    /// its record, the one stored is signed by the retired key, which the
+    /// victim holds too.
+    pub record: OwnerRecord,
+    /// Whether the record without the victim is written: only deleting
+    /// credentials is left.
+    #[serde(default)]
+    pub saved: bool,
+}
+
 impl Home {
     // A link request in progress.
 
@@ -70,5 +94,29 @@ impl Home {
     /// Forgets the pending owner key (the device holds it now).
     pub(crate) fn remove_pending_owner_key(&self) -> Result<()> {
         self.remove("owner.key.next")
+    }
+
+    // A revocation in progress.
+
+    /// Keeps a revocation before it changes anything on the server.
+    pub(crate) fn save_revocation(&self, pending: &PendingRevocation) -> Result<()> {
+        let json =
+            serde_json::to_vec_pretty(pending).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.write_private("revocation.json", &json)
+    }
+
+    /// The revocation this device started and did not finish, if any.
+    pub(crate) fn pending_revocation(&self) -> Result<Option<PendingRevocation>> {
+        match self.read_private("revocation.json")? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                ClientError::BadInput(format!("{}: {e}", self.file("revocation.json").display()))
+            }),
+        }
+    }
+
+    /// Forgets the revocation (it finished).
+    pub(crate) fn remove_revocation(&self) -> Result<()> {
+        self.remove("revocation.json")
     }
 }
