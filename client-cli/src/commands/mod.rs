@@ -43,6 +43,9 @@ impl Ctx {
                 "note: finished revoking {:?} ({}), which stopped part-way on this device: the owner key is at reset {}, generation {}",
                 r.name, r.id, r.key_position.0, r.key_position.1
             );
+            for what in &r.left_out {
+                eprintln!("note: left out {what}: the record the revocation began from did not name it; link or share it again if it is yours");
+            }
         }
         if let Some(e) = &report.unfinished {
             eprintln!("warning: a revocation started on this device is not finished ({e}); until it is, the account's other devices may refuse its owner record. Every command tries again");

@@ -148,6 +148,9 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
                     s.push_str(&format!("camera {cam}: recipient set epoch {epoch}\n"));
                 }
                 s.push_str("Each camera stops sealing to it as soon as it syncs its new set.\n");
+                for what in &r.left_out {
+                    s.push_str(&format!("left out {what}: the record the revocation began from did not name it; link or share it again if it is yours\n"));
+                }
                 s
             });
             Ok(())

@@ -56,6 +56,18 @@ pub struct RecordHandle {
     etag: String,
 }
 
+impl RecordHandle {
+    /// `record`, to be written over the server's version `etag`.
+    pub(crate) fn new(record: OwnerRecord, etag: String) -> Self {
+        Self { record, etag }
+    }
+
+    /// `record`, to be written over the version this handle was read at.
+    pub(crate) fn with_record(self, record: OwnerRecord) -> Self {
+        Self { record, ..self }
+    }
+}
+
 impl Client {
     /// Opens the device set up in `home`.
     pub fn open(home: Home) -> Result<Self> {
@@ -119,27 +131,8 @@ impl Client {
         Ok(RecordHandle { record, etag })
     }
 
-    /// The owner record to finish a revocation on: the server's when it
-    /// verifies under the owner key this device holds (the revocation wrote
-    /// it, or another device wrote after it); else `kept`, the record this
-    /// device verified before the revocation, to be written over whatever
-    /// the server holds (the record signed by the retired key, which the
-    /// revoked device could sign again, or anything else).
-    pub(crate) async fn record_or_kept(&self, kept: &OwnerRecord) -> Result<RecordHandle> {
-        let (sealed, etag) = self.sealed_record().await?;
-        match self.open_record(&sealed) {
-            Ok(record) => {
-                self.remember(&record)?;
-                Ok(RecordHandle { record, etag })
-            }
-            Err(_) => Ok(RecordHandle {
-                record: kept.clone(),
-                etag,
-            }),
-        }
-    }
-
-    async fn sealed_record(&self) -> Result<(Vec<u8>, String)> {
+    /// The sealed owner record the server holds, and its ETag.
+    pub(crate) async fn sealed_record(&self) -> Result<(Vec<u8>, String)> {
         self.api
             .get_record(Record::OwnerRecord)
             .await?
@@ -150,7 +143,9 @@ impl Client {
             })
     }
 
-    fn open_record(&self, sealed: &[u8]) -> Result<OwnerRecord> {
+    /// Opens a sealed owner record as [`record`](Self::record) does (sealed
+    /// to this device, signed by the owner key it holds, for its account).
+    pub(crate) fn open_record(&self, sealed: &[u8]) -> Result<OwnerRecord> {
         Ok(OwnerRecord::open(
             sealed,
             &self.device.viewer,
@@ -184,7 +179,7 @@ impl Client {
     /// Checks `record` against the last one this device verified (no
     /// rollback, no fork), keeps it in memory, and writes it to the home
     /// only when it changed: a read writes nothing.
-    fn remember(&self, record: &OwnerRecord) -> Result<()> {
+    pub(crate) fn remember(&self, record: &OwnerRecord) -> Result<()> {
         let cached = self.home.cached_record()?;
         if let Some(cached) = &cached {
             OwnerRecord::check_successor(cached, record)?;

@@ -11,7 +11,7 @@
 //! needs to finish (`revocation.json`, [`PendingRevocation`]) before it
 //! writes anything, and every command ([`Client::connect`]) finishes it.
 
-use sealcam_keys::{CameraId, OwnerKeyBundle};
+use sealcam_keys::{CameraId, OwnerKeyBundle, OwnerSigningKey};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -40,6 +40,12 @@ pub struct Revocation {
     pub pruned: Vec<PrunedDevice>,
     /// `(reset, generation)` of the new owner key.
     pub key_position: (u64, u64),
+    /// What a revocation that started over left out because the record it
+    /// began from did not name it (a viewer, member, camera or share the
+    /// server's record added meanwhile, perhaps the victim's doing): link or
+    /// share it again if it is yours.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 impl Revocation {
@@ -66,74 +72,128 @@ impl Client {
     /// same account take it up with [`sync_trust`](Self::sync_trust)
     /// ([`Client::connect`] does). If it stops part-way, the next
     /// [`Client::connect`] on this device finishes it
-    /// ([`finish_revocation`](Self::finish_revocation)).
+    /// ([`finish_revocation`](Self::finish_revocation)); until then no other
+    /// revocation starts here.
     pub async fn revoke_viewer(&mut self, which: &str) -> Result<Revocation> {
-        let mut handle = self.record().await?;
+        let _lock = self.home().lock_revocation()?;
+        if let Some(pending) = self.home().pending_revocation()? {
+            return Err(ClientError::BadInput(format!(
+                "the revocation of {:?} started on this device is not finished; run any `sealcam` command to finish it first",
+                pending.victim.name
+            )));
+        }
+        let handle = self.record().await?;
         let victim = Self::find_viewer(&handle.record.viewers, which)?.clone();
         if victim.recipient == self.device().viewer.to_public() {
             return Err(ClientError::BadInput(
                 "this is the device you are using; revoke it from another device".into(),
             ));
         }
-        handle.record.viewers.retain(|v| v.id != victim.id);
+        let base = handle.record.fingerprint();
+        let mut kept = handle.record.clone();
+        kept.viewers.retain(|v| v.id != victim.id);
         let pending = PendingRevocation {
             victim,
-            from: self.device().info.key_state().position(),
-            record: handle.record.clone(),
+            from: self.device().info.key_state(),
+            to: self.device().info.owner_key,
+            base: String::new(),
+            record: kept.clone(),
+            record_sent: false,
             saved: false,
         };
-        self.home().save_revocation(&pending)?;
-        *self = self
-            .rotate_owner_key(&handle.record.owner_recipients())
-            .await?;
-        self.complete_revocation(handle, pending).await
+        let handle = handle.with_record(kept);
+        self.rotate_and_complete(handle, pending, base, Vec::new())
+            .await
     }
 
     /// Whether this device started a revocation that has not finished
     /// (the next [`Client::connect`] finishes it).
     pub fn revocation_unfinished(&self) -> bool {
-        matches!(self.home().pending_revocation(), Ok(Some(_)))
+        !matches!(self.home().pending_revocation(), Ok(None))
     }
 
     /// Finishes the revocation this device started and did not complete
     /// (`None` when there is none): run by [`Client::connect`], after the
     /// key log was followed.
     ///
-    /// - If this device still holds the owner key the revocation started
-    ///   from, the key log never named the new one: the revocation starts
-    ///   over.
-    /// - Otherwise it holds the new key (the log names it; `sync_trust`
-    ///   took it from `owner.key.next`): the new key is sealed again to the
-    ///   remaining viewers, the sets are published, and the record the
-    ///   revocation verified before it began is written, signed by the new
-    ///   key, unless the server's record already verifies under it. Then
-    ///   the credentials are deleted.
+    /// - If the key log, followed from the owner key the revocation started
+    ///   from, passes through the key it rotated to, the rotation landed:
+    ///   only holders of that key (never the victim) or of the root key
+    ///   moved it since. The owner key this device holds now is sealed again
+    ///   to the remaining viewers, the sets are published, the record is
+    ///   written, the credentials deleted.
+    /// - Otherwise the rotation never landed, and the key this device holds
+    ///   now is one the victim may hold too (the one it started from, or a
+    ///   rotation another holder of that key made meanwhile): the
+    ///   revocation starts over from it, granting nothing the record it
+    ///   began from did not.
     pub async fn finish_revocation(&mut self) -> Result<Option<Revocation>> {
+        let _lock = self.home().lock_revocation()?;
         let Some(pending) = self.home().pending_revocation()? else {
             return Ok(None);
         };
-        if self.device().info.key_state().position() == pending.from {
-            return match self.revoke_viewer(&pending.victim.id.to_string()).await {
-                Ok(r) => Ok(Some(r)),
-                // Nobody to revoke under the key the record is signed by:
-                // another device removed it meanwhile.
-                Err(ClientError::UnknownViewer(_)) => {
-                    self.home().remove_revocation()?;
-                    Ok(None)
-                }
-                Err(e) => Err(e),
-            };
+        if !self.rotation_landed(&pending).await? {
+            let (handle, base, left_out) = self.record_to_restart(&pending).await?;
+            return self
+                .rotate_and_complete(handle, pending, base, left_out)
+                .await
+                .map(Some);
         }
         let mut handle = if pending.saved {
             self.record().await?
         } else {
-            self.record_or_kept(&pending.record).await?
+            self.record_to_finish(&pending).await?
         };
         handle.record.viewers.retain(|v| v.id != pending.victim.id);
         if !pending.saved {
             self.seal_owner_key_to(&handle.record).await?;
         }
-        self.complete_revocation(handle, pending).await.map(Some)
+        self.complete_revocation(handle, pending, Vec::new())
+            .await
+            .map(Some)
+    }
+
+    /// Whether the revocation's rotation is in the key log this device
+    /// followed: the log, followed from `pending.from`, adopts `pending.to`.
+    async fn rotation_landed(&self, pending: &PendingRevocation) -> Result<bool> {
+        if self.device().info.owner_key == pending.to {
+            return Ok(true);
+        }
+        let Some((log, _)) = self.key_log().await? else {
+            return Ok(false);
+        };
+        let mut state = pending.from;
+        let followed = state.follow(&log);
+        Ok(followed
+            .adopted
+            .iter()
+            .any(|(_, _, key)| *key == pending.to))
+    }
+
+    /// Rotates the owner key to a new one, sealed to the viewers of
+    /// `handle.record` (the record to write, without the victim), then
+    /// [`complete_revocation`](Self::complete_revocation). `base` is the
+    /// fingerprint of the record the server holds, which it writes over.
+    /// The journal names the new key before the key log may.
+    async fn rotate_and_complete(
+        &mut self,
+        handle: RecordHandle,
+        mut pending: PendingRevocation,
+        base: String,
+        left_out: Vec<String>,
+    ) -> Result<Revocation> {
+        let next = OwnerSigningKey::generate();
+        pending.from = self.device().info.key_state();
+        pending.to = next.public();
+        pending.base = base;
+        pending.record = handle.record.clone();
+        pending.record_sent = false;
+        pending.saved = false;
+        self.home().save_revocation(&pending)?;
+        *self = self
+            .rotate_owner_key(next, &handle.record.owner_recipients())
+            .await?;
+        self.complete_revocation(handle, pending, left_out).await
     }
 
     /// The revocation's steps after the rotation: the sets and the record
@@ -142,12 +202,15 @@ impl Client {
         &self,
         mut handle: RecordHandle,
         mut pending: PendingRevocation,
+        left_out: Vec<String>,
     ) -> Result<Revocation> {
         let mut epochs = Vec::new();
         if !pending.saved {
             // The sets first: cameras stop sealing to the victim as soon as
             // they sync.
             epochs = self.publish_all_sets(&mut handle.record).await?;
+            pending.record_sent = true;
+            self.home().save_revocation(&pending)?;
             self.save_record(&mut handle).await?;
             pending.saved = true;
             self.home().save_revocation(&pending)?;
@@ -164,7 +227,76 @@ impl Client {
                 .is_some_and(|id| pruned.iter().any(|p| p.device_id == id)),
             pruned,
             key_position: self.device().info.key_state().position(),
+            left_out,
         })
+    }
+
+    /// The record to finish a landed rotation on: the server's when it
+    /// verifies under the owner key this device holds. Else, while this
+    /// device still holds the key the revocation rotated to, the record kept
+    /// in the journal — but once that record was sent, only over the very
+    /// record the revocation started from: the server may hide the one sent
+    /// and what other devices wrote on top of it, and the kept record would
+    /// undo their changes.
+    async fn record_to_finish(&self, pending: &PendingRevocation) -> Result<RecordHandle> {
+        let (sealed, etag) = self.sealed_record().await?;
+        let refused = match self.open_record(&sealed) {
+            Ok(record) => {
+                self.remember(&record)?;
+                return Ok(RecordHandle::new(record, etag));
+            }
+            Err(e) => e,
+        };
+        if self.device().info.owner_key != pending.to {
+            return Err(refused);
+        }
+        let newer_seen = self
+            .home()
+            .cached_record()?
+            .is_some_and(|c| c.version > pending.record.version);
+        let at_base = || {
+            OwnerRecord::open(
+                &sealed,
+                &self.device().viewer,
+                pending.from.owner,
+                &pending.from.owner_key,
+            )
+            .is_ok_and(|r| r.fingerprint() == pending.base)
+        };
+        if newer_seen || (pending.record_sent && !at_base()) {
+            return Err(ClientError::Untrusted {
+                what: "owner record",
+                reason: "the server holds neither a record signed by the new owner key nor the one the revocation started from; it may hide the revocation's record and what other devices wrote after it".into(),
+            });
+        }
+        Ok(RecordHandle::new(pending.record.clone(), etag))
+    }
+
+    /// The record a revocation that starts over writes: the one it began
+    /// from (without the victim), less whatever the server's record under
+    /// the key this device holds now removed meanwhile, at a version above
+    /// both. Nothing the server's record adds is granted (its signer may be
+    /// the victim); what it added is named.
+    /// Also returns the fingerprint of the server's record it writes over
+    /// (empty when that does not verify), and what it left out.
+    async fn record_to_restart(
+        &self,
+        pending: &PendingRevocation,
+    ) -> Result<(RecordHandle, String, Vec<String>)> {
+        let (sealed, etag) = self.sealed_record().await?;
+        let mut record = pending.record.clone();
+        let mut base = String::new();
+        let mut left_out = Vec::new();
+        if let Ok(server) = self.open_record(&sealed) {
+            // Only a rotation or a reset removes a viewer: under the very
+            // key the revocation started from, a record without one of
+            // them is forged (by the victim, which holds that key).
+            let same_key = self.device().info.owner_key == pending.from.owner_key;
+            left_out = narrow_to(&mut record, &server, pending.victim.id, same_key);
+            base = server.fingerprint();
+        }
+        record.viewers.retain(|v| v.id != pending.victim.id);
+        Ok((RecordHandle::new(record, etag), base, left_out))
     }
 
     /// Seals the owner key this device holds to `record`'s owner recipients
@@ -175,6 +307,9 @@ impl Client {
     async fn seal_owner_key_to(&self, record: &OwnerRecord) -> Result<()> {
         let keys = self.device().info.key_state();
         let stored = self.api().get_record(Record::KeyBundle).await?;
+        let precondition = stored.as_ref().map_or(Precondition::IfAbsent, |(_, etag)| {
+            Precondition::IfMatch(etag.clone())
+        });
         let bundle = stored
             .and_then(|(sealed, _)| {
                 OwnerKeyBundle::open_as_viewer(
@@ -192,9 +327,84 @@ impl Client {
             .put_record(
                 Record::KeyBundle,
                 bundle.seal(&record.owner_recipients())?,
-                Precondition::None,
+                precondition,
             )
             .await
             .map(drop)
     }
+}
+
+/// Keeps in `record` only what `server` also has — the same viewers (unless
+/// `all_viewers`), members and cameras (by id and key), each camera shared
+/// only with members both share it with, cameras shared with this account
+/// that both list — and takes `server`'s version when it is higher by a
+/// plausible step. Returns what `server` has that `record` does not (not
+/// granted), but for the viewer `victim`.
+fn narrow_to(
+    record: &mut OwnerRecord,
+    server: &OwnerRecord,
+    victim: Uuid,
+    all_viewers: bool,
+) -> Vec<String> {
+    /// How far above the kept record a server's version is taken.
+    const MAX_VERSION_STEP: u64 = 1024;
+    if !all_viewers {
+        record.viewers.retain(|v| {
+            server
+                .viewers
+                .iter()
+                .any(|s| s.id == v.id && s.recipient == v.recipient)
+        });
+    }
+    record.members.retain(|m| {
+        server
+            .members
+            .iter()
+            .any(|s| s.account_id == m.account_id && s.recipient == m.recipient)
+    });
+    record.cameras.retain_mut(|c| {
+        let Some(s) = server
+            .cameras
+            .iter()
+            .find(|s| s.camera_id == c.camera_id && s.device_key == c.device_key)
+        else {
+            return false;
+        };
+        c.shared_with.retain(|m| s.shared_with.contains(m));
+        c.epoch = c.epoch.max(s.epoch);
+        true
+    });
+    record
+        .shared_with_me
+        .retain(|c| server.shared_with_me.contains(c));
+    if server.version > record.version && server.version - record.version <= MAX_VERSION_STEP {
+        record.version = server.version;
+    }
+    let mut added = Vec::new();
+    for v in &server.viewers {
+        if v.id != victim && !record.viewers.iter().any(|r| r.id == v.id) {
+            added.push(format!("viewer {:?} ({})", v.name, v.id));
+        }
+    }
+    for m in &server.members {
+        if !record.members.iter().any(|r| r.account_id == m.account_id) {
+            added.push(format!("member {:?} ({})", m.name, m.account_id));
+        }
+    }
+    for c in &server.cameras {
+        match record.cameras.iter().find(|r| r.camera_id == c.camera_id) {
+            None => added.push(format!("camera {:?} ({})", c.name, c.camera_id)),
+            Some(r) => {
+                for m in c.shared_with.iter().filter(|m| !r.shared_with.contains(m)) {
+                    added.push(format!("share of camera {} with {m}", c.camera_id));
+                }
+            }
+        }
+    }
+    for c in &server.shared_with_me {
+        if !record.shared_with_me.contains(c) {
+            added.push(format!("camera {:?} shared by {}", c.name, c.owner));
+        }
+    }
+    added
 }

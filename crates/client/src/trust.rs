@@ -179,11 +179,16 @@ impl Client {
         }
     }
 
-    /// Rotates the owner key (after a revocation): appends a rotation signed
-    /// by the current key to the key log, seals the new key in a bundle to
-    /// `recipients` only, and returns a client that holds it. The previous
-    /// key signs nothing a camera takes once the camera followed the log.
-    pub(crate) async fn rotate_owner_key(&self, recipients: &[ViewerRecipient]) -> Result<Client> {
+    /// Rotates the owner key to `next` (after a revocation): appends a
+    /// rotation signed by the current key to the key log, seals `next` in a
+    /// bundle to `recipients` only, and returns a client that holds it. The
+    /// previous key signs nothing a camera takes once the camera followed
+    /// the log.
+    pub(crate) async fn rotate_owner_key(
+        &self,
+        next: OwnerSigningKey,
+        recipients: &[ViewerRecipient],
+    ) -> Result<Client> {
         let state = self.device().info.key_state();
         let upgrade_first = || {
             ClientError::BadInput(
@@ -196,7 +201,6 @@ impl Client {
         let Some((mut log, etag)) = self.key_log().await? else {
             return Err(upgrade_first());
         };
-        let next = OwnerSigningKey::generate();
         let now = unix_now().max(0) as u64;
         let statement =
             KeyStatement::rotation(&state, &self.device().owner_key, next.public(), now)

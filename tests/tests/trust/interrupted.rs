@@ -5,15 +5,25 @@
 //! The phone revokes the tablet through the fault proxy, which breaks one
 //! of the revocation's writes: refused with a 503 (nothing written) or
 //! forwarded and answered 504, as a gateway that gave up waiting (written,
-//! the phone never hears so).
-//! Each write is broken in its own household: the key log, the key bundle,
-//! the camera's recipient set, the owner record, the credential deletion.
-//! Stopped there, the account was stuck: the laptop refused the record the
-//! retired key signed (exit 8), the phone too, and the camera kept sealing
-//! to the tablet. Now the phone's next command finishes the revocation (it
-//! kept what it needs in `revocation.json`), and afterwards the laptop
-//! works, the tablet is locked out, and the next recording opens for the
-//! phone and the laptop only.
+//! the phone never hears so). Each write is broken in its own household: the
+//! key log, the key bundle, the camera's recipient set, the owner record,
+//! the credential deletion. Stopped there, the account was stuck: the
+//! laptop refused the record the retired key signed (exit 8), the phone
+//! too, and the camera kept sealing to the tablet. Now the phone's next
+//! command finishes the revocation (it kept what it needs in
+//! `revocation.json`).
+//!
+//! While it is unfinished, the tablet — still holding the owner key the
+//! phone rotates away from — and a colluding server try to make the
+//! finishing step skip the rotation or grant the tablet something: the
+//! tablet rotates the key itself (revoking the laptop), or signs a record
+//! without itself, or the server serves a forged record where the phone's
+//! was sent. The rotation is made again; the forged record is refused.
+//!
+//! Afterwards, every time: the observer follows the new owner key, the
+//! tablet's credential is deleted, the key bundle is not sealed to it, the
+//! camera refuses a set signed by the last owner key the tablet held, and
+//! the next recording opens for the remaining devices only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -21,7 +31,8 @@ use std::sync::Arc;
 use sealcam_e2e::household::{Household, Run, PHONE};
 use sealcam_e2e::proxy::{Fault, Hook, Proxy, Reply, RequestInfo};
 use sealcam_e2e::trust_kit::{
-    bundle_opens, fail, household_with_tablet, locked_out, openers, sync_ok, TABLET,
+    bundle_opens, fail, household_with_tablet, locked_out, openers, revoke, steal, sync_ok, Db,
+    Stolen, TABLET,
 };
 
 const LAPTOP: &str = "laptop";
@@ -35,16 +46,29 @@ enum How {
     Lost,
 }
 
-/// Breaks every request with `method` whose path starts with `prefix`.
+/// Breaks every request with `method` whose path starts with `prefix`,
+/// but `except`.
 struct Break {
     method: &'static str,
     prefix: &'static str,
+    except: Option<&'static str>,
     how: How,
 }
 
 impl Break {
+    fn new(method: &'static str, prefix: &'static str, how: How) -> Self {
+        Self {
+            method,
+            prefix,
+            except: None,
+            how,
+        }
+    }
+
     fn hits(&self, req: &RequestInfo) -> bool {
-        req.method.as_str() == self.method && req.path.starts_with(self.prefix)
+        req.method.as_str() == self.method
+            && req.path.starts_with(self.prefix)
+            && self.except != Some(req.path.as_str())
     }
 }
 
@@ -89,74 +113,124 @@ fn setup() -> Setup {
     }
 }
 
-/// Revokes the tablet from the phone with `broken` broken, then runs
-/// `next` on the phone with the proxy healed, and checks that the
-/// revocation took effect everywhere.
-fn interrupted_then_finished(what: &str, broken: Break, next: &[&str]) {
-    let Setup { h, cam, proxy, _rt } = setup();
+/// Revokes the tablet from the phone with `broken` broken; returns what
+/// the tablet held before.
+fn revoke_broken(s: &Setup, what: &str, broken: Break) -> Stolen {
+    let tablet = steal(&s.h, TABLET);
     let how = broken.how;
-    proxy.set_hook(Arc::new(broken));
-    let run = h
-        .sealcam(PHONE, &["viewers", "revoke", TABLET, "--json"])
-        .unwrap_or_else(fail);
+    s.proxy.set_hook(Arc::new(broken));
+    let run =
+        s.h.sealcam(PHONE, &["viewers", "revoke", TABLET, "--json"])
+            .unwrap_or_else(fail);
     assert!(!run.success(), "the revocation did not stop: {run}");
     assert!(
         run.stderr
             .contains("the next `sealcam` command on this device finishes it"),
         "{run}"
     );
-    assert!(h.path(PHONE).join("revocation.json").exists());
-    let laptop_then = h.sealcam(LAPTOP, &["cameras", "list"]).unwrap_or_else(fail);
+    assert!(s.h.path(PHONE).join("revocation.json").exists());
+    let laptop =
+        s.h.sealcam(LAPTOP, &["cameras", "list"])
+            .unwrap_or_else(fail);
     println!(
         "trust: interrupted: {what} ({how:?}): `sealcam viewers revoke tablet` stopped (exit {:?}); the laptop then: exit {:?}",
-        run.code, laptop_then.code
+        run.code, laptop.code
     );
+    s.proxy.clear_hook();
+    tablet
+}
 
-    proxy.clear_hook();
-    let finished = h.sealcam(PHONE, next).unwrap_or_else(fail);
-    assert!(finished.success(), "{finished}");
-    assert!(
-        finished.stderr.contains("finished revoking \"tablet\""),
-        "{finished}"
-    );
-    assert!(!h.path(PHONE).join("revocation.json").exists());
+/// Runs `next` on the phone, which must finish the revocation; returns
+/// the key position it reports.
+fn finish(s: &Setup, next: &[&str]) -> (u64, u64) {
+    let run = s.h.sealcam(PHONE, next).unwrap_or_else(fail);
+    assert!(run.success(), "{run}");
+    let note = run
+        .stderr_line("finished revoking \"tablet\"")
+        .unwrap_or_else(|| panic!("not finished: {run}"));
+    assert!(!s.h.path(PHONE).join("revocation.json").exists());
     if next[..2] == ["viewers", "revoke"] {
-        let out = finished.json().unwrap_or_else(fail);
+        let out = run.json().unwrap_or_else(fail);
         assert_eq!(out["revoked"]["name"], TABLET, "{out}");
     }
+    let at = note.rsplit("reset ").next().unwrap();
+    let (reset, generation) = at.split_once(", generation ").unwrap();
+    (reset.parse().unwrap(), generation.trim().parse().unwrap())
+}
 
-    // The laptop follows the new owner key and reads the record it signed.
-    let laptop = h
-        .sealcam(LAPTOP, &["viewers", "list", "--json"])
+/// The revocation took effect: `observer` holds the owner key at `moved_to`
+/// and lists `viewers`; the tablet (which last held `tablet`'s key) is
+/// locked out and its key signs nothing the camera takes; the next
+/// recording opens for `viewers` only.
+fn took_effect(
+    s: &Setup,
+    what: &str,
+    tablet: &Stolen,
+    moved_to: (u64, u64),
+    observer: &str,
+    viewers: &[&str],
+) {
+    let h = &s.h;
+    let listed = h
+        .sealcam(observer, &["viewers", "list", "--json"])
         .and_then(Run::checked)
         .unwrap_or_else(fail)
         .json()
         .unwrap_or_else(fail);
-    let names: Vec<&str> = laptop["viewers"]
+    let names: Vec<&str> = listed["viewers"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, [PHONE, LAPTOP], "{laptop}");
+    assert_eq!(names, viewers, "{listed}");
+    let held = steal(h, observer).keys().position();
+    assert_eq!(held, moved_to, "the observer's owner key");
+    assert!(
+        moved_to > tablet.keys().position(),
+        "the owner key did not move past the tablet's"
+    );
     // Its credential is deleted (7), not only its key bundle withheld (8).
-    let tablet_code = locked_out(&h, TABLET);
     assert_eq!(
-        tablet_code,
+        locked_out(h, TABLET),
         Some(7),
         "the tablet's credential is still live"
     );
-    assert!(!bundle_opens(&h, TABLET));
-    assert!(bundle_opens(&h, LAPTOP));
+    assert!(!bundle_opens(h, TABLET));
+    assert!(bundle_opens(h, observer));
 
-    let (epoch, _) = sync_ok(&h, &cam);
-    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
-    let opened = openers(&h, LAPTOP, &rec, &[PHONE, LAPTOP, TABLET]);
-    assert_eq!(opened, [PHONE, LAPTOP]);
-    println!(
-        "trust: interrupted: {what} ({how:?}): `sealcam {}` on the phone finished it; the laptop reads the record (viewers {names:?}), the tablet is locked out (exit {tablet_code:?}), the camera took epoch {epoch}, and its next recording opens for {opened:?} only",
-        next.join(" ")
+    let (epoch, _) = sync_ok(h, &s.cam);
+    Db::open(h).put_set(
+        s.cam.id,
+        i64::try_from(epoch + 1).unwrap(),
+        &tablet.forge_set(s.cam.id, epoch + 1),
     );
+    let refused = h.device(&s.cam, &["sync"]).unwrap_or_else(fail);
+    assert!(
+        !refused.success(),
+        "the camera took the tablet's set: {refused}"
+    );
+    assert!(
+        refused.stderr.contains("REFUSED a recipient set"),
+        "{refused}"
+    );
+    let (rec, _) = h.record(&s.cam).unwrap_or_else(fail);
+    let opened = openers(h, observer, &rec, &[PHONE, LAPTOP, TABLET]);
+    assert_eq!(opened, viewers);
+    println!(
+        "trust: interrupted: {what}: finished; the owner key at {moved_to:?} (the tablet held {:?}), {observer} lists {names:?}, the tablet is locked out (exit 7), the camera (epoch {epoch}) refused a set signed by the tablet's last key, and its next recording opens for {opened:?} only",
+        tablet.keys().position()
+    );
+}
+
+/// Revokes the tablet from the phone with `broken` broken, then runs
+/// `next` on the phone with the proxy healed, and checks that the
+/// revocation took effect everywhere.
+fn interrupted_then_finished(what: &str, broken: Break, next: &[&str]) {
+    let s = setup();
+    let tablet = revoke_broken(&s, what, broken);
+    let moved_to = finish(&s, next);
+    took_effect(&s, what, &tablet, moved_to, LAPTOP, &[PHONE, LAPTOP]);
 }
 
 const REVOKE_AGAIN: &[&str] = &["viewers", "revoke", TABLET, "--json"];
@@ -164,70 +238,137 @@ const ANY_COMMAND: &[&str] = &["cameras", "list"];
 
 #[test]
 fn a_revocation_whose_key_log_write_is_refused_starts_over() {
-    let broken = Break {
-        method: "PUT",
-        prefix: "/v1/account/key-log",
-        how: How::Refuse,
-    };
-    interrupted_then_finished("the key log write", broken, REVOKE_AGAIN);
+    let broken = Break::new("PUT", "/v1/account/key-log", How::Refuse);
+    interrupted_then_finished("the key log write refused", broken, REVOKE_AGAIN);
 }
 
 #[test]
 fn a_revocation_whose_key_log_answer_is_lost_is_finished() {
-    let broken = Break {
-        method: "PUT",
-        prefix: "/v1/account/key-log",
-        how: How::Lost,
-    };
-    interrupted_then_finished("the key log write", broken, ANY_COMMAND);
+    let broken = Break::new("PUT", "/v1/account/key-log", How::Lost);
+    interrupted_then_finished("the key log written, its answer lost", broken, ANY_COMMAND);
 }
 
 #[test]
 fn a_revocation_whose_key_bundle_write_is_refused_is_finished() {
-    let broken = Break {
-        method: "PUT",
-        prefix: "/v1/account/key-bundle",
-        how: How::Refuse,
-    };
-    interrupted_then_finished("the key bundle write", broken, REVOKE_AGAIN);
+    let broken = Break::new("PUT", "/v1/account/key-bundle", How::Refuse);
+    interrupted_then_finished("the key bundle write refused", broken, REVOKE_AGAIN);
 }
 
 #[test]
 fn a_revocation_whose_recipient_set_write_is_refused_is_finished() {
-    let broken = Break {
-        method: "PUT",
-        prefix: "/v1/cameras/",
-        how: How::Refuse,
-    };
-    interrupted_then_finished("the recipient set write", broken, ANY_COMMAND);
+    let broken = Break::new("PUT", "/v1/cameras/", How::Refuse);
+    interrupted_then_finished("the recipient set write refused", broken, ANY_COMMAND);
 }
 
 #[test]
 fn a_revocation_whose_owner_record_write_is_refused_is_finished() {
-    let broken = Break {
-        method: "PUT",
-        prefix: "/v1/account/viewers",
-        how: How::Refuse,
-    };
-    interrupted_then_finished("the owner record write", broken, REVOKE_AGAIN);
+    let broken = Break::new("PUT", "/v1/account/viewers", How::Refuse);
+    interrupted_then_finished("the owner record write refused", broken, REVOKE_AGAIN);
 }
 
 #[test]
 fn a_revocation_whose_owner_record_answer_is_lost_is_finished() {
-    let broken = Break {
-        method: "PUT",
-        prefix: "/v1/account/viewers",
-        how: How::Lost,
-    };
-    interrupted_then_finished("the owner record write", broken, ANY_COMMAND);
+    let broken = Break::new("PUT", "/v1/account/viewers", How::Lost);
+    interrupted_then_finished(
+        "the owner record written, its answer lost",
+        broken,
+        ANY_COMMAND,
+    );
 }
 
 #[test]
 fn a_revocation_whose_credential_deletion_is_refused_is_finished() {
     let broken = Break {
-        method: "DELETE",
-        prefix: "/v1/devices/",
-        how: How::Refuse,
+        except: Some("/v1/devices/link"),
+        ..Break::new("DELETE", "/v1/devices/", How::Refuse)
     };
-    interrupted_then_finished("deleting the credentials", broken, REVOKE_AGAIN);
+    interrupted_then_finished("the credential deletion refused", broken, REVOKE_AGAIN);
+}
+
+/// The tablet, still holding the owner key the phone's unfinished
+/// revocation rotates away from, rotates it itself (it revokes the
+/// laptop): the phone follows that rotation, whose bundle is sealed to the
+/// tablet too. Taking that as its own rotation would leave the tablet
+/// holding the current owner key; the phone rotates again.
+#[test]
+fn a_rotation_by_the_victim_meanwhile_is_not_taken_for_the_revocation() {
+    let s = setup();
+    let what = "the tablet rotated the key meanwhile";
+    let before = steal(&s.h, TABLET);
+    revoke_broken(
+        &s,
+        what,
+        Break::new("PUT", "/v1/account/key-log", How::Refuse),
+    );
+    let theirs = revoke(&s.h, TABLET, LAPTOP);
+    let tablet = steal(&s.h, TABLET);
+    println!(
+        "trust: interrupted: {what}: the tablet revoked the laptop, moving the owner key from {:?} to {:?}, sealed to the phone and itself",
+        before.keys().position(),
+        theirs["key_position"]
+    );
+    let moved_to = finish(&s, ANY_COMMAND);
+    took_effect(&s, what, &tablet, moved_to, PHONE, &[PHONE]);
+}
+
+/// The tablet signs a newer record without itself with the key it holds
+/// (the phone's rotation never landed, so that key is still current), and
+/// the server stores it. The phone must not take the tablet for already
+/// removed: it rotates.
+#[test]
+fn a_record_without_the_victim_signed_by_the_victim_does_not_end_the_revocation() {
+    let s = setup();
+    let what = "the tablet signed a record without itself";
+    let tablet = revoke_broken(
+        &s,
+        what,
+        Break::new("PUT", "/v1/account/key-log", How::Refuse),
+    );
+    let mut forged = tablet.record.clone();
+    forged.version += 1;
+    forged.viewers.retain(|v| v.recipient != tablet.viewer);
+    Db::open(&s.h).put_owner_record(s.h.account, &forged.seal(&tablet.owner_key).unwrap());
+    let moved_to = finish(&s, ANY_COMMAND);
+    took_effect(&s, what, &tablet, moved_to, LAPTOP, &[PHONE, LAPTOP]);
+}
+
+/// The phone sent its record and the server refused it (or took it and
+/// hides it); the colluding server then serves a record the tablet signed
+/// with the retired key. The phone does not write its kept record over
+/// anything but the record it started from (other devices may have built on
+/// the one it sent): it refuses and stays unfinished, until the server
+/// serves that record again.
+#[test]
+fn a_forged_record_where_the_revocation_sent_its_own_is_refused() {
+    let s = setup();
+    let what = "a forged record where the phone's was sent";
+    let tablet = revoke_broken(
+        &s,
+        what,
+        Break::new("PUT", "/v1/account/viewers", How::Refuse),
+    );
+    let db = Db::open(&s.h);
+    let started_from = db.account_record(s.h.account, "viewers");
+    let mut forged = tablet.record.clone();
+    forged.version += 5;
+    let forged = forged.seal(&tablet.owner_key).unwrap();
+    db.put_owner_record(s.h.account, &forged);
+
+    let run =
+        s.h.sealcam(PHONE, &["cameras", "list"])
+            .unwrap_or_else(fail);
+    let warning = run
+        .stderr_line("is not finished")
+        .unwrap_or_else(|| panic!("no warning: {run}"));
+    assert!(s.h.path(PHONE).join("revocation.json").exists());
+    assert_eq!(
+        db.account_record(s.h.account, "viewers"),
+        forged,
+        "the phone wrote over the forged record"
+    );
+    println!("trust: interrupted: {what}: REFUSED, the revocation stays unfinished: {warning}");
+
+    db.put_owner_record(s.h.account, &started_from);
+    let moved_to = finish(&s, ANY_COMMAND);
+    took_effect(&s, what, &tablet, moved_to, LAPTOP, &[PHONE, LAPTOP]);
 }

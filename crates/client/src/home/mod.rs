@@ -16,6 +16,7 @@
 //! pairings/*.json pairing secrets kept until their camera is confirmed
 //! link.json       a viewer key waiting for `viewers approve` on another device
 //! revocation.json a revocation in progress, finished by the next command
+//! revocation.lock held while a process starts or finishes a revocation
 //! ```
 mod cache;
 mod device;

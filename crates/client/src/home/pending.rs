@@ -2,7 +2,7 @@
 //! (`link.json`), an owner key made by a rotation (`owner.key.next`) and a
 //! revocation in progress (`revocation.json`).
 
-use sealcam_keys::OwnerSigningKey;
+use sealcam_keys::{OwnerKeyState, OwnerPublicKey, OwnerSigningKey};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -34,18 +34,23 @@ impl Drop for PendingLink {
 pub(crate) struct PendingRevocation {
     /// The viewer being revoked.
     pub victim: ViewerEntry,
-    /// `(reset, generation)` of the owner key the revocation rotates away
-    /// from: while this device still holds it, the rotation did not land.
-    pub from: (u64, u64),
-    /// The owner record as this device verified it under that key, without
-    /// the victim: what the revocation writes, signed by the new key. The
-    /// server's copy cannot stand in for it: until the revocation writes
-    /// its record, the one stored is signed by the retired key, which the
-    /// victim holds too.
+    /// The owner key the revocation rotates away from (the victim holds it).
+    pub from: OwnerKeyState,
+    /// The owner key it rotates to: the revocation's rotation landed when
+    /// the key log, followed from `from`, passes through it.
+    pub to: OwnerPublicKey,
+    /// The fingerprint of the owner record the revocation started from.
+    pub base: String,
+    /// That record as this device verified it, without the victim: what
+    /// the revocation writes, signed by the new key. The server's copy
+    /// cannot stand in for it: until the revocation writes its record, the
+    /// one stored is signed by the retired key, which the victim holds too.
     pub record: OwnerRecord,
-    /// Whether the record without the victim is written: only deleting
-    /// credentials is left.
-    #[serde(default)]
+    /// Whether the record was sent: from then on the server may hold it
+    /// (and other devices may have built on it), so the kept record is
+    /// written only over the record the revocation started from.
+    pub record_sent: bool,
+    /// Whether the record is written: only deleting credentials is left.
     pub saved: bool,
 }
 
@@ -113,6 +118,26 @@ impl Home {
                 ClientError::BadInput(format!("{}: {e}", self.file("revocation.json").display()))
             }),
         }
+    }
+
+    /// Waits for, then holds, this home's lock (`revocation.lock`) until the
+    /// file is dropped: one process at a time starts or finishes a
+    /// revocation here (each makes a new owner key, kept in
+    /// `owner.key.next`).
+    pub(crate) fn lock_revocation(&self) -> Result<std::fs::File> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        self.ensure_dir(&self.dir)?;
+        let path = self.file("revocation.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(ClientError::io(&path))?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| ClientError::io(&path)(e.into()))?;
+        Ok(file)
     }
 
     /// Forgets the revocation (it finished).
