@@ -408,3 +408,125 @@ fn narrow_to(
     }
     added
 }
+
+#[cfg(test)]
+mod tests {
+    use sealcam_keys::{CameraId, DeviceKey, OwnerId, ViewerIdentity};
+
+    use super::*;
+    use crate::record::{CameraEntry, Member, ViewerEntry};
+
+    fn viewer(name: &str) -> ViewerEntry {
+        ViewerEntry {
+            id: Uuid::new_v4(),
+            device_id: None,
+            name: name.into(),
+            recipient: ViewerIdentity::generate().to_public(),
+            added_at: 1,
+        }
+    }
+
+    fn member(name: &str) -> Member {
+        Member {
+            account_id: Uuid::new_v4(),
+            name: name.into(),
+            recipient: ViewerIdentity::generate().to_public(),
+            added_at: 1,
+        }
+    }
+
+    fn camera(name: &str, shared_with: &[Uuid]) -> CameraEntry {
+        CameraEntry {
+            camera_id: CameraId::random(),
+            name: name.into(),
+            device_key: DeviceKey::generate().public(),
+            paired_at: 1,
+            shared_with: shared_with.to_vec(),
+            epoch: 3,
+            expires_at: None,
+            set_key: None,
+        }
+    }
+
+    /// The record a revocation began from: phone, laptop; a member; a
+    /// camera shared with the member.
+    fn kept() -> OwnerRecord {
+        let recovery = ViewerIdentity::generate().to_public();
+        let mut r = OwnerRecord::new(OwnerId::random(), recovery, viewer("phone"));
+        r.version = 7;
+        r.viewers.push(viewer("laptop"));
+        let m = member("gran");
+        r.cameras.push(camera("door", &[m.account_id]));
+        r.members.push(m);
+        r
+    }
+
+    #[test]
+    fn what_the_servers_record_adds_is_named_and_not_granted() {
+        let kept = kept();
+        let victim = viewer("tablet");
+        let mut server = kept.clone();
+        server.version = 9;
+        server.viewers.push(victim.clone());
+        server.viewers.push(viewer("sibling"));
+        let stranger = member("stranger");
+        server.cameras[0].shared_with.push(stranger.account_id);
+        server.members.push(stranger);
+        server.cameras.push(camera("forged", &[]));
+        // A pin replaced: the same camera id under another device key.
+        server.cameras[0].device_key = DeviceKey::generate().public();
+
+        let mut record = kept.clone();
+        let left_out = narrow_to(&mut record, &server, victim.id, false);
+        assert_eq!(record.viewers, kept.viewers);
+        assert_eq!(record.members, kept.members);
+        assert!(
+            record.cameras.is_empty(),
+            "a camera whose pin changed stays"
+        );
+        assert_eq!(record.version, 9);
+        let text = left_out.join("; ");
+        assert!(
+            text.contains("sibling") && text.contains("stranger"),
+            "{text}"
+        );
+        assert!(
+            text.contains("forged") && !text.contains("tablet"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn what_the_servers_record_removed_stays_removed() {
+        let kept = kept();
+        let mut server = kept.clone();
+        server.viewers.retain(|v| v.name != "laptop");
+        server.cameras[0].shared_with.clear();
+        server.cameras[0].epoch = 5;
+        server.members.clear();
+
+        let mut record = kept.clone();
+        assert!(narrow_to(&mut record, &server, Uuid::new_v4(), false).is_empty());
+        assert_eq!(record.viewers.len(), 1);
+        assert!(record.members.is_empty());
+        assert!(record.cameras[0].shared_with.is_empty());
+        assert_eq!(record.cameras[0].epoch, 5);
+
+        // Under the key the revocation started from, no viewer can have
+        // been removed honestly: the viewers stay.
+        let mut record = kept.clone();
+        narrow_to(&mut record, &server, Uuid::new_v4(), true);
+        assert_eq!(record.viewers, kept.viewers);
+        assert!(record.members.is_empty());
+    }
+
+    #[test]
+    fn an_implausible_version_jump_is_not_taken() {
+        let kept = kept();
+        let mut server = kept.clone();
+        server.version = u64::MAX;
+        let mut record = kept.clone();
+        narrow_to(&mut record, &server, Uuid::new_v4(), false);
+        assert_eq!(record.version, kept.version);
+    }
+}
