@@ -22,7 +22,7 @@ use crate::time::unix_now;
 /// How far above the record's epoch a set on the server, signed by this
 /// owner key, may be for `publish_set` to go above it (another device of the
 /// owner published meanwhile) instead of superseding it.
-const MAX_FOLLOWED_EPOCH_GAP: u64 = 1024;
+pub(crate) const MAX_FOLLOWED_EPOCH_GAP: u64 = 1024;
 
 /// Sets expiring within this many seconds are renewed by
 /// [`Client::renew_sets`] (every `sealcam` command runs it): 7 days.
@@ -125,10 +125,16 @@ impl Client {
     /// device, signed by the pinned owner key, for this owner, and not older
     /// than the last one this device saw.
     pub async fn record(&self) -> Result<RecordHandle> {
+        Ok(self.record_and_digest().await?.0)
+    }
+
+    /// [`record`](Self::record), and the SHA-256 of the sealed bytes the
+    /// server sent ([`sealed_digest`]).
+    pub(crate) async fn record_and_digest(&self) -> Result<(RecordHandle, String)> {
         let (sealed, etag) = self.sealed_record().await?;
         let record = self.open_record(&sealed)?;
         self.remember(&record)?;
-        Ok(RecordHandle { record, etag })
+        Ok((RecordHandle { record, etag }, sealed_digest(&sealed)))
     }
 
     /// The sealed owner record the server holds, and its ETag.
@@ -381,6 +387,11 @@ impl Client {
     /// set expires seals to the recovery key alone. Returns the cameras
     /// renewed; writes the record when there are any.
     pub async fn renew_sets(&self) -> Result<Vec<(CameraId, u64)>> {
+        // Until an unfinished revocation is finished, the record may still
+        // name the revoked viewer: renewing would extend its access.
+        if self.revocation_unfinished() {
+            return Ok(Vec::new());
+        }
         let mut handle = self.record().await?;
         let soon = (unix_now().max(0) as u64).saturating_add(RENEW_BEFORE_SECS);
         let due: Vec<CameraId> = handle
@@ -409,4 +420,11 @@ impl Client {
         }
         Ok(out)
     }
+}
+
+/// The SHA-256 of a sealed owner record as the server sent it (hex): how a
+/// revocation recognises the record it writes over, whatever signed it.
+pub(crate) fn sealed_digest(sealed: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(sealed))
 }

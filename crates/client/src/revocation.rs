@@ -11,12 +11,12 @@
 //! needs to finish (`revocation.json`, [`PendingRevocation`]) before it
 //! writes anything, and every command ([`Client::connect`]) finishes it.
 
-use sealcam_keys::{CameraId, OwnerKeyBundle, OwnerSigningKey};
+use sealcam_keys::{CameraId, OwnerKeyBundle, OwnerSigningKey, ViewerRecipient};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::api::{Precondition, Record};
-use crate::client::{Client, RecordHandle};
+use crate::client::{sealed_digest, Client, RecordHandle, MAX_FOLLOWED_EPOCH_GAP};
 use crate::error::{ClientError, Result};
 use crate::home::PendingRevocation;
 use crate::record::OwnerRecord;
@@ -75,21 +75,20 @@ impl Client {
     /// ([`finish_revocation`](Self::finish_revocation)); until then no other
     /// revocation starts here.
     pub async fn revoke_viewer(&mut self, which: &str) -> Result<Revocation> {
-        let _lock = self.home().lock_revocation()?;
+        let _lock = self.home().lock_revocation().await?;
         if let Some(pending) = self.home().pending_revocation()? {
             return Err(ClientError::BadInput(format!(
                 "the revocation of {:?} started on this device is not finished; run any `sealcam` command to finish it first",
                 pending.victim.name
             )));
         }
-        let handle = self.record().await?;
+        let (handle, base) = self.record_and_digest().await?;
         let victim = Self::find_viewer(&handle.record.viewers, which)?.clone();
         if victim.recipient == self.device().viewer.to_public() {
             return Err(ClientError::BadInput(
                 "this is the device you are using; revoke it from another device".into(),
             ));
         }
-        let base = handle.record.fingerprint();
         let mut kept = handle.record.clone();
         kept.viewers.retain(|v| v.id != victim.id);
         let pending = PendingRevocation {
@@ -109,7 +108,7 @@ impl Client {
     /// Whether this device started a revocation that has not finished
     /// (the next [`Client::connect`] finishes it).
     pub fn revocation_unfinished(&self) -> bool {
-        !matches!(self.home().pending_revocation(), Ok(None))
+        self.home().has_revocation()
     }
 
     /// Finishes the revocation this device started and did not complete
@@ -128,7 +127,10 @@ impl Client {
     ///   revocation starts over from it, granting nothing the record it
     ///   began from did not.
     pub async fn finish_revocation(&mut self) -> Result<Option<Revocation>> {
-        let _lock = self.home().lock_revocation()?;
+        if !self.home().has_revocation() {
+            return Ok(None);
+        }
+        let _lock = self.home().lock_revocation().await?;
         let Some(pending) = self.home().pending_revocation()? else {
             return Ok(None);
         };
@@ -205,10 +207,22 @@ impl Client {
         left_out: Vec<String>,
     ) -> Result<Revocation> {
         let mut epochs = Vec::new();
+        let mut left_out = left_out;
         if !pending.saved {
             // The sets first: cameras stop sealing to the victim as soon as
-            // they sync.
-            epochs = self.publish_all_sets(&mut handle.record).await?;
+            // they sync. A camera the server no longer knows (removed
+            // meanwhile) leaves the record.
+            let ids: Vec<CameraId> = handle.record.cameras.iter().map(|c| c.camera_id).collect();
+            for id in ids {
+                match self.publish_set(&mut handle.record, id).await {
+                    Ok(epoch) => epochs.push((id, epoch)),
+                    Err(ClientError::NotFound { .. }) => {
+                        handle.record.cameras.retain(|c| c.camera_id != id);
+                        left_out.push(format!("camera {id}, which the server no longer knows"));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             pending.record_sent = true;
             self.home().save_revocation(&pending)?;
             self.save_record(&mut handle).await?;
@@ -254,16 +268,8 @@ impl Client {
             .home()
             .cached_record()?
             .is_some_and(|c| c.version > pending.record.version);
-        let at_base = || {
-            OwnerRecord::open(
-                &sealed,
-                &self.device().viewer,
-                pending.from.owner,
-                &pending.from.owner_key,
-            )
-            .is_ok_and(|r| r.fingerprint() == pending.base)
-        };
-        if newer_seen || (pending.record_sent && !at_base()) {
+        let at_base = sealed_digest(&sealed) == pending.base;
+        if newer_seen || (pending.record_sent && !at_base) {
             return Err(ClientError::Untrusted {
                 what: "owner record",
                 reason: "the server holds neither a record signed by the new owner key nor the one the revocation started from; it may hide the revocation's record and what other devices wrote after it".into(),
@@ -277,26 +283,33 @@ impl Client {
     /// the key this device holds now removed meanwhile, at a version above
     /// both. Nothing the server's record adds is granted (its signer may be
     /// the victim); what it added is named.
-    /// Also returns the fingerprint of the server's record it writes over
-    /// (empty when that does not verify), and what it left out.
+    /// Also returns the digest of the server's record it writes over
+    /// ([`sealed_digest`]) and what it left out.
     async fn record_to_restart(
         &self,
         pending: &PendingRevocation,
     ) -> Result<(RecordHandle, String, Vec<String>)> {
         let (sealed, etag) = self.sealed_record().await?;
         let mut record = pending.record.clone();
-        let mut base = String::new();
         let mut left_out = Vec::new();
         if let Ok(server) = self.open_record(&sealed) {
             // Only a rotation or a reset removes a viewer: under the very
             // key the revocation started from, a record without one of
             // them is forged (by the victim, which holds that key).
             let same_key = self.device().info.owner_key == pending.from.owner_key;
-            left_out = narrow_to(&mut record, &server, pending.victim.id, same_key);
-            base = server.fingerprint();
+            let keep = Keep {
+                victim: pending.victim.id,
+                me: self.device().viewer.to_public(),
+                all_viewers: same_key,
+            };
+            left_out = narrow_to(&mut record, &server, &keep);
         }
         record.viewers.retain(|v| v.id != pending.victim.id);
-        Ok((RecordHandle::new(record, etag), base, left_out))
+        Ok((
+            RecordHandle::new(record, etag),
+            sealed_digest(&sealed),
+            left_out,
+        ))
     }
 
     /// Seals the owner key this device holds to `record`'s owner recipients
@@ -334,26 +347,40 @@ impl Client {
     }
 }
 
-/// Keeps in `record` only what `server` also has — the same viewers (unless
-/// `all_viewers`), members and cameras (by id and key), each camera shared
-/// only with members both share it with, cameras shared with this account
-/// that both list — and takes `server`'s version when it is higher by a
-/// plausible step. Returns what `server` has that `record` does not (not
-/// granted), but for the viewer `victim`.
-fn narrow_to(
-    record: &mut OwnerRecord,
-    server: &OwnerRecord,
+/// What [`narrow_to`] keeps whatever the server's record says.
+struct Keep {
+    /// The viewer being revoked (not reported as left out).
     victim: Uuid,
+    /// This device's viewer key: it never leaves its own record.
+    me: ViewerRecipient,
+    /// Keep every viewer (the server's record cannot have removed one
+    /// honestly).
     all_viewers: bool,
-) -> Vec<String> {
-    /// How far above the kept record a server's version is taken.
-    const MAX_VERSION_STEP: u64 = 1024;
-    if !all_viewers {
+}
+
+/// Narrows `record` (the one a revocation began from) by `server`'s record,
+/// which the victim may have signed, so that nothing `server` adds is
+/// granted and what it removed (perhaps honestly, meanwhile) stays removed:
+///
+/// - viewers `server` lacks leave (unless `keep` says), this device never;
+/// - members leave unless `server` has them with the same key, and each
+///   camera is shared only with members both share it with;
+/// - cameras all stay, with their kept pin (a camera left out would keep
+///   sealing to the victim; one the server no longer knows leaves when its
+///   set is published); the epoch follows `server`'s within
+///   [`MAX_FOLLOWED_EPOCH_GAP`], as `publish_set` follows a set's;
+/// - cameras shared with this account stay only if `server` lists them;
+/// - the version follows `server`'s unless it is implausibly high.
+///
+/// Returns what `server` has that `record` does not (not granted).
+fn narrow_to(record: &mut OwnerRecord, server: &OwnerRecord, keep: &Keep) -> Vec<String> {
+    if !keep.all_viewers {
         record.viewers.retain(|v| {
-            server
-                .viewers
-                .iter()
-                .any(|s| s.id == v.id && s.recipient == v.recipient)
+            v.recipient == keep.me
+                || server
+                    .viewers
+                    .iter()
+                    .any(|s| s.id == v.id && s.recipient == v.recipient)
         });
     }
     record.members.retain(|m| {
@@ -362,27 +389,33 @@ fn narrow_to(
             .iter()
             .any(|s| s.account_id == m.account_id && s.recipient == m.recipient)
     });
-    record.cameras.retain_mut(|c| {
-        let Some(s) = server
+    for c in &mut record.cameras {
+        let same = server
             .cameras
             .iter()
-            .find(|s| s.camera_id == c.camera_id && s.device_key == c.device_key)
-        else {
-            return false;
-        };
-        c.shared_with.retain(|m| s.shared_with.contains(m));
-        c.epoch = c.epoch.max(s.epoch);
-        true
-    });
+            .find(|s| s.camera_id == c.camera_id && s.device_key == c.device_key);
+        match same {
+            Some(s) => {
+                c.shared_with.retain(|m| s.shared_with.contains(m));
+                if s.epoch <= c.epoch.saturating_add(MAX_FOLLOWED_EPOCH_GAP) {
+                    c.epoch = c.epoch.max(s.epoch);
+                }
+            }
+            None => c.shared_with.clear(),
+        }
+        let members = &record.members;
+        c.shared_with
+            .retain(|m| members.iter().any(|x| x.account_id == *m));
+    }
     record
         .shared_with_me
         .retain(|c| server.shared_with_me.contains(c));
-    if server.version > record.version && server.version - record.version <= MAX_VERSION_STEP {
-        record.version = server.version;
+    if server.version < 1 << 62 {
+        record.version = record.version.max(server.version);
     }
     let mut added = Vec::new();
     for v in &server.viewers {
-        if v.id != victim && !record.viewers.iter().any(|r| r.id == v.id) {
+        if v.id != keep.victim && !record.viewers.iter().any(|r| r.id == v.id) {
             added.push(format!("viewer {:?} ({})", v.name, v.id));
         }
     }
@@ -393,12 +426,16 @@ fn narrow_to(
     }
     for c in &server.cameras {
         match record.cameras.iter().find(|r| r.camera_id == c.camera_id) {
-            None => added.push(format!("camera {:?} ({})", c.name, c.camera_id)),
-            Some(r) => {
+            Some(r) if r.device_key == c.device_key => {
                 for m in c.shared_with.iter().filter(|m| !r.shared_with.contains(m)) {
                     added.push(format!("share of camera {} with {m}", c.camera_id));
                 }
             }
+            Some(_) => added.push(format!(
+                "another device key for camera {:?} ({})",
+                c.name, c.camera_id
+            )),
+            None => added.push(format!("camera {:?} ({})", c.name, c.camera_id)),
         }
     }
     for c in &server.shared_with_me {
@@ -461,6 +498,14 @@ mod tests {
         r
     }
 
+    fn keep(record: &OwnerRecord, victim: Uuid, all_viewers: bool) -> Keep {
+        Keep {
+            victim,
+            me: record.viewers[0].recipient.clone(),
+            all_viewers,
+        }
+    }
+
     #[test]
     fn what_the_servers_record_adds_is_named_and_not_granted() {
         let kept = kept();
@@ -473,17 +518,12 @@ mod tests {
         server.cameras[0].shared_with.push(stranger.account_id);
         server.members.push(stranger);
         server.cameras.push(camera("forged", &[]));
-        // A pin replaced: the same camera id under another device key.
-        server.cameras[0].device_key = DeviceKey::generate().public();
 
         let mut record = kept.clone();
-        let left_out = narrow_to(&mut record, &server, victim.id, false);
+        let left_out = narrow_to(&mut record, &server, &keep(&kept, victim.id, false));
         assert_eq!(record.viewers, kept.viewers);
         assert_eq!(record.members, kept.members);
-        assert!(
-            record.cameras.is_empty(),
-            "a camera whose pin changed stays"
-        );
+        assert_eq!(record.cameras, kept.cameras);
         assert_eq!(record.version, 9);
         let text = left_out.join("; ");
         assert!(
@@ -497,36 +537,67 @@ mod tests {
     }
 
     #[test]
-    fn what_the_servers_record_removed_stays_removed() {
+    fn a_camera_stays_with_its_kept_pin_and_a_plausible_epoch() {
         let kept = kept();
         let mut server = kept.clone();
-        server.viewers.retain(|v| v.name != "laptop");
+        // Re-pinned to another device key, its epoch pushed past what a
+        // camera takes, then left out altogether: the camera stays as kept.
+        server.cameras[0].device_key = DeviceKey::generate().public();
+        server.cameras[0].epoch = 1 << 40;
+        let mut record = kept.clone();
+        let left_out = narrow_to(&mut record, &server, &keep(&kept, Uuid::new_v4(), false));
+        assert_eq!(record.cameras[0].device_key, kept.cameras[0].device_key);
+        assert_eq!(record.cameras[0].epoch, kept.cameras[0].epoch);
+        assert!(
+            left_out.join(";").contains("another device key"),
+            "{left_out:?}"
+        );
+
+        let mut server = kept.clone();
+        server.cameras[0].epoch = 1 << 40;
+        let mut record = kept.clone();
+        narrow_to(&mut record, &server, &keep(&kept, Uuid::new_v4(), false));
+        assert_eq!(record.cameras[0].epoch, kept.cameras[0].epoch);
+        server.cameras[0].epoch = kept.cameras[0].epoch + 10;
+        narrow_to(&mut record, &server, &keep(&kept, Uuid::new_v4(), false));
+        assert_eq!(record.cameras[0].epoch, kept.cameras[0].epoch + 10);
+
+        server.cameras.clear();
+        let mut record = kept.clone();
+        narrow_to(&mut record, &server, &keep(&kept, Uuid::new_v4(), false));
+        assert_eq!(record.cameras.len(), 1);
+    }
+
+    #[test]
+    fn what_the_servers_record_removed_stays_removed_but_this_device() {
+        let kept = kept();
+        let mut server = kept.clone();
+        server.viewers.clear();
         server.cameras[0].shared_with.clear();
-        server.cameras[0].epoch = 5;
         server.members.clear();
 
         let mut record = kept.clone();
-        assert!(narrow_to(&mut record, &server, Uuid::new_v4(), false).is_empty());
-        assert_eq!(record.viewers.len(), 1);
+        let left_out = narrow_to(&mut record, &server, &keep(&kept, Uuid::new_v4(), false));
+        assert!(left_out.is_empty());
+        assert_eq!(record.viewers, kept.viewers[..1], "this device stays");
         assert!(record.members.is_empty());
         assert!(record.cameras[0].shared_with.is_empty());
-        assert_eq!(record.cameras[0].epoch, 5);
 
         // Under the key the revocation started from, no viewer can have
         // been removed honestly: the viewers stay.
         let mut record = kept.clone();
-        narrow_to(&mut record, &server, Uuid::new_v4(), true);
+        narrow_to(&mut record, &server, &keep(&kept, Uuid::new_v4(), true));
         assert_eq!(record.viewers, kept.viewers);
         assert!(record.members.is_empty());
     }
 
     #[test]
-    fn an_implausible_version_jump_is_not_taken() {
+    fn an_implausible_version_is_not_taken() {
         let kept = kept();
         let mut server = kept.clone();
         server.version = u64::MAX;
         let mut record = kept.clone();
-        narrow_to(&mut record, &server, Uuid::new_v4(), false);
+        narrow_to(&mut record, &server, &keep(&kept, Uuid::new_v4(), false));
         assert_eq!(record.version, kept.version);
     }
 }

@@ -121,10 +121,11 @@ impl Home {
     }
 
     /// Waits for, then holds, this home's lock (`revocation.lock`) until the
-    /// file is dropped: one process at a time starts or finishes a
-    /// revocation here (each makes a new owner key, kept in
-    /// `owner.key.next`).
-    pub(crate) fn lock_revocation(&self) -> Result<std::fs::File> {
+    /// file is dropped: one process, or one task, at a time starts or
+    /// finishes a revocation here (each makes a new owner key, kept in
+    /// `owner.key.next`). It waits without blocking the async runtime.
+    pub(crate) async fn lock_revocation(&self) -> Result<std::fs::File> {
+        use rustix::fs::{flock, FlockOperation};
         use std::os::unix::fs::OpenOptionsExt as _;
         self.ensure_dir(&self.dir)?;
         let path = self.file("revocation.lock");
@@ -135,9 +136,20 @@ impl Home {
             .mode(0o600)
             .open(&path)
             .map_err(ClientError::io(&path))?;
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
-            .map_err(|e| ClientError::io(&path)(e.into()))?;
-        Ok(file)
+        loop {
+            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(file),
+                Err(rustix::io::Errno::WOULDBLOCK) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(ClientError::io(&path)(e.into())),
+            }
+        }
+    }
+
+    /// Whether a revocation is kept here (however it reads).
+    pub(crate) fn has_revocation(&self) -> bool {
+        self.file("revocation.json").exists()
     }
 
     /// Forgets the revocation (it finished).
