@@ -349,7 +349,12 @@ pub enum ViewersCommand {
     },
     /// List this account's viewers.
     List,
-    /// Revoke a viewer: new recipient sets without it, its credential deleted.
+    /// Revoke a viewer: the owner key rotates, new recipient sets without
+    /// it, its credential deleted.
+    ///
+    /// If it stops part-way (the server unreachable, a write refused), the
+    /// next `sealcam` command on this device finishes it; until then the
+    /// account's other devices may refuse the owner record.
     Revoke {
         /// The viewer id (or a unique prefix, its name or its age1 key).
         id: String,
