@@ -148,6 +148,9 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
                     s.push_str(&format!("camera {cam}: recipient set epoch {epoch}\n"));
                 }
                 s.push_str("Each camera stops sealing to it as soon as it syncs its new set.\n");
+                for cam in &r.unpublished {
+                    s.push_str(&format!("camera {cam}: the server says it does not know it, so its new set is not published; if you did not delete it, the server is withholding the revocation from it\n"));
+                }
                 for what in &r.left_out {
                     s.push_str(&format!("left out {what}: the record the revocation began from did not name it; link or share it again if it is yours\n"));
                 }

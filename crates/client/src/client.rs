@@ -200,7 +200,9 @@ impl Client {
     /// Writes a changed record over the version it was read at (its version
     /// grows by one). [`ClientError::Conflict`] when another device wrote first.
     pub async fn save_record(&self, handle: &mut RecordHandle) -> Result<()> {
-        handle.record.version += 1;
+        handle.record.version = handle.record.version.checked_add(1).ok_or_else(|| {
+            ClientError::Protocol("the owner record's version would overflow".into())
+        })?;
         let sealed = handle.record.seal(&self.device.owner_key)?;
         handle.etag = self
             .api
@@ -387,9 +389,15 @@ impl Client {
     /// set expires seals to the recovery key alone. Returns the cameras
     /// renewed; writes the record when there are any.
     pub async fn renew_sets(&self) -> Result<Vec<(CameraId, u64)>> {
-        // Until an unfinished revocation is finished, the record may still
-        // name the revoked viewer: renewing would extend its access.
-        if self.revocation_unfinished() {
+        // Until an unfinished revocation has written its record, the record
+        // may still name the revoked viewer: renewing would extend its access.
+        if self
+            .home()
+            .pending_revocation()
+            .ok()
+            .flatten()
+            .is_some_and(|p| !p.saved)
+        {
             return Ok(Vec::new());
         }
         let mut handle = self.record().await?;

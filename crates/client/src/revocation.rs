@@ -46,6 +46,14 @@ pub struct Revocation {
     /// share it again if it is yours.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<String>,
+    /// Cameras whose new set the server refused as unknown (404): they stay
+    /// in the record (only `sealcam cameras delete` forgets a camera), and
+    /// keep their old set — which names the revoked viewer — until they
+    /// follow the rotation (then they seal to the recovery key alone) or it
+    /// expires. A camera deleted meanwhile is one; otherwise the server is
+    /// withholding the revocation from it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpublished: Vec<CameraId>,
 }
 
 impl Revocation {
@@ -175,7 +183,7 @@ impl Client {
     /// Rotates the owner key to a new one, sealed to the viewers of
     /// `handle.record` (the record to write, without the victim), then
     /// [`complete_revocation`](Self::complete_revocation). `base` is the
-    /// fingerprint of the record the server holds, which it writes over.
+    /// digest of the sealed record the server holds, which it writes over.
     /// The journal names the new key before the key log may.
     async fn rotate_and_complete(
         &mut self,
@@ -207,19 +215,16 @@ impl Client {
         left_out: Vec<String>,
     ) -> Result<Revocation> {
         let mut epochs = Vec::new();
-        let mut left_out = left_out;
+        let mut unpublished = Vec::new();
         if !pending.saved {
             // The sets first: cameras stop sealing to the victim as soon as
-            // they sync. A camera the server no longer knows (removed
-            // meanwhile) leaves the record.
+            // they sync. One the server says it does not know is reported,
+            // not forgotten.
             let ids: Vec<CameraId> = handle.record.cameras.iter().map(|c| c.camera_id).collect();
             for id in ids {
                 match self.publish_set(&mut handle.record, id).await {
                     Ok(epoch) => epochs.push((id, epoch)),
-                    Err(ClientError::NotFound { .. }) => {
-                        handle.record.cameras.retain(|c| c.camera_id != id);
-                        left_out.push(format!("camera {id}, which the server no longer knows"));
-                    }
+                    Err(ClientError::NotFound { .. }) => unpublished.push(id),
                     Err(e) => return Err(e),
                 }
             }
@@ -242,6 +247,7 @@ impl Client {
             pruned,
             key_position: self.device().info.key_state().position(),
             left_out,
+            unpublished,
         })
     }
 

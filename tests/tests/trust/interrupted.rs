@@ -45,6 +45,8 @@ enum How {
     Refuse,
     /// Forward, then answer 504: written, never acknowledged.
     Lost,
+    /// Answer 404 instead of the server: "no such thing".
+    Unknown,
 }
 
 /// Breaks every request with `method` whose path starts with `prefix`,
@@ -79,7 +81,11 @@ impl Hook for Break {
     }
 
     fn answer(&self, req: &RequestInfo) -> Option<Reply> {
-        (self.how == How::Refuse && self.hits(req)).then(|| Reply::new(503, "fault proxy: refused"))
+        match self.how {
+            How::Refuse if self.hits(req) => Some(Reply::new(503, "fault proxy: refused")),
+            How::Unknown if self.hits(req) => Some(Reply::new(404, "fault proxy: no such camera")),
+            _ => None,
+        }
     }
 }
 
@@ -381,4 +387,49 @@ fn a_forged_record_where_the_revocation_sent_its_own_is_refused() {
     db.put_owner_record(s.h.account, &started_from);
     let moved_to = finish(&s, ANY_COMMAND);
     took_effect(&s, what, &tablet, moved_to, LAPTOP, &[PHONE, LAPTOP]);
+}
+
+/// The server answers 404 to the camera's new set, as if the camera were
+/// gone. The revocation finishes (the key rotates, the credential goes) and
+/// says the set was not published; the camera stays in the record with its
+/// pin (only `sealcam cameras delete` forgets a camera), and once a set gets
+/// through, only the remaining devices open what it records.
+#[test]
+fn a_camera_the_server_calls_unknown_is_reported_not_forgotten() {
+    let s = setup();
+    s.proxy
+        .set_hook(Arc::new(Break::new("PUT", "/v1/cameras/", How::Unknown)));
+    let out =
+        s.h.sealcam(PHONE, &["viewers", "revoke", TABLET, "--json"])
+            .and_then(Run::checked)
+            .unwrap_or_else(fail)
+            .json()
+            .unwrap_or_else(fail);
+    s.proxy.clear_hook();
+    let unpublished = &out["revoked"]["unpublished"];
+    assert_eq!(
+        unpublished,
+        &serde_json::json!([s.cam.id.to_string()]),
+        "{out}"
+    );
+    let cameras = steal(&s.h, PHONE).record.cameras;
+    assert_eq!(cameras.len(), 1, "the camera left the record");
+    println!(
+        "trust: interrupted: the server answered 404 to the camera's new set: the revocation finished and reported it unpublished ({unpublished}); the camera stays in the record, pinned"
+    );
+    // Approving a device publishes every set again (the phone back on the
+    // server's own address, which a link request names).
+    let device = s.h.path(PHONE).join("device.json");
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&device).unwrap()).unwrap();
+    json["server_url"] = s.h.url.clone().into();
+    std::fs::write(&device, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    s.h.link(PHONE, "desk").unwrap_or_else(fail);
+    let (epoch, _) = sync_ok(&s.h, &s.cam);
+    let (rec, _) = s.h.record(&s.cam).unwrap_or_else(fail);
+    let opened = openers(&s.h, PHONE, &rec, &[PHONE, LAPTOP, TABLET, "desk"]);
+    assert_eq!(opened, [PHONE, LAPTOP, "desk"]);
+    println!(
+        "trust: interrupted: once a set got through (epoch {epoch}), the next recording opens for {opened:?} only"
+    );
 }

@@ -39,7 +39,8 @@ pub(crate) struct PendingRevocation {
     /// The owner key it rotates to: the revocation's rotation landed when
     /// the key log, followed from `from`, passes through it.
     pub to: OwnerPublicKey,
-    /// The fingerprint of the owner record the revocation started from.
+    /// The SHA-256 of the sealed owner record the revocation writes over
+    /// (`client::sealed_digest`), as the server sent it.
     pub base: String,
     /// That record as this device verified it, without the victim: what
     /// the revocation writes, signed by the new key. The server's copy
@@ -139,7 +140,7 @@ impl Home {
         loop {
             match flock(&file, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => return Ok(file),
-                Err(rustix::io::Errno::WOULDBLOCK) => {
+                Err(rustix::io::Errno::WOULDBLOCK | rustix::io::Errno::INTR) => {
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
                 Err(e) => return Err(ClientError::io(&path)(e.into())),
