@@ -43,11 +43,8 @@ impl Ctx {
                 "note: finished revoking {:?} ({}), which stopped part-way on this device: the owner key is at reset {}, generation {}",
                 r.name, r.id, r.key_position.0, r.key_position.1
             );
-            for cam in &r.unpublished {
-                eprintln!("warning: camera {cam}: the server says it does not know it, so its new set is not published; if you did not delete it, the server is withholding the revocation from it");
-            }
-            for what in &r.left_out {
-                eprintln!("note: left out {what}: the record the revocation began from did not name it; link or share it again if it is yours");
+            for (kind, line) in viewers::revocation_notes(r) {
+                eprintln!("{kind}: {line}");
             }
         }
         if let Some(e) = &report.unfinished {

@@ -148,17 +148,28 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
                     s.push_str(&format!("camera {cam}: recipient set epoch {epoch}\n"));
                 }
                 s.push_str("Each camera stops sealing to it as soon as it syncs its new set.\n");
-                for cam in &r.unpublished {
-                    s.push_str(&format!("camera {cam}: the server says it does not know it, so its new set is not published; if you did not delete it, the server is withholding the revocation from it\n"));
-                }
-                for what in &r.left_out {
-                    s.push_str(&format!("left out {what}: the record the revocation began from did not name it; link or share it again if it is yours\n"));
+                for (_, line) in revocation_notes(&r) {
+                    s.push_str(&line);
+                    s.push('\n');
                 }
                 s
             });
             Ok(())
         }
     }
+}
+
+/// What a revocation's outcome asks the owner to look at, each with its
+/// kind (`warning`, `note`): cameras whose new set the server refused as
+/// unknown, and what it left out of the record.
+pub(super) fn revocation_notes(r: &sealcam_client::Revocation) -> Vec<(&'static str, String)> {
+    let unpublished = r.unpublished.iter().map(|cam| {
+        ("warning", format!("camera {cam}: the server says it does not know it, so its new set is not published; if you did not delete it, the server is withholding the revocation from it"))
+    });
+    let left_out = r.left_out.iter().map(|what| {
+        ("note", format!("left out {what}: the record the revocation began from did not name it; link or share it again if it is yours"))
+    });
+    unpublished.chain(left_out).collect()
 }
 
 pub(super) async fn share(ctx: &Ctx, camera: &str, with: &str) -> anyhow::Result<()> {

@@ -19,7 +19,7 @@ use crate::api::{Precondition, Record};
 use crate::client::{sealed_digest, Client, RecordHandle, MAX_FOLLOWED_EPOCH_GAP};
 use crate::error::{ClientError, Result};
 use crate::home::PendingRevocation;
-use crate::record::OwnerRecord;
+use crate::record::{OwnerRecord, ViewerEntry};
 use crate::trust::PrunedDevice;
 
 /// What revoking a viewer did.
@@ -61,9 +61,7 @@ impl Revocation {
     /// id, a prefix of it of at least 4 characters, or its name) names the
     /// viewer this revoked.
     pub fn names(&self, which: &str) -> bool {
-        let which = which.trim();
-        let id = self.id.to_string();
-        id == which || (which.len() >= 4 && id.starts_with(which)) || self.name == which
+        crate::viewers::names_viewer(self.id, &self.name, which.trim())
     }
 }
 
@@ -99,17 +97,7 @@ impl Client {
         }
         let mut kept = handle.record.clone();
         kept.viewers.retain(|v| v.id != victim.id);
-        let pending = PendingRevocation {
-            victim,
-            from: self.device().info.key_state(),
-            to: self.device().info.owner_key,
-            base: String::new(),
-            record: kept.clone(),
-            record_sent: false,
-            saved: false,
-        };
-        let handle = handle.with_record(kept);
-        self.rotate_and_complete(handle, pending, base, Vec::new())
+        self.rotate_and_complete(handle.with_record(kept), victim, base, Vec::new())
             .await
     }
 
@@ -145,7 +133,7 @@ impl Client {
         if !self.rotation_landed(&pending).await? {
             let (handle, base, left_out) = self.record_to_restart(&pending).await?;
             return self
-                .rotate_and_complete(handle, pending, base, left_out)
+                .rotate_and_complete(handle, pending.victim, base, left_out)
                 .await
                 .map(Some);
         }
@@ -181,24 +169,27 @@ impl Client {
     }
 
     /// Rotates the owner key to a new one, sealed to the viewers of
-    /// `handle.record` (the record to write, without the victim), then
+    /// `handle.record` (the record to write, without `victim`), then
     /// [`complete_revocation`](Self::complete_revocation). `base` is the
     /// digest of the sealed record the server holds, which it writes over.
     /// The journal names the new key before the key log may.
     async fn rotate_and_complete(
         &mut self,
         handle: RecordHandle,
-        mut pending: PendingRevocation,
+        victim: ViewerEntry,
         base: String,
         left_out: Vec<String>,
     ) -> Result<Revocation> {
         let next = OwnerSigningKey::generate();
-        pending.from = self.device().info.key_state();
-        pending.to = next.public();
-        pending.base = base;
-        pending.record = handle.record.clone();
-        pending.record_sent = false;
-        pending.saved = false;
+        let pending = PendingRevocation {
+            victim,
+            from: self.device().info.key_state(),
+            to: next.public(),
+            base,
+            record: handle.record.clone(),
+            record_sent: false,
+            saved: false,
+        };
         self.home().save_revocation(&pending)?;
         *self = self
             .rotate_owner_key(next, &handle.record.owner_recipients())
@@ -457,7 +448,7 @@ mod tests {
     use sealcam_keys::{CameraId, DeviceKey, OwnerId, ViewerIdentity};
 
     use super::*;
-    use crate::record::{CameraEntry, Member, ViewerEntry};
+    use crate::record::{CameraEntry, Member};
 
     fn viewer(name: &str) -> ViewerEntry {
         ViewerEntry {

@@ -124,12 +124,9 @@ impl Client {
         which: &str,
     ) -> Result<&'r ViewerEntry> {
         let which = which.trim();
-        let mut hits = viewers.iter().filter(|v| {
-            v.id.to_string() == which
-                || v.recipient.to_string() == which
-                || (which.len() >= 4 && v.id.to_string().starts_with(which))
-                || v.name == which
-        });
+        let mut hits = viewers
+            .iter()
+            .filter(|v| v.recipient.to_string() == which || names_viewer(v.id, &v.name, which));
         match (hits.next(), hits.next()) {
             (Some(v), None) => Ok(v),
             (Some(_), Some(_)) => Err(ClientError::BadInput(format!(
@@ -167,6 +164,13 @@ impl Client {
             })
             .collect())
     }
+}
+
+/// Whether `which` (trimmed) names the viewer `id` called `name`: its id, a
+/// prefix of the id of at least 4 characters, or its name.
+pub(crate) fn names_viewer(id: Uuid, name: &str, which: &str) -> bool {
+    let id = id.to_string();
+    id == which || (which.len() >= 4 && id.starts_with(which)) || name == which
 }
 
 /// The viewer recipient of a link request, checked against the server.

@@ -79,6 +79,16 @@ impl fmt::Debug for Household {
     }
 }
 
+/// Points the `device.json` or `camera.json` at `file` to the server at
+/// `url` (as an operator who moved the server would, or a test putting a
+/// proxy in between); returns what the file holds now.
+pub fn point_at(file: &std::path::Path, url: &str) -> Result<serde_json::Value, HarnessError> {
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(file)?)?;
+    json["server_url"] = serde_json::Value::String(url.to_owned());
+    std::fs::write(file, serde_json::to_vec_pretty(&json)?)?;
+    Ok(json)
+}
+
 /// The home of the owner's first device.
 pub const PHONE: &str = "phone";
 
@@ -175,13 +185,10 @@ impl Household {
         let url = server.url.clone();
         let mut account = Uuid::nil();
         for file in ["phone/device.json", "cam/camera.json"] {
-            let path = dir.path().join(file);
-            let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
-            json["server_url"] = serde_json::Value::String(url.clone());
+            let json = point_at(&dir.path().join(file), &url)?;
             if let Some(id) = json["account_id"].as_str() {
                 account = id.parse()?;
             }
-            std::fs::write(&path, serde_json::to_vec_pretty(&json)?)?;
         }
         sealcam_client::tls::install_crypto_provider();
         Ok(Self {

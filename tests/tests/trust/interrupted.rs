@@ -28,7 +28,7 @@
 
 use std::sync::Arc;
 
-use sealcam_e2e::household::{Household, Run, PHONE};
+use sealcam_e2e::household::{point_at, Household, Run, PHONE};
 use sealcam_e2e::proxy::{Fault, Hook, Proxy, Reply, RequestInfo};
 use sealcam_e2e::trust_kit::{
     bundle_opens, fail, household_with_tablet, locked_out, openers, revoke, steal, sync_ok, Db,
@@ -107,11 +107,7 @@ fn setup() -> Setup {
         .build()
         .unwrap();
     let proxy = rt.block_on(Proxy::start(Some(h.url.clone()))).unwrap();
-    let device = h.path(PHONE).join("device.json");
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&device).unwrap()).unwrap();
-    json["server_url"] = proxy.url().into();
-    std::fs::write(&device, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    point_at(&h.path(PHONE).join("device.json"), &proxy.url()).unwrap_or_else(fail);
     Setup {
         h,
         cam,
@@ -419,11 +415,7 @@ fn a_camera_the_server_calls_unknown_is_reported_not_forgotten() {
     );
     // Approving a device publishes every set again (the phone back on the
     // server's own address, which a link request names).
-    let device = s.h.path(PHONE).join("device.json");
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&device).unwrap()).unwrap();
-    json["server_url"] = s.h.url.clone().into();
-    std::fs::write(&device, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    point_at(&s.h.path(PHONE).join("device.json"), &s.h.url).unwrap_or_else(fail);
     s.h.link(PHONE, "desk").unwrap_or_else(fail);
     let (epoch, _) = sync_ok(&s.h, &s.cam);
     let (rec, _) = s.h.record(&s.cam).unwrap_or_else(fail);
