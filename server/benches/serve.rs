@@ -15,8 +15,12 @@
 //!
 //! The two servers take turns, `BENCH_ROUNDS` rounds (default 5; half as many
 //! for the clip) of `BENCH_SECS` seconds per run (default 4), and the medians
-//! are reported: on a shared machine a slow spell then falls on both. It
-//! prints figures; it asserts nothing about speed.
+//! are reported: on a shared machine a slow spell then falls on both. Beside
+//! the rates it prints the CPU time each server spent per thumbnail request
+//! (this process's for sealcam, nginx's master and workers' for nginx, from
+//! `/proc`): on two cores shared with wrk the rate swings from round to
+//! round, the CPU a request costs much less. It prints figures; it asserts
+//! nothing about speed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/common/mod.rs"]
@@ -154,16 +158,20 @@ fn main() {
     // machine falls on both; the medians are reported.
     let mut thumb = Vec::new();
     let mut clip = Vec::new();
+    let nginx_pids = nginx.pids();
+    let own = [std::process::id()];
+    let mut cpu = Vec::new();
     for round in 1..=rounds {
-        let s = wrk(&thumb_path, Some(&auth), 64, secs);
-        let n = wrk(&nginx_thumb, None, 64, secs);
+        let (s, s_cpu) = cpu_per_request(&own, || wrk(&thumb_path, Some(&auth), 64, secs));
+        let (n, n_cpu) = cpu_per_request(&nginx_pids, || wrk(&nginx_thumb, None, 64, secs));
         println!(
-            "  round {round}: thumbnail sealcam {:.0} req/s | nginx {:.0} req/s | ratio {:.2}x",
+            "  round {round}: thumbnail sealcam {:.0} req/s, {s_cpu:.1} µs CPU/req | nginx {:.0} req/s, {n_cpu:.1} µs CPU/req | ratio {:.2}x",
             s.rps,
             n.rps,
             s.rps / n.rps
         );
         thumb.push((s, n));
+        cpu.push((s_cpu, n_cpu));
     }
     for round in 1..=rounds.div_ceil(2) {
         let s = wrk(&clip_path, Some(&auth), 4, secs);
@@ -184,6 +192,13 @@ fn main() {
         median(thumb.iter().map(|(_, n)| n.p99_ms)),
         median(thumb.iter().map(|(s, n)| s.rps / n.rps)),
         thumb.len()
+    );
+    println!(
+        "thumbnail 20 KiB GET, CPU per request: sealcam {:.1} µs | nginx {:.1} µs | nginx ÷ sealcam {:.2}x (medians of {} rounds)",
+        median(cpu.iter().map(|(s, _)| *s)),
+        median(cpu.iter().map(|(_, n)| *n)),
+        median(cpu.iter().map(|(s, n)| n / s)),
+        cpu.len()
     );
     println!(
         "clip 10 MiB GET: sealcam {:.0} MB/s | nginx {:.0} MB/s | ratio {:.2}x (medians of {} rounds)",
@@ -240,6 +255,23 @@ struct Nginx {
 }
 
 impl Nginx {
+    /// The master's process id and its workers'.
+    fn pids(&self) -> Vec<u32> {
+        let master = self.master.id();
+        let mut pids = vec![master];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            if stat_fields(pid)
+                .is_some_and(|f| f.get(1).and_then(|p| p.parse().ok()) == Some(master))
+            {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
     fn stop(mut self) {
         let _ = Command::new("nginx")
             .arg("-c")
@@ -290,8 +322,36 @@ fn start_nginx(www: &Path, port: u16) -> Nginx {
     panic!("nginx did not start; see {}/error.log", conf_dir.display());
 }
 
+/// The fields of `/proc/PID/stat` after the command name (the state first).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// User and system CPU time of processes `pids` so far, in seconds (the
+/// kernel counts in units of 1/100 s, USER_HZ).
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    pids.iter()
+        .filter_map(|&pid| stat_fields(pid))
+        .map(|f| {
+            let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            (ticks(11) + ticks(12)) as f64 / 100.0
+        })
+        .sum()
+}
+
+/// The wrk run `run`, and the CPU time `pids` spent per request of it, in µs.
+fn cpu_per_request(pids: &[u32], run: impl FnOnce() -> WrkResult) -> (WrkResult, f64) {
+    let before = cpu_seconds(pids);
+    let result = run();
+    let per_request = (cpu_seconds(pids) - before) * 1e6 / result.requests.max(1.0);
+    (result, per_request)
+}
+
 struct WrkResult {
     rps: f64,
+    requests: f64,
     p99_ms: f64,
     mb_per_s: f64,
 }
@@ -320,9 +380,16 @@ fn wrk(url: &str, header: Option<&str>, connections: u32, secs: u64) -> WrkResul
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     let p99_ms = field("99%").map_or(0.0, |v| duration_ms(&v));
+    let requests: f64 = text
+        .lines()
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     let mb_per_s = field("Transfer/sec:").map_or(0.0, |v| size_mb(&v));
     WrkResult {
         rps,
+        requests,
         p99_ms,
         mb_per_s,
     }

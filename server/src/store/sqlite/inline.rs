@@ -23,7 +23,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension as _, Params, Row};
 use sealcam_wire::PartKind;
 use uuid::Uuid;
@@ -169,7 +168,7 @@ pub(super) fn part_at(row: &Row<'_>, first: usize) -> Result<PartRow, InlineErro
         in_database: row
             .get_ref(first + 11)?
             .as_blob_or_null()?
-            .map(Bytes::copy_from_slice),
+            .map(super::recycled::copy),
     })
 }
 

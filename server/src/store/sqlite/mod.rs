@@ -59,6 +59,7 @@ mod checkpoint;
 mod events;
 mod group_commit;
 mod inline;
+mod recycled;
 mod sweep;
 mod wal_sync;
 
