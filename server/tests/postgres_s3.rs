@@ -55,6 +55,7 @@ scenarios!(common::Backend::PostgresS3;
     cameras::a_shared_member_sees_events_only_while_shared,
     cameras::retention_removes_old_events_and_keeps_recent_ones,
     cameras::deleting_a_camera_deletes_its_events_credential_and_blobs,
+    cameras::a_camera_deleted_mid_upload_fails_alone,
     events::events_list_newest_first_paged_by_the_minute,
     events::downloads_serve_whole_parts_and_ranges,
     events::a_header_rewrap_leaves_the_payload_untouched,

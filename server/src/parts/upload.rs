@@ -127,6 +127,11 @@ impl Parts<'_> {
             .await
     }
 
+    /// The step, in seconds, to which stored times are rounded down.
+    fn granularity(&self) -> i64 {
+        i64::try_from(self.config.tasks.time_granularity_secs.max(1)).unwrap_or(i64::MAX)
+    }
+
     /// The checks made before a byte of the body is read; returns the
     /// part's size limit.
     fn check_limits(&self, upload: &Upload) -> PartsResult<u64> {
@@ -136,6 +141,16 @@ impl Parts<'_> {
         }
         if upload.header_len > max_header {
             return Err(PartsError::TooLarge(max_header));
+        }
+        // Rounded down to the listing granularity when stored: a time so
+        // far before 1970 that rounding overflows is refused here (it
+        // panicked the request in a debug build, wrapped in a release one).
+        if upload
+            .captured_at
+            .checked_sub(self.granularity() - 1)
+            .is_none()
+        {
+            return Err(PartsError::Invalid("captured_at is out of range"));
         }
         let limit = self.part_limit(upload.kind);
         if let Some(len) = upload.content_length {
@@ -286,7 +301,7 @@ impl Parts<'_> {
         };
         // Times are stored coarse (S9): the capture time the camera gives and
         // the upload time alike, to the configured granularity.
-        let granularity = self.config.tasks.time_granularity_secs.max(1) as i64;
+        let granularity = self.granularity();
         let uploaded_at = now();
         let part = NewPart {
             event_id: upload.event_id,
@@ -381,6 +396,8 @@ fn answer(
             }
         }
         InsertPart::ForeignEvent => Err(PartsError::NotFound),
+        // What its credential now answers on any request.
+        InsertPart::CameraGone => Err(PartsError::Unauthorized),
     }
 }
 

@@ -291,6 +291,9 @@ pub enum InsertPart {
     Exists(Box<PartRow>),
     /// The event id belongs to another camera.
     ForeignEvent,
+    /// The camera was deleted after its credential was checked (its owner
+    /// removed it while the body was arriving): nothing was recorded.
+    CameraGone,
 }
 
 /// The size of one part of an event, for listings.

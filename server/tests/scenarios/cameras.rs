@@ -2,6 +2,7 @@
 //! tests/postgres_s3.rs): pairing, the recipient set, sharing, retention and
 //! deletion.
 
+use crate::common::inflight::hold_upload;
 use crate::common::seeded::seeded;
 use crate::common::{error_code, now, start_on, Backend};
 use base64::engine::general_purpose::STANDARD;
@@ -250,4 +251,85 @@ pub async fn deleting_a_camera_deletes_its_events_credential_and_blobs(b: Backen
         left.is_empty(),
         "blobs left after deleting everything: {left:?}"
     );
+}
+
+/// An owner deletes a camera while its upload's body is still arriving; the
+/// upload's row then reaches the database beside other households' uploads.
+/// The deleted camera hears 401 (what its credential now answers) and
+/// records nothing; every other upload is stored. (On SQLite its row failed
+/// the foreign key and took every other row of its batch with it, all
+/// answered 500; found by review.)
+pub async fn a_camera_deleted_mid_upload_fails_alone(b: Backend) {
+    let Some(t) = start_on(b, "a_camera_deleted_mid_upload_fails_alone", |_| {}).await else {
+        return;
+    };
+    // Other households' cameras, each with as many uploads at once as the
+    // server lets one camera have (4).
+    let mut theirs = Vec::new();
+    for n in 0..6 {
+        let neighbour = t.new_viewer(&format!("neighbour {n}")).await;
+        let camera = t.pair_camera(&neighbour).await;
+        theirs.push((neighbour, camera));
+    }
+    let owner = t.new_viewer("owner").await;
+    let mut stored = 0;
+    for round in 0..8 {
+        let doomed = t.pair_camera(&owner).await;
+        let held = hold_upload(&t, &doomed, Uuid::now_v7()).await;
+        let resp = t
+            .send(
+                Method::DELETE,
+                &format!("/v1/cameras/{}", doomed.camera_id),
+                Some(&owner.token),
+                None,
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        // The held body's end and the neighbour's uploads, all at once.
+        let others = (0..24).map(|i| {
+            let t = &t;
+            let (_, camera) = &theirs[i as usize % theirs.len()];
+            async move {
+                let payload = crate::common::bytes(round * 100 + i, 2_000);
+                t.upload(
+                    camera,
+                    Uuid::now_v7(),
+                    PartKind::Thumbnail,
+                    b"hdr",
+                    &payload,
+                    now(),
+                )
+                .await
+                .status()
+            }
+        });
+        let (doomed_status, statuses) =
+            tokio::join!(held.finish(), futures_util::future::join_all(others));
+        println!(
+            "round {round}: the deleted camera's upload answered {doomed_status}; \
+             the neighbour's 24 uploads answered {statuses:?}"
+        );
+        assert_eq!(doomed_status, StatusCode::UNAUTHORIZED);
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::CREATED),
+            "another household's upload failed with the deleted camera's: {statuses:?}"
+        );
+        stored += statuses.len();
+    }
+    let mut listed = 0;
+    for (neighbour, camera) in &theirs {
+        let page: EventPage = t
+            .send(
+                Method::GET,
+                &format!("/v1/cameras/{}/events?limit=500", camera.camera_id),
+                Some(&neighbour.token),
+                None,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        listed += page.events.len();
+    }
+    assert_eq!(listed, stored, "every answered upload is listed");
 }

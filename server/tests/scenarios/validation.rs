@@ -41,6 +41,19 @@ pub async fn oversized_and_malformed_uploads_are_refused(b: Backend) {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A capture time whose rounding would overflow.
+    let resp = t
+        .send(
+            Method::PUT,
+            &format!(
+                "/v1/events/{event}/parts/thumbnail?captured_at={}&header_len=1",
+                i64::MIN
+            ),
+            Some(&cam.token),
+            Some(b"hp".to_vec()),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // Body shorter than header_len.
     let resp = t
         .send(

@@ -21,6 +21,16 @@ use crate::tokens::TokenHash;
 pub(super) async fn insert_part(db: &PostgresDatabase, part: &NewPart) -> StoreResult<InsertPart> {
     let mut tx = db.pool.begin().await?;
     lock_and_refuse_doomed(&mut tx, &[&part.header_key, &part.payload_key]).await?;
+    // FOR SHARE: the camera, deleted meanwhile or not, stays as it is until
+    // this transaction ends (deleting it takes FOR UPDATE); a camera its
+    // owner removed while the body was arriving records nothing.
+    let camera: Option<i32> = sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = $1 FOR SHARE")
+        .bind(part.camera_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if camera.is_none() {
+        return Ok(InsertPart::CameraGone);
+    }
     sqlx::query(
         "INSERT INTO events (id, camera_id, captured_at, created_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",

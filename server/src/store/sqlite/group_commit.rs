@@ -118,34 +118,58 @@ fn write_batches(
 /// Records `parts` in one transaction: one outcome per part, in order.
 ///
 /// Every refusal of a row (a swept blob, a foreign event, a part recorded
-/// already) is found by reading before that row writes anything, so a
-/// refused row leaves nothing to undo and no savepoint is needed (one per
-/// row cost a sixth of the writer's time, copying pages to the statement
-/// journal). A failure of SQLite itself fails the whole batch: it is
-/// rolled back, and every row hears the error.
+/// already, a camera deleted meanwhile) is found by reading before that row
+/// writes anything, so a refused row leaves nothing to undo and no
+/// savepoint is needed (one per row cost a sixth of the writer's time,
+/// copying pages to the statement journal). Should a row still fail in
+/// SQLite (a constraint no read foresaw), the batch is rolled back and
+/// each row is recorded again in a transaction of its own: the rows of
+/// other cameras, often other households, in the same batch must not hear
+/// one upload's failure. A failed commit fails every row of it.
 fn commit(conn: &mut Connection, parts: &[NewPart]) -> Vec<StoreResult<InsertPart>> {
-    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => return each(e.into(), parts.len()),
-    };
+    match commit_all(conn, parts) {
+        Ok(Ok(outcomes)) => outcomes,
+        Ok(Err(e)) | Err(e) if parts.len() == 1 => vec![Err(e)],
+        Ok(Err(_)) => parts
+            .iter()
+            .map(|part| match commit_all(conn, std::slice::from_ref(part)) {
+                Ok(Ok(mut one)) => one.pop().unwrap_or_else(|| Err(no_outcome())),
+                Ok(Err(e)) | Err(e) => Err(e),
+            })
+            .collect(),
+        Err(e) => each(e, parts.len()),
+    }
+}
+
+/// Records `parts` in one transaction. `Ok(Err)`: a row failed in SQLite,
+/// and the transaction was rolled back; `Err`: the transaction could not
+/// begin or commit.
+fn commit_all(
+    conn: &mut Connection,
+    parts: &[NewPart],
+) -> StoreResult<StoreResult<Vec<StoreResult<InsertPart>>>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(parts.len());
     for part in parts {
         match insert_part(&tx, part) {
             Ok(outcome) => outcomes.push(outcome),
             // Dropping `tx` rolls the batch back.
-            Err(e) => return each(e, parts.len()),
+            Err(e) => return Ok(Err(e)),
         }
     }
-    match tx.commit() {
-        Ok(()) => outcomes,
-        Err(e) => each(e.into(), parts.len()),
-    }
+    tx.commit()?;
+    Ok(Ok(outcomes))
+}
+
+fn no_outcome() -> StoreError {
+    StoreError::Corrupt("a one-row batch gave no outcome".into())
 }
 
 /// Records one part (and its event, when it is the event's first) in the
 /// caller's transaction: its outcome, a blob the orphan sweep claimed
-/// refused, an event of another camera reported, a part recorded already
-/// returned as it stands. `Err` only for a failure of SQLite, after which
+/// refused, an event of another camera reported, a camera deleted since
+/// its upload was authorised reported, a part recorded already returned as
+/// it stands. `Err` only for a failure of SQLite, after which
 /// the transaction must not commit.
 fn insert_part(conn: &Connection, part: &NewPart) -> StoreResult<StoreResult<InsertPart>> {
     let mut keys = vec![part.header_key.as_str()];
@@ -183,6 +207,15 @@ fn insert_part(conn: &Connection, part: &NewPart) -> StoreResult<StoreResult<Ins
             }
         }
         None => {
+            // The writer holds SQLite's write lock: the camera cannot go
+            // between this read and the insert.
+            let camera: Option<i64> = conn
+                .prepare_cached("SELECT 1 FROM cameras WHERE id = ?1")?
+                .query_row([&camera_id], |row| row.get(0))
+                .optional()?;
+            if camera.is_none() {
+                return Ok(Ok(InsertPart::CameraGone));
+            }
             conn.prepare_cached(
                 "INSERT INTO events (id, camera_id, captured_at, created_at) \
                  VALUES (?1, ?2, ?3, ?4)",
@@ -335,6 +368,64 @@ mod tests {
             )
             .unwrap();
         assert_eq!(events, 0, "a refused row leaves no event behind");
+    }
+
+    /// A camera its owner deleted while its upload was arriving records
+    /// nothing and hears `CameraGone`; a row that SQLite itself refuses
+    /// fails alone. Neither touches the other rows of the batch, which may
+    /// be other households' (the first failed every row of its batch with
+    /// a foreign-key error, found by review).
+    #[tokio::test]
+    async fn one_rows_failure_leaves_the_other_rows_of_its_batch() {
+        let (_dir, path, db, account) = database_with_account().await;
+        let kept = db.test_camera(account, [0; 32], [100; 32], 2).await;
+        let deleted = db.test_camera(account, [1; 32], [101; 32], 2).await;
+        assert!(db.delete_camera(account, deleted).await.unwrap().is_some());
+        let in_db = |event, key: &str| {
+            let mut p = part(event, kept, key);
+            p.in_database = Some(bytes::Bytes::from_static(b"sealed bytes"));
+            p
+        };
+        let events: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+        let parts = [
+            part(events[0], kept, "blobs/00/before"),
+            part(events[1], deleted, "blobs/00/deleted"),
+            in_db(events[2], "db:shared"),
+            // The same in-database key again: a primary-key violation that
+            // no read before the write looks for.
+            in_db(events[3], "db:shared"),
+            part(events[4], kept, "blobs/00/after"),
+        ];
+        let mut conn = super::super::connect(&path, BUSY_TIMEOUT).unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        let outcomes = commit(&mut conn, &parts);
+        assert!(
+            matches!(outcomes[0], Ok(InsertPart::Inserted)),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(outcomes[1], Ok(InsertPart::CameraGone)),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(outcomes[2], Ok(InsertPart::Inserted)),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(outcomes[3], Err(StoreError::Sqlite(_))),
+            "{outcomes:?}"
+        );
+        assert!(
+            matches!(outcomes[4], Ok(InsertPart::Inserted)),
+            "{outcomes:?}"
+        );
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+        assert_eq!(count("SELECT COUNT(*) FROM parts"), 3);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM events"),
+            3,
+            "no event of the failed rows"
+        );
     }
 
     /// Under a steady stream of commits and reads, the WAL is rewound: it
