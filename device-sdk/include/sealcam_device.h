@@ -73,6 +73,8 @@ typedef enum {
   SEALCAM_NOT_PUBLISHED = 21,
   /*
    The server offered a recipient set that is not the owner's (S4); the last good set stays in use.
+   From `sealcam_device_record`: the set in use is of the first format (v1) and the owner key
+   that signed it was since replaced; nothing was recorded until the new key's set arrives.
    */
   SEALCAM_RECIPIENT_SET_REFUSED = 22,
   /*
@@ -417,6 +419,9 @@ sealcam_result sealcam_device_sync(const sealcam_device *dev, uint64_t *epoch_ou
  `clip_read` until it returns 0) and the event record to the current
  recipient set, uploading each part as it is sealed; when the server is
  unreachable or overloaded the sealed parts go to the spool.
+ `SEALCAM_RECIPIENT_SET_REFUSED` when the set in use is a v1 set whose
+ owner key was since replaced (it names no recovery key to fall back to):
+ nothing was sealed; record again once a sync brings the new key's set.
 
  # Safety
 

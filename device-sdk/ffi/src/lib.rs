@@ -52,6 +52,8 @@ pub enum sealcam_result {
     /// The owner has not published a recipient set yet; sync later.
     SEALCAM_NOT_PUBLISHED = 21,
     /// The server offered a recipient set that is not the owner's (S4); the last good set stays in use.
+    /// From `sealcam_device_record`: the set in use is of the first format (v1) and the owner key
+    /// that signed it was since replaced; nothing was recorded until the new key's set arrives.
     SEALCAM_RECIPIENT_SET_REFUSED = 22,
     /// The server could not be reached; recorded parts were spooled.
     SEALCAM_NETWORK = 30,

@@ -100,7 +100,10 @@ pub enum Notice {
     /// The owner key moved on (a rotation after a revocation, or a reset)
     /// since the set in use was accepted, and no set of the new key has
     /// arrived: what is recorded now is sealed to the recovery key alone, so
-    /// a revoked viewer in the old set opens nothing more.
+    /// a revoked viewer in the old set opens nothing more. A set of the
+    /// first format (v1) names no recovery key: nothing is recorded while it
+    /// is the set in use (`record` answers
+    /// [`RecipientSetError::Legacy`](sealcam_keys::RecipientSetError::Legacy)).
     RecipientSetRetired {
         /// The epoch of the set in use.
         epoch: u64,

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use sealcam_keys::{unix_now, EventId};
+use sealcam_keys::{unix_now, EventId, RecipientSetError};
 use sealcam_wire::PartKind;
 
 use super::part::PartSpec;
@@ -128,6 +128,43 @@ impl<'a> NewEvent<'a> {
 }
 
 impl Device {
+    /// Refuses to seal to a set of the first format once the camera has
+    /// followed a rotation of its owner key.
+    ///
+    /// A v1 set is signed only under the key a camera paired before v2
+    /// pinned, `(0, 0)`, and names no recovery key to fall back to. Once
+    /// the camera has followed a rotation, that key is retired, perhaps by a
+    /// revocation: sealing on to the set would keep giving the revoked
+    /// device every recording for as long as a server served no v2 set (a
+    /// v1 set never expires). The owner's upgrade publishes v2 sets right
+    /// after its rotation, so the camera first syncs once (when the server
+    /// is not known to be away) and records if a v2 set came.
+    fn refuse_retired_v1_set(&mut self) -> Result<(), DeviceError> {
+        let retired = |d: &Self| match (&d.pairing, &d.set) {
+            (Some(p), Some(set)) if set.set().binding().is_none() => {
+                let current = p.keys.position();
+                (current != (0, 0)).then(|| (set.epoch(), current))
+            }
+            _ => None,
+        };
+        if retired(self).is_none() {
+            return Ok(());
+        }
+        if self.backoff.remaining().is_zero() {
+            // Whatever it answers: a failure leaves the set as it was.
+            let _ = self.sync();
+        }
+        let Some((epoch, current)) = retired(self) else {
+            return Ok(());
+        };
+        self.notify(Notice::RecipientSetRetired {
+            epoch,
+            signed_under: (0, 0),
+            current,
+        });
+        Err(DeviceError::RecipientSet(RecipientSetError::Legacy))
+    }
+
     /// Records one event: seals the thumbnail, then the clip, then the event
     /// record to the current recipient set and uploads each as it is sealed
     /// (constant memory, whatever the clip's length). When the server is
@@ -143,6 +180,7 @@ impl Device {
             delivery,
         } = event;
         let record_json = record.map(EventRecord::to_json).transpose()?;
+        self.refuse_retired_v1_set()?;
         let Some(set) = &self.set else {
             return Err(DeviceError::NoRecipientSet);
         };
@@ -156,7 +194,7 @@ impl Device {
             .map(|b| (set.epoch(), b.expires_at));
         // A v2 set signed under an owner key the camera has since seen
         // replaced: seal to the recovery key alone until the new key's set
-        // arrives (a v1 set names no recovery key and stays in use).
+        // arrives (a v1 set names no recovery key: refused above).
         let retired = match (&self.pairing, set.set().binding()) {
             (Some(p), Some(b)) if b.key_position < p.keys.position() => {
                 Some((set.epoch(), b.key_position, p.keys.position()))

@@ -178,3 +178,89 @@ fn after_the_upgrade_v1_sets_are_refused_and_a_reset_reaches_it() {
     t.record_and_open(b"v2");
     t.owner.open(camera, before, PartKind::Thumbnail).unwrap();
 }
+
+/// Attack: a legacy camera's set v1 names a viewer the owner then revokes
+/// (the revocation rotates the owner key), and the server, which sees the
+/// key log go by, keeps serving the old set v1 instead of the owner's new
+/// set. A set v1 never expires and names no recovery key, so the camera
+/// used to seal every recording to it for good, revoked viewer included.
+/// It now refuses to record while that set is the one it holds, and
+/// records again (for the remaining viewers only) once the new set comes.
+#[test]
+fn a_v1_set_is_not_sealed_to_after_a_rotation_the_camera_followed() {
+    let mut t = Legacy::start();
+    let camera = t.camera;
+    // The household's second viewer, in a set v1 signed by the legacy key.
+    let tablet = sealcam_keys::ViewerIdentity::generate();
+    let v1_set = RecipientSet::new(
+        t.owner.account(),
+        camera,
+        2,
+        vec![t.owner.viewer().to_public(), tablet.to_public()],
+    )
+    .unwrap()
+    .sign(t.owner.signing_key());
+    t.owner.put_set_bytes(camera, 2, v1_set.as_bytes()).unwrap();
+    assert_eq!(
+        t.device.sync().unwrap(),
+        SyncOutcome::Updated {
+            from: Some(1),
+            to: 2
+        }
+    );
+    let before = t.record_and_open(b"before");
+    t.owner
+        .open_as(&tablet, camera, before, PartKind::Thumbnail)
+        .unwrap();
+
+    // The tablet is revoked: the owner key rotates. The server stores the
+    // key log but keeps serving the set v1 (the owner's new set withheld).
+    t.owner.rotate().unwrap();
+    t.owner.put_set_bytes(camera, 2, v1_set.as_bytes()).unwrap();
+    assert_eq!(
+        sync_refused(&mut t.device).unwrap(),
+        (RecipientSetError::NotSignedByPinnedOwner, Some(2))
+    );
+    assert_eq!(t.device.owner_keys().unwrap().position(), (0, 1));
+    t.seen.lock().unwrap().clear();
+    let refused = t.device.record(NewEvent::now().thumbnail(b"during"));
+    println!(
+        "tried: record with the set v1 (tablet included) held after the rotation; the server withholds the new set\n\
+         refused: {refused:?}"
+    );
+    assert!(
+        matches!(
+            refused,
+            Err(sealcam_device::DeviceError::RecipientSet(
+                RecipientSetError::Legacy
+            ))
+        ),
+        "the camera sealed to the retired set v1: {refused:?}"
+    );
+    assert!(t.seen.lock().unwrap().iter().any(|n| matches!(
+        n,
+        Notice::RecipientSetRetired {
+            epoch: 2,
+            signed_under: (0, 0),
+            current: (0, 1)
+        }
+    )));
+
+    // The owner's set (v2, without the tablet) reaches the server: the next
+    // recording syncs first, takes it and is sealed to it.
+    let viewer = t.owner.viewer().to_public();
+    t.owner
+        .publish_at(camera, 3, vec![viewer], unix_now() + 3600)
+        .unwrap();
+    let after = t.record_and_open(b"after");
+    assert_eq!(t.device.epoch(), Some(3));
+    let tablet_opens = t.owner.open_as(&tablet, camera, after, PartKind::Thumbnail);
+    println!(
+        "the tablet opening the next recording: {:?}",
+        tablet_opens.as_ref().map(|_| "opened")
+    );
+    assert!(
+        tablet_opens.is_err(),
+        "the revoked tablet opened a recording"
+    );
+}

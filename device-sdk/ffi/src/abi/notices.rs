@@ -201,7 +201,7 @@ impl NoticeSink {
                 *epoch,
                 0,
                 format!(
-                    "signed under owner key {signed_under:?}, which {current:?} replaced; sealing to the recovery key alone until the new key's set arrives"
+                    "signed under owner key {signed_under:?}, which {current:?} replaced; sealing to the recovery key alone until the new key's set arrives (a v1 set names none: recordings are refused)"
                 ),
             ),
             _ => return,

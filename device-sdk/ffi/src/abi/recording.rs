@@ -87,6 +87,9 @@ impl Read for CallbackReader {
 /// `clip_read` until it returns 0) and the event record to the current
 /// recipient set, uploading each part as it is sealed; when the server is
 /// unreachable or overloaded the sealed parts go to the spool.
+/// `SEALCAM_RECIPIENT_SET_REFUSED` when the set in use is a v1 set whose
+/// owner key was since replaced (it names no recovery key to fall back to):
+/// nothing was sealed; record again once a sync brings the new key's set.
 ///
 /// # Safety
 ///

@@ -321,7 +321,7 @@ fn print_notice(n: &Notice) {
             signed_under,
             current,
         } => eprintln!(
-            "recipient set epoch {epoch} was signed under owner key {signed_under:?}, since replaced by {current:?}: sealing to the recovery key alone until the new key's set arrives"
+            "recipient set epoch {epoch} was signed under owner key {signed_under:?}, since replaced by {current:?}: sealing to the recovery key alone until the new key's set arrives (a v1 set names none: recordings are refused)"
         ),
         _ => {}
     }
