@@ -28,6 +28,11 @@ impl Default for BackoffPolicy {
     }
 }
 
+/// The longest wait a server's `Retry-After` can impose on one attempt: a
+/// larger value (up to `u64::MAX` seconds, which overflowed the deadline and
+/// panicked the camera before its part was spooled) is taken as this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 impl BackoffPolicy {
     /// The jitter window after `failures` consecutive failures (≥ 1).
     pub fn window(&self, failures: u32) -> Duration {
@@ -47,7 +52,10 @@ impl BackoffPolicy {
     ) -> Duration {
         let window = self.window(failures);
         let jitter = Duration::from_nanos(rng.gen_range(0..=window.as_nanos() as u64));
-        retry_after.unwrap_or_default() + jitter
+        retry_after
+            .unwrap_or_default()
+            .min(MAX_RETRY_AFTER)
+            .saturating_add(jitter)
     }
 }
 
@@ -62,7 +70,8 @@ impl Backoff {
     pub fn failed(&mut self, policy: &BackoffPolicy, retry_after: Option<Duration>) -> Duration {
         self.failures = self.failures.saturating_add(1);
         let delay = policy.delay(self.failures, retry_after, &mut rand::thread_rng());
-        self.not_before = Some(Instant::now() + delay);
+        let now = Instant::now();
+        self.not_before = Some(now.checked_add(delay).unwrap_or(now + MAX_RETRY_AFTER));
         delay
     }
 
@@ -84,6 +93,19 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
+
+    #[test]
+    fn a_servers_retry_after_is_bounded() {
+        let p = BackoffPolicy::default();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut b = Backoff::default();
+        let delay = b.failed(&p, Some(Duration::from_secs(u64::MAX)));
+        assert!(delay >= MAX_RETRY_AFTER && delay <= MAX_RETRY_AFTER + p.window(1));
+        assert!(b.remaining() <= delay);
+        let d = p.delay(40, Some(Duration::MAX), &mut rng);
+        assert!(d <= MAX_RETRY_AFTER + p.cap, "{d:?}");
+        assert!(p.delay(1, Some(Duration::from_secs(5)), &mut rng) >= Duration::from_secs(5));
+    }
 
     #[test]
     fn windows_double_up_to_the_cap() {

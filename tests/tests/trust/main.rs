@@ -8,4 +8,5 @@ mod retired_key;
 mod revocation;
 mod rewrap;
 mod sets;
+mod stale_record;
 mod withheld;

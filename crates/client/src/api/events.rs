@@ -12,6 +12,9 @@ use uuid::Uuid;
 use super::Api;
 use crate::error::{ClientError, Result};
 
+/// The most [`Api::payload_range_vec`] reserves before bytes arrive.
+const PREALLOCATE_AT_MOST: usize = 16 << 20;
+
 impl Api {
     /// `GET /v1/cameras/{id}/events` (one page).
     pub async fn events(&self, camera: Uuid, query: &EventsQuery) -> Result<EventPage> {
@@ -171,16 +174,19 @@ impl Api {
         })))
     }
 
-    /// A byte range of a part's payload, in memory.
+    /// A byte range of a part's payload, in memory (at most the range's
+    /// length, however long the server's answer).
     pub async fn payload_range_vec(
         &self,
         event: Uuid,
         kind: PartKind,
         range: Range<u64>,
     ) -> Result<Vec<u8>> {
-        let want = (range.end - range.start) as usize;
+        let want = usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(usize::MAX);
         let mut stream = self.payload_range(event, kind, range).await?;
-        let mut out = Vec::with_capacity(want);
+        // The length comes from the server's listing: reserve no more than a
+        // bounded amount up front, and grow with what actually arrives.
+        let mut out = Vec::with_capacity(want.min(PREALLOCATE_AT_MOST));
         while let Some(piece) = stream.try_next().await? {
             if out.len() + piece.len() > want {
                 return Err(ClientError::Protocol(
