@@ -248,6 +248,18 @@ impl Client {
     /// and this set supersedes it. A member that such a verified set above
     /// the record's epoch left out stays out ([`recipients_after`]).
     pub async fn publish_set(&self, record: &mut OwnerRecord, camera: CameraId) -> Result<u64> {
+        self.publish_set_adding(record, camera, None).await
+    }
+
+    /// [`publish_set`](Self::publish_set) for an operation that adds the
+    /// member `adding` (a share): that member is in the set even when a
+    /// newer set on the server does not name it yet.
+    pub(crate) async fn publish_set_adding(
+        &self,
+        record: &mut OwnerRecord,
+        camera: CameraId,
+        adding: Option<&ViewerRecipient>,
+    ) -> Result<u64> {
         let entry = record
             .camera(camera)
             .ok_or_else(|| ClientError::UnknownCamera(camera.to_string()))?
@@ -261,7 +273,8 @@ impl Client {
         let counted =
             |e: Option<u64>| e.filter(|&e| e <= entry.epoch.saturating_add(MAX_FOLLOWED_EPOCH_GAP));
         let theirs = self.verified_server_set(camera).await?;
-        let mut recipients = recipients_after(record, &entry, theirs.as_ref());
+        let (mut recipients, mut left_out) =
+            recipients_after(record, &entry, theirs.as_ref(), adding);
         let mut epoch = entry
             .epoch
             .max(counted(theirs.map(|s| s.epoch())).unwrap_or(0))
@@ -303,13 +316,17 @@ impl Client {
                 Ok(()) => {
                     if let Some(c) = record.camera_mut(camera) {
                         c.epoch = epoch;
+                        // The record says what the set says: a member left
+                        // out is no longer shared (saved with the record).
+                        c.shared_with.retain(|a| !left_out.contains(a));
                         c.expires_at = Some(now.saturating_add(SET_LIFETIME_SECS));
                     }
                     return Ok(epoch);
                 }
                 Err(e) if is_stale_epoch(&e) => {
                     let theirs = self.verified_server_set(camera).await?;
-                    recipients = recipients_after(record, &entry, theirs.as_ref());
+                    (recipients, left_out) =
+                        recipients_after(record, &entry, theirs.as_ref(), adding);
                     match counted(theirs.map(|s| s.epoch())) {
                         // Another device of this owner published meanwhile: go above it.
                         Some(theirs) if theirs >= epoch => {
@@ -442,19 +459,30 @@ impl Client {
 /// record still verify on the camera: published as they were, they gave a
 /// member the owner had removed every new recording again. Owner viewers
 /// stay (removing one rotates the key, after which such a set no longer
-/// verifies), and so does a member the newer set names.
+/// verifies), and so does a member the newer set names, and the member the
+/// operation adds (`adding`: a share made on this device). Also returns the
+/// accounts left out, whose shares of the camera the record then drops:
+/// saved as it was, the record would put them back at its next publication.
 fn recipients_after(
     record: &OwnerRecord,
     entry: &CameraEntry,
     theirs: Option<&VerifiedRecipientSet>,
-) -> Vec<ViewerRecipient> {
+    adding: Option<&ViewerRecipient>,
+) -> (Vec<ViewerRecipient>, Vec<uuid::Uuid>) {
     let mut recipients = record.camera_recipients(entry);
-    if let Some(newer) = theirs.filter(|s| s.epoch() > entry.epoch) {
-        let owners = record.owner_recipients();
-        let named = newer.set().recipients();
-        recipients.retain(|r| owners.contains(r) || named.contains(r));
-    }
-    recipients
+    let Some(newer) = theirs.filter(|s| s.epoch() > entry.epoch) else {
+        return (recipients, Vec::new());
+    };
+    let owners = record.owner_recipients();
+    let named = newer.set().recipients();
+    recipients.retain(|r| owners.contains(r) || named.contains(r) || Some(r) == adding);
+    let left_out = record
+        .members
+        .iter()
+        .filter(|m| entry.shared_with.contains(&m.account_id) && !recipients.contains(&m.recipient))
+        .map(|m| m.account_id)
+        .collect();
+    (recipients, left_out)
 }
 
 /// The SHA-256 of a sealed owner record as the server sent it (hex): how a

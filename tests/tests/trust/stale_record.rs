@@ -6,7 +6,8 @@
 //! is not older than the one that device saw last. The tablet, which last
 //! read the record before the share, is handed the record from while the
 //! camera was shared; when it next publishes sets (here: approving a new
-//! device), the member must not be in them.
+//! device), the member must not be in them; a member the tablet itself
+//! adds is.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sealcam_e2e::household::PHONE;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 const MEMBER: &str = "member";
 const LAPTOP: &str = "laptop";
+const OTHER: &str = "neighbour";
 
 #[test]
 fn a_replayed_record_does_not_share_a_camera_again() {
@@ -64,4 +66,19 @@ fn a_replayed_record_does_not_share_a_camera_again() {
         opened.contains(&LAPTOP) && opened.contains(&TABLET),
         "{opened:?}"
     );
+
+    // A share made on the tablet still reaches the member it adds.
+    h.other_account(OTHER).unwrap_or_else(fail);
+    let other = sealcam_ok(&h, OTHER, &["whoami", "--json"]);
+    let other_code = other["member_code"].as_str().unwrap().to_owned();
+    sealcam_ok(
+        &h,
+        TABLET,
+        &["share", "door", "--with", &other_code, "--json"],
+    );
+    sync_ok(&h, &cam);
+    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    let opened = openers(&h, PHONE, &rec, &[PHONE, MEMBER, OTHER]);
+    println!("after the tablet shares the camera with another member: {opened:?}");
+    assert_eq!(opened, [PHONE, OTHER]);
 }
