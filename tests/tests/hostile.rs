@@ -336,3 +336,61 @@ impl sealcam_e2e::Hook for Both {
         self.1.rewrite(req, status, body)
     }
 }
+
+/// The incident sealcam is built for: the server mixes up whose camera an
+/// event is and names another household's camera for one of the owner's
+/// events. The client reads no byte of it and calls it a misdelivery
+/// (exit 3), as it does a header or payload of another object; before, it
+/// answered "camera … is not paired with this account" (exit 5). A camera
+/// the server does list for the account (a share not yet accepted) keeps
+/// that answer.
+#[test]
+fn an_event_named_for_another_households_camera_is_a_misdelivery() {
+    let h = Harness::start().unwrap();
+    let owner = h.owner("target").unwrap();
+    let neighbour = h.owner("neighbour").unwrap();
+    let mut cam = h.camera(&owner, "garden", fast_device_config()).unwrap();
+    let theirs = h
+        .camera(&neighbour, "porch", fast_device_config())
+        .unwrap()
+        .camera_id()
+        .unwrap();
+    let (event, thumb) = record_thumbnail(&mut cam, 7);
+    let path = format!("/v1/events/{event}");
+    h.proxy.set_hook(Arc::new(FnHook::rewriting(
+        move |r| r.method == axum::http::Method::GET && r.path == path,
+        move |_, _, body| {
+            let mut ev: serde_json::Value = serde_json::from_slice(&body).ok()?;
+            ev["camera_id"] = theirs.to_string().into();
+            Some(Bytes::from(serde_json::to_vec(&ev).ok()?))
+        },
+    )));
+    let got =
+        h.rt.block_on(owner.client.open_part(event, PartKind::Thumbnail))
+            .map(|_| ());
+    println!("tried: the server names the neighbour's camera {theirs} for the owner's event {event}; the owner's client answered {got:?}");
+    match &got {
+        Err(e @ ClientError::Misdelivered(OpenError::Misdelivered(_))) => {
+            assert!(e.is_misdelivery());
+        }
+        other => panic!("not called a misdelivery: {other:?}"),
+    }
+    let small = h.rt.block_on(
+        owner
+            .client
+            .open_small(event, theirs, PartKind::Thumbnail, 1),
+    );
+    assert!(
+        small.as_ref().is_err_and(ClientError::is_misdelivery),
+        "{:?}",
+        small.map(|_| ())
+    );
+    h.proxy.clear_hook();
+    let opened =
+        h.rt.block_on(owner.client.open_part(event, PartKind::Thumbnail))
+            .unwrap();
+    let body =
+        h.rt.block_on(opened.read_range(0..opened.body_len()))
+            .unwrap();
+    assert_eq!(body, thumb);
+}

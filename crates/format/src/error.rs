@@ -80,6 +80,10 @@ pub enum Misdelivery {
     /// The header is the asked-for object's, the payload another object's
     /// (version 2).
     PayloadOfAnotherObject,
+    /// The server says the object is of a camera that the viewer's account
+    /// neither owns nor was shared: another household's (nothing of it is
+    /// read).
+    CameraOfAnotherAccount,
 }
 
 impl fmt::Display for Misdelivery {
@@ -90,6 +94,9 @@ impl fmt::Display for Misdelivery {
             }
             Self::HeaderOfAnotherObject => f.write_str("the header belongs to another object"),
             Self::PayloadOfAnotherObject => f.write_str("the payload belongs to another object"),
+            Self::CameraOfAnotherAccount => f.write_str(
+                "the server names a camera of another account (neither owned nor shared)",
+            ),
         }
     }
 }

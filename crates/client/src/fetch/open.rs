@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use sealcam_format::{Binding, OpenError, Opening, PartKind as FormatKind};
+use sealcam_format::{Binding, Misdelivery, OpenError, Opening, PartKind as FormatKind};
 use sealcam_keys::{CameraId, EventId, ViewerIdentity};
 use sealcam_wire::{PartInfo, PartKind};
 use uuid::Uuid;
@@ -55,6 +55,35 @@ impl Client {
         Err(ClientError::UnknownCamera(camera.to_string()))
     }
 
+    /// [`pinned`](Self::pinned) for the camera the server names for an
+    /// event this device asked for. A camera that is neither pinned here
+    /// nor on the server's own list of this account's cameras is another
+    /// household's: the event is misdelivered (S2), the mix-up sealcam is
+    /// built for, and says so (exit 3) rather than "not paired". A camera
+    /// the server lists but this device has not pinned (a share not yet
+    /// accepted) stays [`ClientError::UnknownCamera`], with its hint.
+    pub(crate) async fn pinned_for_event(&self, camera: CameraId) -> Result<Pinned> {
+        match self.pinned(camera).await {
+            Err(ClientError::UnknownCamera(name)) => {
+                let listed = self
+                    .api()
+                    .cameras()
+                    .await?
+                    .cameras
+                    .iter()
+                    .any(|c| c.camera_id == *camera.as_uuid());
+                Err(if listed {
+                    ClientError::UnknownCamera(name)
+                } else {
+                    ClientError::Misdelivered(OpenError::Misdelivered(Box::new(
+                        Misdelivery::CameraOfAnotherAccount,
+                    )))
+                })
+            }
+            other => other,
+        }
+    }
+
     /// Opens a part of an event: fetches its header and the payload chunks
     /// that hold the inner header and the trailer, and checks that it is
     /// addressed to this device (S2), is the object asked for (S2) and is
@@ -67,7 +96,7 @@ impl Client {
         // The server's camera id only chooses which pinned key to use: the
         // object must be signed by it and bind to it.
         let camera = CameraId::from(info.camera_id);
-        let pinned = self.pinned(camera).await?;
+        let pinned = self.pinned_for_event(camera).await?;
         let header = self.api().part_header(ev_id, kind).await?;
         let part = StoredPart {
             event,

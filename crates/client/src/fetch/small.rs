@@ -140,7 +140,7 @@ impl Client {
                 "the {kind} of event {event} is {payload_len} bytes; parts over {MAX_SMALL_PAYLOAD} are read in chunks (`fetch`)"
             )));
         }
-        let pinned = self.pinned(camera).await?;
+        let pinned = self.pinned_for_event(camera).await?;
         let hint = self.slot_hint(camera).await;
         let whole = self
             .api()
