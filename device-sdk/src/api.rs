@@ -280,15 +280,21 @@ fn read_json<T: DeserializeOwned>(mut resp: Response<Body>) -> Result<T, Failure
     })
 }
 
-/// Classifies an error answer.
-fn failure(mut resp: Response<Body>) -> Failure {
-    let status = resp.status().as_u16();
-    let retry_after = resp
-        .headers()
+/// The server's `Retry-After` (seconds), bounded here, where it is read:
+/// every user of it (the backoff, the spool's drain after a 507) adds it to
+/// an `Instant`, which `u64::MAX` seconds overflowed.
+fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
+    headers
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .map(|secs| Duration::from_secs(secs).min(crate::backoff::MAX_RETRY_AFTER))
+}
+
+/// Classifies an error answer.
+fn failure(mut resp: Response<Body>) -> Failure {
+    let status = resp.status().as_u16();
+    let retry_after = retry_after(resp.headers());
     let body = resp
         .body_mut()
         .with_config()
@@ -320,5 +326,22 @@ fn failure(mut resp: Response<Body>) -> Failure {
             code,
             message,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_read_and_bounded() {
+        let mut headers = ureq::http::HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert("retry-after", " 30 ".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(30)));
+        headers.insert("retry-after", u64::MAX.to_string().parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(crate::backoff::MAX_RETRY_AFTER));
+        headers.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
     }
 }

@@ -16,7 +16,7 @@ use sealcam_keys::{
 use crate::api::{is_stale_epoch, Api, Precondition, Record};
 use crate::error::{ClientError, Result};
 use crate::home::{Device, Home};
-use crate::record::{CameraEntry, OwnerRecord};
+use crate::record::OwnerRecord;
 use crate::time::unix_now;
 
 /// How far above the record's epoch a set on the server, signed by this
@@ -245,25 +245,13 @@ impl Client {
     /// highest *verified* epoch: the record's, or the server's set when it is
     /// signed by this owner key. A set on the server that does not verify (one
     /// an attacker stored, with an epoch up to `u64::MAX`) counts for nothing,
-    /// and this set supersedes it. A member that such a verified set above
-    /// the record's epoch left out stays out ([`recipients_after`]).
+    /// and this set supersedes it.
     pub async fn publish_set(&self, record: &mut OwnerRecord, camera: CameraId) -> Result<u64> {
-        self.publish_set_adding(record, camera, None).await
-    }
-
-    /// [`publish_set`](Self::publish_set) for an operation that adds the
-    /// member `adding` (a share): that member is in the set even when a
-    /// newer set on the server does not name it yet.
-    pub(crate) async fn publish_set_adding(
-        &self,
-        record: &mut OwnerRecord,
-        camera: CameraId,
-        adding: Option<&ViewerRecipient>,
-    ) -> Result<u64> {
         let entry = record
             .camera(camera)
             .ok_or_else(|| ClientError::UnknownCamera(camera.to_string()))?
             .clone();
+        let recipients = record.camera_recipients(&entry);
         let keys = self.device.info.key_state();
         let overflow = || ClientError::Protocol("the recipient-set epoch would overflow".into());
         // Only epochs this owner key signed count, and only near the record's:
@@ -272,12 +260,9 @@ impl Client {
         // lock the account) is superseded, not followed.
         let counted =
             |e: Option<u64>| e.filter(|&e| e <= entry.epoch.saturating_add(MAX_FOLLOWED_EPOCH_GAP));
-        let theirs = self.verified_server_set(camera).await?;
-        let (mut recipients, mut left_out) =
-            recipients_after(record, &entry, theirs.as_ref(), adding);
         let mut epoch = entry
             .epoch
-            .max(counted(theirs.map(|s| s.epoch())).unwrap_or(0))
+            .max(counted(self.verified_epoch(camera).await?).unwrap_or(0))
             .checked_add(1)
             .filter(|&e| e < 1 << 63)
             .ok_or_else(overflow)?;
@@ -316,26 +301,18 @@ impl Client {
                 Ok(()) => {
                     if let Some(c) = record.camera_mut(camera) {
                         c.epoch = epoch;
-                        // The record says what the set says: a member left
-                        // out is no longer shared (saved with the record).
-                        c.shared_with.retain(|a| !left_out.contains(a));
                         c.expires_at = Some(now.saturating_add(SET_LIFETIME_SECS));
                     }
                     return Ok(epoch);
                 }
-                Err(e) if is_stale_epoch(&e) => {
-                    let theirs = self.verified_server_set(camera).await?;
-                    (recipients, left_out) =
-                        recipients_after(record, &entry, theirs.as_ref(), adding);
-                    match counted(theirs.map(|s| s.epoch())) {
-                        // Another device of this owner published meanwhile: go above it.
-                        Some(theirs) if theirs >= epoch => {
-                            epoch = theirs.checked_add(1).ok_or_else(overflow)?;
-                        }
-                        // The stored set is not one this owner key signed.
-                        _ => supersede = true,
+                Err(e) if is_stale_epoch(&e) => match counted(self.verified_epoch(camera).await?) {
+                    // Another device of this owner published meanwhile: go above it.
+                    Some(theirs) if theirs >= epoch => {
+                        epoch = theirs.checked_add(1).ok_or_else(overflow)?;
                     }
-                }
+                    // The stored set is not one this owner key signed.
+                    _ => supersede = true,
+                },
                 Err(e) => return Err(e),
             }
         }
@@ -402,6 +379,11 @@ impl Client {
             .ok())
     }
 
+    /// The epoch of [`verified_server_set`](Self::verified_server_set).
+    async fn verified_epoch(&self, camera: CameraId) -> Result<Option<u64>> {
+        Ok(self.verified_server_set(camera).await?.map(|v| v.epoch()))
+    }
+
     /// Renews the recipient sets that expire within `RENEW_BEFORE_SECS`
     /// (7 days), or whose expiry this record does not know: a camera whose
     /// set expires seals to the recovery key alone. Returns the cameras
@@ -446,43 +428,6 @@ impl Client {
         }
         Ok(out)
     }
-}
-
-/// The recipients of a new set for `entry`: the record's, except members
-/// that a newer set on the server, signed with this very owner key, left
-/// out.
-///
-/// A set above the record's epoch means another owner device changed the
-/// camera after this record: the record is stale (a server replaying an
-/// older record, or a device that stopped between publishing and saving).
-/// Unsharing does not rotate the owner key, so sets made from a stale
-/// record still verify on the camera: published as they were, they gave a
-/// member the owner had removed every new recording again. Owner viewers
-/// stay (removing one rotates the key, after which such a set no longer
-/// verifies), and so does a member the newer set names, and the member the
-/// operation adds (`adding`: a share made on this device). Also returns the
-/// accounts left out, whose shares of the camera the record then drops:
-/// saved as it was, the record would put them back at its next publication.
-fn recipients_after(
-    record: &OwnerRecord,
-    entry: &CameraEntry,
-    theirs: Option<&VerifiedRecipientSet>,
-    adding: Option<&ViewerRecipient>,
-) -> (Vec<ViewerRecipient>, Vec<uuid::Uuid>) {
-    let mut recipients = record.camera_recipients(entry);
-    let Some(newer) = theirs.filter(|s| s.epoch() > entry.epoch) else {
-        return (recipients, Vec::new());
-    };
-    let owners = record.owner_recipients();
-    let named = newer.set().recipients();
-    recipients.retain(|r| owners.contains(r) || named.contains(r) || Some(r) == adding);
-    let left_out = record
-        .members
-        .iter()
-        .filter(|m| entry.shared_with.contains(&m.account_id) && !recipients.contains(&m.recipient))
-        .map(|m| m.account_id)
-        .collect();
-    (recipients, left_out)
 }
 
 /// The SHA-256 of a sealed owner record as the server sent it (hex): how a

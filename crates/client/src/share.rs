@@ -75,9 +75,7 @@ impl Client {
                 c.shared_with.push(code.account_id);
             }
         }
-        let epoch = self
-            .publish_set_adding(&mut handle.record, camera, Some(&code.recipient))
-            .await?;
+        let epoch = self.publish_set(&mut handle.record, camera).await?;
         self.save_record(&mut handle).await?;
         let share_code = ShareCode {
             camera_id: camera,

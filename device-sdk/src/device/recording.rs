@@ -137,9 +137,10 @@ impl Device {
     /// revocation: sealing on to the set would keep giving the revoked
     /// device every recording for as long as a server served no v2 set (a
     /// v1 set never expires). The owner's upgrade publishes v2 sets right
-    /// after its rotation, so the camera first syncs once (when the server
-    /// is not known to be away) and records if a v2 set came.
-    fn refuse_retired_v1_set(&mut self) -> Result<(), DeviceError> {
+    /// after its rotation, so the camera first syncs once (when it may go
+    /// online: `online`, the server not known to be away, the camera not
+    /// refused) and records if a v2 set came.
+    fn refuse_retired_v1_set(&mut self, online: bool) -> Result<(), DeviceError> {
         let retired = |d: &Self| match (&d.pairing, &d.set) {
             (Some(p), Some(set)) if set.set().binding().is_none() => {
                 let current = p.keys.position();
@@ -150,7 +151,7 @@ impl Device {
         if retired(self).is_none() {
             return Ok(());
         }
-        if self.backoff.remaining().is_zero() {
+        if online && self.backoff.remaining().is_zero() && !self.blocked {
             // Whatever it answers: a failure leaves the set as it was.
             let _ = self.sync();
         }
@@ -180,7 +181,7 @@ impl Device {
             delivery,
         } = event;
         let record_json = record.map(EventRecord::to_json).transpose()?;
-        self.refuse_retired_v1_set()?;
+        self.refuse_retired_v1_set(delivery == Delivery::UploadNow)?;
         let Some(set) = &self.set else {
             return Err(DeviceError::NoRecipientSet);
         };

@@ -8,5 +8,4 @@ mod retired_key;
 mod revocation;
 mod rewrap;
 mod sets;
-mod stale_record;
 mod withheld;

@@ -21,13 +21,15 @@ use crate::tokens::TokenHash;
 pub(super) async fn insert_part(db: &PostgresDatabase, part: &NewPart) -> StoreResult<InsertPart> {
     let mut tx = db.pool.begin().await?;
     lock_and_refuse_doomed(&mut tx, &[&part.header_key, &part.payload_key]).await?;
-    // FOR SHARE: the camera, deleted meanwhile or not, stays as it is until
-    // this transaction ends (deleting it takes FOR UPDATE); a camera its
-    // owner removed while the body was arriving records nothing.
-    let camera: Option<i32> = sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = $1 FOR SHARE")
-        .bind(part.camera_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    // FOR KEY SHARE: the camera cannot be deleted until this transaction
+    // ends (deleting it takes FOR UPDATE), while its other columns (the set,
+    // the set key) stay writable; a camera its owner removed while the body
+    // was arriving records nothing.
+    let camera: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM cameras WHERE id = $1 FOR KEY SHARE")
+            .bind(part.camera_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if camera.is_none() {
         return Ok(InsertPart::CameraGone);
     }
