@@ -70,8 +70,8 @@ impl Backoff {
     pub fn failed(&mut self, policy: &BackoffPolicy, retry_after: Option<Duration>) -> Duration {
         self.failures = self.failures.saturating_add(1);
         let delay = policy.delay(self.failures, retry_after, &mut rand::thread_rng());
-        let now = Instant::now();
-        self.not_before = Some(now.checked_add(delay).unwrap_or(now + MAX_RETRY_AFTER));
+        // At most `MAX_RETRY_AFTER` plus the window's cap: no overflow.
+        self.not_before = Some(Instant::now() + delay);
         delay
     }
 

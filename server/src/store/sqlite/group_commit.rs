@@ -127,42 +127,32 @@ fn write_batches(
 /// other cameras, often other households, in the same batch must not hear
 /// one upload's failure. A failed commit fails every row of it.
 fn commit(conn: &mut Connection, parts: &[NewPart]) -> Vec<StoreResult<InsertPart>> {
-    match commit_all(conn, parts) {
-        Ok(Ok(outcomes)) => outcomes,
-        Ok(Err(e)) | Err(e) if parts.len() == 1 => vec![Err(e)],
-        Ok(Err(_)) => parts
-            .iter()
-            .map(|part| match commit_all(conn, std::slice::from_ref(part)) {
-                Ok(Ok(mut one)) => one.pop().unwrap_or_else(|| Err(no_outcome())),
-                Ok(Err(e)) | Err(e) => Err(e),
-            })
-            .collect(),
-        Err(e) => each(e, parts.len()),
-    }
-}
-
-/// Records `parts` in one transaction. `Ok(Err)`: a row failed in SQLite,
-/// and the transaction was rolled back; `Err`: the transaction could not
-/// begin or commit.
-fn commit_all(
-    conn: &mut Connection,
-    parts: &[NewPart],
-) -> StoreResult<StoreResult<Vec<StoreResult<InsertPart>>>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return each(e.into(), parts.len()),
+    };
     let mut outcomes = Vec::with_capacity(parts.len());
     for part in parts {
         match insert_part(&tx, part) {
             Ok(outcome) => outcomes.push(outcome),
-            // Dropping `tx` rolls the batch back.
-            Err(e) => return Ok(Err(e)),
+            Err(_) => {
+                drop(tx); // rolls the batch back
+                return parts.iter().map(|part| commit_one(conn, part)).collect();
+            }
         }
     }
-    tx.commit()?;
-    Ok(Ok(outcomes))
+    match tx.commit() {
+        Ok(()) => outcomes,
+        Err(e) => each(e.into(), parts.len()),
+    }
 }
 
-fn no_outcome() -> StoreError {
-    StoreError::Corrupt("a one-row batch gave no outcome".into())
+/// Records one part in a transaction of its own.
+fn commit_one(conn: &mut Connection, part: &NewPart) -> StoreResult<InsertPart> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let outcome = insert_part(&tx, part)?;
+    tx.commit()?;
+    outcome
 }
 
 /// Records one part (and its event, when it is the event's first) in the
