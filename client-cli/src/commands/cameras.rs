@@ -104,6 +104,7 @@ pub(super) async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> 
                         vec![
                             c.camera_id.to_string(),
                             c.name.clone().unwrap_or_else(|| "(not pinned)".into()),
+                            c.fingerprint.clone().unwrap_or_else(|| "-".into()),
                             format!("{:?}", c.role).to_lowercase(),
                             format!("{:?}", c.status).to_lowercase(),
                             c.retention_days
@@ -114,7 +115,16 @@ pub(super) async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> 
                     })
                     .collect();
                 let mut s = table(
-                    &["CAMERA", "NAME", "ROLE", "STATUS", "RETENTION", "EPOCH", "SEALED"],
+                    &[
+                        "CAMERA",
+                        "NAME",
+                        "KEY",
+                        "ROLE",
+                        "STATUS",
+                        "RETENTION",
+                        "EPOCH",
+                        "SEALED",
+                    ],
                     &rows,
                 );
                 for c in &cams {

@@ -182,7 +182,7 @@ pub(super) async fn recover(
             }
             if let Some((reset, generation)) = r.retired_signed {
                 s.push_str(&format!(
-                    "WARNING: the owner record was signed by the owner key of reset {reset}, generation {generation}, which the key log has retired (a revocation that did not finish, or a record a revoked device wrote): recovery took only its cameras from it\n"
+                    "WARNING: the owner record was signed by the owner key of reset {reset}, generation {generation}, which the key log has retired (a revocation that did not finish, or a record a revoked device wrote): recovery took only its cameras from it, and their pinned device keys are the record's: compare each KEY `sealcam cameras list` shows with the fingerprint the camera showed when it paired\n"
                 ));
             }
             for v in &r.revoked {
@@ -219,7 +219,7 @@ pub(super) async fn recover(
                 s.push_str(&format!("deleted server credential {} ({:?})\n", p.device_id, p.name));
             }
             s.push_str(&format!(
-                "owner record fingerprint {} (it names the cameras' pinned keys; check them with `sealcam cameras list`)\n",
+                "owner record fingerprint {} (it names the cameras' pinned keys: `sealcam cameras list` shows their fingerprints)\n",
                 r.record_fingerprint
             ));
             s.push_str(&format!(

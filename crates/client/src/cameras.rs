@@ -93,6 +93,9 @@ pub struct CameraView {
     pub retention_days: Option<u32>,
     /// The pinned device key, if this device knows it.
     pub device_key: Option<String>,
+    /// Its fingerprint, as the camera shows it (`sealcam-device pair`), for
+    /// people to compare.
+    pub fingerprint: Option<String>,
     /// `false` when the server reports another device key than the pinned one.
     pub key_matches_server: bool,
     /// The epoch of the last recipient set this account published (owned cameras).
@@ -401,6 +404,7 @@ impl Client {
                     status: c.status,
                     retention_days: c.retention_days,
                     device_key: key.map(|k| k.to_string()),
+                    fingerprint: key.map(|k| k.fingerprint()),
                     key_matches_server: key.is_none() || key == server_key,
                     epoch,
                     sealed_epoch: None,

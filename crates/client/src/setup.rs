@@ -6,7 +6,7 @@ use base64::Engine as _;
 use hkdf::Hkdf;
 use sealcam_keys::{
     KeyLog, KeyStatement, OwnerId, OwnerKeyBundle, OwnerKeyState, OwnerPublicKey, OwnerSigningKey,
-    RecoveryKey, ViewerIdentity,
+    RecoveryKey, ViewerIdentity, MAX_EPOCH_JUMP,
 };
 use sha2::Sha256;
 use uuid::Uuid;
@@ -406,6 +406,7 @@ pub async fn recover(
             reason: "it names another recovery key".into(),
         });
     }
+    bound_for_reset(&mut record, retired_signed.is_some());
 
     // A real device credential for the new viewer, bound to its key.
     let viewer = ViewerIdentity::generate();
@@ -507,6 +508,30 @@ pub async fn recover(
     })
 }
 
+/// What the reset's recipient sets take from the owner record's cameras,
+/// which whoever signed the record chose:
+///
+/// - every epoch stays below [`MAX_EPOCH_JUMP`]. The reset's sets come under
+///   a newer owner key, which a camera takes at any epoch up to that far
+///   above its own, however low; an epoch pushed further up would make the
+///   camera refuse every set recovery publishes (it would seal to the
+///   recovery key alone until re-paired);
+/// - from a record only a retired key verifies (a revoked device can sign
+///   one), the set keys go too: a forged one would seal the new sets to a
+///   key the camera lacks. `publish_set` adopts each again from the camera's
+///   own statement, verified under the pin.
+///
+/// The pins stay: nothing the server holds vouches for a device key better
+/// than the record (docs/PROTOCOL.md "What remains").
+fn bound_for_reset(record: &mut OwnerRecord, retired_signed: bool) {
+    for camera in &mut record.cameras {
+        camera.epoch = camera.epoch.min(MAX_EPOCH_JUMP - 1);
+        if retired_signed {
+            camera.set_key = None;
+        }
+    }
+}
+
 /// A camera's share with another account, withdrawn by recovery.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Unshared {
@@ -605,7 +630,57 @@ pub fn parse_approval(text: &str) -> Result<LinkApproval> {
 
 #[cfg(test)]
 mod tests {
-    use super::reset_number;
+    use sealcam_keys::{CameraId, DeviceKey, OwnerId, ViewerIdentity, MAX_EPOCH_JUMP};
+    use uuid::Uuid;
+
+    use super::{bound_for_reset, reset_number};
+    use crate::record::{CameraEntry, OwnerRecord, ViewerEntry};
+
+    /// A record naming two cameras: one at epoch `low`, one at `high`, both
+    /// with a set key.
+    fn record(low: u64, high: u64) -> OwnerRecord {
+        let key = || Some(ViewerIdentity::generate().to_public());
+        let phone = ViewerEntry {
+            id: Uuid::new_v4(),
+            device_id: None,
+            name: "phone".into(),
+            recipient: ViewerIdentity::generate().to_public(),
+            added_at: 1,
+        };
+        let mut r = OwnerRecord::new(OwnerId::random(), key().unwrap(), phone);
+        for epoch in [low, high] {
+            r.cameras.push(CameraEntry {
+                camera_id: CameraId::random(),
+                name: "door".into(),
+                device_key: DeviceKey::generate().public(),
+                paired_at: 1,
+                shared_with: Vec::new(),
+                epoch,
+                expires_at: None,
+                set_key: key(),
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn a_reset_publishes_below_the_epoch_jump_and_drops_a_retired_records_set_keys() {
+        let mut current = record(41, u64::MAX - 1);
+        let kept = current.cameras.clone();
+        bound_for_reset(&mut current, false);
+        // The next set is one above: at most MAX_EPOCH_JUMP, which a camera
+        // takes under a newer owner key whatever its own epoch.
+        assert_eq!(current.cameras[0].epoch, 41);
+        assert_eq!(current.cameras[1].epoch, MAX_EPOCH_JUMP - 1);
+        for (c, k) in current.cameras.iter().zip(&kept) {
+            assert_eq!((&c.set_key, c.device_key), (&k.set_key, k.device_key));
+        }
+
+        let mut retired = record(41, 1 << 21);
+        bound_for_reset(&mut retired, true);
+        assert_eq!(retired.cameras[1].epoch, MAX_EPOCH_JUMP - 1);
+        assert!(retired.cameras.iter().all(|c| c.set_key.is_none()));
+    }
 
     #[test]
     fn a_recovery_reset_is_past_the_log_and_not_before_now() {

@@ -24,9 +24,10 @@
 
 use sealcam_e2e::household::{Camera, Household, Run, PHONE};
 use sealcam_e2e::trust_kit::{
-    bundle_opens, fail, household_with_tablet, openers, position, recover_run, revoke, steal,
-    sync_ok, Db, TABLET,
+    bundle_opens, fail, household_with_tablet, openers, position, published_epoch, recover_run,
+    revoke, steal, sync_ok, Db, TABLET,
 };
+use sealcam_keys::{is_sealed_set, open_set_document, ViewerIdentity, MAX_EPOCH_JUMP};
 
 #[test]
 fn a_record_signed_by_a_retired_owner_key_grants_nothing() {
@@ -83,7 +84,8 @@ fn a_record_signed_by_a_retired_owner_key_grants_nothing() {
         serde_json::json!([moved_to.0, moved_to.1 - 1]),
         "{recovered}"
     );
-    let (_, opened, holders) = only_the_recovered_device_holds_access(&h, &cam, &recovered);
+    let (_, opened, holders) =
+        only_the_recovered_device_holds_access(&h, &cam, "recovered", &recovered);
     println!(
         "trust: retired key: plain `sealcam recover` took only the record's cameras (it reported the retired key); the new owner key's bundle opens for {holders:?} only, and of the recovered device, the tablet and the phone only {opened:?} opened the next recording"
     );
@@ -117,22 +119,84 @@ fn recovery_over_a_rolled_back_key_log_grants_the_revoked_device_nothing() {
         .unwrap_or_else(fail);
     let dropped = recovered["revoked"].as_array().map_or(0, Vec::len);
     assert!(dropped >= 1, "{recovered}");
-    let (epoch, opened, holders) = only_the_recovered_device_holds_access(&h, &cam, &recovered);
+    let (epoch, opened, holders) =
+        only_the_recovered_device_holds_access(&h, &cam, "recovered", &recovered);
     let reset = position(&recovered["key_position"]);
     println!(
         "trust: rolled-back log: `sealcam recover` took the record (it cannot tell) but dropped the {dropped} viewer(s) it names; the new owner key's bundle opens for {holders:?} only; the camera took the reset to {reset:?} and the new set (epoch {epoch}); of the recovered device, the tablet and the phone, only {opened:?} opened the next recording"
     );
 }
 
-/// After `recovered` (a recovery's JSON output): the camera took its reset,
-/// and of the recovered device, the tablet and the phone only the recovered
-/// device holds the new owner key's bundle and opens the camera's next
-/// recording. The camera's epoch, who opened it, who holds the bundle.
-fn only_the_recovered_device_holds_access(
+#[test]
+fn recovery_takes_no_epoch_or_set_key_from_a_retired_record() {
+    let (h, cam) = household_with_tablet();
+    let tablet = steal(&h, TABLET);
+    revoke(&h, PHONE, TABLET);
+    let (accepted, _) = sync_ok(&h, &cam);
+    let db = Db::open(&h);
+
+    // Round 1: the camera's epoch in the tablet's record pushed 2^21 up, so
+    // that the reset's set would be more than the camera takes (2^20) above
+    // its own.
+    let mut forged = tablet.record.clone();
+    forged.version += 10;
+    let pushed = accepted + 2 * MAX_EPOCH_JUMP;
+    forged.cameras[0].epoch = pushed;
+    db.put_owner_record(h.account, &forged.seal(&tablet.owner_key).unwrap());
+    let recovered = recover_run(&h, "recovered", &[])
+        .and_then(Run::checked)
+        .unwrap_or_else(fail)
+        .json()
+        .unwrap_or_else(fail);
+    let (epoch, opened, _) =
+        only_the_recovered_device_holds_access(&h, &cam, "recovered", &recovered);
+    let published = published_epoch(&recovered, &cam);
+    assert!(published <= MAX_EPOCH_JUMP, "{recovered}");
+    assert_eq!(epoch, published);
+    println!(
+        "trust: retired record: the tablet signed a record pushing the camera's epoch from {accepted} to {pushed}; recovery published epoch {published} under the reset instead, the camera took it, and {opened:?} alone opened the next recording"
+    );
+
+    // Round 2: the same key signs a record naming a set key of its own for
+    // the camera, so that the reset's set would be sealed to a key the camera
+    // lacks (and its recipients readable by the tablet).
+    let mut forged = tablet.record.clone();
+    forged.version += 20;
+    let attacker = ViewerIdentity::generate();
+    forged.cameras[0].set_key = Some(attacker.to_public());
+    db.put_owner_record(h.account, &forged.seal(&tablet.owner_key).unwrap());
+    let again = recover_run(&h, "again", &[])
+        .and_then(Run::checked)
+        .unwrap_or_else(fail)
+        .json()
+        .unwrap_or_else(fail);
+    assert!(
+        !again["record_signed_by_retired_key"].is_null(),
+        "the tablet's key is still a retired one: {again}"
+    );
+    let (_, opened, _) = only_the_recovered_device_holds_access(&h, &cam, "again", &again);
+    let (_, document) = db.set(cam.id);
+    assert!(is_sealed_set(&document), "the new set is in the clear");
+    assert!(
+        open_set_document(&document, &[&attacker]).is_err(),
+        "the new set opens with the set key the tablet named"
+    );
+    println!(
+        "trust: retired record: the tablet signed a record naming a set key of its own; recovery sealed the new set to the camera's own set key (the tablet's does not open it), the camera took it, and {opened:?} alone opened the next recording"
+    );
+}
+
+/// After `recovered` (the JSON output of a recovery into `home`): the camera
+/// took its reset, and of the recovered device, the tablet and the phone
+/// only the recovered device holds the new owner key's bundle and opens the
+/// camera's next recording. The camera's epoch, who opened it, who holds
+/// the bundle.
+fn only_the_recovered_device_holds_access<'a>(
     h: &Household,
     cam: &Camera,
+    home: &'a str,
     recovered: &serde_json::Value,
-) -> (u64, Vec<&'static str>, Vec<&'static str>) {
+) -> (u64, Vec<&'a str>, Vec<&'a str>) {
     let reset = position(&recovered["key_position"]);
     let (epoch, sync) = sync_ok(h, cam);
     assert!(
@@ -140,14 +204,14 @@ fn only_the_recovered_device_holds_access(
             .contains(&format!("to reset {}, generation {}", reset.0, reset.1)),
         "{sync}"
     );
-    let homes = ["recovered", TABLET, PHONE];
+    let homes = [home, TABLET, PHONE];
     let (rec, _) = h.record(cam).unwrap_or_else(fail);
-    let opened = openers(h, "recovered", &rec, &homes);
-    assert_eq!(opened, ["recovered"]);
+    let opened = openers(h, home, &rec, &homes);
+    assert_eq!(opened, [home], "{sync}");
     let holders: Vec<&str> = homes
         .into_iter()
         .filter(|home| bundle_opens(h, home))
         .collect();
-    assert_eq!(holders, ["recovered"]);
+    assert_eq!(holders, [home]);
     (epoch, opened, holders)
 }
