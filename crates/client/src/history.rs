@@ -147,11 +147,35 @@ impl Client {
         if since.is_some_and(|s| object.meta().captured_at_ms.div_euclid(1000) < s) {
             return Ok(Rewrap::Refused);
         }
+        self.check_not_behind(pinned, object.meta().key_position)?;
         // The very bytes just verified: the header of this camera's object.
         let new = sealcam_format::rewrap_adding(&header, &[identity], add)
             .map_err(ClientError::from_open)?;
         self.api().replace_header(id, part.kind, new).await?;
         Ok(Rewrap::Done)
+    }
+}
+
+impl Client {
+    /// Refuses to act on a record the server may have rolled back when the
+    /// camera signed, in an object, that it follows a newer owner key than
+    /// this device holds. `Client::open` followed the key log the server
+    /// serves, so this device is behind only if the server hides a rotation
+    /// (a revocation elsewhere) from it: the key it keeps is then one the
+    /// revoked device holds too, and the record it reads may be that
+    /// device's forgery, naming a member key of its choosing.
+    fn check_not_behind(&self, pinned: &Pinned, sealed_under: (u64, u64)) -> Result<()> {
+        let held = self.device().info.key_state().position();
+        if sealed_under <= held {
+            return Ok(());
+        }
+        Err(ClientError::Untrusted {
+            what: "key log",
+            reason: format!(
+                "camera {} sealed a recording under the owner key of reset {}, generation {}, newer than the one this device holds (reset {}, generation {}): the server is hiding a rotation of the owner key (a revocation on another device) from this device, so the owner record it serves may be a revoked device's; nothing more is re-wrapped",
+                pinned.camera, sealed_under.0, sealed_under.1, held.0, held.1
+            ),
+        })
     }
 }
 

@@ -83,6 +83,7 @@ impl World {
             binding: self.binding,
             captured_at_ms: 0,
             epoch: 0,
+            key_position: (0, 0),
             content_type: content_type.into(),
         };
         Sealer::new(&self.set, &self.device, meta).unwrap()
@@ -182,6 +183,7 @@ fn thumbnail(c: &mut Criterion) {
         binding: w.binding,
         captured_at_ms: 0,
         epoch: 0,
+        key_position: (0, 0),
         content_type: "image/jpeg".into(),
     };
     let objects: Vec<(Vec<u8>, Vec<u8>)> = (0..64)

@@ -97,6 +97,7 @@ fn child(mode: &str, args: &[String]) {
                 binding: b,
                 captured_at_ms: 0,
                 epoch: 0,
+                key_position: (0, 0),
                 content_type: "video/mp4".into(),
             };
             let sealer = Sealer::new(&set, &key, meta).unwrap();

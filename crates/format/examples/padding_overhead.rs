@@ -58,6 +58,7 @@ fn meta(kind: PartKind) -> ObjectMeta {
         },
         captured_at_ms: 1_764_000_000_000,
         epoch: 1,
+        key_position: (1, 0),
         content_type: content_type(kind).into(),
     }
 }

@@ -66,6 +66,7 @@ fn main() {
         binding,
         captured_at_ms: 0,
         epoch: 1,
+        key_position: (1, 0),
         content_type: "video/mp4".into(),
     };
     let small = Sealer::with_recipients(&viewers, &device, meta.clone()).unwrap();

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! magic        8  "sealcam\0"
-//! version      1  2 (written since format v2); 1 is still read
-//! length       2  u16, total inner header length H = 81 + c
+//! version      1  3 (written since owner-key anchoring); 2 and 1 are still read
+//! length       2  u16, total inner header length H = 97 + c (v2, v1: 81 + c)
 //! owner       16
 //! camera      16
 //! event       16
@@ -12,6 +12,8 @@
 //! sequence     4  u32, part number within the event (0 for single parts)
 //! captured_at  8  i64 unix milliseconds
 //! epoch        8  u64 recipient-set epoch the object was sealed to
+//! key reset    8  u64 } the owner key that signed that set: its place in
+//! key gen.     8  u64 } the key log (v3 only; absent in v2 and v1)
 //! c            1  content type length
 //! content type c  printable ASCII (e.g. image/jpeg, video/mp4, application/json)
 //! ```
@@ -24,13 +26,17 @@ use sealcam_keys::{CameraId, EventId, OwnerId};
 use crate::OpenError;
 
 pub(crate) const MAGIC: &[u8; 8] = b"sealcam\x00";
-/// The object format version this build writes (it reads this and
-/// [`VERSION_1`]).
-pub const VERSION: u8 = 2;
+/// The object format version this build writes (it reads this,
+/// [`VERSION_2`] and [`VERSION_1`]).
+pub const VERSION: u8 = 3;
+/// Padding and recipient slots, but no owner key position in the inner
+/// header. Objects sealed by earlier releases still open, verify and
+/// re-wrap.
+pub const VERSION_2: u8 = 2;
 /// The first object format version: no padding, one stanza per recipient.
 /// Objects sealed by earlier releases still open, verify and re-wrap.
 pub const VERSION_1: u8 = 1;
-pub(crate) const FIXED_LEN: usize = 81;
+pub(crate) const FIXED_LEN: usize = 97;
 /// The largest inner header (255 bytes of content type).
 pub const MAX_INNER_HEADER_LEN: usize = FIXED_LEN + 255;
 
@@ -149,6 +155,12 @@ pub struct ObjectMeta {
     pub captured_at_ms: i64,
     /// The recipient-set epoch it was sealed to.
     pub epoch: u64,
+    /// The place in the owner's key log `(reset, generation)` of the owner
+    /// key that signed that set, as the camera verified it: a camera that
+    /// followed a rotation says so in every object it seals afterwards, so
+    /// an owner device the server keeps on a retired key can tell. `(0, 0)`
+    /// in objects of versions 2 and 1, and for a set of version 1.
+    pub key_position: (u64, u64),
     /// The media type of the body.
     pub content_type: String,
 }
@@ -177,6 +189,8 @@ impl ObjectMeta {
         out.extend_from_slice(&self.binding.sequence.to_le_bytes());
         out.extend_from_slice(&self.captured_at_ms.to_le_bytes());
         out.extend_from_slice(&self.epoch.to_le_bytes());
+        out.extend_from_slice(&self.key_position.0.to_le_bytes());
+        out.extend_from_slice(&self.key_position.1.to_le_bytes());
         out.push(ct.len() as u8);
         out.extend_from_slice(ct);
         out
@@ -196,7 +210,7 @@ impl ObjectMeta {
             return Err(OpenError::Corrupt("not a sealcam object (bad inner magic)"));
         }
         let version = r.u8().map_err(trunc)?;
-        if version != VERSION && version != VERSION_1 {
+        if ![VERSION, VERSION_2, VERSION_1].contains(&version) {
             return Err(OpenError::UnsupportedVersion(version));
         }
         let len = r.u16().map_err(trunc)? as usize;
@@ -208,6 +222,11 @@ impl ObjectMeta {
         let sequence = r.u32().map_err(trunc)?;
         let captured_at_ms = r.i64().map_err(trunc)?;
         let epoch = r.u64().map_err(trunc)?;
+        let key_position = if version == VERSION {
+            (r.u64().map_err(trunc)?, r.u64().map_err(trunc)?)
+        } else {
+            (0, 0)
+        };
         let ct = r.bytes8().map_err(trunc)?;
         if len != r.position() {
             return Err(OpenError::Corrupt("inner header length mismatch"));
@@ -228,6 +247,7 @@ impl ObjectMeta {
                 binding,
                 captured_at_ms,
                 epoch,
+                key_position,
                 content_type,
             },
             len,

@@ -1,8 +1,10 @@
 //! sealcam's own vectors: every `ok_*` opens, every `fail_*` fails with its
 //! named error — through the random-access opener and the streaming one
-//! alike. `tests/vectors/v2/` is the current format (made by
-//! `examples/gen_vectors`); `tests/vectors/v1/` was made by release 247da5e
-//! and is kept as it is: objects sealed before format v2 must still open.
+//! alike. `tests/vectors/v3/` is the current format (made by
+//! `examples/gen_vectors`); `tests/vectors/v2/` was made by release a5d5959
+//! and `tests/vectors/v1/` by release 247da5e, and both are kept as they are
+//! (but for v2's `fail_unsupported_version`, an inner header of version 3,
+//! which is now the current one): objects sealed before must still open.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod vector_file;
@@ -41,7 +43,13 @@ fn set_outcome(e: &RecipientSetError) -> &'static str {
     }
 }
 
-fn run_object(f: &BTreeMap<String, String>, data: &[u8]) -> Result<String, String> {
+/// Opens an object vector; `position` is the owner key position its inner
+/// header must name when it opens.
+fn run_object(
+    f: &BTreeMap<String, String>,
+    data: &[u8],
+    position: (u64, u64),
+) -> Result<String, String> {
     let id = ViewerIdentity::from_secret_text(&f["identity"]).unwrap();
     let device = f["device"].parse().unwrap();
     let asked = Binding {
@@ -69,6 +77,7 @@ fn run_object(f: &BTreeMap<String, String>, data: &[u8]) -> Result<String, Strin
     match (random, streamed) {
         (Ok(o), Ok(s)) => {
             assert_eq!(o.body, s, "the two openers released different bodies");
+            assert_eq!(o.meta.key_position, position);
             Ok(hex::encode(Sha256::digest(&o.body)))
         }
         (Err(a), Err(b)) if outcome(&a) == outcome(&b) => Err(outcome(&a).to_owned()),
@@ -99,19 +108,27 @@ fn run_set(f: &BTreeMap<String, String>, data: &[u8]) -> Result<(), &'static str
 
 #[test]
 fn every_v1_vector_gives_its_named_outcome() {
-    let (ok, failed) = run_dir("v1");
+    let (ok, failed) = run_dir("v1", (0, 0));
     assert!(ok >= 8 && failed >= 40);
 }
 
 #[test]
 fn every_v2_vector_gives_its_named_outcome() {
-    let (ok, failed) = run_dir("v2");
+    let (ok, failed) = run_dir("v2", (0, 0));
+    assert!(ok >= 13 && failed >= 49);
+}
+
+#[test]
+fn every_v3_vector_gives_its_named_outcome() {
+    // examples/gen_vectors names this owner key position.
+    let (ok, failed) = run_dir("v3", (1_764_000_000, 2));
     assert!(ok >= 13 && failed >= 50);
 }
 
 /// Runs every vector of `tests/vectors/<version>`; returns how many opened
-/// and how many failed as named (and panics on any other outcome).
-fn run_dir(version: &str) -> (usize, usize) {
+/// and how many failed as named (and panics on any other outcome). Objects
+/// that open must name the owner key `position`.
+fn run_dir(version: &str, position: (u64, u64)) -> (usize, usize) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/vectors")
         .join(version);
@@ -131,7 +148,7 @@ fn run_dir(version: &str) -> (usize, usize) {
             "{name}: name and expect disagree"
         );
         let got = match f["kind"].as_str() {
-            "object" => match run_object(&f, &data) {
+            "object" => match run_object(&f, &data, position) {
                 Ok(digest) => {
                     assert_eq!(Some(&digest), f.get("body"), "{name}: body hash");
                     "ok".to_owned()

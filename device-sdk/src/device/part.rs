@@ -72,6 +72,9 @@ impl Device {
             },
             captured_at_ms: part.captured_at_ms,
             epoch: set.epoch(),
+            // The owner key this camera follows: an owner device kept on an
+            // older one learns from this object that the key log moved on.
+            key_position: pairing.keys.position(),
             content_type: part.content_type.to_owned(),
         };
         // Every recipient while the set is valid, the recovery key alone

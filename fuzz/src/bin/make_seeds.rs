@@ -24,7 +24,7 @@ fn main() {
     let dev = device();
     for (name, len) in [("empty", 0usize), ("small", 300), ("two_chunks", 70_000)] {
         let body: Vec<u8> = (0..len).map(|i| i as u8).collect();
-        let meta = ObjectMeta { binding: b, captured_at_ms: 5, epoch: 1, content_type: "video/mp4".into() };
+        let meta = ObjectMeta { binding: b, captured_at_ms: 5, epoch: 1, key_position: (1, 2), content_type: "video/mp4".into() };
         let sealer = Sealer::with_recipients(&[viewer().to_public()], &dev, meta).unwrap();
         let (header, payload) = seal(sealer, &mut &body[..], Vec::new()).unwrap();
         let mut input = (header.len() as u16).to_le_bytes().to_vec();

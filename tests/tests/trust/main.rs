@@ -4,6 +4,7 @@
 mod hidden_log;
 mod hijack;
 mod interrupted;
+mod kept_behind;
 mod retired_key;
 mod revocation;
 mod rewrap;

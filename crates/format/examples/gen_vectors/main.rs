@@ -1,10 +1,10 @@
-//! Generates the committed test vectors of the current object format (v2) in
-//! `tests/vectors/v2/`. The version 1 vectors in `tests/vectors/v1/` were
+//! Generates the committed test vectors of the current object format (v3) in
+//! `tests/vectors/v3/`. The version 1 vectors in `tests/vectors/v1/` were
 //! made by release 247da5e's generator and are kept as they are: every
 //! reader must still open version 1 objects.
 //!
 //! ```sh
-//! cargo run -p sealcam-format --example gen_vectors -- crates/format/tests/vectors/v2
+//! cargo run -p sealcam-format --example gen_vectors -- crates/format/tests/vectors/v3
 //! ```
 //!
 //! Every vector names the outcome a correct opener must give. Keys are fresh
@@ -34,7 +34,7 @@ use vector_file::VectorFile;
 
 /// The content type of the generator's objects, and the inner header length it gives.
 pub(crate) const CONTENT_TYPE: &str = "video/mp4";
-pub(crate) const INNER: usize = 81 + CONTENT_TYPE.len();
+pub(crate) const INNER: usize = 97 + CONTENT_TYPE.len();
 
 pub(crate) struct Gen {
     dir: PathBuf,
@@ -57,6 +57,7 @@ impl Gen {
             binding,
             captured_at_ms: 1_764_374_400_000,
             epoch: 4,
+            key_position: (1_764_000_000, 2),
             content_type: CONTENT_TYPE.into(),
         }
     }
@@ -172,7 +173,7 @@ fn main() {
     let dir = std::env::args()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/v2"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/v3"));
     std::fs::create_dir_all(&dir).unwrap();
     for e in std::fs::read_dir(&dir).unwrap() {
         std::fs::remove_file(e.unwrap().path()).unwrap();

@@ -225,11 +225,11 @@ pub(crate) fn signatures(g: &mut Gen) {
         &hc,
         &forged,
     );
-    let forged = g.forge(&h, &p, |pl| pl[8] = 3);
+    let forged = g.forge(&h, &p, |pl| pl[8] = 4);
     g.refused(
         "fail_unsupported_version",
         "unsupported version",
-        "inner header version 3",
+        "inner header version 4",
         &h,
         &forged,
     );

@@ -41,7 +41,7 @@ impl Opened {
         self.body_len
     }
 
-    /// The object format version (1 or 2).
+    /// The object format version (1, 2 or 3).
     pub fn format_version(&self) -> u8 {
         self.version
     }

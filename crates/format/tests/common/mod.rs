@@ -56,6 +56,7 @@ impl World {
             binding: self.binding,
             captured_at_ms: 1_764_000_000_123,
             epoch: 0,
+            key_position: (0, 0),
             content_type: "video/mp4".into(),
         }
     }
