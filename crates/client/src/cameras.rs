@@ -151,6 +151,16 @@ pub enum Uptake {
         /// The epoch it seals to.
         sealed: u64,
     },
+    /// Its newest recording was sealed under a newer owner key than this
+    /// device holds (format v3 names it): the server hides a rotation (a
+    /// revocation on another device) from this device, and the owner record
+    /// it serves may be the revoked device's.
+    KeyBehind {
+        /// The `(reset, generation)` the camera follows.
+        camera: (u64, u64),
+        /// The one this device holds.
+        held: (u64, u64),
+    },
     /// Its newest recording does not open on this device, or fails
     /// verification: this device is not among its recipients.
     Unreadable {
@@ -167,6 +177,7 @@ impl Uptake {
             Self::Lagging { .. }
                 | Self::Withheld { .. }
                 | Self::Foreign { .. }
+                | Self::KeyBehind { .. }
                 | Self::Unreadable { .. }
         )
     }
@@ -309,11 +320,12 @@ impl Client {
         };
         let issued = serving.map(|s| s.set().issued_at());
         let (sealed, uptake) = self.newest_uptake(camera, published, issued).await?;
-        // A camera sealing to an epoch never published says the most; then a
-        // server withholding the published set (the cause of a camera that
-        // lags, or seals to the recovery key alone).
+        // A camera sealing to an epoch never published, or under a newer
+        // owner key than this device holds, says the most; then a server
+        // withholding the published set (the cause of a camera that lags,
+        // or seals to the recovery key alone).
         Ok(match (withheld, uptake) {
-            (_, u @ Uptake::Foreign { .. }) => (sealed, u),
+            (_, u @ (Uptake::Foreign { .. } | Uptake::KeyBehind { .. })) => (sealed, u),
             (Some(w), _) => (sealed, w),
             (None, u) => (sealed, u),
         })
@@ -366,7 +378,13 @@ impl Client {
         };
         let sealed = object.meta().epoch;
         let captured = object.meta().captured_at_ms.div_euclid(1000);
-        let uptake = if sealed == published {
+        let held = self.device().info.key_state().position();
+        let uptake = if object.meta().key_position > held {
+            Uptake::KeyBehind {
+                camera: object.meta().key_position,
+                held,
+            }
+        } else if sealed == published {
             Uptake::Current
         } else if sealed > published {
             Uptake::Foreign { sealed }

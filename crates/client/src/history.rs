@@ -67,15 +67,18 @@ impl Client {
     /// one camera, or every camera of the owner record) that `identity` can
     /// open. Recipients the parts already have keep their access.
     ///
-    /// For each part the header is fetched once and the object verified
-    /// with those very bytes (it binds to the owner, the camera, the event
-    /// and the part, and is signed by the device key pinned in the owner
-    /// record) before the same bytes are re-wrapped and written back. A part
-    /// not addressed to `identity` counts as `skipped`; a part that fails
-    /// verification, or whose signed capture time is before `since` (the
-    /// server listed it as recent), counts as `refused` and is left alone,
-    /// and the grant goes on with the next part. Other errors (network,
-    /// server) stop it.
+    /// Every part is verified before any is re-wrapped: its header is
+    /// fetched and the object verified with those very bytes (it binds to
+    /// the owner, the camera, the event and the part, and is signed by the
+    /// device key pinned in the owner record). A part not addressed to
+    /// `identity` counts as `skipped`; a part that fails verification, or
+    /// whose signed capture time is before `since` (the server listed it as
+    /// recent), counts as `refused` and is left alone. A part the camera
+    /// sealed under a newer owner key than this device holds stops
+    /// everything before a header is written (`check_not_behind`). Then
+    /// each verified part's header is fetched again and re-wrapped only if
+    /// it is still the very bytes verified (otherwise `refused`). Other
+    /// errors (network, server) stop it.
     pub(crate) async fn rewrap_history(
         &self,
         identity: &ViewerIdentity,
@@ -86,6 +89,7 @@ impl Client {
     ) -> Result<HistoryGrant> {
         let record = self.record().await?.record;
         let mut out = HistoryGrant::default();
+        let mut verified = Vec::new();
         for cam in record
             .cameras
             .iter()
@@ -111,52 +115,57 @@ impl Client {
                         kind: info.kind,
                         payload_len: info.payload_size,
                     };
-                    match self
-                        .rewrap_part(&part, identity, add, &pinned, since)
-                        .await?
-                    {
-                        Rewrap::Done => out.rewrapped += 1,
-                        Rewrap::NotAddressed => out.skipped += 1,
-                        Rewrap::Refused => out.refused += 1,
+                    match self.verify_part(&part, identity, &pinned, since).await? {
+                        Check::Verified(digest) => verified.push((part, digest)),
+                        Check::NotAddressed => out.skipped += 1,
+                        Check::Refused => out.refused += 1,
                     }
                     progress(&out);
                 }
             }
         }
+        for (part, digest) in verified {
+            let id = *part.event.as_uuid();
+            let header = self.api().part_header(id, part.kind).await?;
+            if header_digest(&header) != digest {
+                // Not the header verified a moment ago.
+                out.refused += 1;
+            } else {
+                let new = sealcam_format::rewrap_adding(&header, &[identity], add)
+                    .map_err(ClientError::from_open)?;
+                self.api().replace_header(id, part.kind, new).await?;
+                out.rewrapped += 1;
+            }
+            progress(&out);
+        }
         Ok(out)
     }
 
-    /// One part of [`rewrap_history`](Self::rewrap_history): verify, then re-wrap.
-    async fn rewrap_part(
+    /// One part of [`rewrap_history`](Self::rewrap_history): fetch its
+    /// header and verify the object with it.
+    async fn verify_part(
         &self,
         part: &StoredPart,
         identity: &ViewerIdentity,
-        add: &[ViewerRecipient],
         pinned: &Pinned,
         since: Option<i64>,
-    ) -> Result<Rewrap> {
+    ) -> Result<Check> {
         let id = *part.event.as_uuid();
         let header = self.api().part_header(id, part.kind).await?;
         let object = match self.open_with_header(part, &header, identity, pinned).await {
             Ok(o) => o,
-            Err(e) => return Rewrap::after_failed_check(e),
+            Err(e) => return Check::after_failed_check(e),
         };
         // The window is judged on the capture time the camera signed, not on
         // the server's listing: a server that lists older events as recent
         // must not widen a grant.
         if since.is_some_and(|s| object.meta().captured_at_ms.div_euclid(1000) < s) {
-            return Ok(Rewrap::Refused);
+            return Ok(Check::Refused);
         }
         self.check_not_behind(pinned, object.meta().key_position)?;
-        // The very bytes just verified: the header of this camera's object.
-        let new = sealcam_format::rewrap_adding(&header, &[identity], add)
-            .map_err(ClientError::from_open)?;
-        self.api().replace_header(id, part.kind, new).await?;
-        Ok(Rewrap::Done)
+        Ok(Check::Verified(header_digest(&header)))
     }
-}
 
-impl Client {
     /// Refuses to act on a record the server may have rolled back when the
     /// camera signed, in an object, that it follows a newer owner key than
     /// this device holds. `Client::open` followed the key log the server
@@ -172,22 +181,30 @@ impl Client {
         Err(ClientError::Untrusted {
             what: "key log",
             reason: format!(
-                "camera {} sealed a recording under the owner key of reset {}, generation {}, newer than the one this device holds (reset {}, generation {}): the server is hiding a rotation of the owner key (a revocation on another device) from this device, so the owner record it serves may be a revoked device's; nothing more is re-wrapped",
+                "camera {} sealed a recording under the owner key of reset {}, generation {}, newer than the one this device holds (reset {}, generation {}): the server is hiding a rotation of the owner key (a revocation on another device) from this device, so the owner record it serves may be a revoked device's; nothing was re-wrapped",
                 pinned.camera, sealed_under.0, sealed_under.1, held.0, held.1
             ),
         })
     }
 }
 
-/// What became of one part.
+/// The SHA-256 of a header: what the re-wrap compares with the header it
+/// verified.
+fn header_digest(header: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(header).into()
+}
+
+/// What the check of one part found.
 #[derive(Debug, PartialEq, Eq)]
-enum Rewrap {
-    Done,
+enum Check {
+    /// The camera's object, opened: the digest of the header verified.
+    Verified([u8; 32]),
     NotAddressed,
     Refused,
 }
 
-impl Rewrap {
+impl Check {
     /// How a part whose check failed counts: not addressed to this identity
     /// (skipped), failed verification (refused), or an error that is not
     /// about the object (network, server, local) and stops the re-wrap.
@@ -208,19 +225,16 @@ mod tests {
 
     #[test]
     fn failed_checks_are_sorted_into_skipped_refused_and_errors() {
-        let sort = Rewrap::after_failed_check;
+        let sort = Check::after_failed_check;
         let not_ours = ClientError::from_open(OpenError::NotAddressedToViewer);
-        assert_eq!(sort(not_ours).ok(), Some(Rewrap::NotAddressed));
+        assert_eq!(sort(not_ours).ok(), Some(Check::NotAddressed));
         for lie in [
             OpenError::Misdelivered(Box::new(Misdelivery::HeaderOfAnotherObject)),
             OpenError::BadSignature,
             OpenError::HeaderMac,
             OpenError::Truncated("short"),
         ] {
-            assert_eq!(
-                sort(ClientError::from_open(lie)).ok(),
-                Some(Rewrap::Refused)
-            );
+            assert_eq!(sort(ClientError::from_open(lie)).ok(), Some(Check::Refused));
         }
         for other in [
             ClientError::Protocol("garbled".into()),
