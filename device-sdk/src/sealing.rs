@@ -180,7 +180,7 @@ mod tests {
                 binding,
                 captured_at_ms: 1,
                 epoch: 0,
-                key_position: (0, 0),
+                followed: None,
                 content_type: "video/mp4".into(),
             };
             let sealer = sealcam_format::Sealer::new(&set, &device, meta).unwrap();

@@ -81,6 +81,7 @@ scenarios!(common::Backend::PostgresS3;
     stream::another_household_hears_nothing_a_shared_one_does,
     stream::an_idempotent_retry_is_not_heard_again,
     stream::a_removed_devices_stream_ends,
+    stream::a_removed_devices_quiet_stream_ends_at_its_next_keep_alive,
     stream::a_lagging_watcher_is_told_to_list_again,
     stream::a_stream_outlives_the_request_timeout_and_ends_at_its_limit,
     stream::shutdown_ends_open_streams,

@@ -241,7 +241,7 @@ fn hostile_server_is_refused_at_every_step() {
         },
         captured_at_ms: 1_700_000_000_000,
         epoch: after_revocation,
-        key_position: (0, 0),
+        followed: None,
         content_type: "image/jpeg".into(),
     };
     let recipients = cam.recipient_set().unwrap().recipients().to_vec();

@@ -326,7 +326,7 @@ impl TestCamera {
             },
             captured_at_ms: now() * 1000,
             epoch: 0,
-            key_position: (0, 0),
+            followed: None,
             content_type: content_type.into(),
         };
         let sealer = Sealer::new(self.set.as_ref().expect("synced"), &self.key, meta).unwrap();

@@ -151,11 +151,13 @@ pub enum Uptake {
         /// The epoch it seals to.
         sealed: u64,
     },
-    /// Its newest recording was sealed under a newer owner key than this
-    /// device holds (format v3 names it): the server hides a rotation (a
-    /// revocation on another device) from this device, and the owner record
-    /// it serves may be the revoked device's.
-    KeyBehind {
+    /// Its newest recording names (format v3) an owner key that the key
+    /// log this device followed does not lead to: a later one (the server
+    /// hides a rotation, a revocation on another device, from this device)
+    /// or another key at a place this device's log names (the server
+    /// served it a forked log). The owner record it serves may be a revoked
+    /// device's.
+    KeyDisagrees {
         /// The `(reset, generation)` the camera follows.
         camera: (u64, u64),
         /// The one this device holds.
@@ -177,7 +179,7 @@ impl Uptake {
             Self::Lagging { .. }
                 | Self::Withheld { .. }
                 | Self::Foreign { .. }
-                | Self::KeyBehind { .. }
+                | Self::KeyDisagrees { .. }
                 | Self::Unreadable { .. }
         )
     }
@@ -325,7 +327,7 @@ impl Client {
         // withholding the published set (the cause of a camera that lags,
         // or seals to the recovery key alone).
         Ok(match (withheld, uptake) {
-            (_, u @ (Uptake::Foreign { .. } | Uptake::KeyBehind { .. })) => (sealed, u),
+            (_, u @ (Uptake::Foreign { .. } | Uptake::KeyDisagrees { .. })) => (sealed, u),
             (Some(w), _) => (sealed, w),
             (None, u) => (sealed, u),
         })
@@ -378,21 +380,22 @@ impl Client {
         };
         let sealed = object.meta().epoch;
         let captured = object.meta().captured_at_ms.div_euclid(1000);
-        let held = self.device().info.key_state().position();
-        let uptake = if object.meta().key_position > held {
-            Uptake::KeyBehind {
-                camera: object.meta().key_position,
-                held,
-            }
-        } else if sealed == published {
-            Uptake::Current
-        } else if sealed > published {
-            Uptake::Foreign { sealed }
-        } else if issued.is_some_and(|issued| captured >= issued as i64) {
-            Uptake::Lagging { sealed, published }
-        } else {
-            Uptake::Pending { sealed }
-        };
+        let followed = object.meta().followed;
+        let uptake =
+            if let (Some(f), Err(_)) = (followed, self.key_chain()?.check(followed.as_ref())) {
+                Uptake::KeyDisagrees {
+                    camera: f.position,
+                    held: self.device().info.key_state().position(),
+                }
+            } else if sealed == published {
+                Uptake::Current
+            } else if sealed > published {
+                Uptake::Foreign { sealed }
+            } else if issued.is_some_and(|issued| captured >= issued as i64) {
+                Uptake::Lagging { sealed, published }
+            } else {
+                Uptake::Pending { sealed }
+            };
         Ok((Some(sealed), uptake))
     }
 

@@ -10,6 +10,7 @@ use crate::client::Client;
 use crate::error::{ClientError, Result};
 use crate::events::EventFilter;
 use crate::fetch::{Pinned, StoredPart};
+use crate::key_witness::KeyChain;
 use crate::time::unix_now;
 
 /// What a history grant (or the re-wrap of a recovery) did. Each stored
@@ -59,8 +60,16 @@ impl Client {
         let grantee = self.grantee(which).await?;
         let since = unix_now() - i64::from(days) * 86_400;
         let viewer = self.device().viewer.clone();
-        self.rewrap_history(&viewer, &[grantee], Some(since), camera, progress)
-            .await
+        let chain = self.key_chain()?;
+        self.rewrap_history(
+            &viewer,
+            &[grantee],
+            Some(since),
+            camera,
+            Some(&chain),
+            progress,
+        )
+        .await
     }
 
     /// Adds `add` to the recipients of every stored part since `since` (of
@@ -73,9 +82,12 @@ impl Client {
     /// device key pinned in the owner record). A part not addressed to
     /// `identity` counts as `skipped`; a part that fails verification, or
     /// whose signed capture time is before `since` (the server listed it as
-    /// recent), counts as `refused` and is left alone. A part the camera
-    /// sealed under a newer owner key than this device holds stops
-    /// everything before a header is written (`check_not_behind`). Then
+    /// recent), counts as `refused` and is left alone. With a `chain`, a
+    /// part the camera sealed under an owner key that this device's key log
+    /// does not lead to (`key_witness`) stops everything before a header is
+    /// written: the owner record, where the added keys come from, may then
+    /// be a revoked device's. Recovery passes none: it adds only its own
+    /// key. Then
     /// each verified part's header is fetched again and re-wrapped only if
     /// it is still the very bytes verified (otherwise `refused`). Other
     /// errors (network, server) stop it.
@@ -85,6 +97,7 @@ impl Client {
         add: &[ViewerRecipient],
         since: Option<i64>,
         camera: Option<CameraId>,
+        chain: Option<&KeyChain>,
         progress: &(dyn Fn(&HistoryGrant) + Send + Sync),
     ) -> Result<HistoryGrant> {
         let record = self.record().await?.record;
@@ -115,7 +128,10 @@ impl Client {
                         kind: info.kind,
                         payload_len: info.payload_size,
                     };
-                    match self.verify_part(&part, identity, &pinned, since).await? {
+                    match self
+                        .verify_part(&part, identity, &pinned, since, chain)
+                        .await?
+                    {
                         Check::Verified(digest) => verified.push((part, digest)),
                         Check::NotAddressed => out.skipped += 1,
                         Check::Refused => out.refused += 1,
@@ -149,6 +165,7 @@ impl Client {
         identity: &ViewerIdentity,
         pinned: &Pinned,
         since: Option<i64>,
+        chain: Option<&KeyChain>,
     ) -> Result<Check> {
         let id = *part.event.as_uuid();
         let header = self.api().part_header(id, part.kind).await?;
@@ -162,29 +179,12 @@ impl Client {
         if since.is_some_and(|s| object.meta().captured_at_ms.div_euclid(1000) < s) {
             return Ok(Check::Refused);
         }
-        self.check_not_behind(pinned, object.meta().key_position)?;
-        Ok(Check::Verified(header_digest(&header)))
-    }
-
-    /// Refuses to act on a record the server may have rolled back when the
-    /// camera signed, in an object, that it follows a newer owner key than
-    /// this device holds. `Client::open` followed the key log the server
-    /// serves, so this device is behind only if the server hides a rotation
-    /// (a revocation elsewhere) from it: the key it keeps is then one the
-    /// revoked device holds too, and the record it reads may be that
-    /// device's forgery, naming a member key of its choosing.
-    fn check_not_behind(&self, pinned: &Pinned, sealed_under: (u64, u64)) -> Result<()> {
-        let held = self.device().info.key_state().position();
-        if sealed_under <= held {
-            return Ok(());
+        if let Some(chain) = chain {
+            chain
+                .check(object.meta().followed.as_ref())
+                .map_err(|d| d.refusal(pinned.camera))?;
         }
-        Err(ClientError::Untrusted {
-            what: "key log",
-            reason: format!(
-                "camera {} sealed a recording under the owner key of reset {}, generation {}, newer than the one this device holds (reset {}, generation {}): the server is hiding a rotation of the owner key (a revocation on another device) from this device, so the owner record it serves may be a revoked device's; nothing was re-wrapped",
-                pinned.camera, sealed_under.0, sealed_under.1, held.0, held.1
-            ),
-        })
+        Ok(Check::Verified(header_digest(&header)))
     }
 }
 

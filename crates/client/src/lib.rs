@@ -46,6 +46,7 @@ mod export;
 mod fetch;
 mod history;
 mod home;
+mod key_witness;
 pub mod record;
 mod revocation;
 mod setup;

@@ -494,7 +494,7 @@ pub async fn recover(
     // header so that this new device opens it too — and nobody else gains.
     let me = client.device().viewer.to_public();
     let history = client
-        .rewrap_history(recovery.identity(), &[me], None, None, &|_| {})
+        .rewrap_history(recovery.identity(), &[me], None, None, None, &|_| {})
         .await?;
     Ok(RecoverOutcome {
         client,
@@ -521,9 +521,14 @@ pub async fn recover(
 ///   key the camera lacks. `publish_set` adopts each again from the camera's
 ///   own statement, verified under the pin.
 ///
+/// - the version stays below 2^62, as a finished revocation keeps it
+///   (`narrow_to`): one near `u64::MAX` would leave no room to write the
+///   record again.
+///
 /// The pins stay: nothing the server holds vouches for a device key better
 /// than the record (docs/PROTOCOL.md "What remains").
 fn bound_for_reset(record: &mut OwnerRecord, retired_signed: bool) {
+    record.version = record.version.min(MAX_RECORD_VERSION);
     for camera in &mut record.cameras {
         camera.epoch = camera.epoch.min(MAX_EPOCH_JUMP - 1);
         if retired_signed {
@@ -531,6 +536,9 @@ fn bound_for_reset(record: &mut OwnerRecord, retired_signed: bool) {
         }
     }
 }
+
+/// The highest owner record version recovery starts from.
+const MAX_RECORD_VERSION: u64 = 1 << 62;
 
 /// A camera's share with another account, withdrawn by recovery.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -22,7 +22,9 @@ use std::path::Path;
 use chacha20poly1305::aead::AeadInPlace;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
-use sealcam_format::{open, seal, Binding, ObjectMeta, Opening, PartKind, Sealer, SlotRecipient};
+use sealcam_format::{
+    open, seal, Binding, FollowedKey, ObjectMeta, Opening, PartKind, Sealer, SlotRecipient,
+};
 use sealcam_keys::{
     CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, RecipientSet, RecipientSetPin,
     SlotHintKey, VerifiedRecipientSet, ViewerIdentity,
@@ -83,7 +85,10 @@ impl World {
             binding: self.binding,
             captured_at_ms: 0,
             epoch: 0,
-            key_position: (0, 0),
+            followed: Some(FollowedKey {
+                position: (1, 0),
+                key: [7; 32],
+            }),
             content_type: content_type.into(),
         };
         Sealer::new(&self.set, &self.device, meta).unwrap()
@@ -183,7 +188,10 @@ fn thumbnail(c: &mut Criterion) {
         binding: w.binding,
         captured_at_ms: 0,
         epoch: 0,
-        key_position: (0, 0),
+        followed: Some(FollowedKey {
+            position: (1, 0),
+            key: [7; 32],
+        }),
         content_type: "image/jpeg".into(),
     };
     let objects: Vec<(Vec<u8>, Vec<u8>)> = (0..64)

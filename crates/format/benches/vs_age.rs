@@ -33,7 +33,7 @@ use std::time::Instant;
 
 use sealcam_format::open::Seekable;
 use sealcam_format::stream::aead::{Aead, BACKEND};
-use sealcam_format::{open, seal, Binding, ObjectMeta, PartKind, Sealer};
+use sealcam_format::{open, seal, Binding, FollowedKey, ObjectMeta, PartKind, Sealer};
 use sealcam_keys::{
     CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, RecipientSet, RecipientSetPin,
     ViewerIdentity,
@@ -97,7 +97,10 @@ fn child(mode: &str, args: &[String]) {
                 binding: b,
                 captured_at_ms: 0,
                 epoch: 0,
-                key_position: (0, 0),
+                followed: Some(FollowedKey {
+                    position: (1, 0),
+                    key: [7; 32],
+                }),
                 content_type: "video/mp4".into(),
             };
             let sealer = Sealer::new(&set, &key, meta).unwrap();

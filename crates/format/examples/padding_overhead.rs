@@ -20,7 +20,7 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use sealcam_format::padding::padded_len;
-use sealcam_format::{seal, Binding, ObjectMeta, PartKind, Sealer};
+use sealcam_format::{seal, Binding, FollowedKey, ObjectMeta, PartKind, Sealer};
 use sealcam_keys::{CameraId, DeviceKey, EventId, OwnerId, ViewerIdentity, ViewerRecipient};
 
 const CHUNK: u64 = 65_536;
@@ -58,14 +58,17 @@ fn meta(kind: PartKind) -> ObjectMeta {
         },
         captured_at_ms: 1_764_000_000_000,
         epoch: 1,
-        key_position: (1, 0),
+        followed: Some(FollowedKey {
+            position: (1, 0),
+            key: [7; 32],
+        }),
         content_type: content_type(kind).into(),
     }
 }
 
-/// Inner header length `H = 81 + c`.
+/// Inner header length `H = 129 + c` (format v3, what cameras write).
 fn inner_len(kind: PartKind) -> u64 {
-    81 + content_type(kind).len() as u64
+    129 + content_type(kind).len() as u64
 }
 
 /// Payload bytes for a signed region of `x` bytes: nonce, chunks with tags,

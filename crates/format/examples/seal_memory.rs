@@ -8,7 +8,7 @@
 
 use std::io::{self, Read};
 
-use sealcam_format::{seal, Binding, ObjectMeta, PartKind, Sealer};
+use sealcam_format::{seal, Binding, FollowedKey, ObjectMeta, PartKind, Sealer};
 use sealcam_keys::{CameraId, DeviceKey, EventId, OwnerId, ViewerIdentity};
 
 /// Pseudo-random bytes made on the fly, so the input costs no memory.
@@ -66,7 +66,10 @@ fn main() {
         binding,
         captured_at_ms: 0,
         epoch: 1,
-        key_position: (1, 0),
+        followed: Some(FollowedKey {
+            position: (1, 0),
+            key: [7; 32],
+        }),
         content_type: "video/mp4".into(),
     };
     let small = Sealer::with_recipients(&viewers, &device, meta.clone()).unwrap();

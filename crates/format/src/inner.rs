@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! magic        8  "sealcam\0"
-//! version      1  3 (written since owner-key anchoring); 2 and 1 are still read
-//! length       2  u16, total inner header length H = 97 + c (v2, v1: 81 + c)
+//! version      1  3 when the sealer names the owner key it follows (cameras
+//!                 do), else 2; 1 is still read
+//! length       2  u16, total inner header length H = 129 + c (v2, v1: 81 + c)
 //! owner       16
 //! camera      16
 //! event       16
@@ -12,8 +13,9 @@
 //! sequence     4  u32, part number within the event (0 for single parts)
 //! captured_at  8  i64 unix milliseconds
 //! epoch        8  u64 recipient-set epoch the object was sealed to
-//! key reset    8  u64 } the owner key that signed that set: its place in
-//! key gen.     8  u64 } the key log (v3 only; absent in v2 and v1)
+//! key reset    8  u64 } v3 only: the owner key the camera follows, its
+//! key gen.     8  u64 } place in the key log (reset, generation)
+//! owner key   32       } and its Ed25519 public key
 //! c            1  content type length
 //! content type c  printable ASCII (e.g. image/jpeg, video/mp4, application/json)
 //! ```
@@ -26,17 +28,21 @@ use sealcam_keys::{CameraId, EventId, OwnerId};
 use crate::OpenError;
 
 pub(crate) const MAGIC: &[u8; 8] = b"sealcam\x00";
-/// The object format version this build writes (it reads this,
-/// [`VERSION_2`] and [`VERSION_1`]).
+/// The object format version sealers write when they name the owner key
+/// they follow ([`ObjectMeta::followed`]), as cameras do; without it they
+/// write [`VERSION_2`]. Readers read this, [`VERSION_2`] and [`VERSION_1`].
 pub const VERSION: u8 = 3;
-/// Padding and recipient slots, but no owner key position in the inner
-/// header. Objects sealed by earlier releases still open, verify and
-/// re-wrap.
+/// Padding and recipient slots, but no owner key in the inner header.
+/// Objects sealed by earlier releases still open, verify and re-wrap.
 pub const VERSION_2: u8 = 2;
 /// The first object format version: no padding, one stanza per recipient.
 /// Objects sealed by earlier releases still open, verify and re-wrap.
 pub const VERSION_1: u8 = 1;
-pub(crate) const FIXED_LEN: usize = 97;
+/// The fixed part of a version 2 (and 1) inner header.
+const FIXED_LEN_V2: usize = 81;
+/// What version 3 adds: the followed owner key's position and key.
+const FOLLOWED_LEN: usize = 48;
+pub(crate) const FIXED_LEN: usize = FIXED_LEN_V2 + FOLLOWED_LEN;
 /// The largest inner header (255 bytes of content type).
 pub const MAX_INNER_HEADER_LEN: usize = FIXED_LEN + 255;
 
@@ -146,6 +152,16 @@ impl fmt::Display for Binding {
     }
 }
 
+/// The owner key a camera follows, as its objects name it (format v3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FollowedKey {
+    /// Its place in the owner's key log: `(reset, generation)`.
+    pub position: (u64, u64),
+    /// The key: an Ed25519 public key's 32 bytes, compared with the key log,
+    /// never used to verify anything.
+    pub key: [u8; 32],
+}
+
 /// Everything the inner header says about an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
@@ -155,12 +171,12 @@ pub struct ObjectMeta {
     pub captured_at_ms: i64,
     /// The recipient-set epoch it was sealed to.
     pub epoch: u64,
-    /// The place in the owner's key log `(reset, generation)` of the owner
-    /// key that signed that set, as the camera verified it: a camera that
-    /// followed a rotation says so in every object it seals afterwards, so
-    /// an owner device the server keeps on a retired key can tell. `(0, 0)`
-    /// in objects of versions 2 and 1, and for a set of version 1.
-    pub key_position: (u64, u64),
+    /// The owner key the camera followed when it sealed (format v3; `None`
+    /// in objects of versions 2 and 1). A camera that followed a rotation
+    /// says so in every object it seals afterwards, under its signature, so
+    /// an owner device that the server keeps on a retired key, or on a
+    /// forked one, can tell.
+    pub followed: Option<FollowedKey>,
     /// The media type of the body.
     pub content_type: String,
 }
@@ -177,10 +193,14 @@ impl ObjectMeta {
     /// The encoded inner header. `check` must have passed.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let ct = self.content_type.as_bytes();
-        let len = FIXED_LEN + ct.len();
+        let (version, fixed) = match self.followed {
+            Some(_) => (VERSION, FIXED_LEN),
+            None => (VERSION_2, FIXED_LEN_V2),
+        };
+        let len = fixed + ct.len();
         let mut out = Vec::with_capacity(len);
         out.extend_from_slice(MAGIC);
-        out.push(VERSION);
+        out.push(version);
         out.extend_from_slice(&(len as u16).to_le_bytes());
         out.extend_from_slice(&self.binding.owner.to_bytes());
         out.extend_from_slice(&self.binding.camera.to_bytes());
@@ -189,8 +209,11 @@ impl ObjectMeta {
         out.extend_from_slice(&self.binding.sequence.to_le_bytes());
         out.extend_from_slice(&self.captured_at_ms.to_le_bytes());
         out.extend_from_slice(&self.epoch.to_le_bytes());
-        out.extend_from_slice(&self.key_position.0.to_le_bytes());
-        out.extend_from_slice(&self.key_position.1.to_le_bytes());
+        if let Some(f) = &self.followed {
+            out.extend_from_slice(&f.position.0.to_le_bytes());
+            out.extend_from_slice(&f.position.1.to_le_bytes());
+            out.extend_from_slice(&f.key);
+        }
         out.push(ct.len() as u8);
         out.extend_from_slice(ct);
         out
@@ -222,10 +245,13 @@ impl ObjectMeta {
         let sequence = r.u32().map_err(trunc)?;
         let captured_at_ms = r.i64().map_err(trunc)?;
         let epoch = r.u64().map_err(trunc)?;
-        let key_position = if version == VERSION {
-            (r.u64().map_err(trunc)?, r.u64().map_err(trunc)?)
+        let followed = if version == VERSION {
+            Some(FollowedKey {
+                position: (r.u64().map_err(trunc)?, r.u64().map_err(trunc)?),
+                key: r.array().map_err(trunc)?,
+            })
         } else {
-            (0, 0)
+            None
         };
         let ct = r.bytes8().map_err(trunc)?;
         if len != r.position() {
@@ -247,7 +273,7 @@ impl ObjectMeta {
                 binding,
                 captured_at_ms,
                 epoch,
-                key_position,
+                followed,
                 content_type,
             },
             len,

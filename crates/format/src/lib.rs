@@ -46,7 +46,9 @@ mod x25519_stanza;
 pub use age_core::format::FileKey;
 pub use age_header::SlotRecipient;
 pub use error::{Misdelivery, OpenError, SealError};
-pub use inner::{Binding, ObjectMeta, PartKind, MAX_INNER_HEADER_LEN, VERSION, VERSION_1};
+pub use inner::{
+    Binding, FollowedKey, ObjectMeta, PartKind, MAX_INNER_HEADER_LEN, VERSION, VERSION_1, VERSION_2,
+};
 pub use open::{
     open, open_to_vec, OpenedObject, Opening, RangeSource, Seekable, StreamOpener, VerifiedReader,
 };

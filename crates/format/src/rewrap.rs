@@ -39,7 +39,7 @@ use crate::OpenError;
 /// # let set = RecipientSet::new(owner, camera, 1, vec![me.to_public()])?.sign(&owner_key).verify(&pin)?;
 /// # let device = DeviceKey::generate();
 /// # let binding = Binding { owner, camera, event: EventId::now_v7(), kind: PartKind::Thumbnail, sequence: 0 };
-/// # let meta = ObjectMeta { binding, captured_at_ms: 1_764_000_000_000, epoch: 0, key_position: (0, 0), content_type: "image/jpeg".into() };
+/// # let meta = ObjectMeta { binding, captured_at_ms: 1_764_000_000_000, epoch: 0, followed: None, content_type: "image/jpeg".into() };
 /// let (header, payload) = seal(Sealer::new(&set, &device, meta)?, &mut &b"a jpeg"[..], Vec::new())?;
 /// let newcomer = ViewerIdentity::generate();
 /// let header = rewrap_adding(&header, &[&me], &[newcomer.to_public()])?;
@@ -120,7 +120,7 @@ mod tests {
             binding,
             captured_at_ms: 1_764_000_000_000,
             epoch: 0,
-            key_position: (0, 0),
+            followed: None,
             content_type: "video/mp4".into(),
         };
         let device = DeviceKey::generate();

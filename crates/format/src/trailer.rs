@@ -16,7 +16,9 @@
 //! ```
 //!
 //! DOMAIN and ROOT_CONTEXT name the format version, so a version 1 signature
-//! never verifies as version 2 or the other way round.
+//! never verifies as version 2 or the other way round. Version 3 uses
+//! version 2's: the version byte that tells them apart is in the signed
+//! inner header.
 //!
 //! The hash list lets a viewer verify any chunk on its own (verified seek),
 //! the signature binds it to the inner header (S2, S3).

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
-use sealcam_format::{open_to_vec, Binding, OpenError, StreamOpener};
+use sealcam_format::{open_to_vec, Binding, FollowedKey, OpenError, StreamOpener};
 use sealcam_keys::{RecipientSetError, RecipientSetPin, SignedRecipientSet, ViewerIdentity};
 use sha2::{Digest, Sha256};
 use vector_file::VectorFile;
@@ -43,12 +43,12 @@ fn set_outcome(e: &RecipientSetError) -> &'static str {
     }
 }
 
-/// Opens an object vector; `position` is the owner key position its inner
-/// header must name when it opens.
+/// Opens an object vector; `followed` is the owner key its inner header
+/// must name when it opens.
 fn run_object(
     f: &BTreeMap<String, String>,
     data: &[u8],
-    position: (u64, u64),
+    followed: Option<FollowedKey>,
 ) -> Result<String, String> {
     let id = ViewerIdentity::from_secret_text(&f["identity"]).unwrap();
     let device = f["device"].parse().unwrap();
@@ -77,7 +77,7 @@ fn run_object(
     match (random, streamed) {
         (Ok(o), Ok(s)) => {
             assert_eq!(o.body, s, "the two openers released different bodies");
-            assert_eq!(o.meta.key_position, position);
+            assert_eq!(o.meta.followed, followed);
             Ok(hex::encode(Sha256::digest(&o.body)))
         }
         (Err(a), Err(b)) if outcome(&a) == outcome(&b) => Err(outcome(&a).to_owned()),
@@ -108,27 +108,31 @@ fn run_set(f: &BTreeMap<String, String>, data: &[u8]) -> Result<(), &'static str
 
 #[test]
 fn every_v1_vector_gives_its_named_outcome() {
-    let (ok, failed) = run_dir("v1", (0, 0));
+    let (ok, failed) = run_dir("v1", None);
     assert!(ok >= 8 && failed >= 40);
 }
 
 #[test]
 fn every_v2_vector_gives_its_named_outcome() {
-    let (ok, failed) = run_dir("v2", (0, 0));
+    let (ok, failed) = run_dir("v2", None);
     assert!(ok >= 13 && failed >= 49);
 }
 
 #[test]
 fn every_v3_vector_gives_its_named_outcome() {
-    // examples/gen_vectors names this owner key position.
-    let (ok, failed) = run_dir("v3", (1_764_000_000, 2));
+    // The owner key examples/gen_vectors names.
+    let followed = FollowedKey {
+        position: (1_764_000_000, 2),
+        key: [0x5c; 32],
+    };
+    let (ok, failed) = run_dir("v3", Some(followed));
     assert!(ok >= 13 && failed >= 50);
 }
 
 /// Runs every vector of `tests/vectors/<version>`; returns how many opened
 /// and how many failed as named (and panics on any other outcome). Objects
-/// that open must name the owner key `position`.
-fn run_dir(version: &str, position: (u64, u64)) -> (usize, usize) {
+/// that open must name the owner key `followed`.
+fn run_dir(version: &str, followed: Option<FollowedKey>) -> (usize, usize) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/vectors")
         .join(version);
@@ -148,7 +152,7 @@ fn run_dir(version: &str, position: (u64, u64)) -> (usize, usize) {
             "{name}: name and expect disagree"
         );
         let got = match f["kind"].as_str() {
-            "object" => match run_object(&f, &data, position) {
+            "object" => match run_object(&f, &data, followed) {
                 Ok(digest) => {
                     assert_eq!(Some(&digest), f.get("body"), "{name}: body hash");
                     "ok".to_owned()

@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use sealcam_format::{Binding, ObjectMeta, Sealer};
+use sealcam_format::{Binding, FollowedKey, ObjectMeta, Sealer};
 use sealcam_keys::EventId;
 use sealcam_wire::PartKind;
 
@@ -74,7 +74,10 @@ impl Device {
             epoch: set.epoch(),
             // The owner key this camera follows: an owner device kept on an
             // older one learns from this object that the key log moved on.
-            key_position: pairing.keys.position(),
+            followed: Some(FollowedKey {
+                position: pairing.keys.position(),
+                key: pairing.keys.owner_key.to_bytes(),
+            }),
             content_type: part.content_type.to_owned(),
         };
         // Every recipient while the set is valid, the recovery key alone

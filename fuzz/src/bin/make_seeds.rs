@@ -6,7 +6,7 @@
 use std::fs;
 use std::io::Read;
 
-use sealcam_format::{seal, ObjectMeta, Sealer};
+use sealcam_format::{seal, FollowedKey, ObjectMeta, Sealer};
 use sealcam_fuzz::{binding, device, owner_key, split, viewer};
 use sealcam_keys::owner_record::{CameraEntry, Member, OwnerRecord, SharedCamera, ViewerEntry};
 use sealcam_keys::{
@@ -24,7 +24,7 @@ fn main() {
     let dev = device();
     for (name, len) in [("empty", 0usize), ("small", 300), ("two_chunks", 70_000)] {
         let body: Vec<u8> = (0..len).map(|i| i as u8).collect();
-        let meta = ObjectMeta { binding: b, captured_at_ms: 5, epoch: 1, key_position: (1, 2), content_type: "video/mp4".into() };
+        let meta = ObjectMeta { binding: b, captured_at_ms: 5, epoch: 1, followed: Some(FollowedKey { position: (1, 2), key: owner_key().public().to_bytes() }), content_type: "video/mp4".into() };
         let sealer = Sealer::with_recipients(&[viewer().to_public()], &dev, meta).unwrap();
         let (header, payload) = seal(sealer, &mut &body[..], Vec::new()).unwrap();
         let mut input = (header.len() as u16).to_le_bytes().to_vec();

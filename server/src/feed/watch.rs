@@ -2,10 +2,12 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sealcam_wire::PartStored;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch as signal};
+use tokio::time::{Instant, MissedTickBehavior};
 use uuid::Uuid;
 
 use super::FeedItem;
@@ -28,8 +30,10 @@ pub enum Heard {
 /// worth it: a camera paired since). Each one is then authorised from the
 /// database, by the device's credential, in the query a download makes: a
 /// withdrawn share or a deleted event is skipped, and a revoked device's
-/// watch ends. A camera shared with the account after the watch started is
-/// not checked until the client watches again.
+/// watch ends. With no notice to check, the credential is looked up again
+/// every `limits.stream_keepalive_secs`, so a removed device's quiet watch
+/// ends then too. A camera shared with the account after the watch started
+/// is not checked until the client watches again.
 pub struct Watch {
     db: Arc<dyn Database>,
     viewer: ViewerPrincipal,
@@ -37,6 +41,8 @@ pub struct Watch {
     cameras: HashSet<Uuid>,
     feed: broadcast::Receiver<FeedItem>,
     closing: signal::Receiver<bool>,
+    /// When to look the credential up again.
+    recheck: tokio::time::Interval,
 }
 
 impl Watch {
@@ -51,13 +57,29 @@ impl Watch {
             .into_iter()
             .map(|camera| camera.id)
             .collect();
+        let every = Duration::from_secs(state.config.limits.stream_keepalive_secs.max(1));
+        let mut recheck = tokio::time::interval_at(Instant::now() + every, every);
+        recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Ok(Self {
             db: Arc::clone(&state.db),
             viewer,
             cameras,
             feed,
             closing,
+            recheck,
         })
+    }
+
+    /// Whether the device's credential still authenticates (`false` when
+    /// the database cannot say).
+    async fn still_enrolled(&self) -> bool {
+        match self.db.viewer_by_token(&self.viewer.token_hash).await {
+            Ok(found) => found.is_some_and(|p| p.device_id == self.viewer.device_id),
+            Err(e) => {
+                tracing::warn!(error = %e, "event stream: looking the credential up failed; ending the stream");
+                false
+            }
+        }
     }
 
     /// The next thing to tell the watcher; `None` when the watch ends: the
@@ -65,10 +87,17 @@ impl Watch {
     /// answer whether it may see a part, or the server is shutting down.
     pub async fn next(&mut self) -> Option<Heard> {
         loop {
-            let item = tokio::select! {
+            let woke = tokio::select! {
                 biased;
                 _ = self.closing.wait_for(|closing| *closing) => return None,
-                item = self.feed.recv() => item,
+                item = self.feed.recv() => Some(item),
+                _ = self.recheck.tick() => None,
+            };
+            let Some(item) = woke else {
+                if !self.still_enrolled().await {
+                    return None;
+                }
+                continue;
             };
             let notice = match item {
                 Ok(FeedItem::Part(notice)) => notice,

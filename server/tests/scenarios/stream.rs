@@ -171,6 +171,46 @@ pub async fn a_removed_devices_stream_ends(b: Backend) {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// With nothing stored, a removed device's stream ends at the next
+/// keep-alive, not at `limits.stream_max_secs`.
+pub async fn a_removed_devices_quiet_stream_ends_at_its_next_keep_alive(b: Backend) {
+    let Some(t) = start_on(
+        b,
+        "a_removed_devices_quiet_stream_ends_at_its_next_keep_alive",
+        |c| {
+            c.limits.stream_keepalive_secs = 1;
+            c.limits.stream_max_secs = 600;
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let phone = t.new_viewer("household").await;
+    let laptop = t.link_device(&phone, "laptop").await;
+    t.pair_camera(&phone).await;
+    let mut on_phone = t.watch_ready(&phone.token).await;
+    let mut on_laptop = t.watch_ready(&laptop.token).await;
+    let resp = t
+        .send(
+            Method::DELETE,
+            &format!("/v1/devices/{}", laptop.device_id),
+            Some(&phone.token),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    on_laptop.expect_end(Duration::from_secs(5)).await;
+    // The phone's stream, looked up as often, goes on.
+    for _ in 0..2 {
+        assert_eq!(
+            on_phone.next_block(Duration::from_secs(5)).await,
+            Next::Block(Block::Comment)
+        );
+    }
+    assert_eq!(t.server.state().metrics.event_streams.get(), 1);
+}
+
 pub async fn a_lagging_watcher_is_told_to_list_again(b: Backend) {
     let Some(t) = start_on(b, "a_lagging_watcher_is_told_to_list_again", |_| {}).await else {
         return;

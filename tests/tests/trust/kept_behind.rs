@@ -1,37 +1,60 @@
-//! An owner device that the server keeps on a retired owner key, against
+//! An owner device that the server keeps off the current owner key, against
 //! the real binaries only (the setup, the attacker and the colluding server
 //! are described in `sealcam_e2e::trust_kit`).
 //!
 //! The phone revokes the tablet; the laptop, another owner device, runs no
-//! command meanwhile. The colluding server then serves the laptop the key
-//! log and the key bundle from before the revocation, so the laptop stays
-//! on the key the tablet kept, and the tablet signs with that key a record
-//! in which the household member `gran` has the tablet's viewer key. The
+//! command meanwhile. The colluding server then keeps the laptop off the
+//! rotation, in one of two ways:
+//!
+//! - **hidden**: it serves the key log and the key bundle from before the
+//!   revocation, so the laptop stays on the key the tablet kept;
+//! - **forked**: the tablet signs, with the key it kept, a rotation of its
+//!   own at the very place the phone's rotation took (the same reset and
+//!   generation), and the server serves the laptop that log and a bundle of
+//!   the tablet's new key sealed to it.
+//!
+//! Either way the tablet signs a record, with the key the laptop now holds,
+//! in which the household member `gran` has the tablet's viewer key; the
 //! laptop's `grant-history gran` would re-wrap what the laptop opens (the
 //! recordings made after the revocation included) to the tablet.
 //!
 //! The camera is the witness the server cannot forge: since format v3 each
-//! object's signed inner header names the owner key the camera follows. The
-//! laptop verifies every part before it re-wraps one, and refuses (exit 8)
-//! at a recording sealed under a newer key than its own: no header is
-//! rewritten, not even those of another camera's older recordings, which
-//! the forged record lists first.
+//! object's signed inner header names the owner key the camera follows, its
+//! place in the key log and the key itself. The laptop verifies every part
+//! before it re-wraps one, and refuses (exit 8) at a recording sealed under
+//! a key its log does not lead to: no header is rewritten, not even those of
+//! another camera's older recordings, which the forged record lists first.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sealcam_e2e::household::PHONE;
+use sealcam_e2e::household::{Camera, Household, Recording, PHONE};
 use sealcam_e2e::trust_kit::{
-    fail, household_with_tablet, revoke, sealcam_ok, steal, sync_ok, Db, TABLET,
+    fail, household_with_tablet, revoke, sealcam_ok, steal, sync_ok, Db, Stolen, TABLET,
 };
+use sealcam_keys::{KeyLog, KeyStatement, OwnerKeyBundle, OwnerRecord, OwnerSigningKey};
 
 const LAPTOP: &str = "laptop";
 
-#[test]
-fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_rotation() {
-    let (h, cam) = household_with_tablet();
+/// After the phone revoked the tablet and the door recorded under the new
+/// key; the garage recorded only before.
+struct Scene {
+    h: Household,
+    door: Camera,
+    gran: String,
+    tablet: Stolen,
+    laptop: Stolen,
+    log_before: Vec<u8>,
+    bundle_before: Vec<u8>,
+    /// The door's recording after the revocation.
+    after: Recording,
+    /// The garage's, before.
+    before: Recording,
+}
+
+fn scene() -> Scene {
+    let (h, door) = household_with_tablet();
     h.link(PHONE, LAPTOP).unwrap_or_else(fail);
-    // A second camera, which records only before the revocation.
     let garage = h.pair_camera(PHONE, "garage").unwrap_or_else(fail);
-    let (early, _) = h.record(&garage).unwrap_or_else(fail);
+    let (before, _) = h.record(&garage).unwrap_or_else(fail);
     let gran = h.other_account("gran").unwrap_or_else(fail).to_string();
     let who = sealcam_ok(&h, "gran", &["whoami", "--json"]);
     let code = who["member_code"].as_str().unwrap();
@@ -40,74 +63,143 @@ fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_r
         sealcam_ok(&h, home, &["cameras", "list", "--json"]);
     }
     let tablet = steal(&h, TABLET);
+    let laptop = steal(&h, LAPTOP);
     let db = Db::open(&h);
     let log_before = db.key_log(h.account);
     let bundle_before = db.account_record(h.account, "key_bundle");
 
     revoke(&h, PHONE, TABLET);
-    sync_ok(&h, &cam);
-    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    sync_ok(&h, &door);
+    let (after, _) = h.record(&door).unwrap_or_else(fail);
     let object = h
-        .download(PHONE, rec.event, "thumbnail")
+        .download(PHONE, after.event, "thumbnail")
         .unwrap_or_else(fail);
     assert!(
-        !h.age_opens(TABLET, &object, &rec.thumbnail)
+        !h.age_opens(TABLET, &object, &after.thumbnail)
             .unwrap_or_else(fail),
         "the revocation did not take"
     );
+    Scene {
+        h,
+        door,
+        gran,
+        tablet,
+        laptop,
+        log_before,
+        bundle_before,
+        after,
+        before,
+    }
+}
 
-    // The colluding server: the key log and bundle from before the
-    // revocation, and the tablet's record (gran's key swapped for the
-    // tablet's), signed with the key that log names.
-    db.put_key_log(h.account, &log_before);
-    db.put_account_record(h.account, "key_bundle", &bundle_before);
-    let mut forged = tablet.record.clone();
-    forged.version += 10;
-    let member = forged
-        .members
-        .iter_mut()
-        .find(|m| m.account_id.to_string() == gran)
-        .expect("the tablet's record names gran");
-    member.recipient = tablet.viewer.clone();
-    // The garage first: its recordings, all from before the rotation, come
-    // before the door's in the grant.
-    forged.cameras.reverse();
-    db.put_owner_record(h.account, &forged.seal(&tablet.owner_key).unwrap());
-    let headers = [(rec.event, "thumbnail"), (early.event, "thumbnail")];
-    let headers_before: Vec<_> = headers.iter().map(|p| db.header(p.0, p.1)).collect();
+impl Scene {
+    /// The tablet's record, newer, with gran's key swapped for the tablet's
+    /// and the garage listed first (its recordings, all from before the
+    /// rotation, come first in a grant).
+    fn forged_record(&self) -> OwnerRecord {
+        let mut forged = self.tablet.record.clone();
+        forged.version += 10;
+        let member = forged
+            .members
+            .iter_mut()
+            .find(|m| m.account_id.to_string() == self.gran)
+            .expect("the tablet's record names gran");
+        member.recipient = self.tablet.viewer.clone();
+        forged.cameras.reverse();
+        forged
+    }
+
+    /// The laptop's `grant-history gran` is refused with `why`, no header
+    /// changes, the tablet opens nothing made after its revocation, and the
+    /// laptop's `cameras list` flags the door. What the refusal said.
+    fn grant_is_refused(&self, why: &str) -> String {
+        let (h, db) = (&self.h, Db::open(&self.h));
+        let parts = [
+            (self.after.event, "thumbnail"),
+            (self.before.event, "thumbnail"),
+        ];
+        let headers = || -> Vec<_> { parts.iter().map(|p| db.header(p.0, p.1)).collect() };
+        let before = headers();
+        let run = h
+            .sealcam(
+                LAPTOP,
+                &["grant-history", &self.gran, "--days", "1", "--json"],
+            )
+            .unwrap_or_else(fail);
+        assert_eq!(run.code, Some(8), "the laptop re-wrapped: {run}");
+        assert!(run.stderr.contains(why), "{run}");
+        assert_eq!(
+            headers(),
+            before,
+            "a header was rewritten (the door's, or the garage's from before the rotation)"
+        );
+        let object = h
+            .download(PHONE, self.after.event, "thumbnail")
+            .unwrap_or_else(fail);
+        assert!(
+            !h.age_opens(TABLET, &object, &self.after.thumbnail)
+                .unwrap_or_else(fail),
+            "the tablet opens the recording made after its revocation"
+        );
+        let listed = sealcam_ok(h, LAPTOP, &["cameras", "list", "--json"]);
+        let door = listed["cameras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["camera_id"] == self.door.id.to_string().as_str())
+            .unwrap();
+        assert_eq!(door["uptake"]["state"], "key_disagrees", "{listed}");
+        run.stderr
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    }
+}
+
+#[test]
+fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_rotation() {
+    let s = scene();
+    let db = Db::open(&s.h);
+    db.put_key_log(s.h.account, &s.log_before);
+    db.put_account_record(s.h.account, "key_bundle", &s.bundle_before);
+    let forged = s.forged_record();
+    db.put_owner_record(s.h.account, &forged.seal(&s.tablet.owner_key).unwrap());
     println!(
         "trust: kept behind: the phone revoked the tablet and the camera recorded under the new key; the server then served the laptop the key log and bundle from before, and the tablet's record giving gran the tablet's key"
     );
-
-    let run = h
-        .sealcam(LAPTOP, &["grant-history", &gran, "--days", "1", "--json"])
-        .unwrap_or_else(fail);
-    assert_eq!(run.code, Some(8), "the laptop re-wrapped: {run}");
-    assert!(run.stderr.contains("hiding a rotation"), "{run}");
-    let headers_after: Vec<_> = headers.iter().map(|p| db.header(p.0, p.1)).collect();
-    assert_eq!(
-        headers_after, headers_before,
-        "a header was rewritten (the door's, or the garage's from before the rotation)"
-    );
-    let object = h
-        .download(PHONE, rec.event, "thumbnail")
-        .unwrap_or_else(fail);
-    assert!(
-        !h.age_opens(TABLET, &object, &rec.thumbnail)
-            .unwrap_or_else(fail),
-        "the tablet opens the recording made after its revocation"
-    );
-    // The laptop's `cameras list` says why.
-    let listed = sealcam_ok(&h, LAPTOP, &["cameras", "list", "--json"]);
-    let door = listed["cameras"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["camera_id"] == cam.id.to_string().as_str())
-        .unwrap();
-    assert_eq!(door["uptake"]["state"], "key_behind", "{listed}");
-    let said = run.stderr.lines().next().unwrap_or_default().trim();
+    let said = s.grant_is_refused("hiding a rotation");
     println!(
-        "trust: kept behind: the laptop's `grant-history gran` REFUSED (exit 8) at the recording the door sealed under the newer key, before writing anything: the garage's older recordings, listed first, kept their headers too and the tablet still opens nothing made after its revocation; `cameras list` flags the door as key_behind: {said}"
+        "trust: kept behind: the laptop's `grant-history gran` REFUSED (exit 8) at the recording the door sealed under the newer key, before writing anything: the garage's older recordings, listed first, kept their headers too, the tablet still opens nothing made after its revocation, and `cameras list` flags the door key_disagrees: {said}"
+    );
+}
+
+#[test]
+fn a_device_on_a_forked_rotation_re_wraps_nothing_the_camera_sealed_after_the_real_one() {
+    let s = scene();
+    let db = Db::open(&s.h);
+    // The tablet's own rotation, from the key it kept, to the place the
+    // phone's took; the log the laptop cached, with it appended.
+    let fork = OwnerSigningKey::generate();
+    let mut log = KeyLog::from_bytes(&s.log_before).unwrap();
+    let rotation =
+        KeyStatement::rotation(&s.tablet.keys(), &s.tablet.owner_key, fork.public(), 1).unwrap();
+    let at = (rotation.reset_count(), rotation.generation());
+    log.push(rotation).unwrap();
+    db.put_key_log(s.h.account, &log.to_bytes());
+    let bundle = OwnerKeyBundle::rotated(s.h.account.into(), fork.clone())
+        .seal(&[s.laptop.viewer.clone(), s.tablet.viewer.clone()])
+        .unwrap();
+    db.put_account_record(s.h.account, "key_bundle", &bundle);
+    let forged = s.forged_record();
+    db.put_owner_record(s.h.account, &forged.seal(&fork).unwrap());
+    println!(
+        "trust: forked rotation: the phone revoked the tablet (rotating the owner key) and the camera recorded under the new key; the tablet signed a rotation of its own to reset {}, generation {} (the same place) with the key it kept, and the server served the laptop that log, a bundle of the tablet's new key and a record giving gran the tablet's key",
+        at.0, at.1
+    );
+    let said = s.grant_is_refused("forked key log");
+    println!(
+        "trust: forked rotation: the laptop took the forked rotation, but its `grant-history gran` REFUSED (exit 8) at the recording the door sealed under the real key of that place, before writing anything; the tablet still opens nothing made after its revocation, and `cameras list` flags the door key_disagrees: {said}"
     );
 }

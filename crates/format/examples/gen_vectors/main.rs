@@ -25,7 +25,7 @@ mod sets;
 
 use std::path::{Path, PathBuf};
 
-use sealcam_format::{Binding, ObjectMeta, PartKind, Sealer};
+use sealcam_format::{Binding, FollowedKey, ObjectMeta, PartKind, Sealer};
 use sealcam_keys::{
     CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, ViewerIdentity, ViewerRecipient,
 };
@@ -34,7 +34,12 @@ use vector_file::VectorFile;
 
 /// The content type of the generator's objects, and the inner header length it gives.
 pub(crate) const CONTENT_TYPE: &str = "video/mp4";
-pub(crate) const INNER: usize = 97 + CONTENT_TYPE.len();
+pub(crate) const INNER: usize = 129 + CONTENT_TYPE.len();
+/// The owner key every object names as followed (tests/vectors.rs checks it).
+pub(crate) const FOLLOWED: FollowedKey = FollowedKey {
+    position: (1_764_000_000, 2),
+    key: [0x5c; 32],
+};
 
 pub(crate) struct Gen {
     dir: PathBuf,
@@ -57,7 +62,7 @@ impl Gen {
             binding,
             captured_at_ms: 1_764_374_400_000,
             epoch: 4,
-            key_position: (1_764_000_000, 2),
+            followed: Some(FOLLOWED),
             content_type: CONTENT_TYPE.into(),
         }
     }

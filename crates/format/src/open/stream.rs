@@ -87,7 +87,7 @@ impl<R: Read> StreamOpener<R> {
                 binding: *expected,
                 captured_at_ms: 0,
                 epoch: 0,
-                key_position: (0, 0),
+                followed: None,
                 content_type: String::new(),
             },
             inner_header: Vec::new(),

@@ -26,7 +26,7 @@ mod pipeline;
 /// # let set = RecipientSet::new(owner, camera, 1, vec![viewer.to_public()])?.sign(&owner_key).verify(&pin)?;
 /// let device = DeviceKey::generate();
 /// let binding = Binding { owner, camera, event: EventId::now_v7(), kind: PartKind::Thumbnail, sequence: 0 };
-/// let meta = ObjectMeta { binding, captured_at_ms: 1_764_000_000_000, epoch: 0, key_position: (0, 0), content_type: "image/jpeg".into() };
+/// let meta = ObjectMeta { binding, captured_at_ms: 1_764_000_000_000, epoch: 0, followed: None, content_type: "image/jpeg".into() };
 /// let sealer = Sealer::new(&set, &device, meta)?;
 /// let header = sealer.header().to_vec();
 /// let mut payload = Vec::new();

@@ -1,7 +1,7 @@
 //! Fixtures shared by the format tests: an owner, a camera, viewers, a set.
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use sealcam_format::{Binding, ObjectMeta, PartKind, Sealer};
+use sealcam_format::{Binding, FollowedKey, ObjectMeta, PartKind, Sealer};
 use sealcam_keys::{
     CameraId, DeviceKey, EventId, OwnerId, OwnerSigningKey, RecipientSet, RecipientSetPin,
     VerifiedRecipientSet, ViewerIdentity,
@@ -56,7 +56,10 @@ impl World {
             binding: self.binding,
             captured_at_ms: 1_764_000_000_123,
             epoch: 0,
-            key_position: (0, 0),
+            followed: Some(FollowedKey {
+                position: (1, 0),
+                key: [7; 32],
+            }),
             content_type: "video/mp4".into(),
         }
     }
