@@ -143,7 +143,7 @@ pub(super) async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> 
                             "seals to epoch {sealed}, which this account never published: a recipient set from someone else reached it; run `sealcam recover --revoke-others`"
                         ),
                         Uptake::KeyDisagrees { camera, held } => format!(
-                            "its newest recording is sealed under an owner key (reset {}, generation {}) that the key log this device followed (reset {}, generation {}) does not lead to: the server is hiding a rotation (a revocation on another device) from this device, or served it a forked key log; do not grant, share or approve from it, and run `sealcam recover` if it persists",
+                            "its newest recording is sealed under an owner key (reset {}, generation {}) that this device did not hold (it holds reset {}, generation {}): the server is hiding a rotation (a revocation on another device) from this device, or served it a forked key log; do not grant, share or approve from it, and run `sealcam recover` if it persists",
                             camera.0, camera.1, held.0, held.1
                         ),
                         Uptake::Unreadable { reason } => format!(

@@ -151,11 +151,11 @@ pub enum Uptake {
         /// The epoch it seals to.
         sealed: u64,
     },
-    /// Its newest recording names (format v3) an owner key that the key
-    /// log this device followed does not lead to: a later one (the server
-    /// hides a rotation, a revocation on another device, from this device)
-    /// or another key at a place this device's log names (the server
-    /// served it a forked log). The owner record it serves may be a revoked
+    /// Its newest recording names (format v3) an owner key at a later place
+    /// in the key log than the key this device holds (the server hides a
+    /// rotation, a revocation on another device, from this device), or
+    /// another key at a place where this device held one (the server served
+    /// it a forked log). The owner record it serves may be a revoked
     /// device's.
     KeyDisagrees {
         /// The `(reset, generation)` the camera follows.

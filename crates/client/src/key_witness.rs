@@ -2,23 +2,27 @@
 //! under the camera's signature, the owner key the camera followed when it
 //! sealed. A camera follows the key log from the key pinned at pairing, as
 //! owner devices do, so its objects are a witness the server cannot forge:
-//! an owner device that finds a camera ahead of it, or on another key at a
-//! place its own log names, is kept from a rotation or was served a forked
-//! log (a revoked device signs a rotation of its own with the key it kept).
+//! an owner device that finds a camera ahead of the key it holds, or on
+//! another key at a place where it held one, is kept from a rotation or was
+//! served a forked log (a revoked device signs a rotation of its own with
+//! the key it kept). The keys compared are those the device held
+//! (`keys.json`), never a log the server serves.
 
 use sealcam_format::FollowedKey;
-use sealcam_keys::{OwnerKeyState, OwnerPublicKey};
+use sealcam_keys::OwnerKeyState;
 
 use crate::client::Client;
 use crate::error::{ClientError, Result};
+use crate::home::HeldKey;
 
-/// The owner keys this device's key log leads to.
+/// The owner keys this device held: the one it holds and those it noted
+/// (`keys.json`) since it was set up.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyChain {
-    /// The key held: `(reset, generation)` and the key.
-    held: ((u64, u64), OwnerPublicKey),
-    /// Every key the log adopted on the way, from the root key's first reset.
-    adopted: Vec<((u64, u64), OwnerPublicKey)>,
+    /// The place of the key held.
+    held_at: (u64, u64),
+    /// Every key held, the current one included.
+    known: Vec<HeldKey>,
 }
 
 /// How a camera's key and this device's disagree.
@@ -34,37 +38,37 @@ pub(crate) enum Disagreement {
 }
 
 impl KeyChain {
-    pub(crate) fn new(held: &OwnerKeyState, adopted: Vec<((u64, u64), OwnerPublicKey)>) -> Self {
+    pub(crate) fn new(held: &OwnerKeyState, mut known: Vec<HeldKey>) -> Self {
+        known.push(HeldKey {
+            position: held.position(),
+            key: held.owner_key,
+        });
         Self {
-            held: (held.position(), held.owner_key),
-            adopted,
+            held_at: held.position(),
+            known,
         }
     }
 
     /// Whether the key an object names (none before format v3) is one this
-    /// device's log leads to. A key older than anything the log names (a
-    /// camera paired before owner trust v2) agrees.
+    /// device held at that place. A place later than the key held means a
+    /// rotation this device did not see; another key at a place where it
+    /// held one, a fork. A place it never held (before it was set up, or
+    /// before it kept `keys.json`) agrees: it cannot tell.
     pub(crate) fn check(&self, followed: Option<&FollowedKey>) -> Result<(), Disagreement> {
         let Some(f) = followed else {
             return Ok(());
         };
-        let (held_at, held_key) = self.held;
-        let known = if f.position == held_at {
-            Some(held_key)
-        } else if f.position > held_at {
+        if f.position > self.held_at {
             return Err(Disagreement::Ahead {
                 camera: f.position,
-                held: held_at,
+                held: self.held_at,
             });
-        } else {
-            self.adopted
-                .iter()
-                .find(|(at, _)| *at == f.position)
-                .map(|(_, key)| *key)
-        };
-        match known {
-            Some(key) if key.to_bytes() != f.key => Err(Disagreement::Forked { at: f.position }),
-            _ => Ok(()),
+        }
+        let mut there = self.known.iter().filter(|k| k.position == f.position);
+        match there.clone().next() {
+            None => Ok(()),
+            Some(_) if there.any(|k| k.key.to_bytes() == f.key) => Ok(()),
+            Some(_) => Err(Disagreement::Forked { at: f.position }),
         }
     }
 }
@@ -78,7 +82,7 @@ impl Disagreement {
                 at.0, at.1, held.0, held.1
             ),
             Self::Forked { at } => format!(
-                "camera {camera} sealed a recording under another owner key of reset {}, generation {} than the key log this device followed: the server served this device a forked key log (a revoked device can sign a rotation with the key it kept)",
+                "camera {camera} sealed a recording under another owner key of reset {}, generation {} than the one this device held there: the server served this device a forked key log (a revoked device can sign a rotation with the key it kept)",
                 at.0, at.1
             ),
         };
@@ -92,30 +96,16 @@ impl Disagreement {
 }
 
 impl Client {
-    /// The keys the key log this device followed leads to (the log cached
-    /// by the last sync; without one, or without a root key, only the key
-    /// held).
+    /// The owner keys this device held.
     pub(crate) fn key_chain(&self) -> Result<KeyChain> {
         let held = self.device().info.key_state();
-        let adopted = match (held.root_key, self.home().cached_key_log()?) {
-            (Some(root), Some(log)) => OwnerKeyState::from_root(held.owner, root, &log)
-                .map(|(_, report)| {
-                    report
-                        .adopted
-                        .into_iter()
-                        .map(|(reset, generation, key)| ((reset, generation), key))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        Ok(KeyChain::new(&held, adopted))
+        Ok(KeyChain::new(&held, self.home().key_history()?))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use sealcam_keys::{OwnerId, OwnerSigningKey};
+    use sealcam_keys::{OwnerId, OwnerPublicKey, OwnerSigningKey};
 
     use super::*;
 
@@ -132,9 +122,10 @@ mod tests {
             .map(|_| OwnerSigningKey::generate().public())
             .collect();
         let held = OwnerKeyState::new(OwnerId::random(), keys[2], None, 5, 2);
-        let chain = KeyChain::new(&held, vec![((5, 0), keys[0]), ((5, 1), keys[1])]);
-        // Before format v3, the same key, an older key the log names, a key
-        // older than anything the log names.
+        let noted = |position, key| HeldKey { position, key };
+        let chain = KeyChain::new(&held, vec![noted((5, 0), keys[0]), noted((5, 1), keys[1])]);
+        // Before format v3, the same key, an older key it held, a place it
+        // never held.
         assert_eq!(chain.check(None), Ok(()));
         assert_eq!(chain.check(Some(&followed((5, 2), &keys[2]))), Ok(()));
         assert_eq!(chain.check(Some(&followed((5, 1), &keys[1]))), Ok(()));
@@ -154,7 +145,7 @@ mod tests {
                 held: (5, 2)
             })
         );
-        // Another key where this device's log has one: held, or earlier.
+        // Another key where this device held one: now, or earlier.
         assert_eq!(
             chain.check(Some(&followed((5, 2), &keys[3]))),
             Err(Disagreement::Forked { at: (5, 2) })

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::api::{Precondition, Record};
 use crate::client::Client;
 use crate::error::{ClientError, Result};
-use crate::home::Device;
+use crate::home::{Device, HeldKey};
 use crate::record::OwnerRecord;
 use crate::time::unix_now;
 
@@ -127,6 +127,17 @@ impl Client {
         let before = self.device().info.key_state();
         let mut state = before;
         let followed = state.follow(&log);
+        // Every key on the way (the first sync after an upgrade also notes
+        // the key held before it): what cameras' objects are checked against.
+        let held: Vec<HeldKey> =
+            std::iter::once((before.reset, before.generation, before.owner_key))
+                .chain(followed.adopted.iter().copied())
+                .map(|(reset, generation, key)| HeldKey {
+                    position: (reset, generation),
+                    key,
+                })
+                .collect();
+        self.home().note_held_keys(&held)?;
         let mut report = TrustReport {
             moved: None,
             finished: None,

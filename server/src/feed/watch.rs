@@ -30,9 +30,9 @@ pub enum Heard {
 /// worth it: a camera paired since). Each one is then authorised from the
 /// database, by the device's credential, in the query a download makes: a
 /// withdrawn share or a deleted event is skipped, and a revoked device's
-/// watch ends. With no notice to check, the credential is looked up again
-/// every `limits.stream_keepalive_secs`, so a removed device's quiet watch
-/// ends then too. A camera shared with the account after the watch started
+/// watch ends. Notices or not, the credential is looked up again every
+/// `limits.stream_keepalive_secs`, so a removed device's quiet watch ends
+/// within that too. A camera shared with the account after the watch started
 /// is not checked until the client watches again.
 pub struct Watch {
     db: Arc<dyn Database>,

@@ -8,10 +8,10 @@
 //!
 //! - **hidden**: it serves the key log and the key bundle from before the
 //!   revocation, so the laptop stays on the key the tablet kept;
-//! - **forked**: the tablet signs, with the key it kept, a rotation of its
-//!   own at the very place the phone's rotation took (the same reset and
-//!   generation), and the server serves the laptop that log and a bundle of
-//!   the tablet's new key sealed to it.
+//! - **forked**: the tablet signs, with the key it kept, rotations of its
+//!   own: one at the very place the phone's rotation took (the same reset
+//!   and generation) and one past it, and the server serves the laptop that
+//!   log and a bundle of the tablet's newest key sealed to it.
 //!
 //! Either way the tablet signs a record, with the key the laptop now holds,
 //! in which the household member `gran` has the tablet's viewer key; the
@@ -22,7 +22,8 @@
 //! object's signed inner header names the owner key the camera follows, its
 //! place in the key log and the key itself. The laptop verifies every part
 //! before it re-wraps one, and refuses (exit 8) at a recording sealed under
-//! a key its log does not lead to: no header is rewritten, not even those of
+//! a later place than the key it holds, or under another key at a place
+//! where it held one (`keys.json`): no header is rewritten, not even those of
 //! another camera's older recordings, which the forged record lists first.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -50,9 +51,15 @@ struct Scene {
     before: Recording,
 }
 
-fn scene() -> Scene {
+/// `log_hidden_at_link`: the server answers "no key log" to the laptop
+/// (while it finishes linking and lists the cameras), so it caches none.
+fn scene(log_hidden_at_link: bool) -> Scene {
     let (h, door) = household_with_tablet();
-    h.link(PHONE, LAPTOP).unwrap_or_else(fail);
+    if log_hidden_at_link {
+        link_with_the_log_hidden(&h);
+    } else {
+        h.link(PHONE, LAPTOP).unwrap_or_else(fail);
+    }
     let garage = h.pair_camera(PHONE, "garage").unwrap_or_else(fail);
     let (before, _) = h.record(&garage).unwrap_or_else(fail);
     let gran = h.other_account("gran").unwrap_or_else(fail).to_string();
@@ -60,7 +67,16 @@ fn scene() -> Scene {
     let code = who["member_code"].as_str().unwrap();
     sealcam_ok(&h, PHONE, &["share", "door", "--with", code, "--json"]);
     for home in [LAPTOP, TABLET] {
+        let hide = log_hidden_at_link && home == LAPTOP;
+        let db = Db::open(&h);
+        let log = db.key_log(h.account);
+        if hide {
+            db.clear_account_record(h.account, "key_log");
+        }
         sealcam_ok(&h, home, &["cameras", "list", "--json"]);
+        if hide {
+            db.put_key_log(h.account, &log);
+        }
     }
     let tablet = steal(&h, TABLET);
     let laptop = steal(&h, LAPTOP);
@@ -92,7 +108,56 @@ fn scene() -> Scene {
     }
 }
 
+/// `viewers link`, `viewers approve` on the phone, then `viewers link
+/// --finish` while the server has no key log to give.
+fn link_with_the_log_hidden(h: &Household) {
+    let request = sealcam_ok(
+        h,
+        LAPTOP,
+        &[
+            "viewers", "link", "--server", &h.url, "--name", LAPTOP, "--json",
+        ],
+    );
+    let request = request["link_request"].as_str().unwrap().to_owned();
+    let approval = sealcam_ok(h, PHONE, &["viewers", "approve", &request, "--json"]);
+    let approval = approval["approval"].as_str().unwrap().to_owned();
+    let db = Db::open(h);
+    let log = db.key_log(h.account);
+    db.clear_account_record(h.account, "key_log");
+    sealcam_ok(
+        h,
+        LAPTOP,
+        &["viewers", "link", "--finish", &approval, "--json"],
+    );
+    db.put_key_log(h.account, &log);
+}
+
+/// The tablet's own rotations, signed with the key it kept: one to the
+/// place the phone's took, one past it (a device that takes them holds a
+/// later place than the camera). The statements and the newest key.
+fn forked_rotations(tablet: &Stolen) -> ([KeyStatement; 2], OwnerSigningKey) {
+    let (first, fork) = (OwnerSigningKey::generate(), OwnerSigningKey::generate());
+    let mut state = tablet.keys();
+    let one = KeyStatement::rotation(&state, &tablet.owner_key, first.public(), 1).unwrap();
+    state.apply(&one).unwrap();
+    let two = KeyStatement::rotation(&state, &first, fork.public(), 2).unwrap();
+    ([one, two], fork)
+}
+
 impl Scene {
+    /// Serves the laptop `log`, a bundle of `key` sealed to it (and to the
+    /// tablet) and the forged record signed with `key`.
+    fn serve_fork(&self, log: &KeyLog, key: &OwnerSigningKey) {
+        let db = Db::open(&self.h);
+        db.put_key_log(self.h.account, &log.to_bytes());
+        let bundle = OwnerKeyBundle::rotated(self.h.account.into(), key.clone())
+            .seal(&[self.laptop.viewer.clone(), self.tablet.viewer.clone()])
+            .unwrap();
+        db.put_account_record(self.h.account, "key_bundle", &bundle);
+        let forged = self.forged_record();
+        db.put_owner_record(self.h.account, &forged.seal(key).unwrap());
+    }
+
     /// The tablet's record, newer, with gran's key swapped for the tablet's
     /// and the garage listed first (its recordings, all from before the
     /// rotation, come first in a grant).
@@ -160,7 +225,7 @@ impl Scene {
 
 #[test]
 fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_rotation() {
-    let s = scene();
+    let s = scene(false);
     let db = Db::open(&s.h);
     db.put_key_log(s.h.account, &s.log_before);
     db.put_account_record(s.h.account, "key_bundle", &s.bundle_before);
@@ -177,29 +242,39 @@ fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_r
 
 #[test]
 fn a_device_on_a_forked_rotation_re_wraps_nothing_the_camera_sealed_after_the_real_one() {
-    let s = scene();
-    let db = Db::open(&s.h);
-    // The tablet's own rotation, from the key it kept, to the place the
-    // phone's took; the log the laptop cached, with it appended.
-    let fork = OwnerSigningKey::generate();
+    let s = scene(false);
+    let ([one, two], fork) = forked_rotations(&s.tablet);
+    let at = (one.reset_count(), one.generation());
+    // The log the laptop cached, with the tablet's rotations appended.
     let mut log = KeyLog::from_bytes(&s.log_before).unwrap();
-    let rotation =
-        KeyStatement::rotation(&s.tablet.keys(), &s.tablet.owner_key, fork.public(), 1).unwrap();
-    let at = (rotation.reset_count(), rotation.generation());
-    log.push(rotation).unwrap();
-    db.put_key_log(s.h.account, &log.to_bytes());
-    let bundle = OwnerKeyBundle::rotated(s.h.account.into(), fork.clone())
-        .seal(&[s.laptop.viewer.clone(), s.tablet.viewer.clone()])
-        .unwrap();
-    db.put_account_record(s.h.account, "key_bundle", &bundle);
-    let forged = s.forged_record();
-    db.put_owner_record(s.h.account, &forged.seal(&fork).unwrap());
+    log.push(one).unwrap();
+    log.push(two).unwrap();
+    s.serve_fork(&log, &fork);
     println!(
-        "trust: forked rotation: the phone revoked the tablet (rotating the owner key) and the camera recorded under the new key; the tablet signed a rotation of its own to reset {}, generation {} (the same place) with the key it kept, and the server served the laptop that log, a bundle of the tablet's new key and a record giving gran the tablet's key",
+        "trust: forked rotation: the phone revoked the tablet (rotating the owner key) and the camera recorded under the new key; the tablet signed two rotations of its own with the key it kept, to reset {}, generation {} (the phone's place) and one past it, and the server served the laptop that log, a bundle of the tablet's newest key and a record giving gran the tablet's key",
         at.0, at.1
     );
     let said = s.grant_is_refused("forked key log");
     println!(
-        "trust: forked rotation: the laptop took the forked rotation, but its `grant-history gran` REFUSED (exit 8) at the recording the door sealed under the real key of that place, before writing anything; the tablet still opens nothing made after its revocation, and `cameras list` flags the door key_disagrees: {said}"
+        "trust: forked rotation: the laptop took the forked rotations (it now holds a later place than the camera), but its `grant-history gran` REFUSED (exit 8) at the recording the door sealed under the real key of a place where the laptop held the tablet's, before writing anything; the tablet still opens nothing made after its revocation, and `cameras list` flags the door key_disagrees: {said}"
+    );
+}
+
+#[test]
+fn a_device_linked_while_the_log_was_hidden_re_wraps_nothing_on_a_fork() {
+    let s = scene(true);
+    // A log of the tablet's two rotations alone: no reset for the root key
+    // to start from, nothing the laptop cached to extend.
+    let ([one, two], fork) = forked_rotations(&s.tablet);
+    let mut log = KeyLog::new();
+    log.push(one).unwrap();
+    log.push(two).unwrap();
+    s.serve_fork(&log, &fork);
+    println!(
+        "trust: hidden at link: the laptop finished linking while the server gave no key log; after the revocation the server served it only the tablet's two forked rotations (no reset statement), a bundle of the tablet's newest key and a record giving gran the tablet's key"
+    );
+    let said = s.grant_is_refused("forked key log");
+    println!(
+        "trust: hidden at link: the laptop's `grant-history gran` REFUSED (exit 8): the door's recording names the real key at a place where the laptop held the tablet's (noted in keys.json as it took them); nothing re-wrapped: {said}"
     );
 }

@@ -9,6 +9,7 @@ use sealcam_keys::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::key_history::HeldKey;
 use super::Home;
 use crate::api::{Api, Credential};
 use crate::error::{ClientError, Result};
@@ -104,6 +105,11 @@ impl Home {
         device.owner_key.write_file(&self.file("owner.key"))?;
         let json = serde_json::to_vec_pretty(&device.info)
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let keys = device.info.key_state();
+        self.note_held_keys(&[HeldKey {
+            position: keys.position(),
+            key: keys.owner_key,
+        }])?;
         // device.json last: its presence means the device is complete.
         self.write_private("device.json", &json)
     }

@@ -12,6 +12,7 @@
 //! owner.key       the owner signing key (a copy of what the key bundle holds)
 //! record.json     the last owner record this device verified (rollback check)
 //! keylog.bin      the last owner key log this device followed (it may only grow)
+//! keys.json       every owner key this device held, with its place in the log
 //! owner.key.next  a rotated owner key, until the device holds it (crash safety)
 //! pairings/*.json pairing secrets kept until their camera is confirmed
 //! link.json       a viewer key waiting for `viewers approve` on another device
@@ -20,6 +21,7 @@
 //! ```
 mod cache;
 mod device;
+mod key_history;
 mod pairings;
 mod pending;
 #[cfg(test)]
@@ -35,6 +37,7 @@ use zeroize::Zeroizing;
 use crate::error::{ClientError, Result};
 
 pub use device::{Device, DeviceInfo};
+pub(crate) use key_history::HeldKey;
 pub use pairings::PendingPairing;
 pub(crate) use pending::{PendingLink, PendingRevocation};
 
