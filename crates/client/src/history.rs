@@ -83,9 +83,9 @@ impl Client {
     /// `identity` counts as `skipped`; a part that fails verification, or
     /// whose signed capture time is before `since` (the server listed it as
     /// recent), counts as `refused` and is left alone. With a `chain`, a
-    /// part the camera sealed under an owner key that this device's key log
-    /// does not lead to (`key_witness`) stops everything before a header is
-    /// written: the owner record, where the added keys come from, may then
+    /// part the camera sealed under an owner key this device did not hold
+    /// at that place, or at a later place (`key_witness`), stops everything
+    /// before a header is written: the owner record, where the added keys come from, may then
     /// be a revoked device's. Recovery passes none: it adds only its own
     /// key. Then
     /// each verified part's header is fetched again and re-wrapped only if

@@ -38,22 +38,23 @@ pub(crate) enum Disagreement {
 }
 
 impl KeyChain {
+    /// `known`: the keys noted in `keys.json`; those of another account
+    /// (a home used before) are left out.
     pub(crate) fn new(held: &OwnerKeyState, mut known: Vec<HeldKey>) -> Self {
-        known.push(HeldKey {
-            position: held.position(),
-            key: held.owner_key,
-        });
+        known.retain(|k| k.owner == held.owner);
+        known.push(HeldKey::of(held));
         Self {
             held_at: held.position(),
             known,
         }
     }
 
-    /// Whether the key an object names (none before format v3) is one this
-    /// device held at that place. A place later than the key held means a
-    /// rotation this device did not see; another key at a place where it
-    /// held one, a fork. A place it never held (before it was set up, or
-    /// before it kept `keys.json`) agrees: it cannot tell.
+    /// Whether the key an object names (none before format v3) is the one
+    /// this device held at that place. A place later than the key held
+    /// means a rotation this device did not see; another key at a place
+    /// where it held one, a fork (an honest device never holds two keys at
+    /// one place). A place it never held (before it was set up, or before
+    /// it kept `keys.json`) agrees: it cannot tell.
     pub(crate) fn check(&self, followed: Option<&FollowedKey>) -> Result<(), Disagreement> {
         let Some(f) = followed else {
             return Ok(());
@@ -65,11 +66,10 @@ impl KeyChain {
             });
         }
         let mut there = self.known.iter().filter(|k| k.position == f.position);
-        match there.clone().next() {
-            None => Ok(()),
-            Some(_) if there.any(|k| k.key.to_bytes() == f.key) => Ok(()),
-            Some(_) => Err(Disagreement::Forked { at: f.position }),
+        if there.any(|k| k.key.to_bytes() != f.key) {
+            return Err(Disagreement::Forked { at: f.position });
         }
+        Ok(())
     }
 }
 
@@ -121,9 +121,21 @@ mod tests {
         let keys: Vec<OwnerPublicKey> = (0..4)
             .map(|_| OwnerSigningKey::generate().public())
             .collect();
-        let held = OwnerKeyState::new(OwnerId::random(), keys[2], None, 5, 2);
-        let noted = |position, key| HeldKey { position, key };
-        let chain = KeyChain::new(&held, vec![noted((5, 0), keys[0]), noted((5, 1), keys[1])]);
+        let owner = OwnerId::random();
+        let held = OwnerKeyState::new(owner, keys[2], None, 5, 2);
+        let noted = |position, key| HeldKey {
+            owner,
+            position,
+            key,
+        };
+        let elsewhere = HeldKey {
+            owner: OwnerId::random(),
+            ..noted((5, 2), keys[3])
+        };
+        let chain = KeyChain::new(
+            &held,
+            vec![noted((5, 0), keys[0]), noted((5, 1), keys[1]), elsewhere],
+        );
         // Before format v3, the same key, an older key it held, a place it
         // never held.
         assert_eq!(chain.check(None), Ok(()));

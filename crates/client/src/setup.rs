@@ -16,7 +16,7 @@ use crate::api::{Api, Credential, Precondition, Record};
 use crate::client::Client;
 use crate::codes::{Code as _, LinkApproval, LinkRequest};
 use crate::error::{ClientError, Result};
-use crate::home::{Device, DeviceInfo, Home, PendingLink};
+use crate::home::{Device, DeviceInfo, HeldKey, Home, PendingLink};
 use crate::record::{OwnerRecord, ViewerEntry};
 use crate::time::unix_now;
 
@@ -188,12 +188,13 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
     // Pin the owner key the approval names, and follow the key log from it
     // (the owner key may have moved since the approval was written).
     let mut keys = approval.key_state();
+    let mut adopted = Vec::new();
     if let Some((bytes, _)) = api.get_record(Record::KeyLog).await? {
         let log = KeyLog::from_bytes(&bytes).map_err(|e| ClientError::Untrusted {
             what: "key log",
             reason: e.to_string(),
         })?;
-        keys.follow(&log);
+        adopted = keys.follow(&log).adopted;
         home.cache_key_log(&log)?;
     }
     let (sealed, _) =
@@ -243,6 +244,9 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
         v.device_id = Some(enrolled.device_id);
     }
     client.save_record(&mut handle).await?;
+    // The approval's key (written by the approving device, out of band)
+    // and each step followed from it: every key this device held.
+    home.note_held_keys(&HeldKey::path(&approval.key_state(), &adopted))?;
     home.save_device(client.device())?;
     home.remove_link()?;
     Ok(client)

@@ -127,17 +127,6 @@ impl Client {
         let before = self.device().info.key_state();
         let mut state = before;
         let followed = state.follow(&log);
-        // Every key on the way (the first sync after an upgrade also notes
-        // the key held before it): what cameras' objects are checked against.
-        let held: Vec<HeldKey> =
-            std::iter::once((before.reset, before.generation, before.owner_key))
-                .chain(followed.adopted.iter().copied())
-                .map(|(reset, generation, key)| HeldKey {
-                    position: (reset, generation),
-                    key,
-                })
-                .collect();
-        self.home().note_held_keys(&held)?;
         let mut report = TrustReport {
             moved: None,
             finished: None,
@@ -154,6 +143,11 @@ impl Client {
             let key = self.owner_key_for(&state).await?;
             *self = self.adopt(self.device().holding(state, key))?;
         }
+        // Held now: the key before (a device from an earlier release notes
+        // it here first) and every step on the way, what cameras' objects
+        // are checked against.
+        self.home()
+            .note_held_keys(&HeldKey::path(&before, &followed.adopted))?;
         self.home().cache_key_log(&log)?;
         Ok(report)
     }

@@ -31,7 +31,9 @@ use sealcam_e2e::household::{Camera, Household, Recording, PHONE};
 use sealcam_e2e::trust_kit::{
     fail, household_with_tablet, revoke, sealcam_ok, steal, sync_ok, Db, Stolen, TABLET,
 };
-use sealcam_keys::{KeyLog, KeyStatement, OwnerKeyBundle, OwnerRecord, OwnerSigningKey};
+use sealcam_keys::{
+    KeyLog, KeyStatement, OwnerKeyBundle, OwnerRecord, OwnerSigningKey, ViewerIdentity,
+};
 
 const LAPTOP: &str = "laptop";
 
@@ -276,5 +278,119 @@ fn a_device_linked_while_the_log_was_hidden_re_wraps_nothing_on_a_fork() {
     let said = s.grant_is_refused("forked key log");
     println!(
         "trust: hidden at link: the laptop's `grant-history gran` REFUSED (exit 8): the door's recording names the real key at a place where the laptop held the tablet's (noted in keys.json as it took them); nothing re-wrapped: {said}"
+    );
+}
+
+#[test]
+fn a_key_the_device_never_took_does_not_vouch_for_the_camera() {
+    let s = scene(false);
+    let db = Db::open(&s.h);
+    // The real log after the revocation, with the bundle from before: the
+    // laptop sees the phone's rotation but cannot take its key.
+    db.put_account_record(s.h.account, "key_bundle", &s.bundle_before);
+    let run =
+        s.h.sealcam(LAPTOP, &["cameras", "list", "--json"])
+            .unwrap_or_else(fail);
+    assert_eq!(run.code, Some(8), "{run}");
+    // Then the tablet's fork, from the place before.
+    let ([one, two], fork) = forked_rotations(&s.tablet);
+    let mut log = KeyLog::from_bytes(&s.log_before).unwrap();
+    log.push(one).unwrap();
+    log.push(two).unwrap();
+    s.serve_fork(&log, &fork);
+    println!(
+        "trust: never taken: the server showed the laptop the phone's rotation without a bundle it could open (exit 8), then served it the tablet's fork from the place before, with a bundle of the tablet's key"
+    );
+    let said = s.grant_is_refused("forked key log");
+    println!(
+        "trust: never taken: the laptop had seen the real key at that place but never held it, so it does not vouch for the camera: `grant-history gran` REFUSED (exit 8), nothing re-wrapped: {said}"
+    );
+}
+
+#[test]
+fn a_device_linked_after_the_revocation_onto_a_fork_re_wraps_nothing() {
+    let (h, door) = household_with_tablet();
+    let gran = h.other_account("gran").unwrap_or_else(fail).to_string();
+    let who = sealcam_ok(&h, "gran", &["whoami", "--json"]);
+    let code = who["member_code"].as_str().unwrap();
+    sealcam_ok(&h, PHONE, &["share", "door", "--with", code, "--json"]);
+    // The laptop asks to be linked and the phone approves, before the
+    // revocation; the tablet then copies the record naming the laptop.
+    let request = sealcam_ok(
+        &h,
+        LAPTOP,
+        &[
+            "viewers", "link", "--server", &h.url, "--name", LAPTOP, "--json",
+        ],
+    );
+    let request = request["link_request"].as_str().unwrap().to_owned();
+    let approval = sealcam_ok(&h, PHONE, &["viewers", "approve", &request, "--json"]);
+    let approval = approval["approval"].as_str().unwrap().to_owned();
+    sealcam_ok(&h, TABLET, &["cameras", "list", "--json"]);
+    let tablet = steal(&h, TABLET);
+    let pending: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(h.path(LAPTOP).join("link.json")).unwrap()).unwrap();
+    let laptop_viewer = ViewerIdentity::from_secret_text(pending["viewer"].as_str().unwrap())
+        .unwrap()
+        .to_public();
+    let db = Db::open(&h);
+    let log_before = db.key_log(h.account);
+    // The colluding server keeps the link token that the revocation
+    // withdraws (an honest server refuses it afterwards).
+    let sql = rusqlite::Connection::open(h.database()).unwrap();
+    sql.execute_batch(
+        "CREATE TABLE kept_links AS SELECT * FROM one_time_tokens WHERE kind = 'link'",
+    )
+    .unwrap();
+
+    revoke(&h, PHONE, TABLET);
+    sync_ok(&h, &door);
+    let (after, _) = h.record(&door).unwrap_or_else(fail);
+    sql.execute_batch("INSERT OR IGNORE INTO one_time_tokens SELECT * FROM kept_links")
+        .unwrap();
+
+    // The laptop finishes linking onto the tablet's two-step fork.
+    let ([one, two], fork) = forked_rotations(&tablet);
+    let mut log = KeyLog::from_bytes(&log_before).unwrap();
+    log.push(one).unwrap();
+    log.push(two).unwrap();
+    db.put_key_log(h.account, &log.to_bytes());
+    let bundle = OwnerKeyBundle::rotated(h.account.into(), fork.clone())
+        .seal(&[laptop_viewer, tablet.viewer.clone()])
+        .unwrap();
+    db.put_account_record(h.account, "key_bundle", &bundle);
+    let mut forged = tablet.record.clone();
+    forged.version += 10;
+    let member = forged
+        .members
+        .iter_mut()
+        .find(|m| m.account_id.to_string() == gran)
+        .expect("the tablet's record names gran");
+    member.recipient = tablet.viewer.clone();
+    db.put_owner_record(h.account, &forged.seal(&fork).unwrap());
+    sealcam_ok(
+        &h,
+        LAPTOP,
+        &["viewers", "link", "--finish", &approval, "--json"],
+    );
+    println!(
+        "trust: linked onto a fork: the phone approved the laptop, then revoked the tablet; the server kept the link token the revocation withdrew, and the laptop finished linking while it served the tablet's two forked rotations from the approval's key, a bundle of the tablet's key and a record giving gran the tablet's key"
+    );
+
+    let header = db.header(after.event, "thumbnail");
+    let run = h
+        .sealcam(LAPTOP, &["grant-history", &gran, "--days", "1", "--json"])
+        .unwrap_or_else(fail);
+    assert_eq!(run.code, Some(8), "the laptop re-wrapped: {run}");
+    assert!(run.stderr.contains("forked key log"), "{run}");
+    assert_eq!(db.header(after.event, "thumbnail"), header);
+    let object = h
+        .download(PHONE, after.event, "thumbnail")
+        .unwrap_or_else(fail);
+    assert!(!h
+        .age_opens(TABLET, &object, &after.thumbnail)
+        .unwrap_or_else(fail));
+    println!(
+        "trust: linked onto a fork: the laptop noted the approval's key and each forked step it followed at link, so the door's recording under the real key at the first step's place is a fork: `grant-history gran` REFUSED (exit 8), nothing re-wrapped"
     );
 }

@@ -105,11 +105,7 @@ impl Home {
         device.owner_key.write_file(&self.file("owner.key"))?;
         let json = serde_json::to_vec_pretty(&device.info)
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let keys = device.info.key_state();
-        self.note_held_keys(&[HeldKey {
-            position: keys.position(),
-            key: keys.owner_key,
-        }])?;
+        self.note_held_keys(&[HeldKey::of(&device.info.key_state())])?;
         // device.json last: its presence means the device is complete.
         self.write_private("device.json", &json)
     }

@@ -1,9 +1,10 @@
-//! The owner keys this device held (`keys.json`): every key it adopted, with
-//! its place in the key log, from the one it was set up with. What a
+//! The owner keys this device held (`keys.json`): the one it was set up
+//! with and every key it took since, each with its place in the key log. A
+//! key is noted once the device holds it, never from a log alone. What a
 //! camera's objects name is checked against it (`key_witness`): the device
-//! saw these itself, whatever log the server serves later.
+//! took these itself, whatever log the server serves later.
 
-use sealcam_keys::OwnerPublicKey;
+use sealcam_keys::{OwnerId, OwnerKeyState, OwnerPublicKey};
 use serde::{Deserialize, Serialize};
 
 use super::Home;
@@ -12,15 +13,40 @@ use crate::error::{ClientError, Result};
 /// One owner key this device held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct HeldKey {
+    /// The account (a home reused for another account keeps none of its
+    /// keys in the comparison).
+    pub(crate) owner: OwnerId,
     /// Its place in the key log: `(reset, generation)`.
     pub(crate) position: (u64, u64),
     /// The key.
     pub(crate) key: OwnerPublicKey,
 }
 
+impl HeldKey {
+    /// The key `state` holds.
+    pub(crate) fn of(state: &OwnerKeyState) -> Self {
+        Self {
+            owner: state.owner,
+            position: state.position(),
+            key: state.owner_key,
+        }
+    }
+
+    /// `from`, then every step a log report adopted after it.
+    pub(crate) fn path(from: &OwnerKeyState, adopted: &[(u64, u64, OwnerPublicKey)]) -> Vec<Self> {
+        std::iter::once(Self::of(from))
+            .chain(adopted.iter().map(|&(reset, generation, key)| Self {
+                owner: from.owner,
+                position: (reset, generation),
+                key,
+            }))
+            .collect()
+    }
+}
+
 impl Home {
-    /// The owner keys this device held, in the order it adopted them; empty
-    /// for a device set up before this file was kept.
+    /// The owner keys this device held, in the order it took them; empty for
+    /// a device set up before this file was kept.
     pub(crate) fn key_history(&self) -> Result<Vec<HeldKey>> {
         match self.read_private("keys.json")? {
             None => Ok(Vec::new()),
@@ -30,7 +56,8 @@ impl Home {
         }
     }
 
-    /// Adds the keys of `held` this device did not note yet.
+    /// Adds the keys of `held` this device did not note yet. Call it only
+    /// once the device holds the last of them.
     pub(crate) fn note_held_keys(&self, held: &[HeldKey]) -> Result<()> {
         let mut history = self.key_history()?;
         let before = history.len();
@@ -45,5 +72,41 @@ impl Home {
         let json = serde_json::to_vec_pretty(&history)
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
         self.write_private("keys.json", &json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sealcam_keys::OwnerSigningKey;
+
+    use super::*;
+
+    #[test]
+    fn held_keys_are_noted_once_in_order_and_kept_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path().join("home"));
+        assert!(home.key_history().unwrap().is_empty());
+        let owner = OwnerId::random();
+        let keys: Vec<_> = (0..3)
+            .map(|_| OwnerSigningKey::generate().public())
+            .collect();
+        let start = OwnerKeyState::new(owner, keys[0], None, 1, 0);
+        let path = HeldKey::path(&start, &[(1, 1, keys[1]), (1, 2, keys[2])]);
+        home.note_held_keys(&path).unwrap();
+        home.note_held_keys(&path[1..]).unwrap();
+        let noted = home.key_history().unwrap();
+        assert_eq!(noted, path);
+        assert_eq!(noted[2].position, (1, 2));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join("home/keys.json"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(dir.path().join("home/keys.json"), b"not json").unwrap();
+        assert!(matches!(home.key_history(), Err(ClientError::BadInput(_))));
     }
 }
