@@ -134,16 +134,20 @@ fn link_with_the_log_hidden(h: &Household) {
     db.put_key_log(h.account, &log);
 }
 
-/// The tablet's own rotations, signed with the key it kept: one to the
-/// place the phone's took, one past it (a device that takes them holds a
-/// later place than the camera). The statements and the newest key.
-fn forked_rotations(tablet: &Stolen) -> ([KeyStatement; 2], OwnerSigningKey) {
+/// `base` with the tablet's own rotations appended, signed with the key it
+/// kept: one to the place the phone's took, one past it (a device that takes
+/// them holds a later place than the camera). The log, the newest key and
+/// the first rotation's place.
+fn forked_log(tablet: &Stolen, mut base: KeyLog) -> (KeyLog, OwnerSigningKey, (u64, u64)) {
     let (first, fork) = (OwnerSigningKey::generate(), OwnerSigningKey::generate());
     let mut state = tablet.keys();
     let one = KeyStatement::rotation(&state, &tablet.owner_key, first.public(), 1).unwrap();
+    let at = (one.reset_count(), one.generation());
     state.apply(&one).unwrap();
     let two = KeyStatement::rotation(&state, &first, fork.public(), 2).unwrap();
-    ([one, two], fork)
+    base.push(one).unwrap();
+    base.push(two).unwrap();
+    (base, fork, at)
 }
 
 impl Scene {
@@ -245,12 +249,9 @@ fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_r
 #[test]
 fn a_device_on_a_forked_rotation_re_wraps_nothing_the_camera_sealed_after_the_real_one() {
     let s = scene(false);
-    let ([one, two], fork) = forked_rotations(&s.tablet);
-    let at = (one.reset_count(), one.generation());
     // The log the laptop cached, with the tablet's rotations appended.
-    let mut log = KeyLog::from_bytes(&s.log_before).unwrap();
-    log.push(one).unwrap();
-    log.push(two).unwrap();
+    let base = KeyLog::from_bytes(&s.log_before).unwrap();
+    let (log, fork, at) = forked_log(&s.tablet, base);
     s.serve_fork(&log, &fork);
     println!(
         "trust: forked rotation: the phone revoked the tablet (rotating the owner key) and the camera recorded under the new key; the tablet signed two rotations of its own with the key it kept, to reset {}, generation {} (the phone's place) and one past it, and the server served the laptop that log, a bundle of the tablet's newest key and a record giving gran the tablet's key",
@@ -267,10 +268,7 @@ fn a_device_linked_while_the_log_was_hidden_re_wraps_nothing_on_a_fork() {
     let s = scene(true);
     // A log of the tablet's two rotations alone: no reset for the root key
     // to start from, nothing the laptop cached to extend.
-    let ([one, two], fork) = forked_rotations(&s.tablet);
-    let mut log = KeyLog::new();
-    log.push(one).unwrap();
-    log.push(two).unwrap();
+    let (log, fork, _) = forked_log(&s.tablet, KeyLog::new());
     s.serve_fork(&log, &fork);
     println!(
         "trust: hidden at link: the laptop finished linking while the server gave no key log; after the revocation the server served it only the tablet's two forked rotations (no reset statement), a bundle of the tablet's newest key and a record giving gran the tablet's key"
@@ -293,10 +291,8 @@ fn a_key_the_device_never_took_does_not_vouch_for_the_camera() {
             .unwrap_or_else(fail);
     assert_eq!(run.code, Some(8), "{run}");
     // Then the tablet's fork, from the place before.
-    let ([one, two], fork) = forked_rotations(&s.tablet);
-    let mut log = KeyLog::from_bytes(&s.log_before).unwrap();
-    log.push(one).unwrap();
-    log.push(two).unwrap();
+    let base = KeyLog::from_bytes(&s.log_before).unwrap();
+    let (log, fork, _) = forked_log(&s.tablet, base);
     s.serve_fork(&log, &fork);
     println!(
         "trust: never taken: the server showed the laptop the phone's rotation without a bundle it could open (exit 8), then served it the tablet's fork from the place before, with a bundle of the tablet's key"
@@ -350,10 +346,8 @@ fn a_device_linked_after_the_revocation_onto_a_fork_re_wraps_nothing() {
         .unwrap();
 
     // The laptop finishes linking onto the tablet's two-step fork.
-    let ([one, two], fork) = forked_rotations(&tablet);
-    let mut log = KeyLog::from_bytes(&log_before).unwrap();
-    log.push(one).unwrap();
-    log.push(two).unwrap();
+    let base = KeyLog::from_bytes(&log_before).unwrap();
+    let (log, fork, _) = forked_log(&tablet, base);
     db.put_key_log(h.account, &log.to_bytes());
     let bundle = OwnerKeyBundle::rotated(h.account.into(), fork.clone())
         .seal(&[laptop_viewer, tablet.viewer.clone()])
