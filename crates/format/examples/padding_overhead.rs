@@ -1,4 +1,5 @@
-//! What format v2 costs against v1: stored bytes per part kind, header sizes,
+//! What the padded format (v2, and v3 as cameras write it: its inner header
+//! names the followed owner key) costs against v1: stored bytes per part kind, header sizes,
 //! and the time a camera spends wrapping a file key into 16 recipient slots.
 //!
 //! ```sh
@@ -78,8 +79,13 @@ fn payload_len(x: u64) -> u64 {
     16 + p + 16 * p.div_ceil(CHUNK)
 }
 
+/// The inner header of a v1 object (no followed owner key): `81 + c`.
+fn v1_inner_len(kind: PartKind) -> u64 {
+    81 + content_type(kind).len() as u64
+}
+
 fn v1_stored(kind: PartKind, body: u64, r: u64) -> u64 {
-    (113 + 98 * r) + payload_len(inner_len(kind) + body)
+    (113 + 98 * r) + payload_len(v1_inner_len(kind) + body)
 }
 
 /// Seals `body` bytes (streamed) and returns (header bytes, payload bytes).
@@ -199,7 +205,7 @@ fn main() {
                     body,
                     v1: v1_stored(kind, body, r as u64),
                     v2: h + p,
-                    v1_payload: payload_len(inner_len(kind) + body),
+                    v1_payload: payload_len(v1_inner_len(kind) + body),
                     v2_payload: p,
                 }
             })
