@@ -93,7 +93,13 @@ pub fn recover(h: &Household, home: &str, revoke_others: bool) -> Value {
     } else {
         "--keep-others"
     };
-    recover_run(h, home, &[flag])
+    recover_ok(h, home, &[flag])
+}
+
+/// `sealcam recover --json FLAGS` in the fresh home `home`, required to
+/// succeed; its JSON output.
+pub fn recover_ok(h: &Household, home: &str, flags: &[&str]) -> Value {
+    recover_run(h, home, flags)
         .and_then(Run::checked)
         .unwrap_or_else(fail)
         .json()

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::client::Client;
 use crate::error::{ClientError, Result};
 use crate::home::PendingPairing;
+use crate::key_witness::KeyChain;
 use crate::record::CameraEntry;
 use crate::time::unix_now;
 
@@ -303,9 +304,10 @@ impl Client {
     /// pinned; for owned cameras, whether each took up the published set.
     pub async fn cameras(&self) -> Result<Vec<CameraView>> {
         let mut views = self.camera_views().await?;
+        let chain = self.key_chain()?;
         for v in views.iter_mut() {
             if let (Some(published), CameraStatus::Active) = (v.epoch, v.status) {
-                let (sealed, uptake) = self.uptake(v.camera_id, published).await?;
+                let (sealed, uptake) = self.uptake(v.camera_id, published, &chain).await?;
                 v.sealed_epoch = sealed;
                 v.uptake = Some(uptake);
             }
@@ -314,14 +316,19 @@ impl Client {
     }
 
     /// The newest recording's signed epoch against the published one.
-    async fn uptake(&self, camera: CameraId, published: u64) -> Result<(Option<u64>, Uptake)> {
+    async fn uptake(
+        &self,
+        camera: CameraId,
+        published: u64,
+        chain: &KeyChain,
+    ) -> Result<(Option<u64>, Uptake)> {
         let serving = self.verified_server_set(camera).await?;
         let withheld = match serving.as_ref().map(|s| s.epoch()) {
             Some(e) if e >= published => None,
             serving => Some(Uptake::Withheld { serving, published }),
         };
         let issued = serving.map(|s| s.set().issued_at());
-        let (sealed, uptake) = self.newest_uptake(camera, published, issued).await?;
+        let (sealed, uptake) = self.newest_uptake(camera, published, issued, chain).await?;
         // A camera sealing to an epoch never published, or under a newer
         // owner key than this device holds, says the most; then a server
         // withholding the published set (the cause of a camera that lags,
@@ -340,6 +347,7 @@ impl Client {
         camera: CameraId,
         published: u64,
         issued: Option<u64>,
+        chain: &KeyChain,
     ) -> Result<(Option<u64>, Uptake)> {
         let page = self
             .api()
@@ -381,21 +389,20 @@ impl Client {
         let sealed = object.meta().epoch;
         let captured = object.meta().captured_at_ms.div_euclid(1000);
         let followed = object.meta().followed;
-        let uptake =
-            if let (Some(f), Err(_)) = (followed, self.key_chain()?.check(followed.as_ref())) {
-                Uptake::KeyDisagrees {
-                    camera: f.position,
-                    held: self.device().info.key_state().position(),
-                }
-            } else if sealed == published {
-                Uptake::Current
-            } else if sealed > published {
-                Uptake::Foreign { sealed }
-            } else if issued.is_some_and(|issued| captured >= issued as i64) {
-                Uptake::Lagging { sealed, published }
-            } else {
-                Uptake::Pending { sealed }
-            };
+        let uptake = if let (Some(f), Err(_)) = (followed, chain.check(followed.as_ref())) {
+            Uptake::KeyDisagrees {
+                camera: f.position,
+                held: chain.held_at(),
+            }
+        } else if sealed == published {
+            Uptake::Current
+        } else if sealed > published {
+            Uptake::Foreign { sealed }
+        } else if issued.is_some_and(|issued| captured >= issued as i64) {
+            Uptake::Lagging { sealed, published }
+        } else {
+            Uptake::Pending { sealed }
+        };
         Ok((Some(sealed), uptake))
     }
 

@@ -83,13 +83,14 @@ impl Client {
     /// `identity` counts as `skipped`; a part that fails verification, or
     /// whose signed capture time is before `since` (the server listed it as
     /// recent), counts as `refused` and is left alone. With a `chain`, a
-    /// part the camera sealed under an owner key this device did not hold
-    /// at that place, or at a later place (`key_witness`), stops everything
-    /// before a header is written: the owner record, where the added keys come from, may then
-    /// be a revoked device's. Recovery passes none: it adds only its own
-    /// key. Then
-    /// each verified part's header is fetched again and re-wrapped only if
-    /// it is still the very bytes verified (otherwise `refused`). Other
+    /// part the camera sealed under a later owner key than this device
+    /// holds, or under another key at a place where it held one
+    /// (`key_witness`), stops everything before a header is written: the
+    /// owner record, where the added keys come from, may then be a revoked
+    /// device's. Recovery passes none: it adds only its own key.
+    ///
+    /// Then each verified part's header is fetched again and re-wrapped only
+    /// if it is still the very bytes verified (otherwise `refused`). Other
     /// errors (network, server) stop it.
     pub(crate) async fn rewrap_history(
         &self,

@@ -33,7 +33,7 @@ pub(crate) enum Disagreement {
         camera: (u64, u64),
         held: (u64, u64),
     },
-    /// The camera follows another key at a place this device's log names.
+    /// The camera follows another key at a place where this device held one.
     Forked { at: (u64, u64) },
 }
 
@@ -65,11 +65,19 @@ impl KeyChain {
                 held: self.held_at,
             });
         }
-        let mut there = self.known.iter().filter(|k| k.position == f.position);
-        if there.any(|k| k.key.to_bytes() != f.key) {
+        if self
+            .known
+            .iter()
+            .any(|k| k.position == f.position && k.key.to_bytes() != f.key)
+        {
             return Err(Disagreement::Forked { at: f.position });
         }
         Ok(())
+    }
+
+    /// The place of the key this device holds.
+    pub(crate) fn held_at(&self) -> (u64, u64) {
+        self.held_at
     }
 }
 

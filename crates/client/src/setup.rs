@@ -245,7 +245,7 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
     }
     client.save_record(&mut handle).await?;
     // The approval's key (written by the approving device, out of band)
-    // and each step followed from it: every key this device held.
+    // and each step on the log's path from it to the key this device holds.
     home.note_held_keys(&HeldKey::path(&approval.key_state(), &adopted))?;
     home.save_device(client.device())?;
     home.remove_link()?;

@@ -138,16 +138,19 @@ impl Client {
                 .map(|(i, e)| format!("owner key statement {i} refused: {e}"))
                 .collect(),
         };
+        // What cameras' objects are checked against: the key held before (a
+        // device from an earlier release notes it here first) and, once the
+        // new key's bundle opened, every step to it, noted before device.json
+        // names the new key so that a crash in between loses none.
         if state != before {
             report.moved = Some((before.position(), state.position()));
             let key = self.owner_key_for(&state).await?;
+            self.home()
+                .note_held_keys(&HeldKey::path(&before, &followed.adopted))?;
             *self = self.adopt(self.device().holding(state, key))?;
+        } else {
+            self.home().note_held_keys(&[HeldKey::of(&before)])?;
         }
-        // Held now: the key before (a device from an earlier release notes
-        // it here first) and every step on the way, what cameras' objects
-        // are checked against.
-        self.home()
-            .note_held_keys(&HeldKey::path(&before, &followed.adopted))?;
         self.home().cache_key_log(&log)?;
         Ok(report)
     }

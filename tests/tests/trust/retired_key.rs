@@ -22,10 +22,10 @@
 //! camera's set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sealcam_e2e::household::{Camera, Household, Run, PHONE};
+use sealcam_e2e::household::{Camera, Household, PHONE};
 use sealcam_e2e::trust_kit::{
-    bundle_opens, fail, household_with_tablet, openers, position, published_epoch, recover_run,
-    revoke, steal, sync_ok, Db, TABLET,
+    bundle_opens, fail, household_with_tablet, openers, position, published_epoch, recover_ok,
+    recover_run, revoke, steal, sync_ok, Db, TABLET,
 };
 use sealcam_keys::{is_sealed_set, open_set_document, ViewerIdentity, MAX_EPOCH_JUMP};
 
@@ -74,11 +74,7 @@ fn a_record_signed_by_a_retired_owner_key_grants_nothing() {
     );
 
     // The default: the record's cameras only.
-    let recovered = recover_run(&h, "recovered", &[])
-        .and_then(Run::checked)
-        .unwrap_or_else(fail)
-        .json()
-        .unwrap_or_else(fail);
+    let recovered = recover_ok(&h, "recovered", &[]);
     assert_eq!(
         recovered["record_signed_by_retired_key"],
         serde_json::json!([moved_to.0, moved_to.1 - 1]),
@@ -112,11 +108,7 @@ fn recovery_over_a_rolled_back_key_log_grants_the_revoked_device_nothing() {
     );
 
     // `sealcam recover` with no flag: the default.
-    let recovered = recover_run(&h, "recovered", &[])
-        .and_then(Run::checked)
-        .unwrap_or_else(fail)
-        .json()
-        .unwrap_or_else(fail);
+    let recovered = recover_ok(&h, "recovered", &[]);
     let dropped = recovered["revoked"].as_array().map_or(0, Vec::len);
     assert!(dropped >= 1, "{recovered}");
     let (epoch, opened, holders) =
@@ -143,11 +135,7 @@ fn recovery_takes_no_epoch_or_set_key_from_a_retired_record() {
     let pushed = accepted + 2 * MAX_EPOCH_JUMP;
     forged.cameras[0].epoch = pushed;
     db.put_owner_record(h.account, &forged.seal(&tablet.owner_key).unwrap());
-    let recovered = recover_run(&h, "recovered", &[])
-        .and_then(Run::checked)
-        .unwrap_or_else(fail)
-        .json()
-        .unwrap_or_else(fail);
+    let recovered = recover_ok(&h, "recovered", &[]);
     let (epoch, opened, _) =
         only_the_recovered_device_holds_access(&h, &cam, "recovered", &recovered);
     let published = published_epoch(&recovered, &cam);
@@ -165,11 +153,7 @@ fn recovery_takes_no_epoch_or_set_key_from_a_retired_record() {
     let attacker = ViewerIdentity::generate();
     forged.cameras[0].set_key = Some(attacker.to_public());
     db.put_owner_record(h.account, &forged.seal(&tablet.owner_key).unwrap());
-    let again = recover_run(&h, "again", &[])
-        .and_then(Run::checked)
-        .unwrap_or_else(fail)
-        .json()
-        .unwrap_or_else(fail);
+    let again = recover_ok(&h, "again", &[]);
     assert!(
         !again["record_signed_by_retired_key"].is_null(),
         "the tablet's key is still a retired one: {again}"

@@ -1,8 +1,9 @@
-//! The owner keys this device held (`keys.json`): the one it was set up
-//! with and every key it took since, each with its place in the key log. A
-//! key is noted once the device holds it, never from a log alone. What a
-//! camera's objects name is checked against it (`key_witness`): the device
-//! took these itself, whatever log the server serves later.
+//! The owner keys on this device's path (`keys.json`): the one it was set up
+//! with, and each key on the log's path to every key it took since, each
+//! with its place in the key log. The path to a key is noted once the
+//! device holds that key (its bundle opened), never from a log alone. What
+//! a camera's objects name is checked against it (`key_witness`), whatever
+//! log the server serves later.
 
 use sealcam_keys::{OwnerId, OwnerKeyState, OwnerPublicKey};
 use serde::{Deserialize, Serialize};
