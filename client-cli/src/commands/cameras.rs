@@ -7,6 +7,10 @@ use sealcam_client::{ClientError, Confirmation, Uptake};
 use serde_json::json;
 
 use super::{table, Ctx};
+
+/// What an owner device whose owner key a camera contradicts does: its
+/// `keys.json` keeps the key it took, so the same home stays refused.
+const SET_UP_AGAIN: &str = "set this device up again in a new home (`sealcam --home DIR viewers link`, approved from an owner device whose `cameras list` flags no camera, or `sealcam --home DIR recover` with the recovery key), then revoke this one from it (`sealcam viewers revoke`)";
 use crate::cli::CamerasCommand;
 use crate::ui;
 
@@ -142,9 +146,13 @@ pub(super) async fn cameras(ctx: &Ctx, c: CamerasCommand) -> anyhow::Result<()> 
                         Uptake::Foreign { sealed } => format!(
                             "seals to epoch {sealed}, which this account never published: a recipient set from someone else reached it; run `sealcam recover --revoke-others`"
                         ),
-                        Uptake::KeyDisagrees { camera, held } => format!(
-                            "its newest recording is sealed under an owner key (reset {}, generation {}) that this device did not hold (it holds reset {}, generation {}): the server is hiding a rotation (a revocation on another device) from this device, or served it a forked key log; do not grant, share or approve from it, and run `sealcam recover` if it persists",
-                            camera.0, camera.1, held.0, held.1
+                        Uptake::KeyDisagrees { camera, held, forked: false } => format!(
+                            "its newest recording is sealed under an owner key of reset {}, generation {}, newer than the one this device holds (reset {}, generation {}): the server is hiding a rotation (a revocation on another device?) from this device. Do not grant, share or approve from it; if it persists, {}",
+                            camera.0, camera.1, held.0, held.1, SET_UP_AGAIN
+                        ),
+                        Uptake::KeyDisagrees { camera, forked: true, .. } => format!(
+                            "its newest recording is sealed under another owner key of reset {}, generation {} than the one this device held there: the server served this device a forked key log (a revoked device signed a rotation with the key it kept), and this device stays on the fork. Do not grant, share or approve from it; {}",
+                            camera.0, camera.1, SET_UP_AGAIN
                         ),
                         Uptake::Unreadable { reason } => format!(
                             "its newest recording does not open on this device ({reason})"

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::client::Client;
 use crate::error::{ClientError, Result};
 use crate::home::PendingPairing;
-use crate::key_witness::KeyChain;
+use crate::key_witness::{Disagreement, KeyChain};
 use crate::record::CameraEntry;
 use crate::time::unix_now;
 
@@ -163,6 +163,11 @@ pub enum Uptake {
         camera: (u64, u64),
         /// The one this device holds.
         held: (u64, u64),
+        /// Whether this device held another key at the camera's place (a
+        /// forked log: this device's keys stay refused here, and it must
+        /// be set up again), rather than holding an older place (it may
+        /// still be shown the rotation).
+        forked: bool,
     },
     /// Its newest recording does not open on this device, or fails
     /// verification: this device is not among its recipients.
@@ -389,10 +394,11 @@ impl Client {
         let sealed = object.meta().epoch;
         let captured = object.meta().captured_at_ms.div_euclid(1000);
         let followed = object.meta().followed;
-        let uptake = if let (Some(f), Err(_)) = (followed, chain.check(followed.as_ref())) {
+        let uptake = if let (Some(f), Err(d)) = (followed, chain.check(followed.as_ref())) {
             Uptake::KeyDisagrees {
                 camera: f.position,
                 held: chain.held_at(),
+                forked: matches!(d, Disagreement::Forked { .. }),
             }
         } else if sealed == published {
             Uptake::Current

@@ -90,7 +90,7 @@ impl Disagreement {
                 at.0, at.1, held.0, held.1
             ),
             Self::Forked { at } => format!(
-                "camera {camera} sealed a recording under another owner key of reset {}, generation {} than the one this device held there: the server served this device a forked key log (a revoked device can sign a rotation with the key it kept)",
+                "camera {camera} sealed a recording under another owner key of reset {}, generation {} than the one this device held there: the server served this device a forked key log (a revoked device can sign a rotation with the key it kept), and this home stays refused (`sealcam cameras list` says how to set the device up again)",
                 at.0, at.1
             ),
         };

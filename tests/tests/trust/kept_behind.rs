@@ -220,6 +220,16 @@ impl Scene {
             .find(|c| c["camera_id"] == self.door.id.to_string().as_str())
             .unwrap();
         assert_eq!(door["uptake"]["state"], "key_disagrees", "{listed}");
+        assert_eq!(
+            door["uptake"]["forked"],
+            why == "forked key log",
+            "{listed}"
+        );
+        let text = h.sealcam(LAPTOP, &["cameras", "list"]).unwrap_or_else(fail);
+        assert!(
+            text.stdout.contains("set this device up again"),
+            "`cameras list` does not say what to do: {text}"
+        );
         run.stderr
             .lines()
             .find(|l| l.starts_with("error"))

@@ -59,7 +59,23 @@ impl Home {
 
     /// Adds the keys of `held` this device did not note yet. Call it only
     /// once the device holds the last of them.
+    ///
+    /// Two commands of one home may sync at once (`sealcam watch` beside
+    /// `sealcam cameras list`): each reads the file, adds its keys and
+    /// writes it back, so without a lock one could write over the other's
+    /// note and leave that place unseen. The read and the write are made
+    /// under `keys.lock` (`flock`), held only for them: nothing waits on
+    /// the network meanwhile.
     pub(crate) fn note_held_keys(&self, held: &[HeldKey]) -> Result<()> {
+        use rustix::fs::{flock, FlockOperation};
+        let (lock, path) = self.lock_file("keys.lock")?;
+        loop {
+            match flock(&lock, FlockOperation::LockExclusive) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(ClientError::io(&path)(e.into())),
+            }
+        }
         let mut history = self.key_history()?;
         let before = history.len();
         for k in held {
@@ -109,5 +125,46 @@ mod tests {
         }
         std::fs::write(dir.path().join("home/keys.json"), b"not json").unwrap();
         assert!(matches!(home.key_history(), Err(ClientError::BadInput(_))));
+    }
+
+    /// Commands of one home noting keys at the same moment lose none of
+    /// them (each reads, adds and writes back: without the lock one
+    /// command's write took back another's note).
+    #[test]
+    fn notes_made_at_once_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("home");
+        let owner = OwnerId::random();
+        let start = OwnerKeyState::new(owner, OwnerSigningKey::generate().public(), None, 1, 0);
+        let threads: Vec<_> = (1..=8u64)
+            .map(|n| {
+                let home = Home::at(&at);
+                let path: Vec<_> = (1..=6u64)
+                    .map(|g| (n, g, OwnerSigningKey::generate().public()))
+                    .collect();
+                std::thread::spawn(move || {
+                    // One note per step, as a command that follows the
+                    // log a step at a time makes them.
+                    for step in 0..path.len() {
+                        home.note_held_keys(&HeldKey::path(&start, &path[..=step]))
+                            .unwrap();
+                    }
+                    path
+                })
+            })
+            .collect();
+        let paths: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let noted = Home::at(&at).key_history().unwrap();
+        for (reset, generation, key) in paths.into_iter().flatten() {
+            assert!(
+                noted.contains(&HeldKey {
+                    owner,
+                    position: (reset, generation),
+                    key
+                }),
+                "the note of ({reset}, {generation}) was lost"
+            );
+        }
+        assert_eq!(noted.len(), 1 + 8 * 6);
     }
 }

@@ -13,6 +13,7 @@
 //! record.json     the last owner record this device verified (rollback check)
 //! keylog.bin      the last owner key log this device followed (it may only grow)
 //! keys.json       every owner key this device held, with its place in the log
+//! keys.lock       held while a command adds to keys.json
 //! owner.key.next  a rotated owner key, until the device holds it (crash safety)
 //! pairings/*.json pairing secrets kept until their camera is confirmed
 //! link.json       a viewer key waiting for `viewers approve` on another device
@@ -115,6 +116,22 @@ impl Home {
             self.ensure_dir(parent)?;
         }
         secret_file::write(&path, bytes).map_err(ClientError::from)
+    }
+
+    /// The lock file `name` of this home (created 0600 when missing), open
+    /// for `flock`, and its path.
+    fn lock_file(&self, name: &str) -> Result<(fs::File, PathBuf)> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        self.ensure_dir(&self.dir)?;
+        let path = self.file(name);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(ClientError::io(&path))?;
+        Ok((file, path))
     }
 
     fn read_private(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {

@@ -127,16 +127,7 @@ impl Home {
     /// `owner.key.next`). It waits without blocking the async runtime.
     pub(crate) async fn lock_revocation(&self) -> Result<std::fs::File> {
         use rustix::fs::{flock, FlockOperation};
-        use std::os::unix::fs::OpenOptionsExt as _;
-        self.ensure_dir(&self.dir)?;
-        let path = self.file("revocation.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(ClientError::io(&path))?;
+        let (file, path) = self.lock_file("revocation.lock")?;
         loop {
             match flock(&file, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => return Ok(file),
