@@ -1,12 +1,21 @@
-//! Large local reads (clips) as a stream of chunks, each read on the blocking
-//! pool straight into the buffer that goes to the socket.
+//! Large local reads (clips) as a stream of chunks, each read straight into
+//! the buffer that goes to the socket.
 //!
 //! `tokio::fs::File` reads into a buffer of its own on the blocking pool and
 //! copies it into the caller's on the async worker: one more pass over every
 //! byte of a clip, which the serve bench's profile showed as the largest
 //! user-space cost of a 10 MiB GET. Here each chunk is a fresh `Vec` that
-//! one `pread` fills (without zeroing it first) and that hyper then writes
-//! as it is; the next chunk is read while hyper writes this one.
+//! hyper writes as it is.
+//!
+//! A chunk the page cache holds is read on the async worker itself, with
+//! `preadv2(RWF_NOWAIT)`, which never waits for the disk: it answers "not
+//! cached" instead, and only then is the chunk read on the blocking pool.
+//! Handing every chunk to the pool and waking the worker back cost a futex
+//! wake-up and a thread switch per 256 KiB (12% of the server's CPU on a
+//! clip GET, perf); the serve bench's clip GET went from 0.73× and 0.67×
+//! nginx to 0.88× and 0.82× (two alternating runs of each build). A cached
+//! chunk's buffer is zeroed before the read (`preadv2` takes initialised
+//! buffers); the pool's read fills spare capacity.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -63,25 +72,55 @@ impl FileChunks {
         })
         .await
         .map_err(std::io::Error::other)??;
-        let mut chunks = Self {
+        Ok(Self {
             files,
             chunk,
             reading: None,
-        };
-        chunks.read_next();
-        Ok(chunks)
+        })
     }
+}
 
-    /// Starts reading the next chunk, if any bytes are left.
-    fn read_next(&mut self) {
-        while let Some(left) = self.files.pop_front() {
-            if left.len > 0 {
-                let chunk = self.chunk;
-                self.reading = Some(tokio::task::spawn_blocking(move || read_chunk(left, chunk)));
-                return;
-            }
+/// Reads the next at most `chunk` bytes of `left` from the page cache, on
+/// the calling thread (`preadv2` with `RWF_NOWAIT`): `None` when none of
+/// them is cached, or the kernel or filesystem cannot tell, and the caller
+/// reads them on the blocking pool. A chunk partly cached comes back
+/// shorter.
+#[cfg(target_os = "linux")]
+fn read_cached(left: &mut Left, chunk: NonZeroUsize) -> Option<std::io::Result<Bytes>> {
+    use rustix::io::{Errno, ReadWriteFlags};
+    let want = usize::try_from(left.len).map_or(chunk.get(), |len| len.min(chunk.get()));
+    let mut buf = vec![0u8; want];
+    let mut got = 0;
+    while got < want {
+        let at = left.at + got as u64;
+        let mut into = [std::io::IoSliceMut::new(&mut buf[got..])];
+        match rustix::io::preadv2(&left.file, &mut into, at, ReadWriteFlags::NOWAIT) {
+            Ok(0) => return Some(Err(short_file())),
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(_) if got > 0 => break,
+            // Not cached (AGAIN), or no RWF_NOWAIT here (OPNOTSUPP, NOSYS,
+            // INVAL): the blocking pool reads it, and reports any other
+            // failure as it comes.
+            Err(_) => return None,
         }
     }
+    buf.truncate(got);
+    left.at += got as u64;
+    left.len -= got as u64;
+    Some(Ok(Bytes::from(buf)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_cached(_: &mut Left, _: NonZeroUsize) -> Option<std::io::Result<Bytes>> {
+    None
+}
+
+fn short_file() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        "a blob file is shorter than its row says",
+    )
 }
 
 /// Reads the next at most `chunk` bytes of `left` into a buffer of their
@@ -92,12 +131,7 @@ fn read_chunk(mut left: Left, chunk: NonZeroUsize) -> std::io::Result<(Left, Byt
     while buf.len() < want {
         let at = left.at + buf.len() as u64;
         match rustix::io::pread(&left.file, rustix::buffer::spare_capacity(&mut buf), at) {
-            Ok(0) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "a blob file is shorter than its row says",
-                ))
-            }
+            Ok(0) => return Err(short_file()),
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
@@ -112,25 +146,48 @@ impl Stream for FileChunks {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        let Some(reading) = &mut this.reading else {
-            return Poll::Ready(None);
-        };
-        let done = ready!(reading.poll_unpin(cx));
-        this.reading = None;
-        Poll::Ready(Some(match done.map_err(std::io::Error::other) {
-            Ok(Ok((left, bytes))) => {
-                if left.len > 0 {
-                    this.files.push_front(left);
+        loop {
+            if let Some(reading) = &mut this.reading {
+                let done = ready!(reading.poll_unpin(cx));
+                this.reading = None;
+                return Poll::Ready(Some(match done.map_err(std::io::Error::other) {
+                    Ok(Ok((left, bytes))) => {
+                        if left.len > 0 {
+                            this.files.push_front(left);
+                        }
+                        Ok(bytes)
+                    }
+                    Ok(Err(e)) | Err(e) => {
+                        // Nothing more is read after a failure.
+                        this.files.clear();
+                        Err(e)
+                    }
+                }));
+            }
+            let Some(mut left) = this.files.pop_front() else {
+                return Poll::Ready(None);
+            };
+            if left.len == 0 {
+                continue;
+            }
+            match read_cached(&mut left, this.chunk) {
+                Some(Ok(bytes)) => {
+                    if left.len > 0 {
+                        this.files.push_front(left);
+                    }
+                    return Poll::Ready(Some(Ok(bytes)));
                 }
-                this.read_next();
-                Ok(bytes)
+                Some(Err(e)) => {
+                    this.files.clear();
+                    return Poll::Ready(Some(Err(e)));
+                }
+                None => {
+                    let chunk = this.chunk;
+                    this.reading =
+                        Some(tokio::task::spawn_blocking(move || read_chunk(left, chunk)));
+                }
             }
-            Ok(Err(e)) | Err(e) => {
-                // Nothing more is read after a failure.
-                this.files.clear();
-                Err(e)
-            }
-        }))
+        }
     }
 }
 
@@ -178,6 +235,34 @@ mod tests {
         }
         assert_eq!(sizes, [4_096, 4_096, 808, 4_096, 904]);
         assert_eq!(got, [&a[100..9_100], &b[..]].concat());
+    }
+
+    /// The blocking pool's read (a chunk not in the page cache), which the
+    /// other tests, their files just written and cached, do not reach.
+    #[test]
+    fn the_pools_read_takes_a_chunk_and_moves_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        let a: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &a).unwrap();
+        let left = Left {
+            file: File::open(&path).unwrap(),
+            at: 100,
+            len: 5_000,
+        };
+        let (left, bytes) = read_chunk(left, CHUNK).unwrap();
+        assert_eq!(&bytes[..], &a[100..4_196]);
+        assert_eq!((left.at, left.len), (4_196, 904));
+        let (left, bytes) = read_chunk(left, CHUNK).unwrap();
+        assert_eq!(&bytes[..], &a[4_196..5_100]);
+        assert_eq!(left.len, 0);
+        let beyond = Left {
+            file: File::open(&path).unwrap(),
+            at: 9_000,
+            len: 2_000,
+        };
+        let short = read_chunk(beyond, CHUNK).unwrap_err();
+        assert_eq!(short.kind(), std::io::ErrorKind::UnexpectedEof);
     }
 
     #[tokio::test]
