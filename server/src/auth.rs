@@ -127,6 +127,32 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Checks again, once a request's body has been read, that its bearer
+/// credential (if any) still names a device or camera. The credential is
+/// checked before the body, and a body may take up to
+/// `request_timeout_secs` to arrive: a device removed meanwhile must not
+/// write anything when its body ends.
+pub async fn recheck(parts: &Parts, state: &AppState) -> Result<(), AppError> {
+    let Some(token) = bearer(parts) else {
+        return Ok(());
+    };
+    let ip = client_ip(parts, state);
+    if token.starts_with(token_prefix::CAMERA) {
+        camera(state, ip, token).await.map(drop)
+    } else {
+        viewer(state, ip, token).await.map(drop)
+    }
+}
+
+/// [`recheck`] for a handler that read its body itself: `401` when the
+/// viewer device `v` is gone.
+pub async fn still_there(state: &AppState, v: &ViewerPrincipal) -> Result<(), AppError> {
+    match state.db.viewer_by_token(&v.token_hash).await? {
+        Some(p) if p.device_id == v.device_id => Ok(()),
+        _ => Err(AppError::Unauthorized),
+    }
+}
+
 /// The client's IP address (for rate limiting unauthenticated routes).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);

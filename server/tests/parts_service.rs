@@ -19,7 +19,7 @@ use sealcam_server::blobs::BlobStore;
 use sealcam_server::metrics::Metrics;
 use sealcam_server::parts::{Parts, PartsError, Piece, Stored, Upload};
 use sealcam_server::state::AppState;
-use sealcam_server::store::{CameraPrincipal, NewCamera, NewDevice, OneTimeKind};
+use sealcam_server::store::{CameraPrincipal, NewCamera, NewDevice, OneTimeKind, ViewerPrincipal};
 use sealcam_server::tokens::{self, TokenHash};
 use sealcam_server::Config;
 use sealcam_wire::{token_prefix, PartKind};
@@ -38,7 +38,19 @@ struct Service {
 /// An account with one viewer device.
 struct Account {
     id: Uuid,
+    device: Uuid,
     token: TokenHash,
+}
+
+impl Account {
+    /// Its viewer device, as the server authenticates it.
+    fn viewer(&self) -> ViewerPrincipal {
+        ViewerPrincipal {
+            account_id: self.id,
+            device_id: self.device,
+            token_hash: self.token,
+        }
+    }
 }
 
 async fn service_on(
@@ -100,8 +112,9 @@ impl Service {
             .await
             .unwrap();
         let credential = tokens::generate(token_prefix::VIEWER);
+        let device_id = Uuid::new_v4();
         let device = NewDevice {
-            id: Uuid::new_v4(),
+            id: device_id,
             name: "phone",
             token_hash: &credential.hash,
             viewer_key: None,
@@ -113,6 +126,7 @@ impl Service {
         assert_eq!(enrolled, Some(account.account_id));
         Account {
             id: account.account_id,
+            device: device_id,
             token: credential.hash,
         }
     }
@@ -337,6 +351,7 @@ async fn download_serves_pieces_and_ranges_to_viewers_only(b: Backend) {
     ));
     let nobody = Account {
         id: Uuid::new_v4(),
+        device: Uuid::new_v4(),
         token: tokens::hash("scv_unknown"),
     };
     assert!(matches!(
@@ -353,7 +368,12 @@ async fn download_serves_pieces_and_ranges_to_viewers_only(b: Backend) {
     assert_eq!(got.unwrap(), (header.clone(), false));
     let rewrap = s
         .parts()
-        .replace_header(stranger.id, event, PartKind::Clip, body(b"new", b"", 3))
+        .replace_header(
+            &stranger.viewer(),
+            event,
+            PartKind::Clip,
+            body(b"new", b"", 3),
+        )
         .await;
     assert!(matches!(rewrap, Err(PartsError::NotFound)));
     println!("parts service download [{}]: ok", s.backend.name());
@@ -375,8 +395,9 @@ async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backen
     // Re-wrap: the row names the new header, in a blob of its own; the old
     // header's bytes stay in front of the payload, in the blob that holds it.
     let parts = s.parts();
+    let viewer = owner.viewer();
     let rewrap = |header: &'static [u8]| {
-        parts.replace_header(owner.id, event, PartKind::Clip, body(header, b"", 4))
+        parts.replace_header(&viewer, event, PartKind::Clip, body(header, b"", 4))
     };
     let stored = rewrap(b"the-new-header").await.unwrap();
     assert_eq!((stored.header_size, stored.payload_size), (14, 1_000));
@@ -410,7 +431,12 @@ async fn rewrap_delete_retention_and_sweep_keep_blobs_and_rows_in_step(b: Backen
     let huge = vec![b'h'; limit as usize + 1];
     let refused = s
         .parts()
-        .replace_header(owner.id, event, PartKind::Clip, body(&huge, b"", 4096))
+        .replace_header(
+            &owner.viewer(),
+            event,
+            PartKind::Clip,
+            body(&huge, b"", 4096),
+        )
         .await;
     assert!(matches!(refused, Err(PartsError::TooLarge(l)) if l == limit));
     assert_eq!(s.blob_keys().await, after);
@@ -604,8 +630,9 @@ async fn small_parts_live_in_the_database(b: Backend) {
 
     // Re-wrap: the new header is a blob, the payload stays in the row.
     let parts = s.parts();
+    let viewer = owner.viewer();
     let rewrap = |header: &'static [u8]| {
-        parts.replace_header(owner.id, event, PartKind::Clip, body(header, b"", 4))
+        parts.replace_header(&viewer, event, PartKind::Clip, body(header, b"", 4))
     };
     rewrap(b"the-new-header").await.unwrap();
     assert_eq!(s.blob_keys().await.len(), blobs.len() + 1);

@@ -45,6 +45,8 @@ scenarios!(common::Backend::SqliteLocal;
     accounts::opaque_records_take_conditional_writes,
     accounts::a_removed_device_credential_stops_working_at_once,
     accounts::a_device_removed_while_downloading_is_refused_next,
+    accounts::a_removed_devices_link_and_claim_tokens_die_with_it,
+    accounts::a_device_removed_while_its_body_arrives_writes_nothing,
     cameras::a_camera_is_pending_until_confirmed,
     cameras::recipient_set_epochs_must_grow,
     cameras::a_shared_member_sees_events_only_while_shared,

@@ -8,16 +8,20 @@ use uuid::Uuid;
 
 use super::{read_to_limit, Parts, PartsError, PartsResult, Stored};
 use crate::blobs::BlobStore;
+use crate::store::ViewerPrincipal;
 
 impl Parts<'_> {
-    /// Replaces the header of a part of a camera `account_id` owns with
-    /// `body` (at most `limits.max_header_bytes`, not empty).
+    /// Replaces the header of a part of a camera the viewer device `viewer`'s
+    /// account owns with `body` (at most `limits.max_header_bytes`, not
+    /// empty).
     ///
     /// Access is checked before the body is read: a part the account may not
-    /// see, or a camera it only shares, is [`PartsError::NotFound`].
+    /// see, or a camera it only shares, is [`PartsError::NotFound`]. The
+    /// device is checked again after it: one removed while its body arrived
+    /// is [`PartsError::Unauthorized`], and nothing is written.
     pub async fn replace_header<S, E>(
         &self,
-        account_id: Uuid,
+        viewer: &ViewerPrincipal,
         event_id: Uuid,
         kind: PartKind,
         body: S,
@@ -26,6 +30,7 @@ impl Parts<'_> {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        let account_id = viewer.account_id;
         let part = self
             .db
             .viewer_part(account_id, event_id, kind)
@@ -36,6 +41,10 @@ impl Parts<'_> {
             return Err(PartsError::NotFound);
         }
         let header = read_to_limit(body, self.config.limits.max_header_bytes).await?;
+        match self.db.viewer_by_token(&viewer.token_hash).await? {
+            Some(p) if p.device_id == viewer.device_id => {}
+            _ => return Err(PartsError::Unauthorized),
+        }
         if header.is_empty() {
             return Err(PartsError::Invalid("the header is empty"));
         }

@@ -169,17 +169,22 @@ pub async fn link_device(
     let token = tokens::generate(token_prefix::LINK);
     let now = now();
     let expires_at = now + state.config.auth.link_ttl_secs as i64;
-    state
+    // Tied to this device: gone with it (a device removed while it asked
+    // gets none, and one it made just before its removal dies with it).
+    let stored = state
         .db
-        .create_one_time(
+        .create_device_token(
             OneTimeKind::Link,
             &token.hash,
-            v.account_id,
+            &v,
             viewer_key,
             expires_at,
             now,
         )
         .await?;
+    if !stored {
+        return Err(AppError::Unauthorized);
+    }
     Ok(created(LinkResponse {
         link_token: token.token,
         expires_at,
@@ -320,6 +325,7 @@ async fn put_record(
 ) -> AppResult<Response> {
     let if_match = precondition(headers)?;
     let data = read_body(body, state.config.limits.max_account_record_bytes).await?;
+    crate::auth::still_there(state, v).await?;
     if data.is_empty() {
         return Err(AppError::BadRequest("the record is empty".into()));
     }

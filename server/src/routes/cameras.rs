@@ -37,17 +37,14 @@ pub async fn create_pairing(
     let token = tokens::generate(token_prefix::CLAIM);
     let now = now();
     let expires_at = now + state.config.auth.claim_ttl_secs as i64;
-    state
+    // Tied to this device: a removed device's claims die with it.
+    let stored = state
         .db
-        .create_one_time(
-            OneTimeKind::Claim,
-            &token.hash,
-            v.account_id,
-            None,
-            expires_at,
-            now,
-        )
+        .create_device_token(OneTimeKind::Claim, &token.hash, &v, None, expires_at, now)
         .await?;
+    if !stored {
+        return Err(AppError::Unauthorized);
+    }
     Ok(created(PairingResponse {
         claim_token: token.token,
         expires_at,

@@ -331,7 +331,7 @@ pub async fn replace_header(
     let event_id = parse_id(&event_id)?;
     let kind = parse_kind(&kind)?;
     let stored = Parts::of(&state)
-        .replace_header(v.account_id, event_id, kind, body.into_data_stream())
+        .replace_header(&v, event_id, kind, body.into_data_stream())
         .await?;
     Ok(stored_answer(event_id, kind, stored))
 }

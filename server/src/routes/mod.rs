@@ -162,6 +162,16 @@ pub async fn read_body(body: Body, limit: u64) -> AppResult<Bytes> {
     Ok(buf.freeze())
 }
 
+/// A JSON body's bytes, once the caller's credential was checked again
+/// (a device removed while its body arrived writes nothing:
+/// [`crate::auth::recheck`]).
+async fn read_json_body(req: Request, state: &AppState) -> AppResult<Bytes> {
+    let (parts, body) = req.into_parts();
+    let bytes = read_body(body, state.config.limits.max_json_bytes).await?;
+    crate::auth::recheck(&parts, state).await?;
+    Ok(bytes)
+}
+
 /// A JSON body with the server's error shape and size limit.
 #[derive(Debug, Clone)]
 pub struct JsonBody<T>(pub T);
@@ -170,7 +180,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
-        let bytes = read_body(req.into_body(), state.config.limits.max_json_bytes).await?;
+        let bytes = read_json_body(req, state).await?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
@@ -186,7 +196,7 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJsonBody<T
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
-        let bytes = read_body(req.into_body(), state.config.limits.max_json_bytes).await?;
+        let bytes = read_json_body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJsonBody(T::default()));
         }

@@ -184,6 +184,20 @@ pub trait Database: Send + Sync + 'static {
         expires_at: i64,
         now: i64,
     ) -> StoreResult<()>;
+    /// Stores a link or claim token made by the viewer device `creator`,
+    /// for its account and tied to it: `false`, and nothing stored, when
+    /// that device is gone. The token is deleted with the device, so a
+    /// removed device's tokens die with it, also one it made a moment
+    /// before its removal.
+    async fn create_device_token(
+        &self,
+        kind: OneTimeKind,
+        hash: &TokenHash,
+        creator: &ViewerPrincipal,
+        viewer_key: Option<&str>,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
     /// Consumes an enrollment or link token and creates a viewer device in
     /// one transaction. Returns the account, or `None` when the token is
     /// unknown, used or expired, or bound to another viewer key than

@@ -89,6 +89,39 @@ pub(super) async fn create_one_time(
     Ok(())
 }
 
+pub(super) async fn create_device_token(
+    db: &PostgresDatabase,
+    kind: OneTimeKind,
+    hash: &TokenHash,
+    creator: &ViewerPrincipal,
+    viewer_key: Option<&str>,
+    expires_at: i64,
+    now: i64,
+) -> StoreResult<bool> {
+    // One statement: the token is stored only while its device exists, and
+    // the foreign key deletes it with the device.
+    let done = sqlx::query(
+        "INSERT INTO one_time_tokens (token_hash, kind, account_id, viewer_key, expires_at, \
+         created_at, created_by) SELECT $1, $2, $3, $4, $5, $6, $7 \
+         WHERE EXISTS (SELECT 1 FROM devices WHERE id = $7 AND account_id = $3)",
+    )
+    .bind(&hash[..])
+    .bind(kind.as_str())
+    .bind(creator.account_id)
+    .bind(viewer_key)
+    .bind(expires_at)
+    .bind(now)
+    .bind(creator.device_id)
+    .execute(&db.pool)
+    .await;
+    match done {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        // The device was deleted between the check and the insert.
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(super) async fn enroll(
     db: &PostgresDatabase,
     token: &TokenHash,

@@ -95,6 +95,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "parts in database",
         include_str!("../../../migrations/sqlite/0006_parts_in_database.sql"),
     ),
+    (
+        7,
+        "tokens of devices",
+        include_str!("../../../migrations/sqlite/0007_tokens_of_devices.sql"),
+    ),
 ];
 
 /// SQLite-backed metadata store.
@@ -255,6 +260,18 @@ impl Database for SqliteDatabase {
         now: i64,
     ) -> StoreResult<()> {
         accounts::create_one_time(self, kind, hash, account_id, viewer_key, expires_at, now).await
+    }
+
+    async fn create_device_token(
+        &self,
+        kind: OneTimeKind,
+        hash: &TokenHash,
+        creator: &ViewerPrincipal,
+        viewer_key: Option<&str>,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        accounts::create_device_token(self, kind, hash, creator, viewer_key, expires_at, now).await
     }
 
     async fn enroll(
