@@ -45,7 +45,7 @@ use zeroize::Zeroizing;
 
 use sealcam_keys::{
     secret_file, CameraId, CameraPin, DeviceKey, DevicePublicKey, OwnerId, OwnerKeyState,
-    OwnerPublicKey, SignedRecipientSet, VerifiedRecipientSet, ViewerIdentity,
+    OwnerPublicKey, SignedRecipientSet, VerifiedRecipientSet, ViewerIdentity, ViewerRecipient,
 };
 
 use crate::DeviceError;
@@ -82,6 +82,13 @@ pub(crate) struct Pairing {
     /// The server accepted this camera's set key statement (S9).
     #[serde(default)]
     pub set_key_published: bool,
+    /// The account's recovery key, pinned from the first set v2 the camera
+    /// took (`None` before, and for a camera paired before this field
+    /// until it takes its next set). A set naming another is refused: it is
+    /// what the camera seals to alone once its set expires or its owner key
+    /// is replaced, so it must stay the account's, whoever signs a set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<ViewerRecipient>,
 }
 
 /// `camera.json` as version 1 wrote it.
@@ -139,6 +146,7 @@ impl Pairing {
                     set_keys: Some(keys),
                     paired_v1: true,
                     set_key_published: false,
+                    recovery: None,
                 })
             }
             PAIRING_VERSION => {
@@ -402,6 +410,7 @@ mod tests {
             set_keys: None,
             paired_v1: false,
             set_key_published: false,
+            recovery: None,
         };
         state.write_pairing(&p).unwrap();
         let err = state.pairing().unwrap_err().to_string();

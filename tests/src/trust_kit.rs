@@ -273,6 +273,21 @@ impl Stolen {
         key: &OwnerSigningKey,
         key_position: (u64, u64),
     ) -> Vec<u8> {
+        self.forge_set_recovering_to(camera, epoch, key, key_position, &self.record.recovery)
+    }
+
+    /// Like [`forge_set_with`](Self::forge_set_with), naming `recovery` as
+    /// the set's recovery key: what the camera seals to alone once the set
+    /// expires or its key is replaced. The account's recovery key stays a
+    /// recipient.
+    pub fn forge_set_recovering_to(
+        &self,
+        camera: Uuid,
+        epoch: u64,
+        key: &OwnerSigningKey,
+        key_position: (u64, u64),
+        recovery: &ViewerRecipient,
+    ) -> Vec<u8> {
         let entry = self
             .record
             .camera(CameraId::from(camera))
@@ -292,7 +307,7 @@ impl Stolen {
                 device_key: entry.device_key,
                 expires_at: now + SET_LIFETIME_SECS,
                 key_position,
-                recovery: self.record.recovery.clone(),
+                recovery: recovery.clone(),
             },
         )
         .unwrap()

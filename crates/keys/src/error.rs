@@ -115,6 +115,12 @@ pub enum RecipientSetError {
         /// When it expired.
         expires_at: u64,
     },
+    /// The set names another recovery key than the one the camera pinned
+    /// from the first set it took. What a camera seals to once its set
+    /// expires or its owner key is replaced is the set's recovery key, so a
+    /// device holding an owner key could otherwise name its own there.
+    #[error("recipient set names another recovery key than the account's (pinned from this camera's first set)")]
+    OtherRecoveryKey,
 }
 
 /// An owner key statement or key log that a device must refuse (owner trust v2).

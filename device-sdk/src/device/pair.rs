@@ -67,6 +67,7 @@ impl Device {
             set_keys: None,
             paired_v1,
             set_key_published: false,
+            recovery: None,
         };
         self.state.write_pairing(&pairing)?;
         let ids = (pairing.camera_id, pairing.owner_id);

@@ -3,7 +3,7 @@
 
 use sealcam_keys::{
     open_set_document, unix_now, Acceptance, KeyLog, KeyStatementError, RecipientSetError,
-    SignedRecipientSet, VerifiedRecipientSet,
+    SignedRecipientSet, VerifiedRecipientSet, ViewerRecipient,
 };
 
 use super::{Device, Notice};
@@ -64,6 +64,7 @@ impl Device {
         let device_key = self.device_public_key()?;
         let (pairing, _) = self.paired()?;
         let pin = pairing.pin(device_key);
+        let recovery = pairing.recovery.clone();
         let kept = self.epoch();
         // S9: a set sealed to this camera's set key, or one in the clear.
         let verdict = b64::decode(&offered.set)
@@ -71,6 +72,12 @@ impl Device {
             .and_then(|document| open_set_document(&document, &[&set_key]))
             .and_then(|bytes| SignedRecipientSet::from_bytes(&bytes))
             .and_then(|s| s.verify_for_camera(&pin, unix_now()))
+            .and_then(|v| match (&recovery, v.set().binding()) {
+                (Some(pinned), Some(b)) if b.recovery != *pinned => {
+                    Err(RecipientSetError::OtherRecoveryKey)
+                }
+                _ => Ok(v),
+            })
             .and_then(|v| match &self.set {
                 Some(last) => last.accept_successor(&v).map(|a| (v, a)),
                 None => VerifiedRecipientSet::accept_first(&v).map(|a| (v, a)),
@@ -81,8 +88,9 @@ impl Device {
                     self.state.write_recipient_set(&set)?;
                 }
                 // Written after the set: a crash in between leaves a set that
-                // verifies under `keys`, which `open` also tries.
-                self.set_keys_to_current()?;
+                // verifies under `keys`, which `open` also tries (and a
+                // recovery key not yet pinned, pinned at the next sync).
+                self.set_keys_to_current(set.set().binding().map(|b| &b.recovery))?;
                 let to = set.epoch();
                 if acceptance == Acceptance::Newer {
                     self.set = Some(set);
@@ -141,13 +149,20 @@ impl Device {
     }
 
     /// Records that the stored set was accepted under the current owner key state.
-    fn set_keys_to_current(&mut self) -> Result<(), DeviceError> {
+    /// Notes that the set kept was accepted under the owner key state held
+    /// now, and pins the set's recovery key when none is pinned yet.
+    fn set_keys_to_current(
+        &mut self,
+        recovery: Option<&ViewerRecipient>,
+    ) -> Result<(), DeviceError> {
         let (pairing, _) = self.paired()?;
-        if pairing.set_keys == Some(pairing.keys) {
+        let recovery = pairing.recovery.clone().or_else(|| recovery.cloned());
+        if pairing.set_keys == Some(pairing.keys) && pairing.recovery == recovery {
             return Ok(());
         }
         let updated = Pairing {
             set_keys: Some(pairing.keys),
+            recovery,
             ..pairing.clone()
         };
         self.state.write_pairing(&updated)?;

@@ -15,8 +15,8 @@
 
 use sealcam_e2e::household::{Run, PHONE};
 use sealcam_e2e::trust_kit::{
-    fail, household_with_tablet, openers, published_epoch, revoke, sealcam_ok, sync_epoch, sync_ok,
-    Db, TABLET,
+    fail, household_with_tablet, openers, published_epoch, revoke, sealcam_ok, steal, sync_epoch,
+    sync_ok, Db, TABLET,
 };
 use sealcam_keys::RecipientSetError;
 use serde_json::json;
@@ -158,4 +158,56 @@ fn withheld_set_is_flagged_and_the_camera_seals_to_the_recovery_key() {
         "the owner is not told that the camera still seals to the revoked tablet"
     );
     assert!(warning.is_some(), "no WARNING line: {text}");
+}
+
+/// A set naming another recovery key than the account's is refused, so what
+/// a camera seals to alone, once its set expires or its owner key is
+/// replaced, stays the account's recovery key (found by review: the camera
+/// took the recovery key each set names, whoever signed it). The tablet, an
+/// owner device holding the owner key, stores a set naming its own viewer
+/// key as the recovery key; after its revocation the server keeps serving
+/// that set and withholds the new one.
+#[test]
+fn a_set_naming_another_recovery_key_is_refused_so_the_fallback_stays_the_accounts() {
+    let (h, cam) = household_with_tablet();
+    let db = Db::open(&h);
+    let tablet = steal(&h, TABLET);
+    let next = u64::try_from(db.set(cam.id).0).unwrap() + 1;
+    let forged = tablet.forge_set_recovering_to(
+        cam.id,
+        next,
+        &tablet.owner_key,
+        tablet.keys().position(),
+        &tablet.viewer,
+    );
+    db.put_set(cam.id, i64::try_from(next).unwrap(), &forged);
+    let first = h.device(&cam, &["sync"]).unwrap_or_else(fail);
+    revoke(&h, PHONE, TABLET);
+    db.put_set(cam.id, i64::try_from(next).unwrap(), &forged);
+    h.device(&cam, &["sync"]).unwrap_or_else(fail);
+    let (rec, recorded) = h.record(&cam).unwrap_or_else(fail);
+    let opened = openers(&h, PHONE, &rec, &[PHONE, TABLET]);
+    println!(
+        "trust: before its revocation the tablet stored a set naming its own key as the recovery key (the camera's sync: {}); after it the server kept serving that set: the camera followed the rotation and sealed what it recorded to the recovery key alone, which the tablet opened {} time(s) of 1",
+        if first.success() { "TAKEN".to_owned() } else { format!("REFUSED: {}", RecipientSetError::OtherRecoveryKey) },
+        usize::from(opened.contains(&TABLET)),
+    );
+    assert!(
+        recorded
+            .stderr
+            .contains("sealing to the recovery key alone"),
+        "{recorded}"
+    );
+    assert!(
+        !opened.contains(&TABLET),
+        "the camera sealed its fallback to the tablet's key"
+    );
+    let refusal = format!(
+        "REFUSED a recipient set: {}",
+        RecipientSetError::OtherRecoveryKey
+    );
+    assert!(
+        !first.success() && first.stderr.contains(&refusal),
+        "{first}"
+    );
 }
