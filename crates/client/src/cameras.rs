@@ -195,6 +195,8 @@ impl Client {
     /// Makes a pairing code for a new camera called `name` and keeps its
     /// secret on this device until [`confirm_cameras`](Self::confirm_cameras).
     pub async fn pair(&self, name: &str) -> Result<PairingStart> {
+        self.refuse_when_kept_behind("no pairing code was made")
+            .await?;
         let claim = self.api().create_pairing().await?;
         let secret = PairingSecret::generate();
         let keys = self.device().info.key_state();
@@ -235,6 +237,8 @@ impl Client {
         if pending.is_empty() {
             return Ok(out);
         }
+        self.refuse_when_kept_behind("no camera was confirmed")
+            .await?;
         let pairings = self.home().pairings()?;
         let owner = self.device().info.account_id;
         for cam in pending {
@@ -303,6 +307,42 @@ impl Client {
             });
         }
         Ok(out)
+    }
+
+    /// Refuses (exit 8) when the newest recording of a camera this account
+    /// owns names an owner key this device did not hold at its place: a
+    /// newer one (the server hides a rotation from this device) or another
+    /// (a forked log). A camera paired from such a device would pin the key
+    /// a revoked device kept, and its first set would seal to the viewers
+    /// of a record that device may have written (found by review). A camera
+    /// that recorded nothing since the rotation, or recordings the server
+    /// hides, say nothing: the check passes then (PROTOCOL.md).
+    async fn refuse_when_kept_behind(&self, undone: &str) -> Result<()> {
+        let chain = self.key_chain()?;
+        for v in self.camera_views().await? {
+            let (Some(published), CameraRole::Owner, CameraStatus::Active) =
+                (v.epoch, v.role, v.status)
+            else {
+                continue;
+            };
+            let (_, uptake) = self
+                .newest_uptake(v.camera_id, published, None, &chain)
+                .await?;
+            if let Uptake::KeyDisagrees {
+                camera,
+                held,
+                forked,
+            } = uptake
+            {
+                let d = if forked {
+                    Disagreement::Forked { at: camera }
+                } else {
+                    Disagreement::Ahead { camera, held }
+                };
+                return Err(d.refusal(v.camera_id, undone));
+            }
+        }
+        Ok(())
     }
 
     /// Every camera the server lists for this account, with what this device

@@ -183,7 +183,7 @@ impl Client {
         if let Some(chain) = chain {
             chain
                 .check(object.meta().followed.as_ref())
-                .map_err(|d| d.refusal(pinned.camera))?;
+                .map_err(|d| d.refusal(pinned.camera, "nothing was re-wrapped"))?;
         }
         Ok(Check::Verified(header_digest(&header)))
     }

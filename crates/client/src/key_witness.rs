@@ -82,8 +82,9 @@ impl KeyChain {
 }
 
 impl Disagreement {
-    /// The refusal of an action that would trust the owner record.
-    pub(crate) fn refusal(self, camera: impl std::fmt::Display) -> ClientError {
+    /// The refusal of an action that would trust the owner record;
+    /// `undone` says what was not done ("nothing was re-wrapped").
+    pub(crate) fn refusal(self, camera: impl std::fmt::Display, undone: &str) -> ClientError {
         let reason = match self {
             Self::Ahead { camera: at, held } => format!(
                 "camera {camera} sealed a recording under the owner key of reset {}, generation {}, newer than the one this device holds (reset {}, generation {}): the server is hiding a rotation of the owner key (a revocation on another device) from this device",
@@ -97,7 +98,7 @@ impl Disagreement {
         ClientError::Untrusted {
             what: "key log",
             reason: format!(
-                "{reason}, so the owner record it serves may be a revoked device's; nothing was re-wrapped"
+                "{reason}, so the owner record it serves may be a revoked device's; {undone}"
             ),
         }
     }

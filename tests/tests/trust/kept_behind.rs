@@ -256,6 +256,39 @@ fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_r
     );
 }
 
+/// A device the server keeps on the retired key pairs no camera: the
+/// camera would pin the key the tablet kept, and its first set would seal
+/// to the viewers of the record the tablet signed (found by review; the
+/// earlier client made the code, exit 0).
+#[test]
+fn a_device_kept_on_a_retired_key_pairs_no_camera() {
+    let s = scene(false);
+    let db = Db::open(&s.h);
+    db.put_key_log(s.h.account, &s.log_before);
+    db.put_account_record(s.h.account, "key_bundle", &s.bundle_before);
+    let forged = s.forged_record();
+    db.put_owner_record(s.h.account, &forged.seal(&s.tablet.owner_key).unwrap());
+    let run =
+        s.h.sealcam(LAPTOP, &["pair", "--name", "porch", "--no-qr", "--json"])
+            .unwrap_or_else(fail);
+    let said = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    println!(
+        "trust: kept behind: the server served the laptop the key log and bundle from before the revocation; its `sealcam pair --name porch` {}: {said}",
+        if run.code == Some(8) { "was REFUSED (exit 8)" } else { "made a pairing code" }
+    );
+    assert_eq!(run.code, Some(8), "the laptop made a pairing code: {run}");
+    assert!(
+        run.stderr.contains("hiding a rotation") && run.stderr.contains("no pairing code was made"),
+        "{run}"
+    );
+}
+
 #[test]
 fn a_device_on_a_forked_rotation_re_wraps_nothing_the_camera_sealed_after_the_real_one() {
     let s = scene(false);
