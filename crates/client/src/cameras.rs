@@ -239,7 +239,7 @@ impl Client {
         }
         self.refuse_when_kept_behind("no camera was confirmed")
             .await?;
-        let pairings = self.home().pairings()?;
+        let mut pairings = self.home().pairings()?;
         let owner = self.device().info.account_id;
         for cam in pending {
             let camera_id = CameraId::from(cam.camera_id);
@@ -268,10 +268,18 @@ impl Client {
             let Some(pairing) = matched else {
                 out.push(refuse(
                     sealcam_keys::PairingError::ProofMismatch.to_string()
-                        + " (or it was paired from another device; confirm it there)",
+                        + " (or it was paired from another device, or its code confirmed another camera already: confirm it there, or pair it again)",
                 ));
                 continue;
             };
+            if pairing.is_stale(unix_now()) {
+                out.push(refuse(format!(
+                    "its pairing code was made more than {} hours ago: a code someone kept confirms nothing; delete the camera and pair it again",
+                    crate::home::PAIRING_CONFIRMS_FOR_SECS / 3600
+                )));
+                continue;
+            }
+            let pairing = pairing.clone();
             let mut handle = self.record().await?;
             if let Some(pinned) = handle.record.camera(camera_id) {
                 if pinned.device_key != device_key {
@@ -298,6 +306,9 @@ impl Client {
             self.save_record(&mut handle).await?;
             self.api().confirm_camera(cam.camera_id).await?;
             self.home().remove_pairing(&pairing.claim_token)?;
+            // One code confirms one camera: a server listing one
+            // registration under two ids gets the second refused.
+            pairings.retain(|p| p.claim_token != pairing.claim_token);
             out.push(Confirmation::Confirmed {
                 camera_id,
                 name: pairing.name.clone(),

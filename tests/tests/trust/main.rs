@@ -5,6 +5,7 @@ mod hidden_log;
 mod hijack;
 mod interrupted;
 mod kept_behind;
+mod pairing;
 mod retired_key;
 mod revocation;
 mod rewrap;

@@ -39,7 +39,7 @@ use crate::error::{ClientError, Result};
 
 pub use device::{Device, DeviceInfo};
 pub(crate) use key_history::HeldKey;
-pub use pairings::PendingPairing;
+pub use pairings::{PendingPairing, PAIRING_CONFIRMS_FOR_SECS};
 pub(crate) use pending::{PendingLink, PendingRevocation};
 
 /// The environment variable naming the home directory.

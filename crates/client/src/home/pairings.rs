@@ -24,17 +24,37 @@ pub struct PendingPairing {
     pub expires_at: i64,
     /// The camera's name, chosen at `pair`.
     pub name: String,
+    /// When this device made the code (unix seconds, its own clock);
+    /// absent in pairings kept before it was noted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<i64>,
 }
 
+/// How long a pairing code's secret may confirm a camera. A camera
+/// registers within the claim's lifetime (15 minutes by default); this
+/// leaves the owner a day to confirm it. After it, a code someone saw
+/// confirms nothing the server lists, whatever expiry the server gave the
+/// claim.
+pub const PAIRING_CONFIRMS_FOR_SECS: i64 = 24 * 60 * 60;
+
 impl PendingPairing {
-    /// A pending pairing for `secret`.
+    /// A pending pairing for `secret`, made now.
     pub fn new(claim_token: String, secret: &PairingSecret, expires_at: i64, name: String) -> Self {
         Self {
             claim_token,
             secret: STANDARD.encode(secret.as_bytes()),
             expires_at,
             name,
+            made_at: Some(crate::time::unix_now()),
         }
+    }
+
+    /// Whether the code is too old to confirm a camera at `now`: a day after
+    /// it was made (for a pairing kept before that was noted, a day after
+    /// the claim's expiry).
+    pub fn is_stale(&self, now: i64) -> bool {
+        let from = self.made_at.unwrap_or(self.expires_at);
+        now > from.saturating_add(PAIRING_CONFIRMS_FOR_SECS)
     }
 
     /// The secret.
