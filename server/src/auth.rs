@@ -144,15 +144,6 @@ pub async fn recheck(parts: &Parts, state: &AppState) -> Result<(), AppError> {
     }
 }
 
-/// [`recheck`] for a handler that read its body itself: `401` when the
-/// viewer device `v` is gone.
-pub async fn still_there(state: &AppState, v: &ViewerPrincipal) -> Result<(), AppError> {
-    match state.db.viewer_by_token(&v.token_hash).await? {
-        Some(p) if p.device_id == v.device_id => Ok(()),
-        _ => Err(AppError::Unauthorized),
-    }
-}
-
 /// The client's IP address (for rate limiting unauthenticated routes).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);

@@ -177,6 +177,16 @@ pub enum Uptake {
     },
 }
 
+/// What a camera's newest recording says on this device.
+enum Newest {
+    /// It has none (or none with a part this device reads).
+    Nothing,
+    /// It does not open here, or fails verification: why.
+    Unreadable(String),
+    /// Its signed inner header.
+    Meta(sealcam_format::ObjectMeta),
+}
+
 impl Uptake {
     /// `true` when the owner should act (`sealcam cameras list` flags it).
     pub fn is_warning(&self) -> bool {
@@ -331,26 +341,14 @@ impl Client {
     async fn refuse_when_kept_behind(&self, undone: &str) -> Result<()> {
         let chain = self.key_chain()?;
         for v in self.camera_views().await? {
-            let (Some(published), CameraRole::Owner, CameraStatus::Active) =
-                (v.epoch, v.role, v.status)
-            else {
-                continue;
-            };
-            let (_, uptake) = self
-                .newest_uptake(v.camera_id, published, None, &chain)
-                .await?;
-            if let Uptake::KeyDisagrees {
-                camera,
-                held,
-                forked,
-            } = uptake
+            if v.epoch.is_none() || (v.role, v.status) != (CameraRole::Owner, CameraStatus::Active)
             {
-                let d = if forked {
-                    Disagreement::Forked { at: camera }
-                } else {
-                    Disagreement::Ahead { camera, held }
-                };
-                return Err(d.refusal(v.camera_id, undone));
+                continue;
+            }
+            if let Newest::Meta(meta) = self.newest(v.camera_id).await? {
+                chain
+                    .check(meta.followed.as_ref())
+                    .map_err(|d| d.refusal(v.camera_id, undone))?;
             }
         }
         Ok(())
@@ -396,15 +394,9 @@ impl Client {
         })
     }
 
-    /// `issued`: when the set the server serves (signed by this owner key)
-    /// was issued.
-    async fn newest_uptake(
-        &self,
-        camera: CameraId,
-        published: u64,
-        issued: Option<u64>,
-        chain: &KeyChain,
-    ) -> Result<(Option<u64>, Uptake)> {
+    /// What the camera's newest recording says, read from its smallest part
+    /// (the smallest tells as much as the largest).
+    async fn newest(&self, camera: CameraId) -> Result<Newest> {
         let page = self
             .api()
             .events(
@@ -418,33 +410,43 @@ impl Client {
             )
             .await?;
         let Some(event) = page.events.first() else {
-            return Ok((None, Uptake::NoRecordings));
+            return Ok(Newest::Nothing);
         };
-        // The smallest part tells as much as the largest.
         let Some(part) = [PartKind::Record, PartKind::Thumbnail, PartKind::Clip]
             .into_iter()
             .find(|k| event.parts.iter().any(|p| p.kind == *k))
         else {
-            return Ok((None, Uptake::NoRecordings));
+            return Ok(Newest::Nothing);
         };
-        let object = match self
+        match self
             .open_part(sealcam_keys::EventId::from(event.event_id), part)
             .await
         {
-            Ok(o) => o,
+            Ok(object) => Ok(Newest::Meta(object.meta().clone())),
             Err(e) if e.is_misdelivery() || e.is_verification_failure() => {
-                return Ok((
-                    None,
-                    Uptake::Unreadable {
-                        reason: e.to_string(),
-                    },
-                ))
+                Ok(Newest::Unreadable(e.to_string()))
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `issued`: when the set the server serves (signed by this owner key)
+    /// was issued.
+    async fn newest_uptake(
+        &self,
+        camera: CameraId,
+        published: u64,
+        issued: Option<u64>,
+        chain: &KeyChain,
+    ) -> Result<(Option<u64>, Uptake)> {
+        let meta = match self.newest(camera).await? {
+            Newest::Nothing => return Ok((None, Uptake::NoRecordings)),
+            Newest::Unreadable(reason) => return Ok((None, Uptake::Unreadable { reason })),
+            Newest::Meta(meta) => meta,
         };
-        let sealed = object.meta().epoch;
-        let captured = object.meta().captured_at_ms.div_euclid(1000);
-        let followed = object.meta().followed;
+        let sealed = meta.epoch;
+        let captured = meta.captured_at_ms.div_euclid(1000);
+        let followed = meta.followed;
         let uptake = if let (Some(f), Err(d)) = (followed, chain.check(followed.as_ref())) {
             Uptake::KeyDisagrees {
                 camera: f.position,

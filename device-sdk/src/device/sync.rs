@@ -90,7 +90,7 @@ impl Device {
                 // Written after the set: a crash in between leaves a set that
                 // verifies under `keys`, which `open` also tries (and a
                 // recovery key not yet pinned, pinned at the next sync).
-                self.set_keys_to_current(set.set().binding().map(|b| &b.recovery))?;
+                self.note_set_accepted(set.set().binding().map(|b| &b.recovery))?;
                 let to = set.epoch();
                 if acceptance == Acceptance::Newer {
                     self.set = Some(set);
@@ -148,13 +148,9 @@ impl Device {
         Ok(())
     }
 
-    /// Records that the stored set was accepted under the current owner key state.
     /// Notes that the set kept was accepted under the owner key state held
     /// now, and pins the set's recovery key when none is pinned yet.
-    fn set_keys_to_current(
-        &mut self,
-        recovery: Option<&ViewerRecipient>,
-    ) -> Result<(), DeviceError> {
+    fn note_set_accepted(&mut self, recovery: Option<&ViewerRecipient>) -> Result<(), DeviceError> {
         let (pairing, _) = self.paired()?;
         let recovery = pairing.recovery.clone().or_else(|| recovery.cloned());
         if pairing.set_keys == Some(pairing.keys) && pairing.recovery == recovery {

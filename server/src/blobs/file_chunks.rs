@@ -38,8 +38,21 @@ struct Left {
     len: u64,
 }
 
+impl Left {
+    /// The length of the next chunk of at most `chunk` bytes.
+    fn next_len(&self, chunk: NonZeroUsize) -> usize {
+        usize::try_from(self.len).map_or(chunk.get(), |len| len.min(chunk.get()))
+    }
+
+    /// Moves past `n` bytes read.
+    fn advance(&mut self, n: usize) {
+        self.at += n as u64;
+        self.len -= n as u64;
+    }
+}
+
 /// The concatenation of byte ranges of local files, `chunk` bytes at a time,
-/// the next chunk read while the last one is sent.
+/// each read when hyper asks for it.
 #[derive(Debug)]
 pub struct FileChunks {
     files: VecDeque<Left>,
@@ -81,15 +94,20 @@ impl FileChunks {
 }
 
 /// Reads the next at most `chunk` bytes of `left` from the page cache, on
-/// the calling thread (`preadv2` with `RWF_NOWAIT`): `None` when none of
-/// them is cached, or the kernel or filesystem cannot tell, and the caller
-/// reads them on the blocking pool. A chunk partly cached comes back
-/// shorter.
+/// the calling thread (`preadv2` with `RWF_NOWAIT`), into `buf` (zeroed
+/// first: `preadv2` takes initialised buffers). `None` when none of them is
+/// cached, or the kernel or filesystem cannot tell: the caller reads them
+/// on the blocking pool, into the same buffer. A chunk partly cached comes
+/// back shorter.
 #[cfg(target_os = "linux")]
-fn read_cached(left: &mut Left, chunk: NonZeroUsize) -> Option<std::io::Result<Bytes>> {
+fn read_cached(
+    left: &mut Left,
+    buf: &mut Vec<u8>,
+    chunk: NonZeroUsize,
+) -> Option<std::io::Result<()>> {
     use rustix::io::{Errno, ReadWriteFlags};
-    let want = usize::try_from(left.len).map_or(chunk.get(), |len| len.min(chunk.get()));
-    let mut buf = vec![0u8; want];
+    let want = left.next_len(chunk);
+    buf.resize(want, 0);
     let mut got = 0;
     while got < want {
         let at = left.at + got as u64;
@@ -106,13 +124,12 @@ fn read_cached(left: &mut Left, chunk: NonZeroUsize) -> Option<std::io::Result<B
         }
     }
     buf.truncate(got);
-    left.at += got as u64;
-    left.len -= got as u64;
-    Some(Ok(Bytes::from(buf)))
+    left.advance(got);
+    Some(Ok(()))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn read_cached(_: &mut Left, _: NonZeroUsize) -> Option<std::io::Result<Bytes>> {
+fn read_cached(_: &mut Left, _: &mut Vec<u8>, _: NonZeroUsize) -> Option<std::io::Result<()>> {
     None
 }
 
@@ -123,11 +140,17 @@ fn short_file() -> std::io::Error {
     )
 }
 
-/// Reads the next at most `chunk` bytes of `left` into a buffer of their
-/// own: `pread` into its spare capacity, so nothing is zeroed first.
-fn read_chunk(mut left: Left, chunk: NonZeroUsize) -> std::io::Result<(Left, Bytes)> {
-    let want = usize::try_from(left.len).map_or(chunk.get(), |len| len.min(chunk.get()));
-    let mut buf = Vec::with_capacity(want);
+/// Reads the next at most `chunk` bytes of `left` into `buf` (its bytes
+/// dropped, its allocation kept: the one [`read_cached`] found nothing
+/// cached for): `pread` into its spare capacity, so nothing is zeroed.
+fn read_chunk(
+    mut left: Left,
+    mut buf: Vec<u8>,
+    chunk: NonZeroUsize,
+) -> std::io::Result<(Left, Bytes)> {
+    let want = left.next_len(chunk);
+    buf.clear();
+    buf.reserve(want);
     while buf.len() < want {
         let at = left.at + buf.len() as u64;
         match rustix::io::pread(&left.file, rustix::buffer::spare_capacity(&mut buf), at) {
@@ -136,8 +159,7 @@ fn read_chunk(mut left: Left, chunk: NonZeroUsize) -> std::io::Result<(Left, Byt
             Err(e) => return Err(e.into()),
         }
     }
-    left.at += want as u64;
-    left.len -= want as u64;
+    left.advance(want);
     Ok((left, Bytes::from(buf)))
 }
 
@@ -170,12 +192,13 @@ impl Stream for FileChunks {
             if left.len == 0 {
                 continue;
             }
-            match read_cached(&mut left, this.chunk) {
-                Some(Ok(bytes)) => {
+            let mut buf = Vec::new();
+            match read_cached(&mut left, &mut buf, this.chunk) {
+                Some(Ok(())) => {
                     if left.len > 0 {
                         this.files.push_front(left);
                     }
-                    return Poll::Ready(Some(Ok(bytes)));
+                    return Poll::Ready(Some(Ok(Bytes::from(buf))));
                 }
                 Some(Err(e)) => {
                     this.files.clear();
@@ -183,8 +206,9 @@ impl Stream for FileChunks {
                 }
                 None => {
                     let chunk = this.chunk;
-                    this.reading =
-                        Some(tokio::task::spawn_blocking(move || read_chunk(left, chunk)));
+                    this.reading = Some(tokio::task::spawn_blocking(move || {
+                        read_chunk(left, buf, chunk)
+                    }));
                 }
             }
         }
@@ -250,10 +274,10 @@ mod tests {
             at: 100,
             len: 5_000,
         };
-        let (left, bytes) = read_chunk(left, CHUNK).unwrap();
+        let (left, bytes) = read_chunk(left, Vec::new(), CHUNK).unwrap();
         assert_eq!(&bytes[..], &a[100..4_196]);
         assert_eq!((left.at, left.len), (4_196, 904));
-        let (left, bytes) = read_chunk(left, CHUNK).unwrap();
+        let (left, bytes) = read_chunk(left, Vec::new(), CHUNK).unwrap();
         assert_eq!(&bytes[..], &a[4_196..5_100]);
         assert_eq!(left.len, 0);
         let beyond = Left {
@@ -261,7 +285,7 @@ mod tests {
             at: 9_000,
             len: 2_000,
         };
-        let short = read_chunk(beyond, CHUNK).unwrap_err();
+        let short = read_chunk(beyond, Vec::new(), CHUNK).unwrap_err();
         assert_eq!(short.kind(), std::io::ErrorKind::UnexpectedEof);
     }
 

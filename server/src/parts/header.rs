@@ -41,9 +41,8 @@ impl Parts<'_> {
             return Err(PartsError::NotFound);
         }
         let header = read_to_limit(body, self.config.limits.max_header_bytes).await?;
-        match self.db.viewer_by_token(&viewer.token_hash).await? {
-            Some(p) if p.device_id == viewer.device_id => {}
-            _ => return Err(PartsError::Unauthorized),
+        if !self.db.still_there(viewer).await? {
+            return Err(PartsError::Unauthorized);
         }
         if header.is_empty() {
             return Err(PartsError::Invalid("the header is empty"));

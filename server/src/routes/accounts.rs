@@ -325,7 +325,9 @@ async fn put_record(
 ) -> AppResult<Response> {
     let if_match = precondition(headers)?;
     let data = read_body(body, state.config.limits.max_account_record_bytes).await?;
-    crate::auth::still_there(state, v).await?;
+    if !state.db.still_there(v).await? {
+        return Err(AppError::Unauthorized);
+    }
     if data.is_empty() {
         return Err(AppError::BadRequest("the record is empty".into()));
     }

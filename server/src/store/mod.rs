@@ -210,6 +210,13 @@ pub trait Database: Send + Sync + 'static {
     ) -> StoreResult<Option<Uuid>>;
     /// Finds the device holding a credential.
     async fn viewer_by_token(&self, hash: &TokenHash) -> StoreResult<Option<ViewerPrincipal>>;
+    /// Whether the viewer device `v` authenticated as still exists: checked
+    /// again once a request body has arrived (it may take hours), so a
+    /// device removed meanwhile writes nothing.
+    async fn still_there(&self, v: &ViewerPrincipal) -> StoreResult<bool> {
+        let found = self.viewer_by_token(&v.token_hash).await?;
+        Ok(found.is_some_and(|p| p.device_id == v.device_id))
+    }
     /// Lists an account's devices.
     async fn list_devices(&self, account_id: Uuid) -> StoreResult<Vec<DeviceRow>>;
     /// Deletes a device of the account. The recovery device is deleted only

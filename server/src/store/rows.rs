@@ -16,6 +16,25 @@ use super::{
 use crate::blobs::in_database;
 use crate::tokens::TokenHash;
 
+/// Stores a link or claim token (`$1`–`$6` as in `one_time_tokens`) for
+/// the device `$7` of account `$3`, only while that device exists: one
+/// statement, and the foreign key deletes the token with the device.
+pub(super) const DEVICE_TOKEN_SQL: &str = "INSERT INTO one_time_tokens (token_hash, kind, \
+     account_id, viewer_key, expires_at, created_at, created_by) \
+     SELECT $1, $2, $3, $4, $5, $6, $7 \
+     WHERE EXISTS (SELECT 1 FROM devices WHERE id = $7 AND account_id = $3)";
+
+/// Whether [`DEVICE_TOKEN_SQL`], which stored `done` rows, stored the
+/// token: not when the device was gone, or deleted between the check and
+/// the insert (a foreign-key failure).
+pub(super) fn device_token_stored(done: Result<u64, sqlx::Error>) -> StoreResult<bool> {
+    match done {
+        Ok(rows) => Ok(rows == 1),
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The columns a result row of either backend yields.
 pub(super) trait Columns {
     /// An id column.

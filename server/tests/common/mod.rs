@@ -204,6 +204,19 @@ impl TestServer {
         }
     }
 
+    /// `owner` removes `device` from the account.
+    pub async fn remove_device(&self, owner: &ViewerCred, device: &ViewerCred) {
+        let resp = self
+            .send(
+                Method::DELETE,
+                &format!("/v1/devices/{}", device.device_id),
+                Some(&owner.token),
+                None,
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    }
+
     /// Pairs a camera to `owner` and confirms it.
     pub async fn pair_camera(&self, owner: &ViewerCred) -> CameraCred {
         let cam = self.register_camera(owner).await;

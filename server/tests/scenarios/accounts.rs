@@ -3,7 +3,7 @@
 //! removing devices, and the account's opaque records.
 
 use crate::common::seeded::seeded;
-use crate::common::{start_on, Backend, TestServer, ViewerCred};
+use crate::common::{start_on, Backend, TestServer};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
@@ -144,15 +144,7 @@ pub async fn a_removed_device_credential_stops_working_at_once(b: Backend) {
     };
     let owner = t.new_viewer("household").await;
     let laptop = t.link_device(&owner, "laptop").await;
-    let resp = t
-        .send(
-            Method::DELETE,
-            &format!("/v1/devices/{}", laptop.device_id),
-            Some(&owner.token),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    t.remove_device(&owner, &laptop).await;
     let resp = t
         .send(Method::GET, "/v1/account", Some(&laptop.token), None)
         .await;
@@ -174,15 +166,7 @@ pub async fn a_device_removed_while_downloading_is_refused_next(b: Backend) {
             StatusCode::OK
         );
     }
-    let resp = t
-        .send(
-            Method::DELETE,
-            &format!("/v1/devices/{}", phone.device_id),
-            Some(&owner.token),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    t.remove_device(owner, &phone).await;
     assert_eq!(
         t.get_bytes(&thumb, &phone.token, None).await.status(),
         StatusCode::UNAUTHORIZED
@@ -199,19 +183,6 @@ async fn enroll_status(t: &TestServer, token: &str) -> StatusCode {
     )
     .await
     .status()
-}
-
-/// Removes `device` of `owner`'s account.
-async fn remove(t: &TestServer, owner: &ViewerCred, device: &ViewerCred) {
-    let resp = t
-        .send(
-            Method::DELETE,
-            &format!("/v1/devices/{}", device.device_id),
-            Some(&owner.token),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 }
 
 /// A link or claim token belongs to the device that made it: removing the
@@ -242,7 +213,7 @@ pub async fn a_removed_devices_link_and_claim_tokens_die_with_it(b: Backend) {
         .json()
         .await
         .unwrap();
-    remove(&t, &owner, &tablet).await;
+    t.remove_device(&owner, &tablet).await;
     assert_eq!(
         enroll_status(&t, &link.link_token).await,
         StatusCode::UNAUTHORIZED,
@@ -333,7 +304,7 @@ pub async fn a_device_removed_while_its_body_arrives_writes_nothing(b: Backend) 
     );
     // Let the server take both heads and check the credential.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    remove(&t, &owner, &tablet).await;
+    t.remove_device(&owner, &tablet).await;
     link_rest.send(Ok(b"{}".to_vec())).await.unwrap();
     record_rest.send(Ok(b" record".to_vec())).await.unwrap();
     drop((link_rest, record_rest));

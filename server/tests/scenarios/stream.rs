@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::common::inflight::metrics;
 use crate::common::sse::{Block, Next};
-use crate::common::{bytes, now, start_on, Backend, CameraCred, TestServer, ViewerCred};
+use crate::common::{bytes, now, start_on, Backend, CameraCred, TestServer};
 
 /// How long a part may take to reach a watcher.
 const HEARD_WITHIN: Duration = Duration::from_secs(2);
@@ -137,19 +137,6 @@ pub async fn an_idempotent_retry_is_not_heard_again(b: Backend) {
     assert_eq!((next.event_id, next.kind), (event, PartKind::Record));
 }
 
-/// `owner` removes `device` from the account.
-async fn remove_device(t: &TestServer, owner: &ViewerCred, device: &ViewerCred) {
-    let resp = t
-        .send(
-            Method::DELETE,
-            &format!("/v1/devices/{}", device.device_id),
-            Some(&owner.token),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-}
-
 pub async fn a_removed_devices_stream_ends(b: Backend) {
     let Some(t) = start_on(b, "a_removed_devices_stream_ends", |_| {}).await else {
         return;
@@ -163,7 +150,7 @@ pub async fn a_removed_devices_stream_ends(b: Backend) {
     assert_eq!(on_laptop.expect_part(HEARD_WITHIN).await, stored);
     assert_eq!(on_phone.expect_part(HEARD_WITHIN).await, stored);
 
-    remove_device(&t, &phone, &laptop).await;
+    t.remove_device(&phone, &laptop).await;
     let stored = store(&t, &cam, PartKind::Clip).await;
     assert_eq!(on_phone.expect_part(HEARD_WITHIN).await, stored);
     // The laptop's stream ends without the part.
@@ -196,7 +183,7 @@ pub async fn a_removed_devices_quiet_stream_ends_at_its_next_keep_alive(b: Backe
     t.pair_camera(&phone).await;
     let mut on_phone = t.watch_ready(&phone.token).await;
     let mut on_laptop = t.watch_ready(&laptop.token).await;
-    remove_device(&t, &phone, &laptop).await;
+    t.remove_device(&phone, &laptop).await;
     on_laptop.expect_end(Duration::from_secs(5)).await;
     // The phone's stream, looked up as often, goes on.
     for _ in 0..2 {

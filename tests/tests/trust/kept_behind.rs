@@ -164,6 +164,19 @@ impl Scene {
         db.put_owner_record(self.h.account, &forged.seal(key).unwrap());
     }
 
+    /// Serves the laptop the key log and bundle from before the revocation,
+    /// and the forged record signed with the key the tablet kept.
+    fn serve_from_before(&self) {
+        let db = Db::open(&self.h);
+        db.put_key_log(self.h.account, &self.log_before);
+        db.put_account_record(self.h.account, "key_bundle", &self.bundle_before);
+        let forged = self.forged_record();
+        db.put_owner_record(
+            self.h.account,
+            &forged.seal(&self.tablet.owner_key).unwrap(),
+        );
+    }
+
     /// The tablet's record, newer, with gran's key swapped for the tablet's
     /// and the garage listed first (its recordings, all from before the
     /// rotation, come first in a grant).
@@ -242,11 +255,7 @@ impl Scene {
 #[test]
 fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_rotation() {
     let s = scene(false);
-    let db = Db::open(&s.h);
-    db.put_key_log(s.h.account, &s.log_before);
-    db.put_account_record(s.h.account, "key_bundle", &s.bundle_before);
-    let forged = s.forged_record();
-    db.put_owner_record(s.h.account, &forged.seal(&s.tablet.owner_key).unwrap());
+    s.serve_from_before();
     println!(
         "trust: kept behind: the phone revoked the tablet and the camera recorded under the new key; the server then served the laptop the key log and bundle from before, and the tablet's record giving gran the tablet's key"
     );
@@ -263,11 +272,7 @@ fn a_device_kept_on_a_retired_key_re_wraps_nothing_the_camera_sealed_after_the_r
 #[test]
 fn a_device_kept_on_a_retired_key_pairs_no_camera() {
     let s = scene(false);
-    let db = Db::open(&s.h);
-    db.put_key_log(s.h.account, &s.log_before);
-    db.put_account_record(s.h.account, "key_bundle", &s.bundle_before);
-    let forged = s.forged_record();
-    db.put_owner_record(s.h.account, &forged.seal(&s.tablet.owner_key).unwrap());
+    s.serve_from_before();
     let run =
         s.h.sealcam(LAPTOP, &["pair", "--name", "porch", "--no-qr", "--json"])
             .unwrap_or_else(fail);

@@ -65,9 +65,15 @@ impl Home {
     /// writes it back, so without a lock one could write over the other's
     /// note and leave that place unseen. The read and the write are made
     /// under `keys.lock` (`flock`), held only for them: nothing waits on
-    /// the network meanwhile.
+    /// the network meanwhile. The file only grows and is replaced whole, so
+    /// when it names every key already (every command's case) nothing is
+    /// locked.
     pub(crate) fn note_held_keys(&self, held: &[HeldKey]) -> Result<()> {
         use rustix::fs::{flock, FlockOperation};
+        let noted = self.key_history()?;
+        if held.iter().all(|k| noted.contains(k)) {
+            return Ok(());
+        }
         let (lock, path) = self.lock_file("keys.lock")?;
         loop {
             match flock(&lock, FlockOperation::LockExclusive) {

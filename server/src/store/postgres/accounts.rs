@@ -7,7 +7,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::{PostgresDatabase, Tx};
-use crate::store::rows::{device_row, hash_col};
+use crate::store::rows::{device_row, device_token_stored, hash_col, DEVICE_TOKEN_SQL};
 use crate::store::{
     recovery_step, DeviceDeleted, DeviceRole, DeviceRow, NewDevice, OneTimeKind, RecordKind,
     RecoveryOutcome, RecoveryStep, StoreError, StoreResult, ViewerPrincipal, Written,
@@ -98,28 +98,17 @@ pub(super) async fn create_device_token(
     expires_at: i64,
     now: i64,
 ) -> StoreResult<bool> {
-    // One statement: the token is stored only while its device exists, and
-    // the foreign key deletes it with the device.
-    let done = sqlx::query(
-        "INSERT INTO one_time_tokens (token_hash, kind, account_id, viewer_key, expires_at, \
-         created_at, created_by) SELECT $1, $2, $3, $4, $5, $6, $7 \
-         WHERE EXISTS (SELECT 1 FROM devices WHERE id = $7 AND account_id = $3)",
-    )
-    .bind(&hash[..])
-    .bind(kind.as_str())
-    .bind(creator.account_id)
-    .bind(viewer_key)
-    .bind(expires_at)
-    .bind(now)
-    .bind(creator.device_id)
-    .execute(&db.pool)
-    .await;
-    match done {
-        Ok(done) => Ok(done.rows_affected() == 1),
-        // The device was deleted between the check and the insert.
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    let done = sqlx::query(DEVICE_TOKEN_SQL)
+        .bind(&hash[..])
+        .bind(kind.as_str())
+        .bind(creator.account_id)
+        .bind(viewer_key)
+        .bind(expires_at)
+        .bind(now)
+        .bind(creator.device_id)
+        .execute(&db.pool)
+        .await;
+    device_token_stored(done.map(|d| d.rows_affected()))
 }
 
 pub(super) async fn enroll(
