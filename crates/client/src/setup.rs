@@ -129,7 +129,7 @@ pub async fn init(
     };
     home.save_device(&device)?;
     home.cache_record(&record)?;
-    home.cache_key_log(&log)?;
+    home.cache_key_log(&log, &keys)?;
     Ok(InitOutcome {
         client: Client::from_parts(home.clone(), device)?,
         recovery_key,
@@ -195,7 +195,7 @@ pub async fn link_finish(home: &Home, approval: &LinkApproval) -> Result<Client>
             reason: e.to_string(),
         })?;
         adopted = keys.follow(&log).adopted;
-        home.cache_key_log(&log)?;
+        home.cache_key_log(&log, &keys)?;
     }
     let (sealed, _) =
         api.get_record(Record::KeyBundle)
@@ -467,7 +467,7 @@ pub async fn recover(
     home.save_pending_owner_key(&new_key)?;
     rapi.put_record(Record::KeyLog, log.to_bytes(), log_pre)
         .await?;
-    home.cache_key_log(&log)?;
+    home.cache_key_log(&log, &keys)?;
     rapi.put_record(
         Record::KeyBundle,
         OwnerKeyBundle::new(owner, new_key, recovery).seal(&record.owner_recipients())?,

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::api::{Precondition, Record};
 use crate::client::Client;
 use crate::error::{ClientError, Result};
-use crate::home::{Device, HeldKey};
+use crate::home::{followed, Device, HeldKey};
 use crate::record::OwnerRecord;
 use crate::time::unix_now;
 
@@ -91,6 +91,31 @@ pub(crate) fn upgrade_log(
     Ok((log, state))
 }
 
+/// The most refused statements named one by one in a [`TrustReport`]; a log
+/// a server stuffed with junk gets the rest counted in one line.
+const NAMED_REFUSALS: usize = 3;
+
+/// One warning per statement the device refused (a statement older than the
+/// key it holds is no news), the rest counted after [`NAMED_REFUSALS`].
+fn refusal_warnings(refused: &[(usize, KeyStatementError)]) -> Vec<String> {
+    let news: Vec<_> = refused
+        .iter()
+        .filter(|(_, e)| !matches!(e, KeyStatementError::Superseded { .. }))
+        .collect();
+    let mut warnings: Vec<String> = news
+        .iter()
+        .take(NAMED_REFUSALS)
+        .map(|(i, e)| format!("owner key statement {i} refused: {e}"))
+        .collect();
+    if news.len() > NAMED_REFUSALS {
+        warnings.push(format!(
+            "{} more owner key statements refused",
+            news.len() - NAMED_REFUSALS
+        ));
+    }
+    warnings
+}
+
 impl Client {
     /// Reads the account's key log: `None` for an account set up before
     /// owner trust v2. Refused when it drops or rewrites statements this
@@ -106,7 +131,8 @@ impl Client {
         };
         let log = KeyLog::from_bytes(&bytes).map_err(statement_error)?;
         if let Some(cached) = self.home().cached_key_log()? {
-            if !log.extends(&cached) {
+            let state = self.device().info.key_state();
+            if !followed(&log, &state).extends(&followed(&cached, &state)) {
                 return Err(untrusted_log(
                     "it drops or rewrites owner key statements this device saw before",
                 ));
@@ -131,12 +157,7 @@ impl Client {
             moved: None,
             finished: None,
             unfinished: None,
-            warnings: followed
-                .refused
-                .iter()
-                .filter(|(_, e)| !matches!(e, KeyStatementError::Superseded { .. }))
-                .map(|(i, e)| format!("owner key statement {i} refused: {e}"))
-                .collect(),
+            warnings: refusal_warnings(&followed.refused),
         };
         // What cameras' objects are checked against: the key held before (a
         // device from an earlier release notes it here first) and, once the
@@ -151,7 +172,7 @@ impl Client {
         } else {
             self.home().note_held_keys(&[HeldKey::of(&before)])?;
         }
-        self.home().cache_key_log(&log)?;
+        self.home().cache_key_log(&log, &state)?;
         Ok(report)
     }
 
@@ -238,7 +259,7 @@ impl Client {
         self.api()
             .put_record(Record::KeyLog, log.to_bytes(), log_precondition)
             .await?;
-        self.home().cache_key_log(log)?;
+        self.home().cache_key_log(log, &moved)?;
         self.api()
             .put_record(
                 Record::KeyBundle,

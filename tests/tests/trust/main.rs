@@ -10,4 +10,5 @@ mod retired_key;
 mod revocation;
 mod rewrap;
 mod sets;
+mod stuffed_log;
 mod withheld;

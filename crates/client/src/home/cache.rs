@@ -1,7 +1,7 @@
-//! The owner record cache: the last key log this device followed and the
-//! last owner record it verified (`keylog.bin`, `record.json`).
+//! The owner record cache: the key log this device followed and the last
+//! owner record it verified (`keylog.bin`, `record.json`).
 
-use sealcam_keys::KeyLog;
+use sealcam_keys::{KeyLog, OwnerKeyState};
 
 use super::Home;
 use crate::error::{ClientError, Result};
@@ -18,9 +18,10 @@ impl Home {
         }
     }
 
-    /// Keeps the key log this device followed.
-    pub fn cache_key_log(&self, log: &KeyLog) -> Result<()> {
-        self.write_private("keylog.bin", &log.to_bytes())
+    /// Keeps what this device followed of a key log: the statements that
+    /// carry the owner key from the root key `state` names ([`followed`]).
+    pub fn cache_key_log(&self, log: &KeyLog, state: &OwnerKeyState) -> Result<()> {
+        self.write_private("keylog.bin", &followed(log, state).to_bytes())
     }
 
     /// The last owner record this device verified.
@@ -38,5 +39,19 @@ impl Home {
         let json =
             serde_json::to_vec_pretty(record).map_err(|e| ClientError::Protocol(e.to_string()))?;
         self.write_private("record.json", &json)
+    }
+}
+
+/// What of `log` a device at `state` follows and checks the server never
+/// rewrites: the chain from its root key ([`KeyLog::chain`]), so statements
+/// that verify for nobody are neither kept nor compared. A device that knows
+/// no root key yet (set up before owner trust v2) keeps the whole log.
+///
+/// `keylog.bin` files written before this held the whole log; their chain
+/// is what is compared, so junk a server put in them is dropped too.
+pub(crate) fn followed(log: &KeyLog, state: &OwnerKeyState) -> KeyLog {
+    match state.root_key {
+        Some(root) => log.chain(state.owner, root),
+        None => log.clone(),
     }
 }

@@ -37,6 +37,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{ClientError, Result};
 
+pub(crate) use cache::followed;
 pub use device::{Device, DeviceInfo};
 pub(crate) use key_history::HeldKey;
 pub use pairings::{PendingPairing, PAIRING_CONFIRMS_FOR_SECS};

@@ -126,6 +126,28 @@ impl KeyLog {
         Ok(())
     }
 
+    /// The statements that carry the owner key from the root key's first
+    /// reset on, in log order: each one verified against the key before it
+    /// ([`OwnerKeyState::from_root`]). Empty when no reset in the log is
+    /// the root key's.
+    ///
+    /// This is what an owner device keeps of a log to see that the server
+    /// never rewrites the history it followed. Statements that do not verify
+    /// count for nobody, so they are left out: a server that stuffs the log
+    /// with them cannot make a device keep them, and once it serves the
+    /// honest log again the device takes it.
+    pub fn chain(&self, owner: OwnerId, root: RootPublicKey) -> KeyLog {
+        let statements = match OwnerKeyState::from_root(owner, root, self) {
+            Ok((_, report)) => report
+                .adopted_at
+                .iter()
+                .map(|&i| self.statements[i].clone())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        KeyLog { statements }
+    }
+
     /// Whether `older` is a prefix of this log (the log only grows).
     pub fn extends(&self, older: &KeyLog) -> bool {
         older.statements.len() <= self.statements.len()

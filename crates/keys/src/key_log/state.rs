@@ -38,6 +38,9 @@ pub enum Applied {
 pub struct LogReport {
     /// Statements adopted, in order: `(reset, generation, key)`.
     pub adopted: Vec<(u64, u64, OwnerPublicKey)>,
+    /// Where each adopted statement stands in the log (parallel to
+    /// `adopted`).
+    pub adopted_at: Vec<usize>,
     /// Statements refused, with their index in the log and why. A refused
     /// statement changes nothing; the ones after it are still considered.
     pub refused: Vec<(usize, KeyStatementError)>,
@@ -150,6 +153,7 @@ impl OwnerKeyState {
                     report
                         .adopted
                         .push((self.reset, self.generation, self.owner_key));
+                    report.adopted_at.push(i);
                 }
                 Ok(Applied::AlreadyHeld) => {}
                 Err(e) => report.refused.push((i, e)),
@@ -186,6 +190,7 @@ impl OwnerKeyState {
         );
         let mut report = LogReport {
             adopted: vec![(state.reset, state.generation, state.owner_key)],
+            adopted_at: vec![start],
             refused: Vec::new(),
         };
         for (i, st) in log.statements().iter().enumerate().skip(start + 1) {
@@ -193,7 +198,8 @@ impl OwnerKeyState {
                 Ok(Applied::Adopted) => {
                     report
                         .adopted
-                        .push((state.reset, state.generation, state.owner_key))
+                        .push((state.reset, state.generation, state.owner_key));
+                    report.adopted_at.push(i);
                 }
                 Ok(Applied::AlreadyHeld) => {}
                 Err(e) => report.refused.push((i, e)),

@@ -151,3 +151,37 @@ fn rotation_arithmetic_is_checked() {
         Err(KeyStatementError::Overflow)
     );
 }
+
+#[test]
+fn the_chain_keeps_what_verifies_and_sees_a_rewrite() {
+    let mut a = account();
+    let k1 = OwnerSigningKey::generate();
+    let rot = KeyStatement::rotation(&a.state, &a.k0, k1.public(), 11).unwrap();
+    let honest = {
+        let mut log = a.log.clone();
+        log.push(rot.clone()).unwrap();
+        log
+    };
+    let chain = honest.chain(a.owner, a.root.public());
+    assert_eq!(chain, honest);
+    // Stuffed with statements nobody signed: the chain is the honest one.
+    let mut junk = rot.as_bytes().to_vec();
+    junk[STATEMENT_LEN - 1] ^= 1;
+    let junk = KeyStatement::from_bytes(&junk).unwrap();
+    let mut stuffed = a.log.clone();
+    while stuffed.statements().len() < MAX_LOG_ENTRIES - 1 {
+        stuffed.push(junk.clone()).unwrap();
+    }
+    stuffed.push(rot.clone()).unwrap();
+    assert_eq!(stuffed.chain(a.owner, a.root.public()), chain);
+    assert!(honest.chain(a.owner, a.root.public()).extends(&chain));
+    // A rotation the revoked k0 signs first rewrites the chain.
+    let evil = OwnerSigningKey::generate();
+    let forged = KeyStatement::rotation(&a.state, &a.k0, evil.public(), 12).unwrap();
+    a.log.push(forged).unwrap();
+    a.log.push(rot).unwrap();
+    assert!(!a.log.chain(a.owner, a.root.public()).extends(&chain));
+    // Another account's root, or none of its resets: nothing is kept.
+    let other = RecoveryKey::generate().root_key();
+    assert_eq!(honest.chain(a.owner, other.public()), KeyLog::new());
+}
