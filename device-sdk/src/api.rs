@@ -77,7 +77,18 @@ pub(crate) enum Failure {
         code: Option<ErrorCode>,
         message: String,
     },
-    /// The server refuses this request for good (400, 404, 409, 413…).
+    /// An answer that is not the sealcam API's: an error page without the
+    /// API's error body, or a success whose body is not the JSON the API
+    /// promises. Something between the camera and the server answered (a
+    /// captive portal, a reverse proxy's body limit, a gateway's HTML page),
+    /// so nothing says the server refused the part: it is kept and tried
+    /// again after `retry_after`, and the parts behind it go on.
+    Unexplained {
+        retry_after: Option<Duration>,
+        why: String,
+    },
+    /// The server refuses this request for good (400, 404, 409, 413… with
+    /// the API's error body).
     Rejected {
         status: u16,
         code: Option<ErrorCode>,
@@ -88,7 +99,9 @@ pub(crate) enum Failure {
 impl Failure {
     pub fn into_error(self) -> DeviceError {
         match self {
-            Failure::Retry { why, .. } | Failure::NoRoom { why, .. } => DeviceError::Network(why),
+            Failure::Retry { why, .. }
+            | Failure::NoRoom { why, .. }
+            | Failure::Unexplained { why, .. } => DeviceError::Network(why),
             Failure::Blocked {
                 status,
                 code,
@@ -233,7 +246,15 @@ impl Api {
         let resp = req.send(SendBody::from_reader(body)).map_err(transport)?;
         let status = resp.status().as_u16();
         if status == 200 || status == 201 {
-            return read_json(resp);
+            // A success that is not the API's (a captive portal's page) did
+            // not store the part.
+            return read_json(resp).map_err(|f| match f {
+                Failure::Rejected { message, .. } => Failure::Unexplained {
+                    retry_after: None,
+                    why: format!("HTTP {status}: {message}"),
+                },
+                other => other,
+            });
         }
         Err(failure(resp))
     }
@@ -320,6 +341,12 @@ fn failure(mut resp: Response<Body>) -> Failure {
             status,
             code,
             message,
+        },
+        _ if code.is_none() => Failure::Unexplained {
+            retry_after,
+            why: format!(
+                "HTTP {status} without the sealcam API's error body (a proxy or captive portal answered?)"
+            ),
         },
         _ => Failure::Rejected {
             status,

@@ -8,6 +8,10 @@ use crate::api::{Failure, PartUpload};
 use crate::spool::{Loss, LossReason, SpoolEntry};
 use crate::DeviceError;
 
+/// The least a part waits after an answer that was not the sealcam API's
+/// before it is tried again (the parts behind it go first).
+const UNEXPLAINED_WAIT: Duration = Duration::from_secs(1);
+
 /// One step of draining the spool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -47,8 +51,10 @@ pub enum DrainStep {
         /// The wait.
         after: Duration,
     },
-    /// The server has no room for this part (507): it stays spooled and is
-    /// tried again after `after`; the drain goes on with the next parts.
+    /// The server has no room for this part (507), or something that is
+    /// not the sealcam API answered for it (a captive portal, a proxy's body
+    /// limit): it stays spooled and is tried again after `after`; the drain
+    /// goes on with the next parts.
     Deferred {
         /// The part that waits.
         entry: SpoolEntry,
@@ -156,6 +162,19 @@ impl Device {
                 let after = retry_after.unwrap_or(super::NO_ROOM_WAIT);
                 self.deferred.insert(entry.seq(), Instant::now() + after);
                 self.notify(Notice::Retrying { after, why });
+                Ok(DrainStep::Deferred { entry, after })
+            }
+            Err(Failure::Unexplained { retry_after, why }) => {
+                // Kept, and the drain backs off: a portal answers every part
+                // so. The parts behind it go first once the backoff is over
+                // (a proxy that refuses large bodies refuses only clips).
+                let after = self.backoff.failed(&self.config.backoff, retry_after);
+                self.deferred
+                    .insert(entry.seq(), Instant::now() + after.max(UNEXPLAINED_WAIT));
+                self.notify(Notice::Retrying {
+                    after,
+                    why: why.clone(),
+                });
                 Ok(DrainStep::Deferred { entry, after })
             }
             Err(Failure::Blocked {

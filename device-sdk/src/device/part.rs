@@ -168,7 +168,11 @@ impl Device {
                     emit(&mut self.observer, Notice::Lost(loss));
                     return Ok(report(&reader, PartOutcome::Lost(loss.reason)));
                 }
-                Err(Failure::Retry { retry_after, why }) => {
+                Err(
+                    Failure::Retry { retry_after, why } | Failure::Unexplained { retry_after, why },
+                ) => {
+                    // Spooled below; an answer that was not the API's is no
+                    // refusal of the part.
                     let after = self.backoff.failed(&self.config.backoff, retry_after);
                     notices.push(Notice::Retrying { after, why });
                 }

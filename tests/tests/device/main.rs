@@ -6,6 +6,7 @@ mod cli;
 mod key_reset;
 mod key_rotation;
 mod legacy_upgrade;
+mod middleboxes;
 mod pair_and_record;
 mod recipient_set;
 mod set_expiry;
