@@ -10,7 +10,7 @@ mod viewers;
 use std::io::Write as _;
 
 use anyhow::Context as _;
-use sealcam_client::{Client, Home, Transport, TrustReport};
+use sealcam_client::{Client, Finished, Home, Transport, TrustReport};
 
 use crate::cli::{Cli, Command};
 
@@ -31,19 +31,32 @@ impl Ctx {
         let (client, report) = Client::connect(self.home.clone()).await?;
         if let Some((from, to)) = report.moved {
             eprintln!(
-                "note: the owner key moved from reset {}, generation {} to reset {}, generation {} (a viewer was revoked or the account recovered)",
+                "note: the owner key moved from reset {}, generation {} to reset {}, generation {} (a viewer was revoked, a share taken back, or the account recovered)",
                 from.0, from.1, to.0, to.1
             );
         }
         for w in &report.warnings {
             eprintln!("warning: {w} — if nobody in this household did this, run `sealcam recover --revoke-others`");
         }
-        if let Some(r) = &report.finished {
+        let finished = match &report.finished {
+            Some(Finished::Revocation(r)) => Some((
+                format!("revoking {:?} ({})", r.name, r.id),
+                Some(r.key_position),
+                viewers::removal_notes(&r.unpublished, &r.left_out),
+            )),
+            Some(Finished::Unshare(u)) => Some((
+                format!("unsharing camera {} with {}", u.camera_id, u.account_id),
+                u.key_position,
+                viewers::removal_notes(&u.unpublished, &u.left_out),
+            )),
+            None => None,
+        };
+        if let Some((what, position, notes)) = finished {
+            let (reset, generation) = position.unwrap_or_default();
             eprintln!(
-                "note: finished revoking {:?} ({}), which stopped part-way on this device: the owner key is at reset {}, generation {}",
-                r.name, r.id, r.key_position.0, r.key_position.1
+                "note: finished {what}, which stopped part-way on this device: the owner key is at reset {reset}, generation {generation}"
             );
-            for (kind, line) in viewers::revocation_notes(r) {
+            for (kind, line) in notes {
                 eprintln!("{kind}: {line}");
             }
         }

@@ -6,6 +6,8 @@ use std::io::IsTerminal as _;
 use anyhow::{bail, Context as _};
 use sealcam_client::codes::{Code as _, LinkRequest, MemberCode};
 use sealcam_client::time::rfc3339;
+use sealcam_client::Finished;
+use sealcam_keys::CameraId;
 use serde_json::json;
 
 use super::{table, Ctx};
@@ -120,7 +122,11 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
         ViewersCommand::Revoke { id } => {
             let (mut client, report) = ctx.client_and_report().await?;
             // Asked again after it stopped part-way: finished just now.
-            let r = match report.finished.filter(|r| r.names(&id)) {
+            let finished = report.finished.and_then(|f| match f {
+                Finished::Revocation(r) if r.names(&id) => Some(r),
+                _ => None,
+            });
+            let r = match finished {
                 Some(r) => r,
                 None => match client.revoke_viewer(&id).await {
                     Ok(r) => r,
@@ -148,7 +154,7 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
                     s.push_str(&format!("camera {cam}: recipient set epoch {epoch}\n"));
                 }
                 s.push_str("Each camera stops sealing to it as soon as it syncs its new set.\n");
-                for (_, line) in revocation_notes(&r) {
+                for (_, line) in removal_notes(&r.unpublished, &r.left_out) {
                     s.push_str(&line);
                     s.push('\n');
                 }
@@ -159,14 +165,17 @@ pub(super) async fn viewers(ctx: &Ctx, c: ViewersCommand) -> anyhow::Result<()> 
     }
 }
 
-/// What a revocation's outcome asks the owner to look at, each with its
-/// kind (`warning`, `note`): cameras whose new set the server refused as
-/// unknown, and what it left out of the record.
-pub(super) fn revocation_notes(r: &sealcam_client::Revocation) -> Vec<(&'static str, String)> {
-    let unpublished = r.unpublished.iter().map(|cam| {
+/// What a revocation's or an unshare's outcome asks the owner to look at,
+/// each with its kind (`warning`, `note`): cameras whose new set the server
+/// refused as unknown, and what it left out of the record.
+pub(super) fn removal_notes(
+    unpublished: &[CameraId],
+    left_out: &[String],
+) -> Vec<(&'static str, String)> {
+    let unpublished = unpublished.iter().map(|cam| {
         ("warning", format!("camera {cam}: the server says it does not know it, so its new set is not published; if you did not delete it, the server is withholding the revocation from it"))
     });
-    let left_out = r.left_out.iter().map(|what| {
+    let left_out = left_out.iter().map(|what| {
         ("note", format!("left out {what}: the record the revocation began from did not name it; link or share it again if it is yours"))
     });
     unpublished.chain(left_out).collect()
@@ -188,22 +197,44 @@ pub(super) async fn share(ctx: &Ctx, camera: &str, with: &str) -> anyhow::Result
 }
 
 pub(super) async fn unshare(ctx: &Ctx, camera: &str, with: &str) -> anyhow::Result<()> {
-    let client = ctx.client().await?;
+    let (mut client, report) = ctx.client_and_report().await?;
     let id = client.resolve_camera(camera).await?;
     let account = with
         .trim()
         .parse::<uuid::Uuid>()
         .with_context(|| format!("{with:?} is not an account id"))?;
-    let epoch = client.unshare(id, account).await?;
-    ctx.print(
-        json!({"camera_id": id, "account_id": account, "epoch": epoch}),
-        || {
-            format!(
-                "stopped sharing camera {id} with {account} (recipient set epoch {epoch}); \
-                 what the camera records after it syncs is no longer sealed to them"
-            )
+    // Asked again after it stopped part-way: finished just now.
+    let finished = report.finished.and_then(|f| match f {
+        Finished::Unshare(u) if u.camera_id == id && u.account_id == account => Some(u),
+        _ => None,
+    });
+    let u = match finished {
+        Some(u) => u,
+        None => match client.unshare(id, account).await {
+            Ok(u) => u,
+            Err(e) if client.revocation_unfinished() => return Err(anyhow::Error::new(e).context(
+                "unsharing stopped part-way; the next `sealcam` command on this device finishes it",
+            )),
+            Err(e) => return Err(e.into()),
         },
-    );
+    };
+    ctx.print(json!(u), || {
+        let mut s = format!("stopped sharing camera {id} with {account}");
+        if let Some(epoch) = u.epoch {
+            s.push_str(&format!(" (recipient set epoch {epoch})"));
+        }
+        s.push_str("; what the camera records after it syncs is no longer sealed to them.\n");
+        if let Some((reset, generation)) = u.key_position {
+            s.push_str(&format!(
+                "The owner key rotated (reset {reset}, generation {generation}): no owner record from before this verifies.\n"
+            ));
+        }
+        for (_, line) in removal_notes(&u.unpublished, &u.left_out) {
+            s.push_str(&line);
+            s.push('\n');
+        }
+        s
+    });
     Ok(())
 }
 

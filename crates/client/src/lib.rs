@@ -73,12 +73,12 @@ pub use fetch::{
 };
 pub use history::HistoryGrant;
 pub use home::{Device, DeviceInfo, Home, PendingPairing, HOME_ENV};
-pub use revocation::Revocation;
+pub use revocation::{Finished, Revocation};
 pub use setup::{
     init, link_finish, link_request, parse_approval, recover, recovery_credential, InitOutcome,
     RecoverOutcome, Unshared,
 };
-pub use share::Shared;
+pub use share::{Shared, UnshareOutcome};
 pub use timeline::{RecordState, TimelineEntry, RECORD_CONCURRENCY};
 pub use tls::Transport;
 pub use trust::{PrunedDevice, TrustReport};

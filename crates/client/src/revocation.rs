@@ -18,8 +18,9 @@ use uuid::Uuid;
 use crate::api::{Precondition, Record};
 use crate::client::{sealed_digest, Client, RecordHandle, MAX_FOLLOWED_EPOCH_GAP};
 use crate::error::{ClientError, Result};
-use crate::home::PendingRevocation;
+use crate::home::{PendingRevocation, Unshare};
 use crate::record::{OwnerRecord, ViewerEntry};
+use crate::share::UnshareOutcome;
 use crate::trust::PrunedDevice;
 
 /// What revoking a viewer did.
@@ -56,6 +57,64 @@ pub struct Revocation {
     pub unpublished: Vec<CameraId>,
 }
 
+/// What [`Client::finish_revocation`] finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Finished {
+    /// A viewer's revocation.
+    Revocation(Revocation),
+    /// A member's share of a camera, taken back.
+    Unshare(UnshareOutcome),
+}
+
+/// What the steps after a rotation did, whatever it removed.
+struct Completed {
+    epochs: Vec<(CameraId, u64)>,
+    unpublished: Vec<CameraId>,
+    pruned: Vec<PrunedDevice>,
+    key_position: (u64, u64),
+}
+
+impl Completed {
+    /// The outcome, as the removal `pending` names.
+    fn finished(self, pending: PendingRevocation, left_out: Vec<String>) -> Result<Finished> {
+        Ok(match (pending.victim, pending.unshare) {
+            (Some(victim), _) => Finished::Revocation(Revocation {
+                id: victim.id,
+                name: victim.name,
+                epochs: self.epochs,
+                device_deleted: victim
+                    .device_id
+                    .is_some_and(|id| self.pruned.iter().any(|p| p.device_id == id)),
+                pruned: self.pruned,
+                key_position: self.key_position,
+                left_out,
+                unpublished: self.unpublished,
+            }),
+            (None, Some(Unshare { camera, account })) => Finished::Unshare(UnshareOutcome {
+                camera_id: camera,
+                account_id: account,
+                epoch: self
+                    .epochs
+                    .iter()
+                    .find(|(c, _)| *c == camera)
+                    .map(|(_, e)| *e),
+                epochs: self.epochs,
+                key_position: Some(self.key_position),
+                left_out,
+                unpublished: self.unpublished,
+            }),
+            (None, None) => return Err(nothing_to_remove()),
+        })
+    }
+}
+
+/// A journal that names neither a viewer nor a share (not one this client
+/// writes).
+fn nothing_to_remove() -> ClientError {
+    ClientError::Protocol("revocation.json names neither a viewer nor a share to remove".into())
+}
+
 impl Revocation {
     /// Whether `which` (as `sealcam viewers revoke` takes it: the viewer's
     /// id, a prefix of it of at least 4 characters, or its name) names the
@@ -82,12 +141,7 @@ impl Client {
     /// revocation starts here.
     pub async fn revoke_viewer(&mut self, which: &str) -> Result<Revocation> {
         let _lock = self.home().lock_revocation().await?;
-        if let Some(pending) = self.home().pending_revocation()? {
-            return Err(ClientError::BadInput(format!(
-                "the revocation of {:?} started on this device is not finished; run any `sealcam` command to finish it first",
-                pending.victim.name
-            )));
-        }
+        self.refuse_while_unfinished()?;
         let (handle, base) = self.record_and_digest().await?;
         let victim = Self::find_viewer(&handle.record.viewers, which)?.clone();
         if victim.recipient == self.device().viewer.to_public() {
@@ -97,8 +151,60 @@ impl Client {
         }
         let mut kept = handle.record.clone();
         kept.viewers.retain(|v| v.id != victim.id);
-        self.rotate_and_complete(handle.with_record(kept), victim, base, Vec::new())
-            .await
+        match self
+            .rotate_and_complete(
+                handle.with_record(kept),
+                Some(victim),
+                None,
+                base,
+                Vec::new(),
+            )
+            .await?
+        {
+            Finished::Revocation(r) => Ok(r),
+            Finished::Unshare(_) => Err(nothing_to_remove()),
+        }
+    }
+
+    /// Takes a member's share of a camera back by rotating the owner key,
+    /// as a revocation does (the record and sets without the share are
+    /// signed by the new key; nobody is revoked and no credential deleted).
+    /// Without the rotation, the record from before the unshare still
+    /// verified, and a server that replayed it to another owner device had
+    /// that device's next set put the member back.
+    pub(crate) async fn rotate_unshare(&mut self, unshare: Unshare) -> Result<UnshareOutcome> {
+        let _lock = self.home().lock_revocation().await?;
+        self.refuse_while_unfinished()?;
+        let (handle, base) = self.record_and_digest().await?;
+        let mut kept = handle.record.clone();
+        if kept.camera(unshare.camera).is_none() {
+            return Err(ClientError::UnknownCamera(unshare.camera.to_string()));
+        }
+        unshare.apply_to(&mut kept);
+        match self
+            .rotate_and_complete(
+                handle.with_record(kept),
+                None,
+                Some(unshare),
+                base,
+                Vec::new(),
+            )
+            .await?
+        {
+            Finished::Unshare(u) => Ok(u),
+            Finished::Revocation(_) => Err(nothing_to_remove()),
+        }
+    }
+
+    /// Refuses to start a revocation or unshare while one is unfinished here.
+    fn refuse_while_unfinished(&self) -> Result<()> {
+        match self.home().pending_revocation()? {
+            Some(pending) => Err(ClientError::BadInput(format!(
+                "{} started on this device is not finished; run any `sealcam` command to finish it first",
+                pending.describe()
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Whether this device started a revocation that has not finished
@@ -122,18 +228,21 @@ impl Client {
     ///   rotation another holder of that key made meanwhile): the
     ///   revocation starts over from it, granting nothing the record it
     ///   began from did not.
-    pub async fn finish_revocation(&mut self) -> Result<Option<Revocation>> {
+    pub async fn finish_revocation(&mut self) -> Result<Option<Finished>> {
         if !self.home().has_revocation() {
             return Ok(None);
         }
         let _lock = self.home().lock_revocation().await?;
-        let Some(pending) = self.home().pending_revocation()? else {
+        let Some(mut pending) = self.home().pending_revocation()? else {
             return Ok(None);
         };
+        if pending.victim.is_none() && pending.unshare.is_none() {
+            return Err(nothing_to_remove());
+        }
         if !self.rotation_landed(&pending).await? {
             let (handle, base, left_out) = self.record_to_restart(&pending).await?;
             return self
-                .rotate_and_complete(handle, pending.victim, base, left_out)
+                .rotate_and_complete(handle, pending.victim, pending.unshare, base, left_out)
                 .await
                 .map(Some);
         }
@@ -142,13 +251,12 @@ impl Client {
         } else {
             self.record_to_finish(&pending).await?
         };
-        handle.record.viewers.retain(|v| v.id != pending.victim.id);
+        pending.remove_from(&mut handle.record);
         if !pending.saved {
             self.seal_owner_key_to(&handle.record).await?;
         }
-        self.complete_revocation(handle, pending, Vec::new())
-            .await
-            .map(Some)
+        let completed = self.complete_revocation(&mut handle, &mut pending).await?;
+        completed.finished(pending, Vec::new()).map(Some)
     }
 
     /// Whether the revocation's rotation is in the key log this device
@@ -169,20 +277,22 @@ impl Client {
     }
 
     /// Rotates the owner key to a new one, sealed to the viewers of
-    /// `handle.record` (the record to write, without `victim`), then
-    /// [`complete_revocation`](Self::complete_revocation). `base` is the
-    /// digest of the sealed record the server holds, which it writes over.
-    /// The journal names the new key before the key log may.
+    /// `handle.record` (the record to write, without `victim` or the share
+    /// `unshare` names), then [`complete_revocation`](Self::complete_revocation).
+    /// `base` is the digest of the sealed record the server holds, which it
+    /// writes over. The journal names the new key before the key log may.
     async fn rotate_and_complete(
         &mut self,
-        handle: RecordHandle,
-        victim: ViewerEntry,
+        mut handle: RecordHandle,
+        victim: Option<ViewerEntry>,
+        unshare: Option<Unshare>,
         base: String,
         left_out: Vec<String>,
-    ) -> Result<Revocation> {
+    ) -> Result<Finished> {
         let next = OwnerSigningKey::generate();
-        let pending = PendingRevocation {
+        let mut pending = PendingRevocation {
             victim,
+            unshare,
             from: self.device().info.key_state(),
             to: next.public(),
             base,
@@ -194,17 +304,19 @@ impl Client {
         *self = self
             .rotate_owner_key(next, &handle.record.owner_recipients())
             .await?;
-        self.complete_revocation(handle, pending, left_out).await
+        let completed = self.complete_revocation(&mut handle, &mut pending).await?;
+        completed.finished(pending, left_out)
     }
 
     /// The revocation's steps after the rotation: the sets and the record
-    /// (unless `pending` says they are written), then the credentials.
+    /// (unless `pending` says they are written), then the credentials no
+    /// remaining viewer holds (a revocation) or the server's share (an
+    /// unshare); the journal goes last.
     async fn complete_revocation(
         &self,
-        mut handle: RecordHandle,
-        mut pending: PendingRevocation,
-        left_out: Vec<String>,
-    ) -> Result<Revocation> {
+        handle: &mut RecordHandle,
+        pending: &mut PendingRevocation,
+    ) -> Result<Completed> {
         let mut epochs = Vec::new();
         let mut unpublished = Vec::new();
         if !pending.saved {
@@ -220,25 +332,31 @@ impl Client {
                 }
             }
             pending.record_sent = true;
-            self.home().save_revocation(&pending)?;
-            self.save_record(&mut handle).await?;
+            self.home().save_revocation(pending)?;
+            self.save_record(handle).await?;
             pending.saved = true;
-            self.home().save_revocation(&pending)?;
+            self.home().save_revocation(pending)?;
         }
-        let pruned = self.prune_credentials(&handle.record).await?;
+        let mut pruned = Vec::new();
+        if pending.victim.is_some() {
+            pruned = self.prune_credentials(&handle.record).await?;
+        }
+        if let Some(u) = pending.unshare {
+            match self
+                .api()
+                .delete_share(*u.camera.as_uuid(), u.account)
+                .await
+            {
+                Ok(()) | Err(ClientError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
         self.home().remove_revocation()?;
-        let victim = pending.victim;
-        Ok(Revocation {
-            id: victim.id,
-            name: victim.name,
+        Ok(Completed {
             epochs,
-            device_deleted: victim
-                .device_id
-                .is_some_and(|id| pruned.iter().any(|p| p.device_id == id)),
+            unpublished,
             pruned,
             key_position: self.device().info.key_state().position(),
-            left_out,
-            unpublished,
         })
     }
 
@@ -295,13 +413,13 @@ impl Client {
             // them is forged (by the victim, which holds that key).
             let same_key = self.device().info.owner_key == pending.from.owner_key;
             let keep = Keep {
-                victim: pending.victim.id,
+                victim: pending.victim.as_ref().map(|v| v.id),
                 me: self.device().viewer.to_public(),
                 all_viewers: same_key,
             };
             left_out = narrow_to(&mut record, &server, &keep);
         }
-        record.viewers.retain(|v| v.id != pending.victim.id);
+        pending.remove_from(&mut record);
         Ok((
             RecordHandle::new(record, etag),
             sealed_digest(&sealed),
@@ -346,8 +464,8 @@ impl Client {
 
 /// What [`narrow_to`] keeps whatever the server's record says.
 struct Keep {
-    /// The viewer being revoked (not reported as left out).
-    victim: Uuid,
+    /// The viewer being revoked, if any (not reported as left out).
+    victim: Option<Uuid>,
     /// This device's viewer key: it never leaves its own record.
     me: ViewerRecipient,
     /// Keep every viewer (the server's record cannot have removed one
@@ -412,7 +530,7 @@ fn narrow_to(record: &mut OwnerRecord, server: &OwnerRecord, keep: &Keep) -> Vec
     }
     let mut added = Vec::new();
     for v in &server.viewers {
-        if v.id != keep.victim && !record.viewers.iter().any(|r| r.id == v.id) {
+        if Some(v.id) != keep.victim && !record.viewers.iter().any(|r| r.id == v.id) {
             added.push(format!("viewer {:?} ({})", v.name, v.id));
         }
     }
@@ -497,10 +615,61 @@ mod tests {
 
     fn keep(record: &OwnerRecord, victim: Uuid, all_viewers: bool) -> Keep {
         Keep {
-            victim,
+            victim: Some(victim),
             me: record.viewers[0].recipient.clone(),
             all_viewers,
         }
+    }
+
+    fn journal(victim: Option<ViewerEntry>, unshare: Option<Unshare>) -> PendingRevocation {
+        let record = kept();
+        PendingRevocation {
+            victim,
+            unshare,
+            from: sealcam_keys::OwnerKeyState::legacy(
+                record.owner,
+                sealcam_keys::OwnerSigningKey::generate().public(),
+            ),
+            to: sealcam_keys::OwnerSigningKey::generate().public(),
+            base: "digest".into(),
+            record,
+            record_sent: false,
+            saved: false,
+        }
+    }
+
+    #[test]
+    fn a_revocation_journal_reads_as_before_and_an_unshare_names_no_victim() {
+        // A revocation's journal is written as earlier releases wrote it
+        // (no `unshare` key), and one of theirs reads back with its victim.
+        let victim = viewer("tablet");
+        let revoking = journal(Some(victim.clone()), None);
+        let json = serde_json::to_value(&revoking).unwrap();
+        assert!(json.get("unshare").is_none(), "{json}");
+        let back: PendingRevocation = serde_json::from_value(json).unwrap();
+        assert_eq!(back.victim.as_ref().map(|v| v.id), Some(victim.id));
+        assert!(back.unshare.is_none());
+
+        let mut record = kept();
+        let door = record.cameras[0].camera_id;
+        let gran = record.members[0].account_id;
+        let unsharing = journal(
+            None,
+            Some(Unshare {
+                camera: door,
+                account: gran,
+            }),
+        );
+        let json = serde_json::to_value(&unsharing).unwrap();
+        assert!(json.get("victim").is_none(), "{json}");
+        let back: PendingRevocation = serde_json::from_value(json).unwrap();
+        back.remove_from(&mut record);
+        // The camera is no longer shared, and the member, shared nothing
+        // else, leaves the record; the viewers stay.
+        assert!(record.cameras[0].shared_with.is_empty());
+        assert!(record.members.is_empty());
+        assert_eq!(record.viewers.len(), 2);
+        assert!(back.describe().starts_with("unsharing camera"));
     }
 
     #[test]

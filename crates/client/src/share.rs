@@ -6,6 +6,8 @@
 //! lets the member's account fetch. The owner hands back a *share code* with
 //! the camera's pinned device key, which the member accepts, so the member's
 //! devices verify the camera's objects without trusting the server (S3).
+//! Taking a share back rotates the owner key, as revoking a viewer does
+//! (`revocation.rs`), so that no record from before it verifies.
 
 use sealcam_keys::CameraId;
 use serde::Serialize;
@@ -14,6 +16,7 @@ use uuid::Uuid;
 use crate::client::Client;
 use crate::codes::{MemberCode, ShareCode};
 use crate::error::{ClientError, Result};
+use crate::home::Unshare;
 use crate::record::{Member, SharedCamera};
 use crate::time::unix_now;
 
@@ -28,6 +31,33 @@ pub struct Shared {
     pub epoch: u64,
     /// The code the member accepts with `sealcam cameras accept`.
     pub share_code: String,
+}
+
+/// What taking a share back did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnshareOutcome {
+    /// The camera.
+    pub camera_id: CameraId,
+    /// The member's account.
+    pub account_id: Uuid,
+    /// The camera's new recipient-set epoch: once the camera synced it,
+    /// nothing it records is sealed to the member. `None` when the server
+    /// no longer knows the camera, or a finished unshare had published it
+    /// before it stopped.
+    pub epoch: Option<u64>,
+    /// Every camera's new epoch (the owner key rotated, so each got a set
+    /// signed by the new key).
+    pub epochs: Vec<(CameraId, u64)>,
+    /// `(reset, generation)` of the new owner key (`None`: an account set up
+    /// before owner trust v2, whose key cannot rotate).
+    pub key_position: Option<(u64, u64)>,
+    /// What an unshare that started over left out (as [`crate::Revocation`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
+    /// Cameras whose new set the server refused as unknown (as
+    /// [`crate::Revocation`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpublished: Vec<CameraId>,
 }
 
 impl Client {
@@ -92,31 +122,41 @@ impl Client {
         })
     }
 
-    /// Stops sharing a camera with an account: a new recipient set without
-    /// the member, and the server's share withdrawn.
-    pub async fn unshare(&self, camera: CameraId, account: Uuid) -> Result<u64> {
+    /// Stops sharing a camera with an account: the owner key rotates, every
+    /// camera gets a set signed by the new key (this one without the
+    /// member), the record too, and the server's share is withdrawn. If it
+    /// stops part-way, the next [`Client::connect`] on this device finishes
+    /// it. This client holds the new owner key afterwards.
+    ///
+    /// An account set up before owner trust v2 cannot rotate its key: there
+    /// the camera gets a new set under the same key, and a server that
+    /// replays the record from before the unshare to another owner device
+    /// can have that device put the member back (`sealcam trust upgrade`).
+    pub async fn unshare(&mut self, camera: CameraId, account: Uuid) -> Result<UnshareOutcome> {
+        let unshare = Unshare { camera, account };
+        if self.device().info.key_state().root_key.is_some() {
+            return self.rotate_unshare(unshare).await;
+        }
         let mut handle = self.record().await?;
-        let entry = handle
-            .record
-            .camera_mut(camera)
-            .ok_or_else(|| ClientError::UnknownCamera(camera.to_string()))?;
-        entry.shared_with.retain(|a| *a != account);
+        if handle.record.camera(camera).is_none() {
+            return Err(ClientError::UnknownCamera(camera.to_string()));
+        }
+        unshare.apply_to(&mut handle.record);
         let epoch = self.publish_set(&mut handle.record, camera).await?;
-        let still_used: Vec<Uuid> = handle
-            .record
-            .cameras
-            .iter()
-            .flat_map(|c| c.shared_with.iter().copied())
-            .collect();
-        handle
-            .record
-            .members
-            .retain(|m| still_used.contains(&m.account_id));
         self.save_record(&mut handle).await?;
         match self.api().delete_share(*camera.as_uuid(), account).await {
-            Ok(()) | Err(ClientError::NotFound { .. }) => Ok(epoch),
-            Err(e) => Err(e),
+            Ok(()) | Err(ClientError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
         }
+        Ok(UnshareOutcome {
+            camera_id: camera,
+            account_id: account,
+            epoch: Some(epoch),
+            epochs: vec![(camera, epoch)],
+            key_position: None,
+            left_out: Vec::new(),
+            unpublished: Vec::new(),
+        })
     }
 
     /// Accepts a camera another owner shared with this account: pins its

@@ -33,9 +33,9 @@ pub struct TrustReport {
     /// bad signature, another root key — signs that someone holding an old
     /// owner key tried to move it.
     pub warnings: Vec<String>,
-    /// A revocation this device had started and did not complete, finished
-    /// now ([`Client::finish_revocation`]).
-    pub finished: Option<crate::Revocation>,
+    /// A revocation (or unshare) this device had started and did not
+    /// complete, finished now ([`Client::finish_revocation`]).
+    pub finished: Option<crate::Finished>,
     /// Why such a revocation could not be finished now (every
     /// [`Client::connect`] tries again).
     pub unfinished: Option<String>,

@@ -5,6 +5,7 @@ mod hidden_log;
 mod hijack;
 mod interrupted;
 mod kept_behind;
+mod members;
 mod pairing;
 mod retired_key;
 mod revocation;

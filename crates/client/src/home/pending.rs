@@ -1,9 +1,10 @@
 //! What is kept until an operation finishes: a link request in progress
 //! (`link.json`), an owner key made by a rotation (`owner.key.next`) and a
-//! revocation in progress (`revocation.json`).
+//! revocation or unshare in progress (`revocation.json`).
 
-use sealcam_keys::{OwnerKeyState, OwnerPublicKey, OwnerSigningKey};
+use sealcam_keys::{CameraId, OwnerKeyState, OwnerPublicKey, OwnerSigningKey};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::Home;
@@ -27,13 +28,19 @@ impl Drop for PendingLink {
         self.viewer.zeroize();
     }
 }
-/// A revocation this device started: what it needs to finish one that
-/// stopped part-way (`Client::finish_revocation`), whatever the server holds
-/// by then.
+/// A revocation this device started — of a viewer, or of a member's share
+/// of a camera (an unshare rotates the owner key too) — : what it needs to
+/// finish one that stopped part-way (`Client::finish_revocation`), whatever
+/// the server holds by then.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PendingRevocation {
-    /// The viewer being revoked.
-    pub victim: ViewerEntry,
+    /// The viewer being revoked (`None`: an unshare).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub victim: Option<ViewerEntry>,
+    /// The share being withdrawn (journals from before unshares rotated
+    /// have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unshare: Option<Unshare>,
     /// The owner key the revocation rotates away from (the victim holds it).
     pub from: OwnerKeyState,
     /// The owner key it rotates to: the revocation's rotation landed when
@@ -53,6 +60,55 @@ pub(crate) struct PendingRevocation {
     pub record_sent: bool,
     /// Whether the record is written: only deleting credentials is left.
     pub saved: bool,
+}
+
+/// A camera's share with a member account, being withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Unshare {
+    /// The camera.
+    pub camera: CameraId,
+    /// The member's account.
+    pub account: Uuid,
+}
+
+impl Unshare {
+    /// Takes the share out of `record`: the camera is no longer shared with
+    /// the account, and the member leaves the record once no camera is.
+    pub fn apply_to(&self, record: &mut OwnerRecord) {
+        if let Some(c) = record.camera_mut(self.camera) {
+            c.shared_with.retain(|a| *a != self.account);
+        }
+        let still_used: Vec<Uuid> = record
+            .cameras
+            .iter()
+            .flat_map(|c| c.shared_with.iter().copied())
+            .collect();
+        record
+            .members
+            .retain(|m| still_used.contains(&m.account_id));
+    }
+}
+
+impl PendingRevocation {
+    /// Takes what this revocation removes out of `record` (a record the
+    /// server holds, which may still have it).
+    pub fn remove_from(&self, record: &mut OwnerRecord) {
+        if let Some(v) = &self.victim {
+            record.viewers.retain(|x| x.id != v.id);
+        }
+        if let Some(u) = &self.unshare {
+            u.apply_to(record);
+        }
+    }
+
+    /// What it removes, for messages.
+    pub fn describe(&self) -> String {
+        match (&self.victim, &self.unshare) {
+            (Some(v), _) => format!("the revocation of {:?}", v.name),
+            (None, Some(u)) => format!("unsharing camera {} with account {}", u.camera, u.account),
+            (None, None) => "a revocation".into(),
+        }
+    }
 }
 
 impl Home {
