@@ -1,10 +1,16 @@
 //! Pairing codes against a server that lists the registrations it likes: a
 //! code the owner device kept past its day confirms nothing (found by
 //! review: a kept code confirmed, months later, a camera registered by
-//! whoever saw it, whatever expiry the server had given the claim).
+//! whoever saw it, whatever expiry the server had given the claim), and one
+//! code confirms one camera, however many ids the server lists its
+//! registration under.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sealcam_e2e::household::{Camera, Household, Run, PHONE};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use sealcam_e2e::household::{point_at, Camera, Household, Run, PHONE};
+use sealcam_e2e::proxy::{FnHook, Proxy};
 use sealcam_e2e::trust_kit::{fail, sealcam_ok};
 use sealcam_keys::secret_file;
 use uuid::Uuid;
@@ -59,5 +65,76 @@ fn a_pairing_code_older_than_a_day_confirms_nothing() {
             .unwrap_or_default()
             .contains("more than 24 hours ago"),
         "{confirmed}"
+    );
+}
+
+#[test]
+fn a_registration_listed_under_two_ids_confirms_one_camera() {
+    let h = Household::start().unwrap_or_else(fail);
+    let code = sealcam_ok(&h, PHONE, &["pair", "--name", "porch", "--no-qr", "--json"]);
+    let code = code["code"].as_str().unwrap().to_owned();
+    let cam = Camera {
+        name: "porch".into(),
+        state: h.path("cam-porch"),
+        id: Uuid::nil(),
+    };
+    h.device(&cam, &["pair", &code])
+        .and_then(Run::checked)
+        .unwrap_or_else(fail);
+    // The server lists the one registration twice: the camera's own id,
+    // then a second id of its making (a camera it would run itself, under
+    // the key and proof the real one sent).
+    let ghost = Uuid::new_v4();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let proxy = rt.block_on(Proxy::start(Some(h.url.clone()))).unwrap();
+    point_at(&h.path(PHONE).join("device.json"), &proxy.url()).unwrap_or_else(fail);
+    proxy.set_hook(Arc::new(FnHook::rewriting(
+        |r| r.method.as_str() == "GET" && r.path == "/v1/cameras",
+        move |_, _, body| {
+            let mut list: serde_json::Value = serde_json::from_slice(&body).ok()?;
+            let cameras = list["cameras"].as_array_mut()?;
+            let mut twin = cameras.iter().find(|c| c["status"] == "pending")?.clone();
+            twin["camera_id"] = ghost.to_string().into();
+            cameras.push(twin);
+            Some(Bytes::from(serde_json::to_vec(&list).ok()?))
+        },
+    )));
+    let run = h
+        .sealcam(PHONE, &["cameras", "confirm", "--json"])
+        .unwrap_or_else(fail);
+    let answered: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().next().unwrap_or_default()).unwrap();
+    let outcomes: Vec<_> = answered["cameras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["camera_id"].as_str().unwrap().to_owned(),
+                c["outcome"].clone(),
+            )
+        })
+        .collect();
+    println!(
+        "trust: pairing: the server listed one registration under two ids; `sealcam cameras confirm` (exit {:?}) answered {outcomes:?}",
+        run.code
+    );
+    assert_eq!(outcomes.len(), 2, "{answered}");
+    assert_eq!(outcomes[0].1, "confirmed", "{answered}");
+    assert_eq!(
+        outcomes[1],
+        (ghost.to_string(), "refused".into()),
+        "{answered}"
+    );
+    assert!(
+        answered["cameras"][1]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("its code confirmed another camera already"),
+        "{answered}"
     );
 }
