@@ -196,6 +196,24 @@ impl Client {
         }
     }
 
+    /// Refuses to start a rotation the key log has no room for, before the
+    /// journal is written: a journal whose rotation can never be appended
+    /// would block every later revocation and the renewal of sets.
+    async fn refuse_when_log_full(&self) -> Result<()> {
+        match self.key_log().await? {
+            Some((log, _)) if log.statements().len() >= sealcam_keys::MAX_LOG_ENTRIES => {
+                Err(ClientError::Untrusted {
+                    what: "key log",
+                    reason: format!(
+                        "it holds {} statements, the most it may: no rotation fits, so nothing was revoked or unshared. If the server added statements nobody signed, try again once it serves the account's own log",
+                        log.statements().len()
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Refuses to start a revocation or unshare while one is unfinished here.
     fn refuse_while_unfinished(&self) -> Result<()> {
         match self.home().pending_revocation()? {
@@ -269,11 +287,8 @@ impl Client {
             return Ok(false);
         };
         let mut state = pending.from;
-        let followed = state.follow(&log);
-        Ok(followed
-            .adopted
-            .iter()
-            .any(|(_, _, key)| *key == pending.to))
+        let walked = state.follow(&crate::home::followed(&log, &pending.from));
+        Ok(walked.adopted.iter().any(|(_, _, key)| *key == pending.to))
     }
 
     /// Rotates the owner key to a new one, sealed to the viewers of
@@ -289,6 +304,7 @@ impl Client {
         base: String,
         left_out: Vec<String>,
     ) -> Result<Finished> {
+        self.refuse_when_log_full().await?;
         let next = OwnerSigningKey::generate();
         let mut pending = PendingRevocation {
             victim,

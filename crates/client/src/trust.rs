@@ -130,9 +130,15 @@ impl Client {
             return Ok(None);
         };
         let log = KeyLog::from_bytes(&bytes).map_err(statement_error)?;
+        let state = self.device().info.key_state();
+        let chain = followed(&log, &state);
+        if state.root_key.is_some() && chain.statements().is_empty() {
+            return Err(untrusted_log(
+                "no statement in it is a reset the account's root key signed",
+            ));
+        }
         if let Some(cached) = self.home().cached_key_log()? {
-            let state = self.device().info.key_state();
-            if !followed(&log, &state).extends(&followed(&cached, &state)) {
+            if !chain.extends(&followed(&cached, &state)) {
                 return Err(untrusted_log(
                     "it drops or rewrites owner key statements this device saw before",
                 ));
@@ -151,13 +157,26 @@ impl Client {
             return Ok(TrustReport::default());
         };
         let before = self.device().info.key_state();
+        // The device follows the chain from the root key only: a rotation
+        // the server put before the root's first reset (signed by a key a
+        // revoked device kept, while this device is behind) moves nothing.
+        // The whole log is read too, to warn of what was refused.
         let mut state = before;
-        let followed = state.follow(&log);
+        let walked = state.follow(&followed(&log, &before));
+        let mut off_chain = before;
+        let whole = off_chain.follow(&log);
+        let mut warnings = refusal_warnings(&whole.refused);
+        if off_chain != state {
+            warnings.push(format!(
+                "the key log has owner key statements off the chain from the root key (they lead to reset {}, generation {}); they are not followed",
+                off_chain.reset, off_chain.generation
+            ));
+        }
         let mut report = TrustReport {
             moved: None,
             finished: None,
             unfinished: None,
-            warnings: refusal_warnings(&followed.refused),
+            warnings,
         };
         // What cameras' objects are checked against: the key held before (a
         // device from an earlier release notes it here first) and, once the
@@ -167,7 +186,7 @@ impl Client {
             report.moved = Some((before.position(), state.position()));
             let key = self.owner_key_for(&state).await?;
             self.home()
-                .note_held_keys(&HeldKey::path(&before, &followed.adopted))?;
+                .note_held_keys(&HeldKey::path(&before, &walked.adopted))?;
             *self = self.adopt(self.device().holding(state, key))?;
         } else {
             self.home().note_held_keys(&[HeldKey::of(&before)])?;

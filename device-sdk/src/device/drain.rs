@@ -9,8 +9,12 @@ use crate::spool::{Loss, LossReason, SpoolEntry};
 use crate::DeviceError;
 
 /// The least a part waits after an answer that was not the sealcam API's
-/// before it is tried again (the parts behind it go first).
+/// before it is tried again (the parts behind it go first); it doubles with
+/// every such answer in a row, up to [`UNEXPLAINED_MAX_WAIT`], so a clip a
+/// proxy never lets through is not sent again every second.
 const UNEXPLAINED_WAIT: Duration = Duration::from_secs(1);
+/// The most such a part waits.
+const UNEXPLAINED_MAX_WAIT: Duration = Duration::from_secs(3600);
 
 /// One step of draining the spool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +97,7 @@ impl Device {
             self.spool.entries().iter().map(SpoolEntry::seq).collect();
         self.deferred
             .retain(|seq, due| *due > now && spooled.contains(seq));
+        self.unexplained.retain(|seq, _| spooled.contains(seq));
         if let Some(entry) = self
             .spool
             .entries()
@@ -137,6 +142,7 @@ impl Device {
         match result {
             Ok(answer) => {
                 self.spool.remove(&entry)?;
+                self.unexplained.remove(&entry.seq());
                 self.backoff.succeeded();
                 self.blocked = false;
                 self.notify(Notice::Uploaded {
@@ -168,9 +174,14 @@ impl Device {
                 // Kept, and the drain backs off: a portal answers every part
                 // so. The parts behind it go first once the backoff is over
                 // (a proxy that refuses large bodies refuses only clips).
-                let after = self.backoff.failed(&self.config.backoff, retry_after);
-                self.deferred
-                    .insert(entry.seq(), Instant::now() + after.max(UNEXPLAINED_WAIT));
+                let backoff = self.backoff.failed(&self.config.backoff, retry_after);
+                let tries = self.unexplained.entry(entry.seq()).or_insert(0);
+                let own = UNEXPLAINED_WAIT
+                    .saturating_mul(1 << (*tries).min(12))
+                    .min(UNEXPLAINED_MAX_WAIT);
+                *tries = tries.saturating_add(1);
+                let after = backoff.max(own);
+                self.deferred.insert(entry.seq(), Instant::now() + after);
                 self.notify(Notice::Retrying {
                     after,
                     why: why.clone(),
@@ -187,6 +198,7 @@ impl Device {
             }
             Err(Failure::Rejected { status, .. }) => {
                 self.spool.remove(&entry)?;
+                self.unexplained.remove(&entry.seq());
                 self.notify(Notice::Lost(Loss {
                     event: entry.event,
                     kind: entry.kind,

@@ -63,6 +63,10 @@ pub struct Device {
     /// Spooled parts the server had no room for, by spool sequence number,
     /// and when to try each again; the drain goes on past them.
     deferred: std::collections::HashMap<u64, std::time::Instant>,
+    /// Spooled parts answered by something that is not the sealcam API,
+    /// and how many times in a row: each waits twice as long as the last
+    /// time (`drain_once`).
+    unexplained: std::collections::HashMap<u64, u32>,
     observer: Option<Observer>,
 }
 
@@ -106,6 +110,7 @@ impl Device {
             backoff: Backoff::default(),
             blocked: false,
             deferred: std::collections::HashMap::new(),
+            unexplained: std::collections::HashMap::new(),
             observer: None,
         })
     }

@@ -321,9 +321,23 @@ fn a_device_linked_while_the_log_was_hidden_re_wraps_nothing_on_a_fork() {
     println!(
         "trust: hidden at link: the laptop finished linking while the server gave no key log; after the revocation the server served it only the tablet's two forked rotations (no reset statement), a bundle of the tablet's newest key and a record giving gran the tablet's key"
     );
-    let said = s.grant_is_refused("forked key log");
+    // The laptop knows the root key: a log with no reset of it is refused
+    // before any of it is followed (it used to take the tablet's rotations,
+    // and the grant was refused later, at the door's recording).
+    let db = Db::open(&s.h);
+    let header = || db.header(s.after.event, "thumbnail");
+    let before = header();
+    let run =
+        s.h.sealcam(LAPTOP, &["grant-history", &s.gran, "--days", "1", "--json"])
+            .unwrap_or_else(fail);
+    assert_eq!(run.code, Some(8), "the laptop re-wrapped: {run}");
+    let said = run
+        .stderr_line("no statement in it is a reset the account's root key signed")
+        .unwrap_or_else(|| panic!("{run}"))
+        .to_owned();
+    assert_eq!(header(), before, "a header was rewritten");
     println!(
-        "trust: hidden at link: the laptop's `grant-history gran` REFUSED (exit 8): the door's recording names the real key at a place where the laptop held the tablet's (noted in keys.json as it took them); nothing re-wrapped: {said}"
+        "trust: hidden at link: the laptop's `grant-history gran` REFUSED (exit 8) the key log before following any of it; nothing re-wrapped: {said}"
     );
 }
 
