@@ -269,11 +269,23 @@ impl Client {
         } else {
             self.record_to_finish(&pending).await?
         };
+        // Once the unshare's record is written, a record (under the current
+        // key) that shares the camera with the account again is a newer
+        // share, made by an owner device since: the server's share stays.
+        let reshared = pending.saved
+            && pending.unshare.is_some_and(|u| {
+                handle
+                    .record
+                    .camera(u.camera)
+                    .is_some_and(|c| c.shared_with.contains(&u.account))
+            });
         pending.remove_from(&mut handle.record);
         if !pending.saved {
             self.seal_owner_key_to(&handle.record).await?;
         }
-        let completed = self.complete_revocation(&mut handle, &mut pending).await?;
+        let completed = self
+            .complete_revocation(&mut handle, &mut pending, !reshared)
+            .await?;
         completed.finished(pending, Vec::new()).map(Some)
     }
 
@@ -320,18 +332,21 @@ impl Client {
         *self = self
             .rotate_owner_key(next, &handle.record.owner_recipients())
             .await?;
-        let completed = self.complete_revocation(&mut handle, &mut pending).await?;
+        let completed = self
+            .complete_revocation(&mut handle, &mut pending, true)
+            .await?;
         completed.finished(pending, left_out)
     }
 
     /// The revocation's steps after the rotation: the sets and the record
     /// (unless `pending` says they are written), then the credentials no
-    /// remaining viewer holds (a revocation) or the server's share (an
-    /// unshare); the journal goes last.
+    /// remaining viewer holds (a revocation) or, when `withdraw_share`, the
+    /// server's share (an unshare); the journal goes last.
     async fn complete_revocation(
         &self,
         handle: &mut RecordHandle,
         pending: &mut PendingRevocation,
+        withdraw_share: bool,
     ) -> Result<Completed> {
         let mut epochs = Vec::new();
         let mut unpublished = Vec::new();
@@ -357,7 +372,7 @@ impl Client {
         if pending.victim.is_some() {
             pruned = self.prune_credentials(&handle.record).await?;
         }
-        if let Some(u) = pending.unshare {
+        if let Some(u) = pending.unshare.filter(|_| withdraw_share) {
             match self
                 .api()
                 .delete_share(*u.camera.as_uuid(), u.account)

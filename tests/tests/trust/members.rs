@@ -170,3 +170,55 @@ fn an_unshare_stopped_part_way_is_finished_by_the_next_command() {
         stopped.code
     );
 }
+
+/// An unshare that stopped after writing its record, but before withdrawing
+/// the server's share, does not withdraw a share another owner device made
+/// again meanwhile (found by review: the member lost access the record
+/// gave it back).
+#[test]
+fn an_unshare_finished_late_leaves_a_share_made_again_meanwhile() {
+    let (h, cam) = household_with_tablet();
+    let member = h.other_account(MEMBER).unwrap_or_else(fail);
+    let code = sealcam_ok(&h, MEMBER, &["whoami", "--json"])["member_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sealcam_ok(&h, PHONE, &["share", "door", "--with", &code, "--json"]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let proxy = rt.block_on(Proxy::start(Some(h.url.clone()))).unwrap();
+    point_at(&h.path(PHONE).join("device.json"), &proxy.url()).unwrap_or_else(fail);
+    proxy.set_hook(Arc::new(FnHook::answering(|req| {
+        (req.method.as_str() == "DELETE" && req.path.contains("/shares/"))
+            .then(|| Reply::new(503, "fault proxy: refused"))
+    })));
+    let stopped = h
+        .sealcam(
+            PHONE,
+            &["unshare", "door", "--with", &member.to_string(), "--json"],
+        )
+        .unwrap_or_else(fail);
+    assert!(!stopped.success(), "{stopped}");
+    // The tablet shares the door with the member again.
+    sealcam_ok(&h, TABLET, &["share", "door", "--with", &code, "--json"]);
+    proxy.clear_hook();
+    let next = h.sealcam(PHONE, &["cameras", "list"]).unwrap_or_else(fail);
+    assert!(next.success(), "{next}");
+    assert!(next.stderr.contains("finished unsharing camera"), "{next}");
+    sync_ok(&h, &cam);
+    let (rec, _) = h.record(&cam).unwrap_or_else(fail);
+    let fetched = h.download(MEMBER, rec.event, "thumbnail");
+    assert!(
+        fetched.is_ok(),
+        "the member cannot fetch what the record shares with it again: {fetched:?}"
+    );
+    let opened = openers(&h, PHONE, &rec, &[PHONE, MEMBER]);
+    assert_eq!(opened, [PHONE, MEMBER]);
+    println!(
+        "trust: members: an unshare stopped before withdrawing the server's share (exit {:?}); the tablet shared the door with the member again; the phone's next command finished the unshare and left that share: the member fetched and opened the next recording",
+        stopped.code
+    );
+}
