@@ -47,7 +47,8 @@ use serde_json::{json, Value};
 use sha2::Digest as _;
 use uuid::Uuid;
 
-use crate::household::{Camera, Household, Recording, Run, PHONE};
+use crate::household::{point_at, Camera, Household, Recording, Run, PHONE};
+use crate::proxy::Proxy;
 use crate::HarnessError;
 
 /// The second owner device, the future thief.
@@ -514,4 +515,34 @@ impl Db {
             )
             .unwrap();
     }
+}
+
+/// The member code of the account whose device is set up in `home`
+/// (`sealcam whoami`), to share a camera with it.
+pub fn member_code(h: &Household, home: &str) -> String {
+    sealcam_ok(h, home, &["whoami", "--json"])["member_code"]
+        .as_str()
+        .expect("whoami names a member code")
+        .to_owned()
+}
+
+/// A fault proxy ([`Proxy`]) between the device in one home and the
+/// server, and the runtime that runs it.
+pub struct Fronted {
+    /// The proxy: install a hook to break what the device sends.
+    pub proxy: Proxy,
+    _rt: tokio::runtime::Runtime,
+}
+
+/// Puts a fault proxy in front of the device in `home`: its `device.json`
+/// names the proxy, which forwards to the server.
+pub fn proxy_in_front(h: &Household, home: &str) -> Fronted {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let proxy = rt.block_on(Proxy::start(Some(h.url.clone()))).unwrap();
+    point_at(&h.path(home).join("device.json"), &proxy.url()).unwrap_or_else(fail);
+    Fronted { proxy, _rt: rt }
 }

@@ -21,7 +21,7 @@ use crate::error::{ClientError, Result};
 use crate::home::{PendingRevocation, Unshare};
 use crate::record::{OwnerRecord, ViewerEntry};
 use crate::share::UnshareOutcome;
-use crate::trust::PrunedDevice;
+use crate::trust::{PrunedDevice, ServedLog};
 
 /// What revoking a viewer did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -201,7 +201,7 @@ impl Client {
     /// would block every later revocation and the renewal of sets.
     async fn refuse_when_log_full(&self) -> Result<()> {
         match self.key_log().await? {
-            Some((log, _)) if log.statements().len() >= sealcam_keys::MAX_LOG_ENTRIES => {
+            Some(ServedLog { log, .. }) if log.statements().len() >= sealcam_keys::MAX_LOG_ENTRIES => {
                 Err(ClientError::Untrusted {
                     what: "key log",
                     reason: format!(
@@ -295,11 +295,13 @@ impl Client {
         if self.device().info.owner_key == pending.to {
             return Ok(true);
         }
-        let Some((log, _)) = self.key_log().await? else {
+        let Some(served) = self.key_log().await? else {
             return Ok(false);
         };
+        // The chain is from the account's root key, which `pending.from`
+        // names too.
         let mut state = pending.from;
-        let walked = state.follow(&crate::home::followed(&log, &pending.from));
+        let walked = state.follow(&served.chain);
         Ok(walked.adopted.iter().any(|(_, _, key)| *key == pending.to))
     }
 

@@ -116,11 +116,21 @@ fn refusal_warnings(refused: &[(usize, KeyStatementError)]) -> Vec<String> {
     warnings
 }
 
+/// The key log as the server holds it, and what of it this device follows.
+pub(crate) struct ServedLog {
+    /// The whole log (what a rotation appends to).
+    pub log: KeyLog,
+    /// Its chain from this device's root key ([`followed`]), computed once.
+    pub chain: KeyLog,
+    /// The record's ETag.
+    pub etag: String,
+}
+
 impl Client {
     /// Reads the account's key log: `None` for an account set up before
     /// owner trust v2. Refused when it drops or rewrites statements this
     /// device saw before.
-    pub(crate) async fn key_log(&self) -> Result<Option<(KeyLog, String)>> {
+    pub(crate) async fn key_log(&self) -> Result<Option<ServedLog>> {
         let Some((bytes, etag)) = self.api().get_record(Record::KeyLog).await? else {
             if self.home().cached_key_log()?.is_some() {
                 return Err(untrusted_log(
@@ -144,7 +154,7 @@ impl Client {
                 ));
             }
         }
-        Ok(Some((log, etag)))
+        Ok(Some(ServedLog { log, chain, etag }))
     }
 
     /// Follows the key log from the owner key this device pins. When the
@@ -153,7 +163,7 @@ impl Client {
     /// it and be sealed to this device: a revoked device, or one whose
     /// account was taken over, is told so.
     pub async fn sync_trust(&mut self) -> Result<TrustReport> {
-        let Some((log, _)) = self.key_log().await? else {
+        let Some(served) = self.key_log().await? else {
             return Ok(TrustReport::default());
         };
         let before = self.device().info.key_state();
@@ -162,9 +172,9 @@ impl Client {
         // revoked device kept, while this device is behind) moves nothing.
         // The whole log is read too, to warn of what was refused.
         let mut state = before;
-        let walked = state.follow(&followed(&log, &before));
+        let walked = state.follow(&served.chain);
         let mut off_chain = before;
-        let whole = off_chain.follow(&log);
+        let whole = off_chain.follow(&served.log);
         let mut warnings = refusal_warnings(&whole.refused);
         if off_chain != state {
             warnings.push(format!(
@@ -191,7 +201,12 @@ impl Client {
         } else {
             self.home().note_held_keys(&[HeldKey::of(&before)])?;
         }
-        self.home().cache_key_log(&log, &state)?;
+        // A device that learned its root key just now keeps the chain from it.
+        if state.root_key == before.root_key {
+            self.home().cache_chain(&served.chain)?;
+        } else {
+            self.home().cache_key_log(&served.log, &state)?;
+        }
         Ok(report)
     }
 
@@ -246,7 +261,7 @@ impl Client {
         if state.root_key.is_none() {
             return Err(upgrade_first());
         }
-        let Some((mut log, etag)) = self.key_log().await? else {
+        let Some(ServedLog { mut log, etag, .. }) = self.key_log().await? else {
             return Err(upgrade_first());
         };
         let now = unix_now().max(0) as u64;

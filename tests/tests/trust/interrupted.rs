@@ -29,10 +29,10 @@
 use std::sync::Arc;
 
 use sealcam_e2e::household::{point_at, Household, Run, PHONE};
-use sealcam_e2e::proxy::{Fault, Hook, Proxy, Reply, RequestInfo};
+use sealcam_e2e::proxy::{Fault, Hook, Reply, RequestInfo};
 use sealcam_e2e::trust_kit::{
-    bundle_opens, fail, household_with_tablet, locked_out, openers, revoke, steal, sync_ok, Db,
-    Stolen, TABLET,
+    bundle_opens, fail, household_with_tablet, locked_out, openers, proxy_in_front, revoke, steal,
+    sync_ok, Db, Fronted, Stolen, TABLET,
 };
 use sealcam_keys::{DeviceKey, RecipientSetError};
 
@@ -94,26 +94,14 @@ impl Hook for Break {
 struct Setup {
     h: Household,
     cam: sealcam_e2e::household::Camera,
-    proxy: Proxy,
-    _rt: tokio::runtime::Runtime,
+    front: Fronted,
 }
 
 fn setup() -> Setup {
     let (h, cam) = household_with_tablet();
     h.link(PHONE, LAPTOP).unwrap_or_else(fail);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let proxy = rt.block_on(Proxy::start(Some(h.url.clone()))).unwrap();
-    point_at(&h.path(PHONE).join("device.json"), &proxy.url()).unwrap_or_else(fail);
-    Setup {
-        h,
-        cam,
-        proxy,
-        _rt: rt,
-    }
+    let front = proxy_in_front(&h, PHONE);
+    Setup { h, cam, front }
 }
 
 /// Revokes the tablet from the phone with `broken` broken; returns what
@@ -121,7 +109,7 @@ fn setup() -> Setup {
 fn revoke_broken(s: &Setup, what: &str, broken: Break) -> Stolen {
     let tablet = steal(&s.h, TABLET);
     let how = broken.how;
-    s.proxy.set_hook(Arc::new(broken));
+    s.front.proxy.set_hook(Arc::new(broken));
     let run =
         s.h.sealcam(PHONE, &["viewers", "revoke", TABLET, "--json"])
             .unwrap_or_else(fail);
@@ -139,7 +127,7 @@ fn revoke_broken(s: &Setup, what: &str, broken: Break) -> Stolen {
         "trust: interrupted: {what} ({how:?}): `sealcam viewers revoke tablet` stopped (exit {:?}); the laptop then: exit {:?}",
         run.code, laptop.code
     );
-    s.proxy.clear_hook();
+    s.front.proxy.clear_hook();
     tablet
 }
 
@@ -393,7 +381,8 @@ fn a_forged_record_where_the_revocation_sent_its_own_is_refused() {
 #[test]
 fn a_camera_the_server_calls_unknown_is_reported_not_forgotten() {
     let s = setup();
-    s.proxy
+    s.front
+        .proxy
         .set_hook(Arc::new(Break::new("PUT", "/v1/cameras/", How::Unknown)));
     let out =
         s.h.sealcam(PHONE, &["viewers", "revoke", TABLET, "--json"])
@@ -401,7 +390,7 @@ fn a_camera_the_server_calls_unknown_is_reported_not_forgotten() {
             .unwrap_or_else(fail)
             .json()
             .unwrap_or_else(fail);
-    s.proxy.clear_hook();
+    s.front.proxy.clear_hook();
     let unpublished = &out["revoked"]["unpublished"];
     assert_eq!(
         unpublished,

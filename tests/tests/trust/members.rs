@@ -18,10 +18,11 @@
 
 use std::sync::Arc;
 
-use sealcam_e2e::household::{point_at, PHONE};
-use sealcam_e2e::proxy::{FnHook, Proxy, Reply};
+use sealcam_e2e::household::{Camera, Household, Run, PHONE};
+use sealcam_e2e::proxy::{FnHook, Reply, RequestInfo};
 use sealcam_e2e::trust_kit::{
-    fail, household_with_tablet, openers, sealcam_ok, sync_ok, Db, TABLET,
+    fail, household_with_tablet, member_code, openers, proxy_in_front, sealcam_ok, sync_ok, Db,
+    Fronted, TABLET,
 };
 use sealcam_keys::RecipientSetError;
 
@@ -40,16 +41,16 @@ fn replay_after_unshare(hide_rotation: bool) {
     let db = Db::open(&h);
     let member = h.other_account(MEMBER).unwrap_or_else(fail);
     h.other_account(GRANDMA).unwrap_or_else(fail);
-    let code = |home| {
-        sealcam_ok(&h, home, &["whoami", "--json"])["member_code"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
     sealcam_ok(
         &h,
         PHONE,
-        &["share", "door", "--with", &code(MEMBER), "--json"],
+        &[
+            "share",
+            "door",
+            "--with",
+            &member_code(&h, MEMBER),
+            "--json",
+        ],
     );
     // The tablet reads the record that shares the camera with the member.
     sealcam_ok(&h, TABLET, &["cameras", "list", "--json"]);
@@ -74,7 +75,13 @@ fn replay_after_unshare(hide_rotation: bool) {
     let shared = h
         .sealcam(
             TABLET,
-            &["share", "door", "--with", &code(GRANDMA), "--json"],
+            &[
+                "share",
+                "door",
+                "--with",
+                &member_code(&h, GRANDMA),
+                "--json",
+            ],
         )
         .unwrap_or_else(fail);
     let tablet_said = if shared.success() {
@@ -116,27 +123,26 @@ fn replay_after_unshare(hide_rotation: bool) {
     }
 }
 
-/// An unshare whose record write is refused (a 503 from a proxy in front of
-/// the phone) finishes on the phone's next command, like a revocation.
-#[test]
-fn an_unshare_stopped_part_way_is_finished_by_the_next_command() {
+/// The household with the door shared with the member, and the phone's
+/// unshare of it stopped by a proxy that refuses (503) what `refused` selects.
+struct Unsharing {
+    h: Household,
+    cam: Camera,
+    /// The member's code.
+    code: String,
+    front: Fronted,
+    /// The stopped `sealcam unshare`.
+    stopped: Run,
+}
+
+fn unshare_broken(refused: fn(&RequestInfo) -> bool) -> Unsharing {
     let (h, cam) = household_with_tablet();
     let member = h.other_account(MEMBER).unwrap_or_else(fail);
-    let code = sealcam_ok(&h, MEMBER, &["whoami", "--json"])["member_code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = member_code(&h, MEMBER);
     sealcam_ok(&h, PHONE, &["share", "door", "--with", &code, "--json"]);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let proxy = rt.block_on(Proxy::start(Some(h.url.clone()))).unwrap();
-    point_at(&h.path(PHONE).join("device.json"), &proxy.url()).unwrap_or_else(fail);
-    proxy.set_hook(Arc::new(FnHook::answering(|req| {
-        (req.method.as_str() == "PUT" && req.path == "/v1/account/viewers")
-            .then(|| Reply::new(503, "fault proxy: refused"))
+    let front = proxy_in_front(&h, PHONE);
+    front.proxy.set_hook(Arc::new(FnHook::answering(move |req| {
+        refused(req).then(|| Reply::new(503, "fault proxy: refused"))
     })));
     let stopped = h
         .sealcam(
@@ -145,13 +151,33 @@ fn an_unshare_stopped_part_way_is_finished_by_the_next_command() {
         )
         .unwrap_or_else(fail);
     assert!(!stopped.success(), "{stopped}");
+    Unsharing {
+        h,
+        cam,
+        code,
+        front,
+        stopped,
+    }
+}
+
+/// An unshare whose record write is refused (a 503 from a proxy in front of
+/// the phone) finishes on the phone's next command, like a revocation.
+#[test]
+fn an_unshare_stopped_part_way_is_finished_by_the_next_command() {
+    let Unsharing {
+        h,
+        cam,
+        front,
+        stopped,
+        ..
+    } = unshare_broken(|req| req.method.as_str() == "PUT" && req.path == "/v1/account/viewers");
     assert!(
         stopped
             .stderr
             .contains("the next `sealcam` command on this device finishes it"),
         "{stopped}"
     );
-    proxy.clear_hook();
+    front.proxy.clear_hook();
     let next = h.sealcam(PHONE, &["cameras", "list"]).unwrap_or_else(fail);
     assert!(next.success(), "{next}");
     let finished = next
@@ -177,34 +203,16 @@ fn an_unshare_stopped_part_way_is_finished_by_the_next_command() {
 /// gave it back).
 #[test]
 fn an_unshare_finished_late_leaves_a_share_made_again_meanwhile() {
-    let (h, cam) = household_with_tablet();
-    let member = h.other_account(MEMBER).unwrap_or_else(fail);
-    let code = sealcam_ok(&h, MEMBER, &["whoami", "--json"])["member_code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    sealcam_ok(&h, PHONE, &["share", "door", "--with", &code, "--json"]);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let proxy = rt.block_on(Proxy::start(Some(h.url.clone()))).unwrap();
-    point_at(&h.path(PHONE).join("device.json"), &proxy.url()).unwrap_or_else(fail);
-    proxy.set_hook(Arc::new(FnHook::answering(|req| {
-        (req.method.as_str() == "DELETE" && req.path.contains("/shares/"))
-            .then(|| Reply::new(503, "fault proxy: refused"))
-    })));
-    let stopped = h
-        .sealcam(
-            PHONE,
-            &["unshare", "door", "--with", &member.to_string(), "--json"],
-        )
-        .unwrap_or_else(fail);
-    assert!(!stopped.success(), "{stopped}");
+    let Unsharing {
+        h,
+        cam,
+        code,
+        front,
+        stopped,
+    } = unshare_broken(|req| req.method.as_str() == "DELETE" && req.path.contains("/shares/"));
     // The tablet shares the door with the member again.
     sealcam_ok(&h, TABLET, &["share", "door", "--with", &code, "--json"]);
-    proxy.clear_hook();
+    front.proxy.clear_hook();
     let next = h.sealcam(PHONE, &["cameras", "list"]).unwrap_or_else(fail);
     assert!(next.success(), "{next}");
     assert!(next.stderr.contains("finished unsharing camera"), "{next}");

@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use sealcam_e2e::household::{point_at, Camera, Household, Run, PHONE};
-use sealcam_e2e::proxy::{FnHook, Proxy};
-use sealcam_e2e::trust_kit::{fail, sealcam_ok};
+use sealcam_e2e::household::{Camera, Household, Run, PHONE};
+use sealcam_e2e::proxy::FnHook;
+use sealcam_e2e::trust_kit::{fail, proxy_in_front, sealcam_ok};
 use sealcam_keys::secret_file;
 use uuid::Uuid;
 
@@ -32,28 +32,43 @@ fn age_pairings(h: &Household, home: &str, secs: i64) {
     }
 }
 
-#[test]
-fn a_pairing_code_older_than_a_day_confirms_nothing() {
-    let h = Household::start().unwrap_or_else(fail);
-    let code = sealcam_ok(&h, PHONE, &["pair", "--name", "porch", "--no-qr", "--json"]);
-    let code = code["code"].as_str().unwrap().to_owned();
-    age_pairings(&h, PHONE, 2 * 24 * 3600);
-    // Whoever kept the code registers a camera of its own with it (the
-    // server's claim is still open: a lying server keeps it open for ever).
+/// A pairing code for a camera `porch`, made on the phone.
+fn pairing_code(h: &Household) -> String {
+    let made = sealcam_ok(h, PHONE, &["pair", "--name", "porch", "--no-qr", "--json"]);
+    made["code"].as_str().unwrap().to_owned()
+}
+
+/// Registers a camera `porch` with `code` (`sealcam-device pair`).
+fn register_porch(h: &Household, code: &str) {
     let cam = Camera {
         name: "porch".into(),
         state: h.path("cam-porch"),
         id: Uuid::nil(),
     };
-    h.device(&cam, &["pair", &code])
+    h.device(&cam, &["pair", code])
         .and_then(Run::checked)
         .unwrap_or_else(fail);
+}
+
+/// `sealcam cameras confirm --json` on the phone, and the outcomes it printed.
+fn confirm(h: &Household) -> (Run, serde_json::Value) {
     let run = h
         .sealcam(PHONE, &["cameras", "confirm", "--json"])
         .unwrap_or_else(fail);
+    let printed = serde_json::from_str(run.stdout.lines().next().unwrap_or_default()).unwrap();
+    (run, printed)
+}
+
+#[test]
+fn a_pairing_code_older_than_a_day_confirms_nothing() {
+    let h = Household::start().unwrap_or_else(fail);
+    let code = pairing_code(&h);
+    age_pairings(&h, PHONE, 2 * 24 * 3600);
+    // Whoever kept the code registers a camera of its own with it (the
+    // server's claim is still open: a lying server keeps it open for ever).
+    register_porch(&h, &code);
+    let (run, confirmed) = confirm(&h);
     assert_eq!(run.code, Some(8), "the camera was confirmed: {run}");
-    let confirmed: serde_json::Value =
-        serde_json::from_str(run.stdout.lines().next().unwrap_or_default()).unwrap();
     let outcome = confirmed["cameras"][0].clone();
     println!(
         "trust: pairing: a camera registered with a code the phone made two days before; `sealcam cameras confirm` answered {outcome}"
@@ -71,28 +86,14 @@ fn a_pairing_code_older_than_a_day_confirms_nothing() {
 #[test]
 fn a_registration_listed_under_two_ids_confirms_one_camera() {
     let h = Household::start().unwrap_or_else(fail);
-    let code = sealcam_ok(&h, PHONE, &["pair", "--name", "porch", "--no-qr", "--json"]);
-    let code = code["code"].as_str().unwrap().to_owned();
-    let cam = Camera {
-        name: "porch".into(),
-        state: h.path("cam-porch"),
-        id: Uuid::nil(),
-    };
-    h.device(&cam, &["pair", &code])
-        .and_then(Run::checked)
-        .unwrap_or_else(fail);
+    let code = pairing_code(&h);
+    register_porch(&h, &code);
     // The server lists the one registration twice: the camera's own id,
     // then a second id of its making (a camera it would run itself, under
     // the key and proof the real one sent).
     let ghost = Uuid::new_v4();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let proxy = rt.block_on(Proxy::start(Some(h.url.clone()))).unwrap();
-    point_at(&h.path(PHONE).join("device.json"), &proxy.url()).unwrap_or_else(fail);
-    proxy.set_hook(Arc::new(FnHook::rewriting(
+    let front = proxy_in_front(&h, PHONE);
+    front.proxy.set_hook(Arc::new(FnHook::rewriting(
         |r| r.method.as_str() == "GET" && r.path == "/v1/cameras",
         move |_, _, body| {
             let mut list: serde_json::Value = serde_json::from_slice(&body).ok()?;
@@ -103,11 +104,7 @@ fn a_registration_listed_under_two_ids_confirms_one_camera() {
             Some(Bytes::from(serde_json::to_vec(&list).ok()?))
         },
     )));
-    let run = h
-        .sealcam(PHONE, &["cameras", "confirm", "--json"])
-        .unwrap_or_else(fail);
-    let answered: serde_json::Value =
-        serde_json::from_str(run.stdout.lines().next().unwrap_or_default()).unwrap();
+    let (run, answered) = confirm(&h);
     let outcomes: Vec<_> = answered["cameras"]
         .as_array()
         .unwrap()

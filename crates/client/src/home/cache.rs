@@ -21,7 +21,12 @@ impl Home {
     /// Keeps what this device followed of a key log: the statements that
     /// carry the owner key from the root key `state` names ([`followed`]).
     pub fn cache_key_log(&self, log: &KeyLog, state: &OwnerKeyState) -> Result<()> {
-        self.write_private("keylog.bin", &followed(log, state).to_bytes())
+        self.cache_chain(&followed(log, state))
+    }
+
+    /// Keeps a chain already taken from a log ([`followed`]).
+    pub(crate) fn cache_chain(&self, chain: &KeyLog) -> Result<()> {
+        self.write_private("keylog.bin", &chain.to_bytes())
     }
 
     /// The last owner record this device verified.
