@@ -391,13 +391,12 @@ impl Client {
     pub async fn renew_sets(&self) -> Result<Vec<(CameraId, u64)>> {
         // Until an unfinished revocation has written its record, the record
         // may still name the revoked viewer: renewing would extend its access.
-        if self
-            .home()
-            .pending_revocation()
-            .ok()
-            .flatten()
-            .is_some_and(|p| !p.saved)
-        {
+        // A journal that does not read (a newer release's) counts as one.
+        let unfinished = match self.home().pending_revocation() {
+            Ok(pending) => pending.is_some_and(|p| !p.saved),
+            Err(_) => true,
+        };
+        if unfinished {
             return Ok(Vec::new());
         }
         let mut handle = self.record().await?;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::api::{Precondition, Record};
 use crate::client::{sealed_digest, Client, RecordHandle, MAX_FOLLOWED_EPOCH_GAP};
 use crate::error::{ClientError, Result};
-use crate::home::{PendingRevocation, Unshare};
+use crate::home::{PendingRevocation, Unshare, JOURNAL_VERSION};
 use crate::record::{OwnerRecord, ViewerEntry};
 use crate::share::UnshareOutcome;
 use crate::trust::{PrunedDevice, ServedLog};
@@ -321,6 +321,7 @@ impl Client {
         self.refuse_when_log_full().await?;
         let next = OwnerSigningKey::generate();
         let mut pending = PendingRevocation {
+            version: JOURNAL_VERSION,
             victim,
             unshare,
             from: self.device().info.key_state(),
@@ -657,6 +658,7 @@ mod tests {
     fn journal(victim: Option<ViewerEntry>, unshare: Option<Unshare>) -> PendingRevocation {
         let record = kept();
         PendingRevocation {
+            version: JOURNAL_VERSION,
             victim,
             unshare,
             from: sealcam_keys::OwnerKeyState::legacy(
@@ -703,6 +705,45 @@ mod tests {
         assert!(record.members.is_empty());
         assert_eq!(record.viewers.len(), 2);
         assert!(back.describe().starts_with("unsharing camera"));
+    }
+
+    #[test]
+    fn a_journal_names_its_layout_and_a_newer_one_is_refused_not_guessed_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = crate::Home::at(dir.path().join("home"));
+        let unsharing = journal(
+            None,
+            Some(Unshare {
+                camera: kept().cameras[0].camera_id,
+                account: kept().members[0].account_id,
+            }),
+        );
+        home.save_revocation(&unsharing).unwrap();
+        assert_eq!(
+            home.pending_revocation().unwrap().map(|p| p.version),
+            Some(JOURNAL_VERSION)
+        );
+
+        // A journal from before the layout was named reads as the first.
+        let mut json = serde_json::to_value(journal(Some(viewer("tablet")), None)).unwrap();
+        json.as_object_mut().unwrap().remove("version");
+        std::fs::write(dir.path().join("home/revocation.json"), json.to_string()).unwrap();
+        assert_eq!(
+            home.pending_revocation().unwrap().map(|p| p.version),
+            Some(1)
+        );
+
+        // A newer release's journal, even one whose fields this release
+        // would read, is refused with what to do, and is still there.
+        json["version"] = (JOURNAL_VERSION + 1).into();
+        std::fs::write(dir.path().join("home/revocation.json"), json.to_string()).unwrap();
+        let refused = home.pending_revocation().unwrap_err().to_string();
+        assert!(
+            refused.contains("kept by a newer sealcam")
+                && refused.contains("finish it with that release"),
+            "{refused}"
+        );
+        assert!(home.has_revocation());
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub(crate) use cache::followed;
 pub use device::{Device, DeviceInfo};
 pub(crate) use key_history::HeldKey;
 pub use pairings::{PendingPairing, PAIRING_CONFIRMS_FOR_SECS};
-pub(crate) use pending::{PendingLink, PendingRevocation, Unshare};
+pub(crate) use pending::{PendingLink, PendingRevocation, Unshare, JOURNAL_VERSION};
 
 /// The environment variable naming the home directory.
 pub const HOME_ENV: &str = "SEALCAM_HOME";

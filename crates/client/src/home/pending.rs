@@ -34,6 +34,10 @@ impl Drop for PendingLink {
 /// the server holds by then.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PendingRevocation {
+    /// The journal's layout ([`JOURNAL_VERSION`]; journals written before
+    /// it was kept name none, and read as 1).
+    #[serde(default = "first_journal")]
+    pub version: u32,
     /// The viewer being revoked (`None`: an unshare).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub victim: Option<ViewerEntry>,
@@ -60,6 +64,25 @@ pub(crate) struct PendingRevocation {
     pub record_sent: bool,
     /// Whether the record is written: only deleting credentials is left.
     pub saved: bool,
+}
+
+/// The layout of `revocation.json` this release writes, and the newest it
+/// reads: 2 since an unshare rotates the owner key, and so a journal may
+/// name no victim (release 1's journals always named one, and a release
+/// before this one reads an unshare's journal as malformed). A journal of a
+/// newer layout is refused, never read as far as this release understands
+/// it, and counts as a revocation in progress.
+pub(crate) const JOURNAL_VERSION: u32 = 2;
+
+fn first_journal() -> u32 {
+    1
+}
+
+/// Only the layout of a journal, read before the rest.
+#[derive(Deserialize)]
+struct JournalVersion {
+    #[serde(default = "first_journal")]
+    version: u32,
 }
 
 /// A camera's share with a member account, being withdrawn.
@@ -168,13 +191,25 @@ impl Home {
     }
 
     /// The revocation this device started and did not finish, if any.
+    ///
+    /// A journal that does not read, or that a newer release wrote, is an
+    /// error: it still names a revocation or unshare in progress.
     pub(crate) fn pending_revocation(&self) -> Result<Option<PendingRevocation>> {
-        match self.read_private("revocation.json")? {
-            None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                ClientError::BadInput(format!("{}: {e}", self.file("revocation.json").display()))
-            }),
+        let Some(bytes) = self.read_private("revocation.json")? else {
+            return Ok(None);
+        };
+        let path = self.file("revocation.json");
+        let unreadable =
+            |e: serde_json::Error| ClientError::BadInput(format!("{}: {e}", path.display()));
+        let layout: JournalVersion = serde_json::from_slice(&bytes).map_err(unreadable)?;
+        if layout.version > JOURNAL_VERSION {
+            return Err(ClientError::BadInput(format!(
+                "{}: a revocation or unshare in progress, kept by a newer sealcam (journal version {}; this release reads up to {JOURNAL_VERSION}): finish it with that release",
+                path.display(),
+                layout.version
+            )));
         }
+        serde_json::from_slice(&bytes).map(Some).map_err(unreadable)
     }
 
     /// Waits for, then holds, this home's lock (`revocation.lock`) until the
