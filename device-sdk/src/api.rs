@@ -198,15 +198,21 @@ impl Api {
         Err(failure(resp))
     }
 
-    /// `GET /v1/cameras/{id}/recipient-set`; `None` when none was published.
+    /// `GET /v1/cameras/{id}/recipient-set`, with the owner's key-log
+    /// statements from the place `held` on (a server before this release sends
+    /// the whole log); `None` when none was published.
     pub fn recipient_set(
         &self,
         credential: &str,
         camera: CameraId,
+        held: (u64, u64),
     ) -> Result<Option<RecipientSet>, Failure> {
+        let (reset, generation) = held;
         let resp = self
             .agent
             .get(self.url(&format!("/cameras/{camera}/recipient-set")))
+            .query("held_reset", reset.to_string())
+            .query("held_generation", generation.to_string())
             .header("authorization", bearer(credential))
             .call()
             .map_err(transport)?;

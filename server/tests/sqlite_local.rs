@@ -86,6 +86,7 @@ scenarios!(common::Backend::SqliteLocal;
     stream::shutdown_ends_open_streams,
     trust_v2::key_log_round_trips_with_conditional_writes,
     trust_v2::recipient_set_carries_the_key_log_and_supersede_replaces_any_epoch,
+    trust_v2::a_camera_naming_its_place_gets_the_key_log_from_there,
     trust_v2::link_token_bound_to_a_viewer_key_enrolls_only_that_key,
     validation::oversized_and_malformed_uploads_are_refused,
     validation::unknown_kinds_and_malformed_ids_are_plain_404s,

@@ -127,8 +127,9 @@ pub struct RecipientSet {
     /// The signed set, standard base64 (opaque to the server).
     pub set: String,
     /// On `GET`: the owner account's key log (`GET /v1/account/key-log`),
-    /// standard base64, read in the same request; absent when the account
-    /// has none. Ignored on `PUT`.
+    /// standard base64, read in the same request, or only its statements
+    /// from the place the caller names ([`RecipientSetQuery`]); absent when
+    /// the account has none. Ignored on `PUT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_log: Option<String>,
     /// On `PUT`: store the set even when its epoch does not grow, replacing
@@ -139,7 +140,36 @@ pub struct RecipientSet {
     pub supersede: bool,
 }
 
-/// `PUT /v1/cameras/{id}/retention`.
+/// Query of `GET /v1/cameras/{id}/recipient-set`.
+///
+/// A camera names the place in the key log of the owner key it follows;
+/// the answer's `key_log` then holds only the statements naming that place
+/// or a later one, at most [`KEY_LOG_STATEMENTS_PER_ANSWER`] of them. Without both
+/// fields it holds the whole log (what cameras before this release get).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct RecipientSetQuery {
+    /// The reset count of the owner key the caller holds.
+    pub held_reset: Option<u64>,
+    /// Its generation.
+    pub held_generation: Option<u64>,
+}
+
+impl RecipientSetQuery {
+    /// The place both fields name, if both are given.
+    pub fn held(&self) -> Option<(u64, u64)> {
+        Some((self.held_reset?, self.held_generation?))
+    }
+}
+
+/// The most key-log statements one recipient-set answer carries when the
+/// caller names the place it holds: about 120 KiB of base64, which leaves
+/// room for the largest set in the 512 KiB a camera reads. A camera further
+/// behind catches up over as many syncs as it takes.
+pub const KEY_LOG_STATEMENTS_PER_ANSWER: usize = 512;
+
+/// `PUT /v1/cameras/{id}/retention`./// `PUT /v1/cameras/{id}/retention`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retention {

@@ -37,7 +37,8 @@ pub use accounts::{
 };
 pub use cameras::{
     Camera, CameraList, CameraRole, CameraSelf, CameraStatus, PairingResponse, RecipientSet,
-    RegisterCameraRequest, RegisterCameraResponse, Retention, SetKey, Share, ShareList,
+    RecipientSetQuery, RegisterCameraRequest, RegisterCameraResponse, Retention, SetKey, Share,
+    ShareList, KEY_LOG_STATEMENTS_PER_ANSWER,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use events::{

@@ -78,7 +78,8 @@ pub enum Notice {
     /// entries are normal): a fork, a bad signature, another root key — signs
     /// of an attack on the owner's account or the server.
     KeyStatementRefused {
-        /// Its index in the log.
+        /// Its index in the part of the log the server sent (from a
+        /// current server, the statements from the owner key held on).
         index: usize,
         /// Why.
         reason: KeyStatementError,

@@ -53,7 +53,9 @@ impl Device {
         self.publish_set_key();
         let set_key = self.state.set_key()?;
         let (pairing, api) = self.paired()?;
-        let offered = match api.recipient_set(&pairing.credential, pairing.camera_id) {
+        // Only the key-log statements from the owner key held on are sent.
+        let held = pairing.keys.position();
+        let offered = match api.recipient_set(&pairing.credential, pairing.camera_id, held) {
             Ok(Some(set)) => set,
             Ok(None) => return Ok(SyncOutcome::NotPublished),
             Err(f) => return Err(f.into_error()),

@@ -1,14 +1,16 @@
 //! Pairing, cameras, recipient sets, retention and sharing.
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use sealcam_keys::KeyLog;
 use sealcam_wire::{
     token_prefix, Camera as CameraView, CameraList, CameraSelf, ErrorBody, PairingResponse,
-    RecipientSet, RegisterCameraRequest, RegisterCameraResponse, Retention, SetKey, Share,
-    ShareList,
+    RecipientSet, RecipientSetQuery, RegisterCameraRequest, RegisterCameraResponse, Retention,
+    SetKey, Share, ShareList, KEY_LOG_STATEMENTS_PER_ANSWER,
 };
 use uuid::Uuid;
 
@@ -204,17 +206,22 @@ pub async fn delete_camera(
 /// The camera's recipient set: for its owner, accounts it is shared with, and the camera itself.
 ///
 /// It carries the owner account's key log (`key_log`), read with the set in
-/// the same query, when the account has one.
+/// the same query, when the account has one: only the statements at or
+/// past the place the caller names (`held_reset`, `held_generation`), when
+/// it names one and the stored log parses, else the whole log as stored.
 #[utoipa::path(get, path = "/v1/cameras/{camera_id}/recipient-set", tag = "cameras", security(("bearer" = [])),
-    params(("camera_id" = Uuid, Path)),
-    responses((status = 200, body = RecipientSet), (status = 401, body = ErrorBody),
+    params(("camera_id" = Uuid, Path), RecipientSetQuery),
+    responses((status = 200, body = RecipientSet), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "no such camera, not visible, or no set yet")))]
 pub async fn get_recipient_set(
     State(state): State<AppState>,
     caller: Caller,
     Path(camera_id): Path<String>,
+    query: Result<Query<RecipientSetQuery>, QueryRejection>,
 ) -> AppResult<Json<RecipientSet>> {
     let camera_id = parse_id(&camera_id)?;
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let allowed = match caller {
         Caller::Camera(c) => c.camera_id == camera_id,
         Caller::Viewer(v) => state
@@ -234,9 +241,23 @@ pub async fn get_recipient_set(
     Ok(Json(RecipientSet {
         epoch: stored.epoch,
         set: STANDARD.encode(stored.set),
-        key_log: stored.key_log.map(|log| STANDARD.encode(log)),
+        key_log: stored
+            .key_log
+            .map(|log| STANDARD.encode(key_log_since(log, query.held()))),
         supersede: false,
     }))
+}
+
+/// The stored key log `log`, or only its statements at or past `held` (at
+/// most [`KEY_LOG_STATEMENTS_PER_ANSWER`]; [`KeyLog::since`]). A log that
+/// does not parse goes out as stored: the camera refuses it and says why,
+/// as before.
+fn key_log_since(log: Vec<u8>, held: Option<(u64, u64)>) -> Vec<u8> {
+    let Some(held) = held else { return log };
+    match KeyLog::from_bytes(&log) {
+        Ok(parsed) => parsed.since(held, KEY_LOG_STATEMENTS_PER_ANSWER).to_bytes(),
+        Err(_) => log,
+    }
 }
 
 /// The owner publishes a new recipient set; the epoch must grow (409

@@ -6,6 +6,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
+use sealcam_keys::{KeyLog, KeyStatement, OwnerId, OwnerKeyState, OwnerSigningKey, RecoveryKey};
 use sealcam_wire::{DeviceList, EnrollResponse, LinkResponse, RecipientSet};
 use sha2::{Digest as _, Sha256};
 
@@ -145,6 +146,124 @@ async fn put_set(
         &body,
     )
     .await
+}
+
+/// The places, `(reset, generation)`, of the statements of the key log in
+/// a recipient-set answer got with `query`.
+async fn log_places(
+    t: &TestServer,
+    camera: uuid::Uuid,
+    token: &str,
+    query: &str,
+) -> Vec<(u64, u64)> {
+    let resp = t
+        .send(
+            Method::GET,
+            &format!("/v1/cameras/{camera}/recipient-set{query}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{query}");
+    let set: RecipientSet = resp.json().await.unwrap();
+    let log = KeyLog::from_bytes(&STANDARD.decode(set.key_log.unwrap()).unwrap()).unwrap();
+    log.statements()
+        .iter()
+        .map(|st| (st.reset_count(), st.generation()))
+        .collect()
+}
+
+pub async fn a_camera_naming_its_place_gets_the_key_log_from_there(b: Backend) {
+    let Some(t) = start_on(
+        b,
+        "a_camera_naming_its_place_gets_the_key_log_from_there",
+        |_| {},
+    )
+    .await
+    else {
+        return;
+    };
+    let owner = t.new_viewer("household").await;
+    let cam = t.pair_camera(&owner).await;
+    let id = cam.camera_id;
+    let resp = put_set(
+        &t,
+        id,
+        &owner,
+        serde_json::json!({"epoch": 1, "set": STANDARD.encode("set-1")}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    // A genesis reset and 600 rotations.
+    let account = OwnerId::random();
+    let root = RecoveryKey::generate().root_key();
+    let mut key = OwnerSigningKey::generate();
+    let mut state = OwnerKeyState::new(account, key.public(), Some(root.public()), 1, 0);
+    let mut log = KeyLog::new();
+    log.push(KeyStatement::reset(account, &root, 1, 0, key.public(), 1))
+        .unwrap();
+    for _ in 0..600 {
+        let next = OwnerSigningKey::generate();
+        let st = KeyStatement::rotation(&state, &key, next.public(), 2).unwrap();
+        state.apply(&st).unwrap();
+        log.push(st).unwrap();
+        key = next;
+    }
+    let resp = put_log(&t, &owner.token, None, &log.to_bytes()).await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+
+    // Without a place, the whole log (as for cameras before this release).
+    let whole = log_places(&t, id, &cam.token, "").await;
+    assert_eq!(whole.len(), 601);
+    // From (1, 2) on, at most 512 statements; the camera asks again from
+    // where they take it.
+    let first = log_places(&t, id, &cam.token, "?held_reset=1&held_generation=2").await;
+    assert_eq!(first.len(), sealcam_wire::KEY_LOG_STATEMENTS_PER_ANSWER);
+    assert_eq!((first[0], first[511]), ((1, 2), (1, 513)));
+    let rest = log_places(&t, id, &cam.token, "?held_reset=1&held_generation=513").await;
+    assert_eq!((rest.len(), rest[0], rest[87]), (88, (1, 513), (1, 600)));
+    // At the newest key, the one statement that names it; past it, none.
+    let at = log_places(&t, id, &cam.token, "?held_reset=1&held_generation=600").await;
+    assert_eq!(at, [(1, 600)]);
+    assert!(
+        log_places(&t, id, &owner.token, "?held_reset=2&held_generation=0")
+            .await
+            .is_empty()
+    );
+    // One field alone names no place: the whole log.
+    assert_eq!(
+        log_places(&t, id, &cam.token, "?held_reset=1").await.len(),
+        601
+    );
+
+    // A place that is not one is refused with the API's error body.
+    let resp = t
+        .send(
+            Method::GET,
+            &format!("/v1/cameras/{id}/recipient-set?held_reset=one&held_generation=2"),
+            Some(&cam.token),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(resp).await, "bad_request");
+
+    // A stored log that does not parse goes out as stored.
+    let resp = put_log(&t, &owner.token, None, b"not a log").await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (_, set) = get_set(&t, id, &cam.token).await;
+    assert_eq!(set.key_log, Some(STANDARD.encode("not a log")));
+    let resp = t
+        .send(
+            Method::GET,
+            &format!("/v1/cameras/{id}/recipient-set?held_reset=1&held_generation=2"),
+            Some(&cam.token),
+            None,
+        )
+        .await;
+    let set: RecipientSet = resp.json().await.unwrap();
+    assert_eq!(set.key_log, Some(STANDARD.encode("not a log")));
 }
 
 pub async fn recipient_set_carries_the_key_log_and_supersede_replaces_any_epoch(b: Backend) {

@@ -100,6 +100,26 @@ impl SimOwner {
         Ok(st)
     }
 
+    /// Rotates the owner key `times` times in a row (as that many
+    /// revocations and unshares would), storing the key log once at the end.
+    pub fn rotate_many(&mut self, times: usize) -> Result<(), HarnessError> {
+        let (mut keys, mut key, mut log) = (self.keys, self.key.clone(), self.log.clone());
+        for _ in 0..times {
+            let next = OwnerSigningKey::generate();
+            let from = OwnerKeyState {
+                root_key: Some(self.root.public()),
+                ..keys
+            };
+            let st = KeyStatement::rotation(&from, &key, next.public(), unix_now())?;
+            keys.apply(&st)?;
+            log.push(st)?;
+            key = next;
+        }
+        self.put_key_log_bytes(&log.to_bytes())?;
+        (self.keys, self.key, self.log) = (keys, key, log);
+        Ok(())
+    }
+
     /// Resets the owner key with the root key: a fresh key at the next
     /// reset, generation 0, above any rotation.
     pub fn reset(&mut self) -> Result<KeyStatement, HarnessError> {

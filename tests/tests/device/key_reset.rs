@@ -98,7 +98,9 @@ fn a_reset_signed_by_another_root_key_changes_nothing() {
     assert!(t.seen.lock().unwrap().iter().any(|n| matches!(
         n,
         Notice::KeyStatementRefused {
-            index: 3,
+            // Sent from the camera's place on: the rotation to (1, 2), then
+            // the fake reset.
+            index: 1,
             reason: KeyStatementError::OtherRootKey
         }
     )));

@@ -168,7 +168,9 @@ fn a_fork_of_the_key_log_from_the_retired_key_is_refused_and_reported() {
     assert!(t.seen.lock().unwrap().iter().any(|n| matches!(
         n,
         Notice::KeyStatementRefused {
-            index: 2,
+            // The server sends the statements from the place the camera
+            // holds on: the rotation to (1, 1), then the fork of it.
+            index: 1,
             reason: KeyStatementError::Fork {
                 reset: 1,
                 generation: 1
@@ -232,4 +234,64 @@ fn a_crash_before_camera_json_names_the_sets_key_state_is_repaired_at_open() {
     let device = Device::open(&state, DeviceConfig::default()).unwrap();
     assert_eq!(device.epoch(), Some(3));
     assert_eq!(camera_json(&state).unwrap()["set_keys"]["generation"], 1);
+}
+
+#[test]
+fn a_camera_follows_a_key_log_longer_than_one_answer_carries() {
+    // An account that revoked or unshared every day for eight years holds
+    // about 3,000 rotations. The whole log, base64 in the set's JSON, is
+    // some 700 KiB; a camera reads at most 512 KiB per answer.
+    let h = Harness::start().unwrap();
+    let (mut owner, mut device, camera) = h.household_camera().unwrap();
+    let seen = notices(&mut device);
+    owner.rotate_many(3_000).unwrap();
+    let whole = owner.key_log().to_bytes().len();
+    println!(
+        "tried: the owner's key log holds {} statements ({whole} bytes, {} of base64); the camera holds (1, 0)",
+        owner.key_log().statements().len(),
+        whole.div_ceil(3) * 4
+    );
+    owner
+        .publish(camera, vec![owner.viewer().to_public()])
+        .unwrap();
+
+    // Each answer carries the statements from the camera's place on, 512 at
+    // most: the camera catches up in six syncs, refusing the set, bound to
+    // a place it has not reached, until the last.
+    let mut syncs = 0;
+    let outcome = loop {
+        syncs += 1;
+        let outcome = device.sync().unwrap();
+        let at = device.owner_keys().unwrap().position();
+        println!("sync {syncs}: the camera holds {at:?}; {outcome:?}");
+        if !matches!(outcome, SyncOutcome::Refused { .. }) || syncs == 10 {
+            break outcome;
+        }
+    };
+    assert_eq!(
+        outcome,
+        SyncOutcome::Updated {
+            from: Some(1),
+            to: 2
+        }
+    );
+    assert_eq!(syncs, 6, "3,000 statements at 512 a sync");
+    assert_eq!(device.owner_keys().unwrap(), owner.keys());
+    assert_eq!(owner.keys().position(), (1, 3_000));
+    // Following it refused nothing: no statement was left out or repeated.
+    assert!(!seen.lock().unwrap().iter().any(|n| matches!(
+        n,
+        Notice::KeyStatementRefused { .. } | Notice::KeyLogRefused { .. }
+    )));
+
+    // Then an answer carries the one statement the camera holds.
+    assert_eq!(device.sync().unwrap(), SyncOutcome::Unchanged { epoch: 2 });
+    let recorded = device
+        .record(NewEvent::now().thumbnail(b"day 3000"))
+        .unwrap();
+    assert_eq!(recorded.epoch, 2);
+    owner
+        .open(camera, recorded.event, PartKind::Thumbnail)
+        .unwrap();
+    println!("refused: nothing; the camera follows the newest owner key and seals to its set");
 }

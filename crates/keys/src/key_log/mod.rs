@@ -126,6 +126,30 @@ impl KeyLog {
         Ok(())
     }
 
+    /// What a holder of the owner key at place `held` (`(reset,
+    /// generation)`) may still need from this log: the statements naming
+    /// `held` or a later place, in log order, the first `most` of them. A
+    /// statement before `held` can only be one the holder is past, so
+    /// following this part moves it exactly as far as following the whole
+    /// log would (over several calls when more than `most` are ahead). The
+    /// statements at `held` are kept so that a fork of the key held is still
+    /// seen, and reported.
+    ///
+    /// The server answers a camera with this part: a camera that follows
+    /// regularly gets a statement or two, not the whole log, which grows
+    /// with every revocation and unshare while a camera reads at most
+    /// 512 KiB per answer.
+    pub fn since(&self, held: (u64, u64), most: usize) -> KeyLog {
+        let statements = self
+            .statements
+            .iter()
+            .filter(|st| (st.reset, st.generation) >= held)
+            .take(most)
+            .cloned()
+            .collect();
+        KeyLog { statements }
+    }
+
     /// The statements that carry the owner key from the root key's first
     /// reset on, in log order: each one verified against the key before it
     /// ([`OwnerKeyState::from_root`]). Empty when no reset in the log is

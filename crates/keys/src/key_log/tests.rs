@@ -185,3 +185,83 @@ fn the_chain_keeps_what_verifies_and_sees_a_rewrite() {
     let other = RecoveryKey::generate().root_key();
     assert_eq!(honest.chain(a.owner, other.public()), KeyLog::new());
 }
+
+#[test]
+fn the_part_since_a_place_moves_a_holder_as_far_as_the_whole_log() {
+    let mut a = account();
+    // Five rotations, a fork of generation 2 by a key someone kept, then a
+    // reset above them all.
+    let mut keys = vec![a.k0];
+    let mut state = a.state;
+    for issued in 0..5 {
+        let next = OwnerSigningKey::generate();
+        let st = KeyStatement::rotation(&state, keys.last().unwrap(), next.public(), 20 + issued)
+            .unwrap();
+        state.apply(&st).unwrap();
+        a.log.push(st).unwrap();
+        keys.push(next);
+        if issued == 1 {
+            let mut at_one = a.state;
+            at_one.apply(&a.log.statements()[1]).unwrap();
+            let fork =
+                KeyStatement::rotation(&at_one, &keys[1], OwnerSigningKey::generate().public(), 30)
+                    .unwrap();
+            a.log.push(fork).unwrap();
+        }
+    }
+    let fresh = OwnerSigningKey::generate();
+    a.log
+        .push(KeyStatement::reset(
+            a.owner,
+            &a.root,
+            2,
+            0,
+            fresh.public(),
+            40,
+        ))
+        .unwrap();
+    assert_eq!(a.log.statements().len(), 8);
+
+    let mut whole = a.state;
+    whole.follow(&a.log);
+    assert_eq!(whole.position(), (2, 0));
+
+    // A holder of (1, 2) is sent the rotation to 2, the fork of 2, the
+    // rotations to 3, 4, 5 and the reset; not the genesis nor the first
+    // rotation. The fork is refused, as in the whole log.
+    let since = a.log.since((1, 2), usize::MAX);
+    let places: Vec<_> = since
+        .statements()
+        .iter()
+        .map(|st| (st.reset_count(), st.generation()))
+        .collect();
+    assert_eq!(places, [(1, 2), (1, 2), (1, 3), (1, 4), (1, 5), (2, 0)]);
+    let mut at_two = a.state;
+    at_two.follow(&a.log.since((1, 0), 3));
+    assert_eq!(at_two.position(), (1, 2));
+    let report = at_two.follow(&since);
+    assert_eq!(
+        report.refused,
+        [(
+            1,
+            KeyStatementError::Fork {
+                reset: 1,
+                generation: 2
+            }
+        )]
+    );
+    assert_eq!(at_two, whole);
+
+    // Three at a time, it gets where the whole log takes it.
+    let mut camera = a.state;
+    while camera.position() != whole.position() {
+        let report = camera.follow(&a.log.since(camera.position(), 3));
+        assert!(
+            !report.adopted.is_empty(),
+            "stuck at {:?}",
+            camera.position()
+        );
+    }
+    assert_eq!(camera, whole);
+    assert_eq!(a.log.since(whole.position(), 3).statements().len(), 1);
+}
