@@ -180,7 +180,13 @@ fn resigned_set_through_colluding_server_is_refused() {
         reset: forged_at.0,
         generation: forged_at.1,
     };
-    let statement_refusal = format!("REFUSED statement {index} of the owner's key log: {fork}");
+    // The camera is sent the statements from the place it holds on, the
+    // real rotation's: its index counts from there.
+    let sent = log.since(forged_at, sealcam_wire::KEY_LOG_STATEMENTS_PER_ANSWER);
+    let sent_index = sent.statements().len() - 1;
+    assert_eq!(sent_index, 1, "the real rotation, then the fork");
+    let statement_refusal =
+        format!("REFUSED statement {sent_index} of the owner's key log as sent: {fork}");
     assert!(sync.stderr.contains(&set_refusal), "{sync}");
     assert!(sync.stderr.contains(&statement_refusal), "{sync}");
 

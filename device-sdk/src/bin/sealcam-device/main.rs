@@ -308,7 +308,7 @@ fn print_notice(n: &Notice) {
             from.0, from.1, to.0, to.1
         ),
         Notice::KeyStatementRefused { index, reason } => {
-            eprintln!("REFUSED statement {index} of the owner's key log: {reason}")
+            eprintln!("REFUSED statement {index} of the owner's key log as sent: {reason}")
         }
         Notice::KeyLogRefused { reason } => {
             eprintln!("REFUSED the owner's key log: {reason}")
