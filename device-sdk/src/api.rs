@@ -71,7 +71,8 @@ pub(crate) enum Failure {
         why: String,
     },
     /// The camera may not upload now (401 unknown credential, 403 not
-    /// confirmed yet): keep what is spooled, stop trying until told otherwise.
+    /// confirmed yet, with the API's error body): keep what is spooled, stop
+    /// trying until told otherwise.
     Blocked {
         status: u16,
         code: Option<ErrorCode>,
@@ -343,7 +344,9 @@ fn failure(mut resp: Response<Body>) -> Failure {
             retry_after,
             why: format!("HTTP {status}: {message}"),
         },
-        401 | 403 => Failure::Blocked {
+        // The server's refusals carry its error body; a bare 401 or 403 is
+        // a proxy's or a firewall's page, like any other answer without it.
+        401 | 403 if code.is_some() => Failure::Blocked {
             status,
             code,
             message,
