@@ -249,15 +249,12 @@ pub async fn get_recipient_set(
 }
 
 /// The stored key log `log`, or only its statements at or past `held` (at
-/// most [`KEY_LOG_STATEMENTS_PER_ANSWER`]; [`KeyLog::since`]). A log that
-/// does not parse goes out as stored: the camera refuses it and says why,
-/// as before.
+/// most [`KEY_LOG_STATEMENTS_PER_ANSWER`]; [`KeyLog::since_bytes`], which
+/// decodes no key). A log that does not parse goes out as stored: the
+/// camera refuses it and says why, as before.
 fn key_log_since(log: Vec<u8>, held: Option<(u64, u64)>) -> Vec<u8> {
     let Some(held) = held else { return log };
-    match KeyLog::from_bytes(&log) {
-        Ok(parsed) => parsed.since(held, KEY_LOG_STATEMENTS_PER_ANSWER).to_bytes(),
-        Err(_) => log,
-    }
+    KeyLog::since_bytes(&log, held, KEY_LOG_STATEMENTS_PER_ANSWER).unwrap_or(log)
 }
 
 /// The owner publishes a new recipient set; the epoch must grow (409

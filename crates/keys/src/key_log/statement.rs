@@ -16,6 +16,21 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
     m.extend_from_slice(body);
     m
 }
+/// The place `(reset, generation)` a statement's bytes name, read without
+/// decoding its keys ([`KeyLog::since_bytes`](super::KeyLog::since_bytes)).
+pub(super) fn place(bytes: &[u8]) -> Result<(u64, u64), KeyStatementError> {
+    use KeyStatementError::Malformed;
+    let mut r = Reader::new(bytes);
+    check_magic(&mut r, MAGIC, "not an owner key statement")?;
+    if bytes.len() != STATEMENT_LEN {
+        return Err(Malformed("wrong length"));
+    }
+    let short = |_| Malformed("truncated");
+    // The owner id and the kind come first.
+    r.take(16 + 1).map_err(short)?;
+    Ok((r.u64().map_err(short)?, r.u64().map_err(short)?))
+}
+
 impl KeyStatement {
     fn body(
         kind: StatementKind,

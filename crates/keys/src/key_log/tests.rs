@@ -236,6 +236,18 @@ fn the_part_since_a_place_moves_a_holder_as_far_as_the_whole_log() {
         .map(|st| (st.reset_count(), st.generation()))
         .collect();
     assert_eq!(places, [(1, 2), (1, 2), (1, 3), (1, 4), (1, 5), (2, 0)]);
+    // The same part from the log's bytes, keys left undecoded.
+    let bytes = a.log.to_bytes();
+    for (held, most) in [((1, 2), usize::MAX), ((1, 0), 3), ((1, 4), 2), ((3, 0), 9)] {
+        assert_eq!(
+            KeyLog::since_bytes(&bytes, held, most).unwrap(),
+            a.log.since(held, most).to_bytes(),
+            "{held:?} {most}"
+        );
+    }
+    assert!(KeyLog::since_bytes(&bytes[..bytes.len() - 1], (1, 0), 9).is_err());
+    assert!(KeyLog::since_bytes(&[bytes.as_slice(), &[0]].concat(), (1, 0), 9).is_err());
+    assert!(KeyLog::since_bytes(b"not a log", (1, 0), 9).is_err());
     let mut at_two = a.state;
     at_two.follow(&a.log.since((1, 0), 3));
     assert_eq!(at_two.position(), (1, 2));
