@@ -34,7 +34,9 @@ use sealcam_e2e::trust_kit::{
     bundle_opens, fail, household_with_tablet, locked_out, openers, proxy_in_front, revoke, steal,
     sync_ok, Db, Fronted, Stolen, TABLET,
 };
-use sealcam_keys::{DeviceKey, RecipientSetError};
+use sealcam_keys::{
+    DeviceKey, KeyLog, KeyStatement, OwnerKeyBundle, OwnerSigningKey, RecipientSetError,
+};
 
 const LAPTOP: &str = "laptop";
 
@@ -301,6 +303,83 @@ fn a_rotation_by_the_victim_meanwhile_is_not_taken_for_the_revocation() {
     );
     let moved_to = finish(&s, ANY_COMMAND);
     took_effect(&s, what, &tablet, moved_to, PHONE, &[PHONE]);
+}
+
+/// The phone's key-bundle write was refused: its rotation is in the key log
+/// and in the chain it keeps, while it still holds the key it rotates away
+/// from, which the tablet holds too. The tablet signs a rotation of its own
+/// from that key to the same place, and the colluding server puts it first
+/// in the log, before the root key's first reset, with a bundle of the
+/// tablet's key sealed to the phone. Followed in log order from the key the
+/// phone held, the tablet's rotation came first and the phone's own was a
+/// fork of it: the phone took the tablet's key and rotated from there, and
+/// the camera, which follows the chain from the root key, refused every set
+/// it signed and kept sealing to the tablet. Owner devices follow only that
+/// chain: the phone takes its own rotation and warns of the other.
+#[test]
+fn a_rotation_put_before_the_roots_first_reset_does_not_move_a_device_behind_its_chain() {
+    let s = setup();
+    let what = "the server put the tablet's rotation before the root key's first reset";
+    let tablet = revoke_broken(
+        &s,
+        what,
+        Break::new("PUT", "/v1/account/key-bundle", How::Refuse),
+    );
+    let phone = steal(&s.h, PHONE);
+    assert_eq!(
+        phone.keys().position(),
+        tablet.keys().position(),
+        "the phone moved although its bundle write was refused"
+    );
+    let db = Db::open(&s.h);
+    let served = KeyLog::from_bytes(&db.key_log(s.h.account)).unwrap();
+    let theirs = OwnerSigningKey::generate();
+    let forged =
+        KeyStatement::rotation(&tablet.keys(), &tablet.owner_key, theirs.public(), 1).unwrap();
+    let mut log = KeyLog::new();
+    log.push(forged.clone()).unwrap();
+    for st in served.statements() {
+        log.push(st.clone()).unwrap();
+    }
+    db.put_key_log(s.h.account, &log.to_bytes());
+    let bundle = OwnerKeyBundle::rotated(s.h.account.into(), theirs)
+        .seal(&[phone.viewer.clone(), tablet.viewer.clone()])
+        .unwrap();
+    db.put_account_record(s.h.account, "key_bundle", &bundle);
+    println!(
+        "trust: interrupted: {what}: tried: the key log served is the tablet's rotation to {:?}, then the {} statements the phone wrote; the key bundle holds the tablet's key, sealed to the phone",
+        (forged.reset_count(), forged.generation()),
+        served.statements().len()
+    );
+
+    let run = s.h.sealcam(PHONE, ANY_COMMAND).unwrap_or_else(fail);
+    assert!(run.success(), "{run}");
+    let warning = run
+        .stderr_line("off the chain from the root key")
+        .unwrap_or_else(|| panic!("no warning of the tablet's rotation: {run}"))
+        .trim()
+        .to_owned();
+    assert!(
+        run.stderr_line("finished revoking \"tablet\"").is_some(),
+        "{run}"
+    );
+    let moved_to = steal(&s.h, PHONE).keys().position();
+    println!("trust: interrupted: {what}: refused: {warning}");
+    // A camera that has not followed the phone's rotation yet and is shown
+    // the tablet's first follows the tablet's, as when the server hides the
+    // rotation from it (PROTOCOL.md "What remains": the window before a
+    // camera syncs). This test is about the phone: the server stops here.
+    let mut honest = KeyLog::new();
+    for st in KeyLog::from_bytes(&db.key_log(s.h.account))
+        .unwrap()
+        .statements()
+        .iter()
+        .filter(|st| **st != forged)
+    {
+        honest.push(st.clone()).unwrap();
+    }
+    db.put_key_log(s.h.account, &honest.to_bytes());
+    took_effect(&s, what, &tablet, moved_to, PHONE, &[PHONE, LAPTOP]);
 }
 
 /// The tablet signs a newer record with the key it holds (the phone's
