@@ -17,8 +17,11 @@ use sealcam_wire::{
 use crate::transport::TransportPolicy;
 use crate::DeviceError;
 
-/// The largest JSON answer the camera reads (a recipient set is at most 256 KiB decoded).
-const MAX_JSON_ANSWER: u64 = 512 * 1024;
+/// The largest JSON answer the camera reads: a recipient set (at most
+/// 256 KiB decoded, about 342 KiB of base64) with a full key log (4,096
+/// statements, about 980 KiB of base64), which a camera that was never told
+/// of a rotation, or a log stuffed before a revocation, can take.
+const MAX_JSON_ANSWER: u64 = 1536 * 1024;
 const USER_AGENT: &str = concat!("sealcam-device/", env!("CARGO_PKG_VERSION"));
 
 /// Timeouts of the camera's HTTP client.

@@ -144,7 +144,8 @@ pub struct RecipientSet {
 ///
 /// A camera names the place in the key log of the owner key it follows;
 /// the answer's `key_log` then holds only the statements naming that place
-/// or a later one, at most [`KEY_LOG_STATEMENTS_PER_ANSWER`] of them. Without both
+/// or a later one (all of them: a cap let a device fill every answer with
+/// copies of one statement before its revocation). Without both
 /// fields it holds the whole log (what cameras before this release get).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
@@ -163,13 +164,7 @@ impl RecipientSetQuery {
     }
 }
 
-/// The most key-log statements one recipient-set answer carries when the
-/// caller names the place it holds: about 120 KiB of base64, which leaves
-/// room for the largest set in the 512 KiB a camera reads. A camera further
-/// behind catches up over as many syncs as it takes.
-pub const KEY_LOG_STATEMENTS_PER_ANSWER: usize = 512;
-
-/// `PUT /v1/cameras/{id}/retention`./// `PUT /v1/cameras/{id}/retention`.
+/// `PUT /v1/cameras/{id}/retention`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retention {

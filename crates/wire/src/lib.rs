@@ -38,7 +38,7 @@ pub use accounts::{
 pub use cameras::{
     Camera, CameraList, CameraRole, CameraSelf, CameraStatus, PairingResponse, RecipientSet,
     RecipientSetQuery, RegisterCameraRequest, RegisterCameraResponse, Retention, SetKey, Share,
-    ShareList, KEY_LOG_STATEMENTS_PER_ANSWER,
+    ShareList,
 };
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use events::{

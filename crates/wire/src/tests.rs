@@ -49,3 +49,15 @@ fn error_body_shape() {
         r#"{"error":{"code":"stale_epoch","message":"m"}}"#
     );
 }
+
+/// A newer server's code still reads as an error body (a camera then tells
+/// the server's own 401 or 403 from a proxy's page, which has none).
+#[test]
+fn an_unknown_error_code_still_reads_as_an_error_body() {
+    let body: ErrorBody = serde_json::from_str(
+        r#"{"error":{"code":"camera_suspended","message":"x","hint":"new field"}}"#,
+    )
+    .unwrap();
+    assert_eq!(body.error.code, ErrorCode::Unknown);
+    assert!(serde_json::from_str::<ErrorBody>("<html>403 Forbidden</html>").is_err());
+}

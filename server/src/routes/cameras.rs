@@ -10,7 +10,7 @@ use sealcam_keys::KeyLog;
 use sealcam_wire::{
     token_prefix, Camera as CameraView, CameraList, CameraSelf, ErrorBody, PairingResponse,
     RecipientSet, RecipientSetQuery, RegisterCameraRequest, RegisterCameraResponse, Retention,
-    SetKey, Share, ShareList, KEY_LOG_STATEMENTS_PER_ANSWER,
+    SetKey, Share, ShareList,
 };
 use uuid::Uuid;
 
@@ -248,13 +248,12 @@ pub async fn get_recipient_set(
     }))
 }
 
-/// The stored key log `log`, or only its statements at or past `held` (at
-/// most [`KEY_LOG_STATEMENTS_PER_ANSWER`]; [`KeyLog::since_bytes`], which
-/// decodes no key). A log that does not parse goes out as stored: the
+/// The stored key log `log`, or only its statements at or past `held`
+/// ([`KeyLog::since_bytes`], which decodes no key). A log that does not parse goes out as stored: the
 /// camera refuses it and says why, as before.
 fn key_log_since(log: Vec<u8>, held: Option<(u64, u64)>) -> Vec<u8> {
     let Some(held) = held else { return log };
-    KeyLog::since_bytes(&log, held, KEY_LOG_STATEMENTS_PER_ANSWER).unwrap_or(log)
+    KeyLog::since_bytes(&log, held).unwrap_or(log)
 }
 
 /// The owner publishes a new recipient set; the epoch must grow (409

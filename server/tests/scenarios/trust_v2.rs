@@ -216,11 +216,10 @@ pub async fn a_camera_naming_its_place_gets_the_key_log_from_there(b: Backend) {
     // Without a place, the whole log (as for cameras before this release).
     let whole = log_places(&t, id, &cam.token, "").await;
     assert_eq!(whole.len(), 601);
-    // From (1, 2) on, at most 512 statements; the camera asks again from
-    // where they take it.
-    let first = log_places(&t, id, &cam.token, "?held_reset=1&held_generation=2").await;
-    assert_eq!(first.len(), sealcam_wire::KEY_LOG_STATEMENTS_PER_ANSWER);
-    assert_eq!((first[0], first[511]), ((1, 2), (1, 513)));
+    // From (1, 2) on: every statement naming that place or a later one.
+    let from_two = log_places(&t, id, &cam.token, "?held_reset=1&held_generation=2").await;
+    assert_eq!(from_two.len(), 599);
+    assert_eq!((from_two[0], from_two[598]), ((1, 2), (1, 600)));
     let rest = log_places(&t, id, &cam.token, "?held_reset=1&held_generation=513").await;
     assert_eq!((rest.len(), rest[0], rest[87]), (88, (1, 513), (1, 600)));
     // At the newest key, the one statement that names it; past it, none.

@@ -146,6 +146,17 @@ impl SimOwner {
         Ok(())
     }
 
+    /// Appends `times` copies of the statement at `index` to the key log
+    /// and stores it once: what an owner device can write before its
+    /// revocation (each copy verifies; none moves anyone).
+    pub fn append_copies(&mut self, index: usize, times: usize) -> Result<(), HarnessError> {
+        let st = self.log.statements()[index].clone();
+        for _ in 0..times {
+            self.log.push(st.clone())?;
+        }
+        self.put_key_log_bytes(&self.log.to_bytes())
+    }
+
     /// Appends `st` to the stored key log as is, without adopting it: tests
     /// use it to serve an attacker's statements.
     pub fn append_to_key_log(&mut self, st: KeyStatement) -> Result<(), HarnessError> {

@@ -182,7 +182,7 @@ fn resigned_set_through_colluding_server_is_refused() {
     };
     // The camera is sent the statements from the place it holds on, the
     // real rotation's: its index counts from there.
-    let sent = log.since(forged_at, sealcam_wire::KEY_LOG_STATEMENTS_PER_ANSWER);
+    let sent = log.since(forged_at);
     let sent_index = sent.statements().len() - 1;
     assert_eq!(sent_index, 1, "the real rotation, then the fork");
     let statement_refusal =

@@ -67,9 +67,10 @@ pub(crate) struct PendingRevocation {
 }
 
 /// The layout of `revocation.json` this release writes, and the newest it
-/// reads: 2 since an unshare rotates the owner key, and so a journal may
-/// name no victim (release 1's journals always named one, and a release
-/// before this one reads an unshare's journal as malformed). A journal of a
+/// reads: 2 since this release. Journals from before name no version and
+/// read as 1; they may name no victim (an unshare's, since an unshare
+/// rotates the owner key), which the releases before that one read as
+/// malformed. A journal of a
 /// newer layout is refused, never read as far as this release understands
 /// it, and counts as a revocation in progress.
 pub(crate) const JOURNAL_VERSION: u32 = 2;

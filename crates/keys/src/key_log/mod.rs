@@ -127,19 +127,23 @@ impl KeyLog {
     }
 
     /// What a holder of the owner key at place `held` (`(reset,
-    /// generation)`) may still need from this log: the statements naming
-    /// `held` or a later place, in log order, the first `most` of them. A
-    /// statement before `held` can only be one the holder is past, so
-    /// following this part moves it exactly as far as following the whole
-    /// log would (over several calls when more than `most` are ahead). The
-    /// statements at `held` are kept so that a fork of the key held is still
-    /// seen, and reported.
-    pub fn since(&self, held: (u64, u64), most: usize) -> KeyLog {
+    /// generation)`) may still need from this log: every statement naming
+    /// `held` or a later place, in log order. A statement before `held` can
+    /// only be one the holder is past ([`OwnerKeyState::apply`] adopts a
+    /// rotation only at the next generation and a reset only above the reset
+    /// held), so following this part moves it exactly as far as following
+    /// the whole log would. The statements at `held` are kept so that a fork
+    /// of the key held is still seen, and reported.
+    ///
+    /// There is no cap: with one (512 statements at first), a device that
+    /// wrote 511 copies of the statement naming the key it held, before its
+    /// revocation, filled every answer, and the cameras never saw the
+    /// revocation's rotation nor the owner's reset (found by review).
+    pub fn since(&self, held: (u64, u64)) -> KeyLog {
         let statements = self
             .statements
             .iter()
             .filter(|st| (st.reset, st.generation) >= held)
-            .take(most)
             .cloned()
             .collect();
         KeyLog { statements }
@@ -149,17 +153,14 @@ impl KeyLog {
     /// each statement's place: no key is decoded. For a full log (4,096
     /// statements, 716 KiB) that is 30-66 µs against 34-35 ms for
     /// [`from_bytes`](Self::from_bytes), which decompresses two points per
-    /// statement (release build, this machine), at every camera's sync. The server answers a camera with this part: one that follows
+    /// statement (release build, this machine), at every camera's sync.
+    ///
+    /// The server answers a camera with this part: one that follows
     /// regularly gets a statement or two, not the whole log, which grows
-    /// with every revocation and unshare while a camera reads at most
-    /// 512 KiB per answer. Untrusted input: counts and lengths are checked,
-    /// trailing bytes refused; the statements are copied as they are, and
-    /// whoever follows them parses and verifies each.
-    pub fn since_bytes(
-        bytes: &[u8],
-        held: (u64, u64),
-        most: usize,
-    ) -> Result<Vec<u8>, KeyStatementError> {
+    /// with every revocation and unshare. Untrusted input: counts and
+    /// lengths are checked, trailing bytes refused; the statements are
+    /// copied as they are, and whoever follows them parses and verifies each.
+    pub fn since_bytes(bytes: &[u8], held: (u64, u64)) -> Result<Vec<u8>, KeyStatementError> {
         use KeyStatementError::Malformed;
         let mut r = Reader::new(bytes);
         check_magic(&mut r, LOG_MAGIC, "not a key log")?;
@@ -172,7 +173,7 @@ impl KeyLog {
         for _ in 0..count {
             let len = r.u16().map_err(short)? as usize;
             let st = r.take(len).map_err(short)?;
-            if kept.len() < most && statement::place(st)? >= held {
+            if statement::place(st)? >= held {
                 kept.push(st);
             }
         }
