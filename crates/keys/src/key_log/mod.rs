@@ -161,35 +161,13 @@ impl KeyLog {
     /// lengths are checked, trailing bytes refused; the statements are
     /// copied as they are, and whoever follows them parses and verifies each.
     pub fn since_bytes(bytes: &[u8], held: (u64, u64)) -> Result<Vec<u8>, KeyStatementError> {
-        use KeyStatementError::Malformed;
-        let mut r = Reader::new(bytes);
-        check_magic(&mut r, LOG_MAGIC, "not a key log")?;
-        let short = |_| Malformed("truncated");
-        let count = r.u32().map_err(short)? as usize;
-        if count > MAX_LOG_ENTRIES {
-            return Err(Malformed("too many statements"));
-        }
-        let mut kept: Vec<&[u8]> = Vec::new();
-        for _ in 0..count {
-            let len = r.u16().map_err(short)? as usize;
-            let st = r.take(len).map_err(short)?;
+        let mut kept = Vec::new();
+        for st in framed(bytes)? {
             if statement::place(st)? >= held {
                 kept.push(st);
             }
         }
-        if !r.is_empty() {
-            return Err(Malformed("trailing bytes"));
-        }
-        let mut out = Vec::with_capacity(12 + kept.len() * (2 + STATEMENT_LEN));
-        out.extend_from_slice(LOG_MAGIC);
-        // At most `count`, itself at most MAX_LOG_ENTRIES.
-        out.put_u32(kept.len() as u32);
-        for st in kept {
-            // Each was read with a u16 length.
-            out.put_u16(st.len() as u16);
-            out.extend_from_slice(st);
-        }
-        Ok(out)
+        Ok(frame(&kept))
     }
 
     /// The statements that carry the owner key from the root key's first
@@ -226,37 +204,55 @@ impl KeyLog {
 
     /// The canonical bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(12 + self.statements.len() * (2 + STATEMENT_LEN));
-        out.extend_from_slice(LOG_MAGIC);
-        // `push` and `from_bytes` bound the count by MAX_LOG_ENTRIES.
-        out.put_u32(self.statements.len() as u32);
-        for st in &self.statements {
-            // A statement is STATEMENT_LEN bytes, well under u16::MAX.
-            out.put_u16(st.bytes.len() as u16);
-            out.extend_from_slice(&st.bytes);
-        }
-        out
+        let statements: Vec<&[u8]> = self.statements.iter().map(|st| &st.bytes[..]).collect();
+        frame(&statements)
     }
 
     /// Parses a log. Untrusted input: each statement is parsed (not
     /// verified), counts and lengths are checked, trailing bytes refused.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyStatementError> {
-        use KeyStatementError::Malformed;
-        let mut r = Reader::new(bytes);
-        check_magic(&mut r, LOG_MAGIC, "not a key log")?;
-        let short = |_| Malformed("truncated");
-        let count = r.u32().map_err(short)? as usize;
-        if count > MAX_LOG_ENTRIES {
-            return Err(Malformed("too many statements"));
-        }
-        let mut statements = Vec::with_capacity(count);
-        for _ in 0..count {
-            let len = r.u16().map_err(short)? as usize;
-            statements.push(KeyStatement::from_bytes(r.take(len).map_err(short)?)?);
-        }
-        if !r.is_empty() {
-            return Err(Malformed("trailing bytes"));
-        }
+        let statements = framed(bytes)?
+            .into_iter()
+            .map(KeyStatement::from_bytes)
+            .collect::<Result<_, _>>()?;
         Ok(Self { statements })
     }
+}
+
+/// The bytes of each statement of the log `bytes`, unparsed. Untrusted
+/// input: the magic, the count (at most [`MAX_LOG_ENTRIES`]) and every
+/// length are checked, trailing bytes refused.
+fn framed(bytes: &[u8]) -> Result<Vec<&[u8]>, KeyStatementError> {
+    use KeyStatementError::Malformed;
+    let mut r = Reader::new(bytes);
+    check_magic(&mut r, LOG_MAGIC, "not a key log")?;
+    let short = |_| Malformed("truncated");
+    let count = r.u32().map_err(short)? as usize;
+    if count > MAX_LOG_ENTRIES {
+        return Err(Malformed("too many statements"));
+    }
+    let mut statements = Vec::with_capacity(count);
+    for _ in 0..count {
+        let len = r.u16().map_err(short)? as usize;
+        statements.push(r.take(len).map_err(short)?);
+    }
+    if !r.is_empty() {
+        return Err(Malformed("trailing bytes"));
+    }
+    Ok(statements)
+}
+
+/// A log of `statements` (each a statement's bytes), framed as
+/// [`framed`] reads it.
+fn frame(statements: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(12 + statements.len() * (2 + STATEMENT_LEN));
+    out.extend_from_slice(LOG_MAGIC);
+    // `push` and `framed` bound the count by MAX_LOG_ENTRIES.
+    out.put_u32(statements.len() as u32);
+    for st in statements {
+        // A statement is STATEMENT_LEN bytes, or was read with a u16 length.
+        out.put_u16(st.len() as u16);
+        out.extend_from_slice(st);
+    }
+    out
 }
