@@ -303,6 +303,16 @@ pub fn notices(device: &mut Device) -> Arc<Mutex<Vec<Notice>>> {
     notices
 }
 
+/// What `device` holds in its spool, oldest first: each part's event and kind.
+pub fn spooled(device: &Device) -> Vec<(sealcam_keys::EventId, sealcam_device::PartKind)> {
+    device
+        .spool()
+        .entries()
+        .iter()
+        .map(|e| (e.event, e.kind))
+        .collect()
+}
+
 /// Syncs `device`, which must refuse the set the server offers; returns why
 /// and the epoch it kept.
 pub fn sync_refused(device: &mut Device) -> Result<(RecipientSetError, Option<u64>), HarnessError> {

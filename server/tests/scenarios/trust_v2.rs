@@ -117,15 +117,25 @@ async fn get_set(
     camera: uuid::Uuid,
     token: &str,
 ) -> (serde_json::Value, RecipientSet) {
+    get_set_with(t, camera, token, "").await
+}
+
+/// The same with the query `query` (empty, or `?…`).
+async fn get_set_with(
+    t: &TestServer,
+    camera: uuid::Uuid,
+    token: &str,
+    query: &str,
+) -> (serde_json::Value, RecipientSet) {
     let resp = t
         .send(
             Method::GET,
-            &format!("/v1/cameras/{camera}/recipient-set"),
+            &format!("/v1/cameras/{camera}/recipient-set{query}"),
             Some(token),
             None,
         )
         .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.status(), StatusCode::OK, "{query}");
     let text = resp.bytes().await.unwrap();
     (
         serde_json::from_slice(&text).unwrap(),
@@ -156,16 +166,7 @@ async fn log_places(
     token: &str,
     query: &str,
 ) -> Vec<(u64, u64)> {
-    let resp = t
-        .send(
-            Method::GET,
-            &format!("/v1/cameras/{camera}/recipient-set{query}"),
-            Some(token),
-            None,
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK, "{query}");
-    let set: RecipientSet = resp.json().await.unwrap();
+    let (_, set) = get_set_with(t, camera, token, query).await;
     let log = KeyLog::from_bytes(&STANDARD.decode(set.key_log.unwrap()).unwrap()).unwrap();
     log.statements()
         .iter()
@@ -253,15 +254,7 @@ pub async fn a_camera_naming_its_place_gets_the_key_log_from_there(b: Backend) {
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let (_, set) = get_set(&t, id, &cam.token).await;
     assert_eq!(set.key_log, Some(STANDARD.encode("not a log")));
-    let resp = t
-        .send(
-            Method::GET,
-            &format!("/v1/cameras/{id}/recipient-set?held_reset=1&held_generation=2"),
-            Some(&cam.token),
-            None,
-        )
-        .await;
-    let set: RecipientSet = resp.json().await.unwrap();
+    let (_, set) = get_set_with(&t, id, &cam.token, "?held_reset=1&held_generation=2").await;
     assert_eq!(set.key_log, Some(STANDARD.encode("not a log")));
 }
 

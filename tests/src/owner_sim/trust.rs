@@ -90,14 +90,25 @@ impl SimOwner {
     /// is stored. A legacy owner's first rotation names the root key. Sets
     /// must be published again afterwards; cameras refuse the old key's.
     pub fn rotate(&mut self) -> Result<KeyStatement, HarnessError> {
+        let (st, next) = self.rotation_from(self.keys, &self.key)?;
+        self.adopt(st.clone(), next)?;
+        Ok(st)
+    }
+
+    /// A rotation from `keys`, whose key is `key`, to a fresh key (a
+    /// legacy owner's first names the root key).
+    fn rotation_from(
+        &self,
+        keys: OwnerKeyState,
+        key: &OwnerSigningKey,
+    ) -> Result<(KeyStatement, OwnerSigningKey), HarnessError> {
         let next = OwnerSigningKey::generate();
         let from = OwnerKeyState {
             root_key: Some(self.root.public()),
-            ..self.keys
+            ..keys
         };
-        let st = KeyStatement::rotation(&from, &self.key, next.public(), unix_now())?;
-        self.adopt(st.clone(), next)?;
-        Ok(st)
+        let st = KeyStatement::rotation(&from, key, next.public(), unix_now())?;
+        Ok((st, next))
     }
 
     /// Rotates the owner key `times` times in a row (as that many
@@ -105,12 +116,7 @@ impl SimOwner {
     pub fn rotate_many(&mut self, times: usize) -> Result<(), HarnessError> {
         let (mut keys, mut key, mut log) = (self.keys, self.key.clone(), self.log.clone());
         for _ in 0..times {
-            let next = OwnerSigningKey::generate();
-            let from = OwnerKeyState {
-                root_key: Some(self.root.public()),
-                ..keys
-            };
-            let st = KeyStatement::rotation(&from, &key, next.public(), unix_now())?;
+            let (st, next) = self.rotation_from(keys, &key)?;
             keys.apply(&st)?;
             log.push(st)?;
             key = next;

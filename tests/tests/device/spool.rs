@@ -15,7 +15,7 @@ use sealcam_device::{
 };
 use sealcam_e2e::media::bytes;
 use sealcam_e2e::network::{Mode, Network};
-use sealcam_e2e::{notices, Harness};
+use sealcam_e2e::{notices, spooled, Harness};
 
 fn fast() -> DeviceConfig {
     DeviceConfig {
@@ -89,12 +89,7 @@ fn outage_restart_and_drain_deliver_every_part_once() {
     // The camera restarts while the network is still down.
     drop(device);
     let mut device = Device::open(&state, fast()).unwrap();
-    let spooled: Vec<_> = device
-        .spool()
-        .entries()
-        .iter()
-        .map(|e| (e.event, e.kind))
-        .collect();
+    let spooled = spooled(&device);
     assert_eq!(
         spooled,
         [first.event, second.event]
