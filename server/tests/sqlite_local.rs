@@ -64,6 +64,7 @@ scenarios!(common::Backend::SqliteLocal;
     operations::metrics_count_requests_bytes_and_uploads,
     operations::failed_authentication_is_rate_limited,
     operations::rate_limit_follows_the_client_behind_a_trusted_proxy,
+    operations::an_ipv6_client_is_limited_by_its_64_not_each_address,
     operations::overload_answers_503_with_retry_after,
     operations::graceful_shutdown_lets_an_inflight_upload_finish,
     // Local storage only: it breaks the blob directory on purpose.

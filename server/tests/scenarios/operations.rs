@@ -111,6 +111,49 @@ pub async fn rate_limit_follows_the_client_behind_a_trusted_proxy(b: Backend) {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+/// An IPv6 client is its /64: taking a new address of it for every guess
+/// does not get past the limiter, and the next /64 is another client.
+pub async fn an_ipv6_client_is_limited_by_its_64_not_each_address(b: Backend) {
+    let Some(t) = start_on(
+        b,
+        "an_ipv6_client_is_limited_by_its_64_not_each_address",
+        |c| {
+            c.auth.failed_auth_limit = 3;
+            c.server.trusted_proxies = vec!["127.0.0.0/8".into()];
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let bogus = format!("scv_{}", "A".repeat(43));
+    let get = |client: String| {
+        t.http
+            .get(t.url("/v1/account"))
+            .bearer_auth(&bogus)
+            .header("X-Forwarded-For", client)
+            .send()
+    };
+    for i in 1..=3 {
+        let client = format!("2001:db8:1:2:{i:x}:{:x}::1", i * 7919);
+        let resp = get(client).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    println!("3 failed guesses from 3 addresses of 2001:db8:1:2::/64, a 4th from a 4th address:");
+    let resp = get("2001:db8:1:2:ffff:ffff:ffff:fffe".into())
+        .await
+        .unwrap();
+    println!("  refused with {}", resp.status());
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_code(resp).await, "rate_limited");
+    let resp = get("2001:db8:1:3::1".into()).await.unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "the next /64 is another client"
+    );
+}
+
 pub async fn overload_answers_503_with_retry_after(b: Backend) {
     let Some(t) = start_on(b, "overload_answers_503_with_retry_after", |c| {
         c.limits.max_concurrent_uploads = 1;
